@@ -1,0 +1,74 @@
+# Milea assistant: `make run` starts everything, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv/rasa
+ACT_VENV  := .venv/actions
+RASA      := $(RASA_VENV)/bin/rasa
+APY       := $(ACT_VENV)/bin/python
+MODEL     := models/milea.tar.gz
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null | sort)
+RASA_STAMP := $(RASA_VENV)/.installed
+ACT_STAMP  := $(ACT_VENV)/.installed
+DEV_STAMP  := $(ACT_VENV)/.installed-dev
+
+.PHONY: help run test venvs train index eval bench validate test-rasa test-nlu test-py clean
+
+help:
+	@echo "make run    - set up, train if needed, index the knowledge, start everything (Ctrl-C stops)"
+	@echo "make test   - the whole suite: rasa data validate, rasa test, NLU holdout, pytest, QA eval"
+	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
+	@echo "make bench  - REST latency benchmark, numbers in bench/results/"
+
+# ---- environments: rebuilt only when their requirement files change
+$(RASA_STAMP): requirements/rasa.txt requirements/rasa-constraints.txt scripts/make_venv.sh
+	@py=$$(bash scripts/find_python.sh) && bash scripts/make_venv.sh $(RASA_VENV) "$$py" requirements/rasa.txt requirements/rasa-constraints.txt
+	@touch $@
+
+$(ACT_STAMP): requirements/actions.txt requirements/actions-constraints.txt scripts/make_venv.sh
+	@py=$$(bash scripts/find_python.sh) && bash scripts/make_venv.sh $(ACT_VENV) "$$py" requirements/actions.txt requirements/actions-constraints.txt
+	@touch $@
+
+$(DEV_STAMP): $(ACT_STAMP) requirements/dev.txt
+	@$(APY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/actions-constraints.txt
+	@touch $@
+
+venvs: $(RASA_STAMP) $(ACT_STAMP)
+
+# ---- model: trained only when config, domain or data changed
+$(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP)
+	@echo "[train] config, domain or data changed: training"
+	$(RASA) train --fixed-model-name milea --out models --quiet
+	@touch $@
+
+train: $(MODEL)
+
+# ---- knowledge index: incremental, so running it every time is cheap
+index: $(ACT_STAMP)
+	@$(APY) -m scripts.index
+
+run: venvs $(MODEL) index
+	@$(APY) -m scripts.run
+
+# ---- tests
+validate: $(RASA_STAMP)
+	$(RASA) data validate --fail-on-warnings
+
+test-rasa: $(MODEL)
+	$(RASA) test core --stories tests/ --model $(MODEL) --fail-on-prediction-errors --out results/core
+	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out results/nlu
+	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.92
+
+test-py: $(DEV_STAMP) $(MODEL) index
+	$(APY) -m pytest tests -q -p no:cacheprovider
+
+eval: $(ACT_STAMP) index
+	@$(APY) -m scripts.eval --min-hit 0.90 --min-accuracy 0.90
+
+test: venvs validate test-rasa test-py eval
+
+bench: venvs $(MODEL) index
+	@$(APY) -m bench.rest_latency
+
+clean:
+	rm -rf models results .data/chroma

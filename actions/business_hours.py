@@ -1,0 +1,370 @@
+"""Tasting-room calendar: weekly hours, closures, and the replies built from them.
+
+Pure functions over `knowledge/hours.yml` and an explicit `now`, so every rule is
+testable with an injected clock. Never cached: the answer depends on the time.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional
+from zoneinfo import ZoneInfo
+
+import yaml
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_WEEKDAY_ALIASES = {
+    "mon": 0, "tue": 1, "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3, "thurs": 3,
+    "fri": 4, "sat": 5, "sun": 6,
+}
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+         ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+         ("october", "oct"), ("november", "nov"), ("december", "dec")]
+    )
+    for m in names
+}
+
+
+@dataclass(frozen=True)
+class Hours:
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class Closure:
+    name: str
+    start: str = ""  # "MM-DD"
+    end: str = ""
+    nth: Optional[tuple[int, int, int]] = None  # (month, weekday index, n)
+
+    def covers(self, day: date) -> bool:
+        if self.nth:
+            month, weekday, n = self.nth
+            return day.month == month and day.weekday() == weekday and (day.day - 1) // 7 == n - 1
+        key = f"{day.month:02d}-{day.day:02d}"
+        return self.start <= key <= (self.end or self.start)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    tz: ZoneInfo
+    weekly: dict[int, Optional[Hours]]
+    closures: tuple[Closure, ...]
+    last_seating: timedelta
+    last_call: timedelta
+
+    def closure_on(self, day: date) -> Optional[Closure]:
+        return next((c for c in self.closures if c.covers(day)), None)
+
+    def hours_on(self, day: date) -> Optional[Hours]:
+        """Opening hours for a date, or None when closed (weekly day off or closure)."""
+        if self.closure_on(day):
+            return None
+        return self.weekly[day.weekday()]
+
+    def next_open_day(self, after: date, limit: int = 40) -> Optional[date]:
+        for i in range(1, limit):
+            day = after + timedelta(days=i)
+            if self.hours_on(day):
+                return day
+        return None
+
+
+def _parse_time(text: str) -> time:
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
+def load_schedule(path: Path) -> Schedule:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    weekly: dict[int, Optional[Hours]] = {}
+    for i, name in enumerate(WEEKDAYS):
+        entry = raw["weekly"].get(name, "closed")
+        weekly[i] = None if entry == "closed" else Hours(_parse_time(entry["open"]), _parse_time(entry["close"]))
+    closures = []
+    for c in raw.get("closures", []):
+        if "nth_weekday" in c:
+            nth = c["nth_weekday"]
+            closures.append(Closure(c["name"], nth=(int(nth["month"]), WEEKDAYS.index(nth["weekday"]), int(nth["n"]))))
+        elif "date" in c:
+            closures.append(Closure(c["name"], start=c["date"], end=c["date"]))
+        else:
+            closures.append(Closure(c["name"], start=c["from"], end=c["to"]))
+    return Schedule(
+        tz=ZoneInfo(raw.get("timezone", "America/New_York")),
+        weekly=weekly,
+        closures=tuple(closures),
+        last_seating=timedelta(minutes=int(raw.get("last_seating_minutes_before_close", 60))),
+        last_call=timedelta(minutes=int(raw.get("last_call_minutes_before_close", 30))),
+    )
+
+
+@lru_cache(maxsize=4)
+def cached_schedule(path: str, mtime: float) -> Schedule:
+    return load_schedule(Path(path))
+
+
+def schedule_from(path: Path) -> Schedule:
+    """The schedule, reloaded when the data file changes."""
+    return cached_schedule(str(path), path.stat().st_mtime)
+
+
+# ---------------------------------------------------------------- formatting
+
+def fmt_time(t: time) -> str:
+    hour = t.hour % 12 or 12
+    suffix = "AM" if t.hour < 12 else "PM"
+    return f"{hour}:{t.minute:02d} {suffix}"
+
+
+def fmt_day(day: date) -> str:
+    return f"{WEEKDAYS[day.weekday()].capitalize()}, {day.strftime('%B')} {day.day}"
+
+
+def _minus(t: time, delta: timedelta) -> time:
+    return (datetime.combine(date(2000, 1, 1), t) - delta).time()
+
+
+def fmt_hours(schedule: Schedule, hours: Hours) -> str:
+    return f"{fmt_time(hours.opens)} to {fmt_time(hours.closes)}"
+
+
+def fmt_last_orders(schedule: Schedule, hours: Hours) -> str:
+    return (
+        f"last tasting seating at {fmt_time(_minus(hours.closes, schedule.last_seating))}, "
+        f"last call at {fmt_time(_minus(hours.closes, schedule.last_call))}"
+    )
+
+
+def weekly_summary(schedule: Schedule) -> str:
+    """'Wednesday to Sunday ...' style summary grouping days with the same hours."""
+    groups: list[tuple[list[str], Optional[Hours]]] = []
+    for i in range(7):
+        h = schedule.weekly[i]
+        if groups and groups[-1][1] == h:
+            groups[-1][0].append(WEEKDAYS[i].capitalize())
+        else:
+            groups.append(([WEEKDAYS[i].capitalize()], h))
+    parts = []
+    for days, h in groups:
+        label = days[0] if len(days) == 1 else f"{days[0]}-{days[-1]}"
+        parts.append(f"{label}: {'closed' if h is None else fmt_hours(schedule, h)}")
+    return "; ".join(parts)
+
+
+def closures_summary(schedule: Schedule) -> str:
+    names = []
+    for c in schedule.closures:
+        if c.nth:
+            names.append(c.name)
+        elif c.end and c.end != c.start:
+            names.append(f"{c.name} ({_md(c.start)} through {_md(c.end)})")
+        else:
+            names.append(f"{c.name} ({_md(c.start)})")
+    return ", ".join(names)
+
+
+def _md(key: str) -> str:
+    month, day = key.split("-")
+    return f"{date(2000, int(month), 1).strftime('%B')} {int(day)}"
+
+
+def last_orders_policy(schedule: Schedule) -> str:
+    seating = int(schedule.last_seating.total_seconds() // 60)
+    call = int(schedule.last_call.total_seconds() // 60)
+    return (
+        f"The last tasting seating is {seating} minutes before closing "
+        f"and last call is {call} minutes before closing."
+    )
+
+
+def days_off(schedule: Schedule) -> str:
+    names = [WEEKDAYS[i].capitalize() + "s" for i, h in schedule.weekly.items() if h is None]
+    return " and ".join(names)
+
+
+def knowledge_text(schedule: Schedule) -> str:
+    """The hours passage for the knowledge index, rendered from the same data."""
+    return (
+        f"The Milea Estate Vineyard tasting room hours are {weekly_summary(schedule)}. "
+        f"{last_orders_policy(schedule)} "
+        f"The tasting room is closed for {closures_summary(schedule)}."
+    )
+
+
+# ---------------------------------------------------------------- understanding dates
+
+def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, list[date]]:
+    """Map what the customer asked about to concrete dates.
+
+    Returns (kind, days): kind is "now", "week", or "days". Entities (weekday,
+    date_phrase) win; the raw text is a fallback for what NLU missed.
+    """
+    haystack = " ".join([*entities, text or ""]).lower()
+    haystack = re.sub(r"[’']", "", haystack)
+
+    def has(*words: str) -> bool:
+        return any(re.search(rf"\b{w}\b", haystack) for w in words)
+
+    days: list[date] = []
+    if has("christmas eve", "xmas eve"):
+        days.append(_next_date(today, 12, 24))
+    elif has("christmas", "xmas", "christmas day"):
+        days.append(_next_date(today, 12, 25))
+    if has("new years eve"):
+        days.append(_next_date(today, 12, 31))
+    elif has("new years day", "new years", "new year"):
+        days.append(_next_date(today, 1, 1))
+    if has("thanksgiving"):
+        days.append(_thanksgiving_on_or_after(today))
+    m = re.search(r"\b(\d{1,2})/(\d{1,2})\b", haystack)
+    if m and 1 <= int(m.group(1)) <= 12 and 1 <= int(m.group(2)) <= 31:
+        days.append(_next_date(today, int(m.group(1)), int(m.group(2))))
+    for m in re.finditer(r"\b([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?\b", haystack):
+        month = _MONTHS.get(m.group(1))
+        if month and 1 <= int(m.group(2)) <= 31:
+            days.append(_next_date(today, month, int(m.group(2))))
+    if has("this weekend", "weekend"):
+        sat = today + timedelta(days=(5 - today.weekday()) % 7)
+        if today.weekday() == 6:  # on Sunday, "this weekend" is today
+            days.extend([today])
+        else:
+            days.extend([sat, sat + timedelta(days=1)])
+    if has("day after tomorrow"):
+        days.append(today + timedelta(days=2))
+    elif has("tomorrow", "tmrw", "tmr", "tomorow", "tommorow"):
+        days.append(today + timedelta(days=1))
+    if has("today", "tonight", "this afternoon", "this evening"):
+        days.append(today)
+    for word in re.findall(r"[a-z]+", haystack):
+        idx = WEEKDAYS.index(word.rstrip("s")) if word.rstrip("s") in WEEKDAYS else _WEEKDAY_ALIASES.get(word)
+        if idx is not None:
+            nxt = today + timedelta(days=(idx - today.weekday()) % 7)
+            if has(f"next {word}") and nxt == today:
+                nxt += timedelta(days=7)
+            days.append(nxt)
+    unique = sorted(set(d for d in days if d is not None))
+    if unique:
+        return "days", unique
+    if has("now", "right now", "currently", "still open", "open yet", "at the moment"):
+        return "now", []
+    return "week", []
+
+
+def _next_date(today: date, month: int, day: int) -> Optional[date]:
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            return None
+        if candidate >= today:
+            return candidate
+    return None
+
+
+def _thanksgiving_on_or_after(today: date) -> date:
+    for year in (today.year, today.year + 1):
+        first = date(year, 11, 1)
+        thursday = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        if thursday >= today:
+            return thursday
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- replies
+
+def _label(day: date, today: date) -> str:
+    if day == today:
+        return f"Today ({fmt_day(day)})"
+    if day == today + timedelta(days=1):
+        return f"Tomorrow ({fmt_day(day)})"
+    return f"On {fmt_day(day)}"
+
+
+def describe_day(schedule: Schedule, day: date, today: date) -> str:
+    label = _label(day, today)
+    closure = schedule.closure_on(day)
+    if closure:
+        nxt = schedule.next_open_day(day)
+        reopen = f" We reopen {fmt_day(nxt)}, {fmt_hours(schedule, schedule.hours_on(nxt))}." if nxt else ""
+        return f"{label} the tasting room is closed for {closure.name}.{reopen}"
+    hours = schedule.hours_on(day)
+    if hours is None:
+        nxt = schedule.next_open_day(day)
+        nxt_text = f" The next open day is {fmt_day(nxt)}, {fmt_hours(schedule, schedule.hours_on(nxt))}." if nxt else ""
+        return f"{label} the tasting room is closed (we're closed {days_off(schedule)}).{nxt_text}"
+    return f"{label} the tasting room is open {fmt_hours(schedule, hours)}, with {fmt_last_orders(schedule, hours)}."
+
+
+def describe_now(schedule: Schedule, now: datetime) -> str:
+    local = now.astimezone(schedule.tz)
+    today = local.date()
+    hours = schedule.hours_on(today)
+    if hours and hours.opens <= local.time() < hours.closes:
+        return (
+            f"Yes, we're open right now until {fmt_time(hours.closes)} today, with "
+            f"{fmt_last_orders(schedule, hours)}."
+        )
+    if hours and local.time() < hours.opens:
+        return f"We're not open yet. Today the tasting room opens at {fmt_time(hours.opens)} and closes at {fmt_time(hours.closes)}."
+    closure = schedule.closure_on(today)
+    if closure:
+        reason = f" for {closure.name}"
+    elif hours:
+        reason = " for the day"
+    else:
+        reason = f" (we're closed {days_off(schedule)})"
+    nxt = schedule.next_open_day(today)
+    nxt_text = ""
+    if nxt:
+        when = f"tomorrow, {fmt_day(nxt)}" if nxt == today + timedelta(days=1) else fmt_day(nxt)
+        nxt_text = f" We next open {when}, {fmt_hours(schedule, schedule.hours_on(nxt))}."
+    return f"We're closed right now{reason}.{nxt_text}"
+
+
+def describe_week(schedule: Schedule, now: datetime) -> str:
+    local = now.astimezone(schedule.tz)
+    text = f"Our tasting room hours are {weekly_summary(schedule)}. {last_orders_policy(schedule)}"
+    upcoming = upcoming_closure(schedule, local.date())
+    if upcoming:
+        day, closure = upcoming
+        text += f" Please note we're closed {fmt_day(day)} for {closure.name}."
+    return text
+
+
+def upcoming_closure(schedule: Schedule, today: date, within_days: int = 21) -> Optional[tuple[date, Closure]]:
+    for i in range(within_days):
+        day = today + timedelta(days=i)
+        closure = schedule.closure_on(day)
+        if closure:
+            return day, closure
+    return None
+
+
+def hours_reply(schedule: Schedule, now: datetime, text: str, entities: Iterable[str] = ()) -> str:
+    """The full reply to an hours question asked at `now`."""
+    local = now.astimezone(schedule.tz)
+    kind, days = resolve_days(text, entities, local.date())
+    if kind == "now":
+        return describe_now(schedule, now)
+    if kind == "week":
+        return describe_week(schedule, now)
+    lines = []
+    for day in days[:4]:
+        if day == local.date() and schedule.hours_on(day):
+            lines.append(describe_now(schedule, now) if _is_open_or_later(schedule, local) else describe_day(schedule, day, local.date()))
+        else:
+            lines.append(describe_day(schedule, day, local.date()))
+    return " ".join(lines)
+
+
+def _is_open_or_later(schedule: Schedule, local: datetime) -> bool:
+    hours = schedule.hours_on(local.date())
+    return bool(hours) and local.time() >= hours.opens

@@ -1,0 +1,33 @@
+"""ask_hours: opening hours from knowledge/hours.yml, for the moment asked."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import business_hours
+from actions.common import latest_entities, latest_text
+from actions.settings import get_settings
+
+
+def system_clock() -> datetime:
+    # MILEA_NOW pins the clock (ISO 8601 with offset) for demos and end-to-end tests.
+    pinned = os.environ.get("MILEA_NOW")
+    return datetime.fromisoformat(pinned) if pinned else datetime.now(timezone.utc)
+
+
+class ActionTellHours(Action):
+    clock: Callable[[], datetime] = staticmethod(system_clock)
+
+    def name(self) -> Text:
+        return "action_tell_hours"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
+        entities = latest_entities(tracker, "weekday", "date_phrase")
+        reply = business_hours.hours_reply(schedule, self.clock(), latest_text(tracker), entities)
+        dispatcher.utter_message(text=reply)
+        return []

@@ -1,0 +1,1 @@
+"""Knowledge base: markdown in knowledge/ -> chunks -> Chroma index -> grounded answers."""

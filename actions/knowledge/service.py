@@ -1,0 +1,127 @@
+"""The knowledge service the actions call: scope -> retrieve -> answer -> cache."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from actions.knowledge.answer import Composed, LLMAnswerer, compose_offline
+from actions.knowledge.cache import TTLCache, normalise_question
+from actions.knowledge.embeddings import Embedder, make_embedder
+from actions.knowledge.index import sync_index
+from actions.knowledge.retrieve import Hit, Retriever
+from actions.knowledge.store import make_client
+from actions.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Which knowledge folders answer which intent; nlu_fallback searches them all.
+INTENT_DOMAINS: dict[str, tuple[str, ...]] = {
+    "ask_location": ("visiting",),
+    "ask_reservation": ("visiting",),
+    "ask_tastings": ("visiting",),
+    "ask_visit_policies": ("visiting",),
+    "ask_shipping": ("club",),
+    "ask_club": ("club",),
+    "ask_loyalty": ("loyalty",),
+    "ask_events": ("events",),
+    "ask_about": ("about",),
+    "ask_wine": ("wine",),
+}
+
+# What a bare button press (e.g. "/ask_tastings") is asking.
+INTENT_DEFAULT_QUESTIONS = {
+    "ask_location": "where is the winery and how do I get there",
+    "ask_reservation": "how do I make a reservation",
+    "ask_tastings": "what tasting experiences and flights do you offer",
+    "ask_visit_policies": "children dogs accessibility outside food policies",
+    "ask_shipping": "which states do you ship wine to",
+    "ask_club": "wine club tiers bottles price discount",
+    "ask_loyalty": "how does Milea Miles work earning and redeeming points",
+    "ask_events": "weddings and private events",
+    "ask_about": "history owners of the winery",
+    "ask_wine": "what wines do you make",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    found: bool
+    mode: str
+    sources: tuple[str, ...] = ()
+    url: str = ""
+    cached: bool = False
+    widened: bool = False
+    hits: tuple[Hit, ...] = ()
+
+
+class KnowledgeService:
+    def __init__(self, settings: Settings, embedder: Optional[Embedder] = None, client=None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        self.client = client or make_client(settings)
+        self.retriever = Retriever(self.client, self.embedder)
+        self.cache: TTLCache[Answer] = TTLCache(settings.answer_cache_ttl_s)
+        self.llm = LLMAnswerer(settings) if settings.llm_enabled else None
+        self.mode = "llm" if self.llm else "offline"
+
+    def ensure_index(self) -> None:
+        """Build the index if it is missing (first start, or a wiped data folder)."""
+        if self.retriever.version == "empty":
+            log.warning("knowledge index missing: building it now")
+            sync_index(self.settings, self.embedder, client=self.client)
+
+    def search(self, question: str, domains: Optional[Sequence[str]], prefer_source: Optional[str] = None,
+               k: int = 3) -> tuple[list[Hit], bool]:
+        """Hits above the relevance threshold; widens to every domain when the scope has none."""
+        threshold = self.settings.relevance_threshold
+        hits = [h for h in self.retriever.search(question, domains, k, prefer_source) if h.score >= threshold]
+        if hits or not domains:
+            return hits, False
+        widened = [h for h in self.retriever.search(question, None, k, prefer_source) if h.score >= threshold]
+        return widened, bool(widened)
+
+    async def answer(self, question: str, intent: Optional[str] = None, prefer_source: Optional[str] = None,
+                     context: str = "") -> Answer:
+        domains = INTENT_DOMAINS.get(intent or "")
+        query = f"{question} {context}".strip()
+        key = (normalise_question(query), domains, prefer_source, self.retriever.version, self.mode)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return Answer(**{**cached.__dict__, "cached": True})
+        hits, widened = await asyncio.to_thread(self.search, query, domains, prefer_source)
+        if not hits:
+            return Answer("", False, self.mode)
+        composed: Optional[Composed] = None
+        if self.llm:
+            text = await self.llm.compose(question, hits)
+            if text:
+                composed = Composed(text, "llm", tuple(dict.fromkeys(h.passage.source for h in hits)), hits[0].passage.url)
+        if composed is None:
+            composed = await asyncio.to_thread(
+                compose_offline, query, hits, self.retriever.lexical_index(), self.embedder
+            )
+            if self.llm:
+                composed = Composed(composed.text, "offline-fallback", composed.sources, composed.url)
+        result = Answer(composed.text, bool(composed.text), composed.mode, composed.sources, composed.url,
+                        widened=widened, hits=tuple(hits))
+        # Answers drawn from the hours passage depend on today's date: never cached.
+        if result.found and composed.mode != "offline-fallback" and not any(h.passage.time_sensitive for h in hits):
+            self.cache.put(key, result)
+        return result
+
+
+_service: Optional[KnowledgeService] = None
+_service_lock = threading.Lock()
+
+
+def get_service() -> KnowledgeService:
+    global _service
+    with _service_lock:
+        if _service is None:
+            _service = KnowledgeService(get_settings())
+            _service.ensure_index()
+        return _service

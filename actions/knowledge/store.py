@@ -1,0 +1,46 @@
+"""The Chroma collection that holds the knowledge index (embedded or a server)."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from actions.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COLLECTION_PREFIX = "milea_knowledge"
+SCHEMA = 1  # bump when chunk metadata changes shape: forces a full re-index
+
+
+def make_client(settings: Settings) -> "chromadb.api.ClientAPI":
+    # Telemetry off: this machine and customers' servers talk to nothing outside.
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def collection_name(embedder_id: str) -> str:
+    safe = "".join(c if c.isalnum() else "_" for c in embedder_id)
+    return f"{COLLECTION_PREFIX}_{safe}"[:60]
+
+
+def get_collection(client, embedder_id: str, create: bool = True):
+    name = collection_name(embedder_id)
+    if create:
+        return client.get_or_create_collection(
+            name=name,
+            embedding_function=None,  # vectors are always supplied: nothing is downloaded
+            metadata={"hnsw:space": "cosine", "schema": SCHEMA, "embedder": embedder_id},
+        )
+    return client.get_collection(name=name, embedding_function=None)

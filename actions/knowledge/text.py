@@ -1,0 +1,123 @@
+"""Tokens for lexical matching: lower case, light stemming, stop words out,
+and a few customer phrasings mapped to the words the knowledge base uses."""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections import Counter
+from typing import Iterable
+
+STOP_WORDS = frozenset(
+    """a an and are as at be been being but by can could did do does doing for from had has have
+    how i if in into is it its just me my of on or our ours please so than that the their them
+    then there these they this those to too up us was we were what when where which who whom why
+    will with would you your yours about any some tell know want like get got im id ive youre
+    hi hello hey thanks thank ok okay there milea""".split()
+)
+
+# Customer words -> knowledge words. Expansion only adds tokens; it never removes.
+EXPANSIONS = {
+    "much": ["price", "cost"], "cost": ["price"], "price": ["cost"], "pricing": ["price", "cost"],
+    "expensive": ["price"], "cheap": ["price"], "fee": ["price", "cost"],
+    "kid": ["children"], "kids": ["children"], "child": ["children"], "baby": ["children"],
+    "dog": ["dogs", "leashed"], "dogs": ["leashed"], "pup": ["dogs"], "puppy": ["dogs"], "pet": ["dogs"], "pets": ["dogs"],
+    "wheelchair": ["accessible", "accessibility"], "handicap": ["accessible"], "ada": ["accessible"],
+    "food": ["food", "menu"], "eat": ["food", "menu"], "picnic": ["outside", "food"], "snack": ["food"],
+    "book": ["reservation", "reservations", "tock"], "booking": ["reservation", "tock"], "reserve": ["reservation"],
+    "rsvp": ["reservation"], "walkin": ["walk"], "group": ["groups", "guests"],
+    "where": ["address", "located"], "big": ["size", "acre"], "large": ["size", "acre"], "size": ["acre"],
+    "award": ["accolade", "points", "rated"], "awards": ["accolade", "rated"], "timezone": ["time", "zone"], "address": ["located"], "directions": ["route", "drive"],
+    "drive": ["hours", "north"], "train": ["station", "poughkeepsie"], "uber": ["ride", "share"], "lyft": ["ride", "share"],
+    "park": ["parking"], "ship": ["shipping", "ships", "states"], "deliver": ["shipping", "ships"],
+    "wedding": ["weddings", "events"], "party": ["event", "events", "private"], "capacity": ["guests", "seated"],
+    "points": ["miles", "points"], "reward": ["rewards", "redeem", "redemption"], "rewards": ["redeem", "points"],
+    "expire": ["expiry", "expires"], "cancel": ["cancellation", "cancelling"], "quit": ["cancel", "cancellation"],
+    "owner": ["owners"], "own": ["owners"], "founded": ["bought", "1984"], "history": ["1984", "bought"],
+    "chef": ["executive", "chef"], "winemaker": ["winemaker"], "grape": ["grapes", "plantings", "planted"],
+    "grapes": ["plantings", "planted"], "soil": ["soils"], "sustainable": ["sustainability", "certified"],
+    "red": ["red"], "white": ["white"], "bubbly": ["sparkling"], "champagne": ["sparkling"], "rose": ["rose"],
+    "recommend": ["recommendation", "favorite"], "pair": ["pairing", "pairs", "match"], "pairing": ["pairs", "match"],
+    "stay": ["lodging", "staatsburg", "house", "sleeps"], "lodging": ["staatsburg", "house"], "hotel": ["lodging", "staatsburg"],
+    "tasting": ["tasting", "tastings"], "flight": ["flights"], "cocktail": ["cocktails"], "drinks": ["cocktails"],
+}
+
+_TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*%?|[a-z]+")
+
+
+def stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _raw_words(text: str) -> list[str]:
+    return _TOKEN.findall((text or "").lower().replace("’", "'"))
+
+
+def tokens(text: str) -> list[str]:
+    out = []
+    for raw in _raw_words(text):
+        if raw.startswith("$"):
+            out.extend([raw.lstrip("$").replace(",", ""), "price"])
+        elif raw[0].isdigit():
+            out.append(raw.replace(",", ""))  # "1,000" and "1000" are one number
+        elif raw not in STOP_WORDS and len(raw) > 1:
+            out.append(stem(raw))
+    return out
+
+
+def query_terms(text: str) -> list[tuple[str, ...]]:
+    """The question's words, each with the knowledge-base words that also answer it."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for t in tokens(text):
+        groups.setdefault(t, tuple(dict.fromkeys([t, *(stem(e) for e in EXPANSIONS.get(t, []))])))
+    # Question words such as "where" are stop words, yet they say what is asked.
+    for raw in _raw_words(text):
+        if raw in STOP_WORDS and raw in EXPANSIONS:
+            groups.setdefault(raw, tuple(stem(e) for e in EXPANSIONS[raw]))
+    return list(groups.values())
+
+
+class LexicalIndex:
+    """IDF-weighted coverage: the share of the question's weight a passage contains.
+
+    Bounded in [0, 1] (unlike raw BM25), so one relevance threshold works for
+    every question. A word counts as found when it or one of its expansions is.
+    """
+
+    def __init__(self, docs: Iterable[str]) -> None:
+        self.doc_tokens = [set(tokens(d)) for d in docs]
+        n = max(len(self.doc_tokens), 1)
+        df = Counter(t for toks in self.doc_tokens for t in toks)
+        self.idf = {t: math.log((n + 1) / (c + 0.5)) + 1.0 for t, c in df.items()}
+        self.unknown_idf = math.log((n + 1) / 0.5) + 1.0
+        self._vocabulary = sorted(self.idf)
+
+    def correct(self, query: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """Add the closest known word to each unknown word, so "reservaton" finds "reservation"."""
+        fixed = []
+        for group in query:
+            if not any(t in self.idf for t in group) and len(group[0]) > 4 and not group[0][0].isdigit():
+                close = difflib.get_close_matches(group[0], self._vocabulary, n=1, cutoff=0.85)
+                group = group + tuple(close)
+            fixed.append(group)
+        return fixed
+
+    def weight(self, group: tuple[str, ...]) -> float:
+        known = [self.idf[t] for t in group if t in self.idf]
+        return max(known) if known else self.unknown_idf
+
+    def coverage(self, query: list[tuple[str, ...]], doc: set[str]) -> float:
+        total = hit = 0.0
+        for group in query:
+            w = self.weight(group)
+            total += w
+            if any(t in doc for t in group):
+                hit += w
+        return hit / total if total else 0.0
+
+    def score(self, query: list[tuple[str, ...]], i: int) -> float:
+        return self.coverage(query, self.doc_tokens[i])

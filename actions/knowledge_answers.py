@@ -1,0 +1,64 @@
+"""Questions answered from knowledge/: visiting, club, loyalty, events, about,
+and the low-confidence fallback that searches every domain."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import dont_know_reply, latest_intent, latest_text, with_link
+from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
+from actions.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+CLARIFY_BUTTONS = [
+    {"title": "Opening hours", "payload": "/ask_hours"},
+    {"title": "Visiting & tastings", "payload": "/ask_tastings"},
+    {"title": "Our wines", "payload": "/ask_wine"},
+    {"title": "Wine club", "payload": "/ask_club"},
+    {"title": "Talk to a person", "payload": "/human_handoff"},
+]
+
+
+class ActionAnswerKnowledge(Action):
+    def name(self) -> Text:
+        return "action_answer_knowledge"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        intent = latest_intent(tracker)
+        question = latest_text(tracker) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
+        answer = await get_service().answer(question, intent)
+        dispatcher.utter_message(text=with_link(answer.text, answer.url) if answer.found else dont_know_reply())
+        return []
+
+
+class ActionAnswerFallback(Action):
+    def name(self) -> Text:
+        return "action_answer_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        question = latest_text(tracker)
+        answer = await get_service().answer(question, None) if question else None
+        if answer and answer.found:
+            dispatcher.utter_message(text=with_link(answer.text, answer.url))
+        else:
+            dispatcher.utter_message(
+                text="I'm not sure I understood. Could you tell me a bit more, or pick one of these?",
+                buttons=CLARIFY_BUTTONS,
+            )
+        return []
+
+
+def _warm() -> None:
+    try:
+        get_service()
+    except Exception:  # start-up must not die on a warm-up problem; the first question retries
+        log.exception("knowledge warm-up failed")
+
+
+if get_settings().warm_on_start:
+    threading.Thread(target=_warm, name="knowledge-warmup", daemon=True).start()

@@ -1,0 +1,76 @@
+"""The wines the winery makes, as known from knowledge/wine/, and fuzzy matching
+of what a customer types ("reserve cab franc", "the rose") to one of them."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from actions.knowledge.chunks import _FRONT_MATTER
+import yaml
+
+ABBREVIATIONS = {"cab": "cabernet", "sav": "sauvignon", "chard": "chardonnay", "bdx": "bordeaux",
+                 "rosé": "rose", "gruner": "gruner veltliner", "bubbly": "sparkling", "bubbles": "sparkling"}
+_VINTAGE = re.compile(r"^(?:19|20)\d\d\s+|^NV\s+", re.I)
+
+
+@dataclass(frozen=True)
+class Wine:
+    title: str
+    source: str  # path under knowledge/
+
+
+def _norm(text: str) -> str:
+    words = re.findall(r"[a-zé]+", text.lower())
+    return " ".join(ABBREVIATIONS.get(w, w) for w in words if w not in {"the", "a", "your", "of"})
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str, stamp: float) -> tuple[Wine, ...]:
+    wines = []
+    for path in sorted(Path(folder).glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        match = _FRONT_MATTER.match(text)
+        meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
+        if meta.get("kind", "wine") != "wine" or path.stem == "overview":
+            continue
+        title = _VINTAGE.sub("", str(meta.get("wine") or meta.get("title") or path.stem)).strip()
+        wines.append(Wine(title, f"wine/{path.name}"))
+    return tuple(wines)
+
+
+def load_wines(knowledge_dir: Path) -> tuple[Wine, ...]:
+    folder = knowledge_dir / "wine"
+    stamp = max((p.stat().st_mtime for p in folder.glob("*.md")), default=0.0)
+    return _load(str(folder), stamp)
+
+
+def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
+    """Wines the text names: exact containment first, then close fuzzy matches."""
+    query = _norm(text)
+    if not query:
+        return []
+    exact = [w for w in wines if _norm(w.title) in query]
+    if exact:
+        return exact
+    scored = []
+    q_words = set(query.split())
+    for w in wines:
+        title = _norm(w.title)
+        t_words = set(title.split())
+        overlap = len(q_words & t_words) / len(t_words)
+        ratio = difflib.SequenceMatcher(None, query, title).ratio()
+        scored.append((max(overlap, ratio), w))
+    scored.sort(key=lambda s: -s[0])
+    best = scored[0][0] if scored else 0
+    if best < 0.6:
+        return []
+    return [w for s, w in scored if s >= best - 0.05]
+
+
+def find_wine(name: str, wines: tuple[Wine, ...]) -> Optional[Wine]:
+    found = match_wines(name, wines)
+    return found[0] if len(found) == 1 else None
