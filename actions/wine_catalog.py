@@ -14,6 +14,9 @@ import yaml
 
 ABBREVIATIONS = {"cab": "cabernet", "sav": "sauvignon", "chard": "chardonnay", "bdx": "bordeaux",
                  "rosé": "rose", "gruner": "gruner veltliner", "bubbly": "sparkling", "bubbles": "sparkling"}
+# Grape and style words: naming one of these is naming every wine that carries it.
+STYLE_WORDS = frozenset({"cabernet", "franc", "chardonnay", "rose", "seyval", "blanc", "gruner", "veltliner",
+                         "bdx", "bordeaux", "brut", "cuvee", "vincenza", "clinton"})
 _VINTAGE = re.compile(r"^(?:19|20)\d\d\s+|^NV\s+", re.I)
 
 
@@ -66,9 +69,12 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
         scored.append((max(overlap, ratio), w))
     scored.sort(key=lambda s: -s[0])
     best = scored[0][0] if scored else 0
-    if best < 0.6:
+    if best >= 0.6:
+        return [w for s, w in scored if s >= best - 0.05]
+    styles = q_words & STYLE_WORDS
+    if not styles:
         return []
-    return [w for s, w in scored if s >= best - 0.05]
+    return [w for w in wines if styles <= set(_norm(w.title).split())]
 
 
 def find_wine(name: str, wines: tuple[Wine, ...]) -> Optional[Wine]:

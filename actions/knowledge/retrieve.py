@@ -76,6 +76,11 @@ class Retriever:
     def version(self) -> str:
         return self._current().version or "empty"
 
+    def refresh(self) -> None:
+        """Look at the stored index version on the next search (after a re-index)."""
+        with self._lock:
+            self._checked_at = 0.0
+
     def _current(self) -> _Snapshot:
         now = time.monotonic()
         with self._lock:

@@ -73,6 +73,7 @@ class KnowledgeService:
         if self.retriever.version == "empty":
             log.warning("knowledge index missing: building it now")
             sync_index(self.settings, self.embedder, client=self.client)
+            self.retriever.refresh()
 
     def search(self, question: str, domains: Optional[Sequence[str]], prefer_source: Optional[str] = None,
                k: int = 3) -> tuple[list[Hit], bool]:

@@ -1,0 +1,1 @@
+"""Rasa-side channel code (runs in the Rasa server's venv, imported via credentials.yml)."""

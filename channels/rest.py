@@ -1,0 +1,62 @@
+"""The REST channel with input checks: bad requests get a clear 4xx, never a 5xx.
+
+Keeps Rasa's path (/webhooks/rest/webhook) and reply format; only adds the
+checks Rasa's own RestInput lacks (non-text messages, empty or huge texts,
+crafted '/intent{...}' payloads).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.guard import RejectedMessage, clean_sender, prepare_message
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+class SafeRestInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("milea_rest_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises on malformed JSON
+                return _error(400, "the request body must be JSON")
+            if not isinstance(body, dict):
+                return _error(400, "the request body must be a JSON object with 'sender' and 'message'")
+            sender = clean_sender(body.get("sender", "default"))
+            if sender is None:
+                return _error(400, "'sender' must be a non-empty string of at most 128 characters")
+            metadata = body.get("metadata")
+            if metadata is not None and not isinstance(metadata, dict):
+                return _error(400, "'metadata' must be a JSON object")
+            try:
+                text = prepare_message(body.get("message"))
+            except RejectedMessage as rejected:
+                return _error(rejected.status, rejected.reason)
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            )
+            return response.json(collector.messages)
+
+        return hook

@@ -1,0 +1,222 @@
+"""`make run`: start every process of the assistant in the foreground; Ctrl-C stops all.
+
+Processes: the Commerce7 demo emulator (when no Commerce7 credentials are set and
+the emulator is present), the action server, the Rasa server (REST + socket.io,
+optional Twilio), and the widget page. Each service says in one line at start-up
+which mode it runs in and how to switch.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venv" / "rasa" / "bin" / "rasa"
+ACTIONS_PY = Path(sys.executable)
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+RASA_PORT = _port("RASA_PORT", 5005)
+ACTION_PORT = _port("ACTION_PORT", 5055)
+WIDGET_PORT = _port("WIDGET_PORT", 8080)
+DATA_DIR = Path(os.environ.get("MILEA_DATA_DIR") or ROOT / ".data").resolve()
+RUN_DIR = DATA_DIR / "run"
+MODEL = Path(os.environ.get("MILEA_MODEL") or ROOT / "models" / "milea.tar.gz")
+
+
+def say(line: str) -> None:
+    print(f"[milea] {line}", flush=True)
+
+
+def auth_token() -> str:
+    """RASA_AUTH_TOKEN, or one generated once, kept in the data folder and printed once."""
+    token = os.environ.get("RASA_AUTH_TOKEN", "").strip()
+    if token:
+        say("Rasa HTTP API: protected by RASA_AUTH_TOKEN")
+        return token
+    path = DATA_DIR / "rasa_auth_token"
+    if path.exists():
+        say(f"Rasa HTTP API: protected by the token in {path} (set RASA_AUTH_TOKEN to choose one)")
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(24)
+    path.write_text(token)
+    path.chmod(0o600)
+    say(f"Rasa HTTP API: generated auth token {token} (kept in {path}; set RASA_AUTH_TOKEN to choose one)")
+    return token
+
+
+def twilio_enabled() -> bool:
+    keys = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER")
+    present = [k for k in keys if os.environ.get(k)]
+    if len(present) == len(keys):
+        say(f"SMS: Twilio channel on, number {os.environ['TWILIO_NUMBER']}, webhook /webhooks/twilio/webhook")
+        return True
+    if present:
+        say(f"SMS: off - {', '.join(k for k in keys if k not in present)} missing")
+    else:
+        say("SMS: off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_NUMBER to enable)")
+    return False
+
+
+def write_credentials() -> Path:
+    creds = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    if not twilio_enabled():
+        creds.pop("twilio", None)
+    path = RUN_DIR / "credentials.yml"
+    path.write_text(yaml.safe_dump(creds, sort_keys=False))
+    return path
+
+
+def write_endpoints() -> Path:
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://localhost:{ACTION_PORT}/webhook"
+    store = endpoints.get("tracker_store") or {}
+    if store.get("dialect") == "sqlite":
+        store["db"] = str(DATA_DIR / "tracker.db")
+        say(f"Tracker store: SQLite at {store['db']}")
+    path = RUN_DIR / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
+
+
+class Service:
+    def __init__(self, name: str, cmd: list[str], env: Optional[dict] = None) -> None:
+        self.name = name
+        self.cmd = cmd
+        self.env = {**os.environ, **(env or {})}
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1, start_new_session=True,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc and self.proc.stdout
+        for line in self.proc.stdout:
+            print(f"{self.name:>8} | {line.rstrip()}", flush=True)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                return
+
+    def wait_stopped(self, timeout: float) -> None:
+        if not self.proc:
+            return
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def wait_http(url: str, timeout: float, services: list[Service]) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(s.proc and s.proc.poll() is not None for s in services):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status < 500:
+                    return True
+        except Exception:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def widget_origins() -> list[str]:
+    configured = os.environ.get("WIDGET_ORIGINS", "").split()
+    return configured or [f"http://localhost:{WIDGET_PORT}", f"http://127.0.0.1:{WIDGET_PORT}"]
+
+
+def commerce7_services() -> list[Service]:
+    if all(os.environ.get(k) for k in ("C7_APP_ID", "C7_SECRET", "C7_TENANT")):
+        say(f"Commerce7: tenant {os.environ['C7_TENANT']} at {os.environ.get('C7_API_URL', 'https://api.commerce7.com/v1')}")
+        return []
+    emulator = ROOT / "tests" / "fakes" / "commerce7_emulator.py"
+    if not emulator.exists():
+        return []
+    port = _port("C7_EMULATOR_PORT", 7070)
+    os.environ.setdefault("C7_API_URL", f"http://localhost:{port}/v1")
+    say(f"Commerce7: demo emulator at http://localhost:{port} (set C7_APP_ID/C7_SECRET/C7_TENANT for a real tenant)")
+    return [Service("c7-demo", [str(ACTIONS_PY), "-m", "tests.fakes.commerce7_emulator", "--port", str(port),
+                                "--data-file", str(DATA_DIR / "c7-emulator.json")])]
+
+
+def main() -> int:
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    if not MODEL.exists():
+        say(f"no trained model at {MODEL}: run `make run` (it trains first)")
+        return 1
+    sys.path.insert(0, str(ROOT))
+    from actions.settings import Settings
+
+    for line in Settings.from_env().describe():
+        say(line)
+    token = auth_token()
+    credentials = write_credentials()
+    endpoints = write_endpoints()
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    services = commerce7_services() + [
+        Service("actions", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
+                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
+        Service("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
+                         "--cors", *widget_origins(), "--port", str(RASA_PORT),
+                         "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
+                {"PYTHONPATH": pythonpath}),
+        Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),
+                           "--server-url", os.environ.get("WIDGET_SERVER_URL", f"http://localhost:{RASA_PORT}")],
+                {"PYTHONPATH": pythonpath}),
+    ]
+    stopping = threading.Event()
+
+    def stop_all(*_: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+    for service in services:
+        service.start()
+    ready = wait_http(f"http://localhost:{RASA_PORT}/", float(os.environ.get("MILEA_START_TIMEOUT", 180)), services)
+    if ready and not stopping.is_set():
+        say(f"ready: chat at http://localhost:{WIDGET_PORT} | REST http://localhost:{RASA_PORT}/webhooks/rest/webhook "
+            f"| socket.io http://localhost:{RASA_PORT}/socket.io | Ctrl-C stops everything")
+    elif not stopping.is_set():
+        say("a service failed to start (see its lines above): stopping")
+        stopping.set()
+    code = 0
+    while not stopping.wait(0.5):
+        for service in services:
+            if service.proc and service.proc.poll() is not None:
+                say(f"{service.name} exited with code {service.proc.returncode}: stopping everything")
+                code = 1
+                stopping.set()
+    say("stopping")
+    for service in services:
+        service.stop()
+    for service in services:
+        service.wait_stopped(15)
+    return code if ready else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Actions as the action server runs them: Tracker in, messages and events out."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.knowledge.service as service_module
+from actions.knowledge_answers import ActionAnswerFallback, ActionAnswerKnowledge
+from actions.staff import ActionContactStaff
+from actions.wine import ActionAnswerWine
+
+
+@pytest.fixture(autouse=True)
+def use_test_service(service, monkeypatch):
+    # The actions get the session's knowledge service (built on a temp index).
+    monkeypatch.setattr(service_module, "_service", service)
+
+
+def tracker(text, intent, entities=(), slots=None):
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9},
+               "entities": [{"entity": e, "value": v} for e, v in entities]}
+    return Tracker("test-user", slots or {}, message, [], False, None, {}, "")
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def test_knowledge_question_is_answered_from_its_domain():
+    messages, _ = run(ActionAnswerKnowledge(), tracker("which states can you ship to", "ask_shipping"))
+    text = messages[0]["text"]
+    for state in ("NY", "DC", "FL", "MN", "AK"):
+        assert state in text
+
+
+def test_button_payload_uses_the_intent_default_question():
+    messages, _ = run(ActionAnswerKnowledge(), tracker("/ask_tastings", "ask_tastings"))
+    assert "tasting" in messages[0]["text"].lower()
+
+
+def test_wine_question_remembers_the_wine_for_a_follow_up():
+    messages, events = run(ActionAnswerWine(), tracker("tell me about the reserve cab franc", "ask_wine"))
+    assert "Reserve Cabernet Franc" in messages[0]["text"]
+    assert {"event": "slot", "name": "wine", "value": "Reserve Cabernet Franc"} in [
+        {k: e[k] for k in ("event", "name", "value")} for e in events]
+    messages, _ = run(ActionAnswerWine(), tracker("how much is it?", "ask_wine", slots={"wine": "Reserve Cabernet Franc"}))
+    assert "$45" in messages[0]["text"]
+
+
+def test_ambiguous_wine_name_offers_buttons():
+    messages, events = run(ActionAnswerWine(), tracker("what does the chardonnay taste like", "ask_wine"))
+    titles = [b["title"] for b in messages[0].get("buttons", [])]
+    assert set(titles) == {"Farmhouse Chardonnay", "Reserve Chardonnay"} and events == []
+
+
+def test_wine_the_winery_does_not_make_is_answered_honestly():
+    messages, _ = run(ActionAnswerWine(), tracker("do you make a pinot noir?", "ask_wine"))
+    text = messages[0]["text"].lower()
+    assert "does not make" in text or "doesn't make" in text or "not make" in text
+
+
+def test_fallback_with_nothing_relevant_asks_to_clarify_with_buttons():
+    messages, _ = run(ActionAnswerFallback(), tracker("what's the wifi password", "nlu_fallback"))
+    assert messages[0]["buttons"] and "not sure" in messages[0]["text"]
+
+
+def test_fallback_answers_from_any_domain():
+    messages, _ = run(ActionAnswerFallback(), tracker("is the staatsburg house a place to stay", "nlu_fallback"))
+    assert "Staatsburg House" in messages[0]["text"] and not messages[0].get("buttons")
+
+
+@pytest.mark.parametrize("intent, email", [
+    ("join_club", "wineclub@"), ("subscribe", "hello@"), ("check_points", "wineclub@"),
+    ("give_feedback", "hello@"), ("human_handoff", "hello@"),
+])
+def test_flows_not_built_yet_answer_honestly_with_contact(intent, email):
+    messages, _ = run(ActionContactStaff(), tracker("x", intent))
+    assert "(845) 266-0384" in messages[0]["text"] and email in messages[0]["text"]
