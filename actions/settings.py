@@ -29,6 +29,9 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+DEMO_C7_APP_ID, DEMO_C7_SECRET, DEMO_C7_TENANT = "demo-app", "demo-secret", "milea-demo"
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path = REPO_ROOT / "knowledge"
@@ -46,7 +49,25 @@ class Settings:
     answer_cache_ttl_s: float = 600.0
     relevance_threshold: float = 0.30
     warm_on_start: bool = True
+    # Commerce7: a real tenant when C7_APP_ID/C7_SECRET/C7_TENANT are set, else the demo emulator.
+    c7_api_url: str = "http://localhost:7070/v1"
+    c7_app_id: str = DEMO_C7_APP_ID
+    c7_secret: str = DEMO_C7_SECRET
+    c7_tenant: str = DEMO_C7_TENANT
+    c7_timeout_s: float = 4.0
+    c7_pickup_location_id: Optional[str] = None
+    # Where members add a card: never in chat.
+    store_account_url: str = "https://mileaestatevineyard.com/profile"
+    customer_token_secret: Optional[str] = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def c7_is_demo(self) -> bool:
+        return self.c7_app_id == DEMO_C7_APP_ID and self.c7_tenant == DEMO_C7_TENANT
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.db"
 
     @property
     def chroma_path(self) -> Path:
@@ -79,6 +100,14 @@ class Settings:
             answer_cache_ttl_s=_env_float("ANSWER_CACHE_TTL_S", 600.0),
             relevance_threshold=_env_float("KNOWLEDGE_RELEVANCE_THRESHOLD", 0.30),
             warm_on_start=(_env("MILEA_WARM_ON_START", "1") != "0"),
+            c7_api_url=_env("C7_API_URL", "https://api.commerce7.com/v1" if _env("C7_APP_ID") else "http://localhost:7070/v1"),
+            c7_app_id=_env("C7_APP_ID", DEMO_C7_APP_ID),
+            c7_secret=_env("C7_SECRET", DEMO_C7_SECRET),
+            c7_tenant=_env("C7_TENANT", DEMO_C7_TENANT),
+            c7_timeout_s=_env_float("C7_TIMEOUT_S", 4.0),
+            c7_pickup_location_id=_env("C7_PICKUP_LOCATION_ID"),
+            store_account_url=_env("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
+            customer_token_secret=_env("CUSTOMER_TOKEN_SECRET"),
         )
 
     def describe(self) -> list[str]:
@@ -101,6 +130,10 @@ class Settings:
             lines.append(
                 "Answers: offline extractive path (set OPENAI_API_KEY or OPENAI_BASE_URL to phrase with an LLM)"
             )
+        if self.c7_is_demo:
+            lines.append(f"Commerce7: demo emulator at {self.c7_api_url} (set C7_APP_ID/C7_SECRET/C7_TENANT for a real tenant)")
+        else:
+            lines.append(f"Commerce7: tenant {self.c7_tenant} at {self.c7_api_url}")
         return lines
 
 

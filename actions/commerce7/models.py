@@ -1,0 +1,253 @@
+"""Small typed views of Commerce7 objects.
+
+Each keeps the API dict in `raw` so callers can reach fields not modelled here; parsing is
+tolerant (missing keys give None/empty) because tenants and API versions differ.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+JsonDict = dict[str, Any]
+
+
+def format_cents(cents: int | None) -> str:
+    """4500 -> "$45.00", 123456 -> "$1,234.56" (Commerce7 money is integer cents)."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}${dollars:,}.{rest:02d}"
+
+
+def phone_digits(phone: str | None, default_country_code: str = "1") -> str:
+    """Digits of a phone number; a bare 10-digit (NANP) number gets the country code."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 10 and default_country_code == "1":
+        digits = "1" + digits
+    return digits
+
+
+def to_e164(phone: str, default_country_code: str = "1") -> str | None:
+    """Best-effort E.164 ("(845) 266-0384" -> "+18452660384"); None when it cannot be one."""
+    digits = phone_digits(phone, default_country_code)
+    return f"+{digits}" if 8 <= len(digits) <= 15 and digits[0] != "0" else None
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> JsonDict:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    title: Optional[str]
+    sku: Optional[str]
+    price_cents: Optional[int]
+    volume_ml: Optional[int]
+    available: Optional[int]   # sum of availableForSaleCount; None when inventory is not tracked
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "Variant":
+        inventory = d.get("inventory")
+        available = (sum(int(i.get("availableForSaleCount") or 0) for i in _list(inventory))
+                     if isinstance(inventory, list) else None)
+        price = d.get("price")
+        return cls(id=str(d.get("id")), title=d.get("title"), sku=d.get("sku"),
+                   price_cents=int(price) if price is not None else None,
+                   volume_ml=d.get("volumeInML"), available=available)
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    title: str
+    slug: Optional[str]
+    type: Optional[str]
+    web_status: Optional[str]
+    admin_status: Optional[str]
+    teaser: Optional[str]
+    varietal: Optional[str]
+    vintage: Optional[int]          # None for non-vintage wines
+    wine_type: Optional[str]
+    variants: list[Variant]
+    updated_at: Optional[str]
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "Product":
+        wine = _dict(d.get("wine"))
+        return cls(id=str(d.get("id")), title=str(d.get("title") or ""), slug=d.get("slug"),
+                   type=d.get("type"), web_status=d.get("webStatus"), admin_status=d.get("adminStatus"),
+                   teaser=d.get("teaser"), varietal=wine.get("varietal"), vintage=wine.get("vintage"),
+                   wine_type=wine.get("type"),
+                   variants=[Variant.from_api(v) for v in _list(d.get("variants")) if isinstance(v, dict)],
+                   updated_at=d.get("updatedAt"), raw=dict(d))
+
+    @property
+    def price_cents(self) -> Optional[int]:
+        return self.variants[0].price_cents if self.variants else None
+
+    @property
+    def price(self) -> str:
+        return format_cents(self.price_cents)
+
+
+@dataclass(frozen=True)
+class LoyaltyBalance:
+    points: int
+    tier: Optional[str]
+    tier_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class ClubRef:
+    club_id: str
+    club_title: Optional[str]
+    signup_date: Optional[str]
+    cancel_date: Optional[str]
+    membership_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    first_name: Optional[str]
+    last_name: Optional[str]
+    emails: list[str]
+    phones: list[str]
+    email_marketing_status: Optional[str]
+    birth_date: Optional[str]
+    clubs: list[ClubRef]
+    loyalty: Optional[LoyaltyBalance]   # None when the tenant has no Loyalty extension
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "Customer":
+        loyalty = d.get("loyalty")
+        balance = (LoyaltyBalance(points=int(loyalty.get("points") or 0), tier=loyalty.get("tier"),
+                                  tier_id=loyalty.get("loyaltyTierId"))
+                   if isinstance(loyalty, dict) else None)
+        clubs = [ClubRef(club_id=str(c.get("clubId")), club_title=c.get("clubTitle"),
+                         signup_date=c.get("signupDate"), cancel_date=c.get("cancelDate"),
+                         membership_id=c.get("clubMembershipId"))
+                 for c in _list(d.get("clubs")) if isinstance(c, dict)]
+        return cls(id=str(d.get("id")), first_name=d.get("firstName"), last_name=d.get("lastName"),
+                   emails=[str(e["email"]) for e in _list(d.get("emails")) if isinstance(e, dict) and e.get("email")],
+                   phones=[str(p["phone"]) for p in _list(d.get("phones")) if isinstance(p, dict) and p.get("phone")],
+                   email_marketing_status=d.get("emailMarketingStatus"), birth_date=d.get("birthDate"),
+                   clubs=clubs, loyalty=balance, raw=dict(d))
+
+    @property
+    def email(self) -> Optional[str]:
+        return self.emails[0] if self.emails else None
+
+    def has_email(self, email: str) -> bool:
+        wanted = email.strip().casefold()
+        return any(e.strip().casefold() == wanted for e in self.emails)
+
+    def has_phone(self, phone: str) -> bool:
+        wanted = phone_digits(phone)
+        return bool(wanted) and any(phone_digits(p) == wanted for p in self.phones)
+
+
+@dataclass(frozen=True)
+class Address:
+    id: str
+    customer_id: Optional[str]
+    address: Optional[str]
+    city: Optional[str]
+    state_code: Optional[str]
+    zip_code: Optional[str]
+    country_code: Optional[str]
+    is_default: bool
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "Address":
+        return cls(id=str(d.get("id")), customer_id=d.get("customerId"), address=d.get("address"),
+                   city=d.get("city"), state_code=d.get("stateCode"), zip_code=d.get("zipCode"),
+                   country_code=d.get("countryCode"), is_default=bool(d.get("isDefault")), raw=dict(d))
+
+
+@dataclass(frozen=True)
+class Club:
+    id: str
+    title: str
+    slug: Optional[str]
+    type: Optional[str]
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "Club":
+        return cls(id=str(d.get("id")), title=str(d.get("title") or ""), slug=d.get("slug"),
+                   type=d.get("type"), raw=dict(d))
+
+
+@dataclass(frozen=True)
+class ClubMembership:
+    id: str
+    status: Optional[str]
+    customer_id: Optional[str]
+    club_id: Optional[str]
+    order_delivery_method: Optional[str]
+    signup_date: Optional[str]
+    cancel_date: Optional[str]
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "ClubMembership":
+        return cls(id=str(d.get("id")), status=d.get("status"),
+                   customer_id=d.get("customerId") or _dict(d.get("customer")).get("id"),
+                   club_id=d.get("clubId") or _dict(d.get("club")).get("id"),
+                   order_delivery_method=d.get("orderDeliveryMethod"), signup_date=d.get("signupDate"),
+                   cancel_date=d.get("cancelDate"), raw=dict(d))
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "Active"
+
+
+@dataclass(frozen=True)
+class LoyaltyTransaction:
+    id: str
+    customer_id: Optional[str]
+    points: int
+    notes: Optional[str]
+    created_at: Optional[str]
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "LoyaltyTransaction":
+        points = d.get("points", d.get("amount"))   # field name not confirmed on a live tenant
+        return cls(id=str(d.get("id")), customer_id=d.get("customerId"), points=int(points or 0),
+                   notes=d.get("notes"), created_at=d.get("createdAt"), raw=dict(d))
+
+
+@dataclass(frozen=True)
+class InventoryLocation:
+    id: str
+    title: Optional[str]
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "InventoryLocation":
+        return cls(id=str(d.get("id")), title=d.get("title"), raw=dict(d))
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[JsonDict]
+    total: Optional[int]
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    customer_id: str
+    already_subscribed: bool
+    created: bool

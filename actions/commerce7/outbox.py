@@ -1,0 +1,116 @@
+"""Durable outbox for Commerce7 writes that could not be made at once.
+
+A signup or subscription that Commerce7 could not take is kept here (SQLite in
+the data folder) and retried with backoff by the scheduler until it lands. Each
+job has an idempotency key, so the same signup is never queued twice, and the
+handlers themselves look objects up before creating them, so a retry after an
+ambiguous failure creates no duplicates.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',   -- pending | done | attention
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT,
+    result TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+"""
+BACKOFF_BASE_S = 15.0
+BACKOFF_MAX_S = 3600.0
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: float
+    last_error: Optional[str]
+
+
+class Outbox:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=10000")
+        return db
+
+    def enqueue(self, kind: str, key: str, payload: dict[str, Any], error: str = "", now: Optional[float] = None) -> Job:
+        """Keep a job (once per key); returns the stored job."""
+        now = time.time() if now is None else now
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO outbox (id, kind, idempotency_key, payload, next_attempt_at, last_error,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (uuid.uuid4().hex, kind, key, json.dumps(payload), now + BACKOFF_BASE_S, error or None, now, now),
+            )
+        return self.get(key)  # type: ignore[return-value]
+
+    def get(self, key: str) -> Optional[Job]:
+        with self._connect() as db:
+            row = db.execute("SELECT id, kind, idempotency_key, payload, status, attempts, next_attempt_at,"
+                             " last_error FROM outbox WHERE idempotency_key = ?", (key,)).fetchone()
+        return _job(row) if row else None
+
+    def due(self, now: Optional[float] = None, limit: int = 20) -> list[Job]:
+        now = time.time() if now is None else now
+        with self._connect() as db:
+            rows = db.execute("SELECT id, kind, idempotency_key, payload, status, attempts, next_attempt_at,"
+                              " last_error FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+                              " ORDER BY next_attempt_at LIMIT ?", (now, limit)).fetchall()
+        return [_job(r) for r in rows]
+
+    def mark_done(self, job: Job, result: dict[str, Any]) -> None:
+        self._update(job, "done", job.attempts + 1, job.next_attempt_at, None, json.dumps(result))
+
+    def mark_retry(self, job: Job, error: str, now: Optional[float] = None) -> None:
+        now = time.time() if now is None else now
+        delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * (2 ** job.attempts))
+        self._update(job, "pending", job.attempts + 1, now + delay, error, None)
+
+    def mark_attention(self, job: Job, error: str) -> None:
+        """Commerce7 refused the data itself: staff must look; the job is kept, not dropped."""
+        self._update(job, "attention", job.attempts + 1, job.next_attempt_at, error, None)
+
+    def counts(self) -> dict[str, int]:
+        with self._connect() as db:
+            return dict(db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+
+    def _update(self, job: Job, status: str, attempts: int, next_at: float, error: Optional[str],
+                result: Optional[str]) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+                       " result = COALESCE(?, result), updated_at = ? WHERE id = ?",
+                       (status, attempts, next_at, error, result, time.time(), job.id))
+
+
+def _job(row: tuple) -> Job:
+    return Job(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7])

@@ -1,0 +1,120 @@
+"""Club signup and subscription writes against the Commerce7 emulator (real HTTP),
+and the durable outbox that keeps what Commerce7 could not take."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from actions.commerce7.client import Commerce7Client
+from actions.commerce7.outbox import Outbox
+from actions.commerce7.signup import ClubSignup, perform_signup, process_outbox, subscribe_key
+from tests.fakes.commerce7_emulator import EmulatorServer
+
+
+@pytest.fixture()
+def emulator(tmp_path):
+    server = EmulatorServer(tmp_path / "c7.json").start()
+    yield server
+    server.stop()
+
+
+def client_for(server, **kwargs) -> Commerce7Client:
+    return Commerce7Client(server.url, server.app_id, server.secret, server.tenant, timeout=2.0,
+                           backoff_base=0.01, backoff_max=0.05, **kwargs)
+
+
+SHIP = ClubSignup("Grand Prix", "Ana", "Lopez", "ana.lopez@example.com", "+18455550101", "1990-05-12", "Ship",
+                  "12 Main St", "Rhinebeck", "NY", "12572")
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def _signup_twice(server, signup):
+    async with client_for(server) as client:
+        first = await perform_signup(client, signup)
+        second = await perform_signup(client, signup)
+        customer = await client.find_customer_by_email(signup.email)
+        memberships = await client.list_memberships(customer.id, active_only=True)
+        addresses = await client.list_addresses(customer.id)
+    return first, second, customer, memberships, addresses
+
+
+def test_ship_signup_creates_customer_address_and_active_membership_once(emulator):
+    first, second, customer, memberships, addresses = run(_signup_twice(emulator, SHIP))
+    assert not first.already_member and second.already_member
+    assert first.membership_id == second.membership_id
+    assert len(memberships) == 1 and memberships[0].raw["status"] == "Active"
+    assert memberships[0].raw["orderDeliveryMethod"] == "Ship"
+    assert len(addresses) == 1 and addresses[0].raw["stateCode"] == "NY"
+    assert customer.birth_date == "1990-05-12" and customer.has_phone("+18455550101")
+
+
+def test_pickup_signup_uses_the_pickup_location(emulator):
+    pickup = ClubSignup("Jumper", "Bo", "Chen", "bo.chen@example.com", "+18455550102", "1985-01-02", "Pickup")
+    first, _, _, memberships, addresses = run(_signup_twice(emulator, pickup))
+    assert memberships[0].raw["orderDeliveryMethod"] == "Pickup"
+    assert memberships[0].raw.get("pickupInventoryLocationId")
+    assert addresses == []
+
+
+def test_existing_customer_is_updated_not_duplicated(emulator):
+    existing = ClubSignup("Triple Crown", "Jordan", "Rivera", "JORDAN.RIVERA@example.com", "+18455550199",
+                          "1986-04-12", "Pickup")
+
+    async def go():
+        async with client_for(emulator) as client:
+            before = await client.find_customer_by_email("jordan.rivera@example.com")
+            await perform_signup(client, existing)
+            after = await client.find_customer_by_email("jordan.rivera@example.com")
+            return before, after
+    before, after = run(go())
+    assert before.id == after.id
+    assert after.has_phone("+15551234567") and after.has_phone("+18455550199")
+
+
+def test_outbox_keeps_a_signup_while_commerce7_is_down_and_delivers_it_once(emulator, tmp_path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    outbox.enqueue("club_signup", SHIP.key, SHIP.to_payload(), "Unavailable", now=0)
+    outbox.enqueue("club_signup", SHIP.key, SHIP.to_payload(), "Unavailable", now=0)  # same key: kept once
+    emulator.set_faults(down=True)
+
+    async def attempt(now):
+        async with client_for(emulator, max_retries=0) as client:
+            return await process_outbox(outbox, client, now=now)
+    assert run(attempt(1e12)) == {"delivered": 0, "retry": 1, "attention": 0}
+    # Reopened from disk: nothing is lost across a restart.
+    outbox = Outbox(tmp_path / "outbox.db")
+    assert outbox.counts() == {"pending": 1}
+    emulator.set_faults(down=False)
+    assert run(attempt(2e12)) == {"delivered": 1, "retry": 0, "attention": 0}
+    assert run(attempt(3e12)) == {"delivered": 0, "retry": 0, "attention": 0}
+    _, _, _, memberships, _ = run(_signup_twice(emulator, SHIP))
+    assert len(memberships) == 1
+
+
+def test_refused_data_is_kept_for_staff_not_dropped(emulator, tmp_path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    bad = ClubSignup("Platinum", "A", "B", "a.b@example.com", "+18455550103", "1980-01-01", "Pickup")
+    outbox.enqueue("club_signup", bad.key, bad.to_payload(), now=0)
+
+    async def attempt():
+        async with client_for(emulator) as client:
+            return await process_outbox(outbox, client, now=1e12)
+    assert run(attempt())["attention"] == 1
+    assert outbox.get(bad.key).status == "attention"
+
+
+def test_subscribe_job_is_idempotent(emulator, tmp_path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    outbox.enqueue("subscribe", subscribe_key("new.fan@example.com"), {"email": "new.fan@example.com"}, now=0)
+
+    async def attempt():
+        async with client_for(emulator) as client:
+            counts = await process_outbox(outbox, client, now=1e12)
+            again = await client.subscribe("new.fan@example.com")
+            return counts, again
+    counts, again = run(attempt())
+    assert counts["delivered"] == 1 and again.already_subscribed
