@@ -23,7 +23,7 @@ _VINTAGE = re.compile(r"^(?:19|20)\d\d\s+|^NV\s+", re.I)
 @dataclass(frozen=True)
 class Wine:
     title: str
-    source: str  # path under knowledge/
+    sources: tuple[str, ...] = ()  # its files under knowledge/ (catalog facts and the wine guide)
 
 
 def _norm(text: str) -> str:
@@ -31,24 +31,30 @@ def _norm(text: str) -> str:
     return " ".join(ABBREVIATIONS.get(w, w) for w in words if w not in {"the", "a", "your", "of"})
 
 
+WINE_FOLDERS = ("wine", "wine-guide")
+
+
 @lru_cache(maxsize=4)
-def _load(folder: str, stamp: float) -> tuple[Wine, ...]:
-    wines = []
-    for path in sorted(Path(folder).glob("*.md")):
-        text = path.read_text(encoding="utf-8")
-        match = _FRONT_MATTER.match(text)
-        meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
-        if meta.get("kind", "wine") != "wine" or path.stem == "overview":
-            continue
-        title = _VINTAGE.sub("", str(meta.get("wine") or meta.get("title") or path.stem)).strip()
-        wines.append(Wine(title, f"wine/{path.name}"))
-    return tuple(wines)
+def _load(root: str, stamp: float) -> tuple[Wine, ...]:
+    by_title: dict[str, list[str]] = {}
+    for folder in WINE_FOLDERS:
+        for path in sorted((Path(root) / folder).glob("*.md")):
+            if path.stem == "overview":
+                continue
+            text = path.read_text(encoding="utf-8")
+            match = _FRONT_MATTER.match(text)
+            meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
+            title = _VINTAGE.sub("", str(meta.get("wine") or meta.get("title") or path.stem)).strip()
+            by_title.setdefault(title, []).append(f"{folder}/{path.name}")
+    return tuple(Wine(title, tuple(sources)) for title, sources in sorted(by_title.items()))
 
 
-def load_wines(knowledge_dir: Path) -> tuple[Wine, ...]:
-    folder = knowledge_dir / "wine"
-    stamp = max((p.stat().st_mtime for p in folder.glob("*.md")), default=0.0)
-    return _load(str(folder), stamp)
+def load_wines(knowledge_dir: Path, extra_titles: tuple[str, ...] = ()) -> tuple[Wine, ...]:
+    """Wines from knowledge/, plus catalog titles not synced yet (they have no files)."""
+    stamp = max((p.stat().st_mtime for f in WINE_FOLDERS for p in (knowledge_dir / f).glob("*.md")), default=0.0)
+    wines = _load(str(knowledge_dir), stamp)
+    known = {w.title.casefold() for w in wines}
+    return wines + tuple(Wine(t) for t in extra_titles if t.casefold() not in known)
 
 
 def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:

@@ -62,7 +62,9 @@ def twilio_enabled() -> bool:
     keys = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER")
     present = [k for k in keys if os.environ.get(k)]
     if len(present) == len(keys):
-        say(f"SMS: Twilio channel on, number {os.environ['TWILIO_NUMBER']}, webhook /webhooks/twilio/webhook")
+        signed = os.environ.get("TWILIO_WEBHOOK_URL") or "the request URL (set TWILIO_WEBHOOK_URL behind a proxy)"
+        say(f"SMS: Twilio channel on, number {os.environ['TWILIO_NUMBER']}, webhook /webhooks/twilio/webhook, "
+            f"signatures checked against {signed}")
         return True
     if present:
         say(f"SMS: off - {', '.join(k for k in keys if k not in present)} missing")
@@ -73,8 +75,20 @@ def twilio_enabled() -> bool:
 
 def write_credentials() -> Path:
     creds = yaml.safe_load((ROOT / "credentials.yml").read_text())
-    if not twilio_enabled():
-        creds.pop("twilio", None)
+    enabled = twilio_enabled()
+
+    def unset_env_ref(value: object) -> bool:  # "${VAR}" with VAR unset or empty: Rasa would fail on it
+        text = value.strip() if isinstance(value, str) else ""
+        return text.startswith("${") and text.endswith("}") and not os.environ.get(text[2:-1])
+
+    for section in ("twilio", "channels.twilio.SafeTwilioInput"):
+        if section not in creds:
+            continue
+        if not enabled:
+            creds.pop(section)
+        elif isinstance(creds[section], dict):
+            # the required keys are set (twilio_enabled); optional ones left unset are dropped
+            creds[section] = {k: v for k, v in creds[section].items() if not unset_env_ref(v)}
     path = RUN_DIR / "credentials.yml"
     path.write_text(yaml.safe_dump(creds, sort_keys=False))
     return path

@@ -1,5 +1,6 @@
 """Serve the website chat widget (widget/) on :8080, with /config.js telling it
-where the Rasa server is. Static files only; nothing is fetched from a CDN."""
+where the Rasa server is. Static files only; nothing is fetched from a CDN: the
+socket.io client comes from widget/node_modules (`npm ci` in widget/) as /vendor/."""
 from __future__ import annotations
 
 import argparse
@@ -9,22 +10,55 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+SOCKETIO_DIST = WIDGET_DIR / "node_modules" / "socket.io-client" / "dist"
+# Public name -> file; everything else under node_modules/ and the npm files stay private.
+VENDOR = {
+    "/vendor/socket.io.min.js": SOCKETIO_DIST / "socket.io.min.js",
+    "/vendor/socket.io.min.js.map": SOCKETIO_DIST / "socket.io.min.js.map",
+}
+PRIVATE = (WIDGET_DIR / "node_modules", WIDGET_DIR / "package.json", WIDGET_DIR / "package-lock.json")
 
 
 class WidgetHandler(SimpleHTTPRequestHandler):
     server_url = ""
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".html": "text/html; charset=utf-8",
+        ".js": "application/javascript; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+    }
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        if self.path.split("?")[0] == "/config.js":
+        path = self.path.split("?")[0].split("#")[0]
+        if path == "/config.js":
             body = f"window.MILEA_CHAT_CONFIG = {json.dumps({'serverUrl': self.server_url})};\n".encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/javascript; charset=utf-8")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._send(body, "application/javascript; charset=utf-8", "no-store")
+            return
+        if path in VENDOR:
+            try:
+                body = VENDOR[path].read_bytes()
+            except OSError:
+                self.send_error(404, "socket.io client missing: run `npm ci` in widget/ (make run does)")
+                return
+            kind = "application/json" if path.endswith(".map") else "application/javascript; charset=utf-8"
+            self._send(body, kind, "max-age=3600")
             return
         super().do_GET()
+
+    def send_head(self):  # GET and HEAD of static files
+        target = Path(self.translate_path(self.path)).resolve()
+        if any(target == p or p in target.parents for p in PRIVATE):
+            self.send_error(404)
+            return None
+        return super().send_head()
+
+    def _send(self, body: bytes, content_type: str, cache: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", cache)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")

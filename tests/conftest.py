@@ -15,10 +15,23 @@ os.environ["MILEA_WARM_ON_START"] = "0"
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory):
-    from actions.settings import Settings
+def emulator(tmp_path_factory):
+    """The Commerce7 emulator on loopback; the actions' settings point at it."""
+    from tests.fakes.commerce7_emulator import EmulatorServer
 
-    return Settings(knowledge_dir=ROOT / "knowledge", data_dir=tmp_path_factory.mktemp("data"), warm_on_start=False)
+    server = EmulatorServer(tmp_path_factory.mktemp("c7") / "c7.json").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory, emulator):
+    from actions import settings as settings_module
+
+    data_dir = tmp_path_factory.mktemp("data")
+    os.environ.update({"C7_API_URL": emulator.url, "MILEA_DATA_DIR": str(data_dir)})
+    settings_module.get_settings.cache_clear()
+    return settings_module.get_settings()
 
 
 @pytest.fixture(scope="session")

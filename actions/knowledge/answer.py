@@ -27,6 +27,7 @@ NO_ANSWER = "NO_ANSWER"
 # Sentence score weights: words of the question it contains, meaning, and its passage's rank.
 LEX_W, DENSE_W, HIT_W = 0.4, 0.15, 0.45
 KEEP_RATIO = 0.7  # further sentences must score at least this share of the best one
+SAME_PASSAGE = False  # further sentences only from the best sentence's passage
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def compose_offline(question: str, hits: Sequence[Hit], lexical: LexicalIndex, e
     for score, rank, pos, sentence in scored:
         if len(chosen) == MAX_SENTENCES or score < KEEP_RATIO * best:
             break
+        if SAME_PASSAGE and chosen and rank != chosen[0][0]:
+            continue
         words = set(tokens(sentence))
         if length + len(sentence) > MAX_CHARS and chosen or any(_overlap(words, w) > 0.6 for w in chosen_tokens):
             continue  # too long for a short reply, or says again what a chosen sentence says

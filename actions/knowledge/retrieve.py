@@ -101,7 +101,7 @@ class Retriever:
         question: str,
         domains: Optional[Sequence[str]] = None,
         k: int = 3,
-        prefer_source: Optional[str] = None,
+        prefer_source: Sequence[str] = (),
     ) -> list[Hit]:
         snap = self._current()
         scope = [i for i, p in enumerate(snap.passages) if not domains or p.domain in domains]
@@ -131,7 +131,7 @@ class Retriever:
                 d = max(0.0, float(snap.embeddings[i] @ qvec))
             lex = lexical.get(cid, 0.0)
             score = DENSE_WEIGHT * d + LEXICAL_WEIGHT * lex
-            if prefer_source and snap.passages[i].source == prefer_source:
+            if snap.passages[i].source in prefer_source:
                 score = min(1.0, score + 0.15)
             hits.append(Hit(snap.passages[i], score, d, lex))
         hits.sort(key=lambda h: (-h.score, h.passage.id))

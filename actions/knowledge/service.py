@@ -21,14 +21,14 @@ log = logging.getLogger(__name__)
 INTENT_DOMAINS: dict[str, tuple[str, ...]] = {
     "ask_location": ("visiting",),
     "ask_reservation": ("visiting",),
-    "ask_tastings": ("visiting",),
+    "ask_tastings": ("visiting", "tastings"),
     "ask_visit_policies": ("visiting",),
     "ask_shipping": ("club",),
     "ask_club": ("club",),
     "ask_loyalty": ("loyalty",),
     "ask_events": ("events",),
     "ask_about": ("about",),
-    "ask_wine": ("wine",),
+    "ask_wine": ("wine", "wine-guide", "shop"),
 }
 
 # What a bare button press (e.g. "/ask_tastings") is asking.
@@ -75,7 +75,7 @@ class KnowledgeService:
             sync_index(self.settings, self.embedder, client=self.client)
             self.retriever.refresh()
 
-    def search(self, question: str, domains: Optional[Sequence[str]], prefer_source: Optional[str] = None,
+    def search(self, question: str, domains: Optional[Sequence[str]], prefer_source: Sequence[str] = (),
                k: int = 3) -> tuple[list[Hit], bool]:
         """Hits above the relevance threshold; widens to every domain when the scope has none."""
         threshold = self.settings.relevance_threshold
@@ -85,10 +85,11 @@ class KnowledgeService:
         widened = [h for h in self.retriever.search(question, None, k, prefer_source) if h.score >= threshold]
         return widened, bool(widened)
 
-    async def answer(self, question: str, intent: Optional[str] = None, prefer_source: Optional[str] = None,
+    async def answer(self, question: str, intent: Optional[str] = None, prefer_source: Sequence[str] = (),
                      context: str = "") -> Answer:
         domains = INTENT_DOMAINS.get(intent or "")
         query = f"{question} {context}".strip()
+        prefer_source = tuple(prefer_source)
         key = (normalise_question(query), domains, prefer_source, self.retriever.version, self.mode)
         cached = self.cache.get(key)
         if cached is not None:

@@ -13,7 +13,7 @@ STOP_WORDS = frozenset(
     how i if in into is it its just me my of on or our ours please so than that the their them
     then there these they this those to too up us was we were what when where which who whom why
     will with would you your yours about any some tell know want like get got im id ive youre
-    hi hello hey thanks thank ok okay there milea""".split()
+    hi hello hey thanks thank ok okay there milea whats hows wheres u ur""".split()
 )
 
 # Customer words -> knowledge words. Expansion only adds tokens; it never removes.

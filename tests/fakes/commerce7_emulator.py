@@ -1086,7 +1086,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7070)
     p.add_argument("--data-file", default=".data/c7-emulator.json", help="JSON state, written on every change")
-    p.add_argument("--facts", default=str(DEFAULT_FACTS),
+    p.add_argument("--facts", default=None,
                    help="milea-facts.yaml for the first seed; the bundled seed is used when missing")
     p.add_argument("--app-id", default=env.get("C7_EMU_APP_ID", DEFAULT_APP_ID))
     p.add_argument("--secret", default=env.get("C7_EMU_SECRET", DEFAULT_SECRET))

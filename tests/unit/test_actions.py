@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.knowledge.service as service_module
+from actions.commerce7 import catalog
 from actions.knowledge_answers import ActionAnswerFallback, ActionAnswerKnowledge
 from actions.staff import ActionContactStaff
 from actions.wine import ActionAnswerWine
@@ -49,7 +50,35 @@ def test_wine_question_remembers_the_wine_for_a_follow_up():
     assert {"event": "slot", "name": "wine", "value": "Reserve Cabernet Franc"} in [
         {k: e[k] for k in ("event", "name", "value")} for e in events]
     messages, _ = run(ActionAnswerWine(), tracker("how much is it?", "ask_wine", slots={"wine": "Reserve Cabernet Franc"}))
-    assert "$45" in messages[0]["text"]
+    assert messages[0]["text"] == "The 2022 Reserve Cabernet Franc is $45 a bottle. It's in stock."
+
+
+def test_price_comes_from_live_commerce7_data(emulator):
+    catalog.clear()
+    product = next(p for p in emulator.state["products"].values() if p["title"] == "Farmhouse Chardonnay")
+    product["variants"][0]["price"] = 3300  # the winery changed the price in Commerce7
+    try:
+        messages, _ = run(ActionAnswerWine(), tracker("how much is the farmhouse chardonnay", "ask_wine"))
+        assert "$33 a bottle" in messages[0]["text"]
+    finally:
+        product["variants"][0]["price"] = 3000
+        catalog.clear()
+
+
+def test_price_is_never_quoted_from_prose_when_commerce7_is_down(emulator):
+    catalog.clear()
+    emulator.set_faults(down=True)
+    try:
+        messages, _ = run(ActionAnswerWine(), tracker("price of the reserve chardonnay", "ask_wine"))
+    finally:
+        emulator.set_faults(down=False)
+    assert "can't check the current price" in messages[0]["text"] and "$" not in messages[0]["text"]
+
+
+def test_fuzzy_names_resolve_to_one_wine():
+    catalog.clear()
+    messages, events = run(ActionAnswerWine(), tracker("is the queen of the meadow in stock", "ask_wine"))
+    assert "Queen of the Meadow Rose" in messages[0]["text"] and "in stock" in messages[0]["text"]
 
 
 def test_ambiguous_wine_name_offers_buttons():

@@ -104,7 +104,7 @@ def test_cache_hits_and_is_keyed_on_index_version(service):
     first = asyncio.run(service.answer(question, "ask_club"))
     second = asyncio.run(service.answer("what does the grand prix tier include", "ask_club"))
     assert not first.cached and second.cached and second.text == first.text
-    key = (normalise_question(question), ("club",), None, "another-version", service.mode)
+    key = (normalise_question(question), ("club",), (), "another-version", service.mode)
     assert service.cache.get(key) is None
 
 

@@ -1,0 +1,37 @@
+"""`make sync`: Commerce7 catalog -> knowledge/ (wines, tastings, merchandise) -> index."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from actions.commerce7.connection import make_client
+from actions.commerce7.errors import Commerce7Error
+from actions.commerce7.sync import sync_catalog
+from actions.settings import Settings
+
+
+def progress(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stdout.write(f"\r[sync] products [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stdout.flush()
+    if done == total:
+        sys.stdout.write("\n")
+
+
+async def main() -> int:
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings.from_env()
+    async with make_client(settings) as client:
+        try:
+            report = await sync_catalog(client, settings, progress=progress)
+        except Commerce7Error as exc:
+            print(f"[sync] failed, knowledge left as it was: {exc}")
+            return 1
+    print(f"[sync] {report.summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
