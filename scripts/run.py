@@ -163,15 +163,11 @@ def widget_origins() -> list[str]:
 
 
 def commerce7_services() -> list[Service]:
+    """The demo emulator, unless credentials of a real tenant are set."""
     if all(os.environ.get(k) for k in ("C7_APP_ID", "C7_SECRET", "C7_TENANT")):
-        say(f"Commerce7: tenant {os.environ['C7_TENANT']} at {os.environ.get('C7_API_URL', 'https://api.commerce7.com/v1')}")
-        return []
-    emulator = ROOT / "tests" / "fakes" / "commerce7_emulator.py"
-    if not emulator.exists():
         return []
     port = _port("C7_EMULATOR_PORT", 7070)
-    os.environ.setdefault("C7_API_URL", f"http://localhost:{port}/v1")
-    say(f"Commerce7: demo emulator at http://localhost:{port} (set C7_APP_ID/C7_SECRET/C7_TENANT for a real tenant)")
+    os.environ["C7_API_URL"] = f"http://127.0.0.1:{port}/v1"
     return [Service("c7-demo", [str(ACTIONS_PY), "-m", "tests.fakes.commerce7_emulator", "--port", str(port),
                                 "--data-file", str(DATA_DIR / "c7-emulator.json")])]
 
@@ -184,19 +180,22 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from actions.settings import Settings
 
+    emulator = commerce7_services()
     for line in Settings.from_env().describe():
         say(line)
     token = auth_token()
     credentials = write_credentials()
     endpoints = write_endpoints()
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    services = commerce7_services() + [
+    services = emulator + [
         Service("actions", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
                 {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
         Service("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
                          "--cors", *widget_origins(), "--port", str(RASA_PORT),
                          "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
                 {"PYTHONPATH": pythonpath}),
+        Service("jobs", [str(ACTIONS_PY), "-m", "scripts.scheduler"],
+                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
         Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),
                            "--server-url", os.environ.get("WIDGET_SERVER_URL", f"http://localhost:{RASA_PORT}")],
                 {"PYTHONPATH": pythonpath}),

@@ -9,6 +9,7 @@ ambiguous failure creates no duplicates.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 """
-BACKOFF_BASE_S = 15.0
+BACKOFF_BASE_S = float(os.environ.get("MILEA_OUTBOX_BACKOFF_S") or 15.0)
 BACKOFF_MAX_S = 3600.0
 
 

@@ -1,0 +1,115 @@
+"""Start the whole assistant the way `make run` does (scripts/run.py) on free ports."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, data_dir: Path, extra_env: dict | None = None) -> None:
+        self.rasa_port, self.action_port, self.widget_port = free_port(), free_port(), free_port()
+        self.c7_port = free_port()
+        self.token = "integration-token"
+        self.env = {
+            **os.environ,
+            "RASA_PORT": str(self.rasa_port), "ACTION_PORT": str(self.action_port),
+            "WIDGET_PORT": str(self.widget_port), "C7_EMULATOR_PORT": str(self.c7_port),
+            "MILEA_DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": self.token,
+            "MILEA_WARM_ON_START": "1",
+            **(extra_env or {}),
+        }
+        for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TWILIO_ACCOUNT_SID", "C7_APP_ID"):
+            if key not in (extra_env or {}):
+                self.env.pop(key, None)
+        self.log_path = data_dir / "stack.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def start(self, timeout: float = 240) -> "Stack":
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"stack exited early:\n{self.log_path.read_text()[-4000:]}")
+            if "ready: chat at" in self.log_path.read_text():
+                if self._warm():
+                    return self
+            time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"stack not ready in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def _warm(self) -> bool:
+        try:
+            replies = self.say("warmup-user", "can i bring my dog?")
+            return bool(replies)
+        except requests.RequestException:
+            return False
+
+    def post(self, payload, **kwargs) -> requests.Response:
+        return requests.post(f"{self.url}/webhooks/rest/webhook", json=payload, timeout=30, **kwargs)
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        response = self.post({"sender": sender, "message": message})
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+def texts(replies: list[dict]) -> str:
+    return " ".join(r.get("text", "") for r in replies)
+
+
+class Commerce7View:
+    """Reads the stack's Commerce7 emulator through its real API, as staff would see it."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.base = f"http://127.0.0.1:{stack.c7_port}"
+        self.session = requests.Session()
+        self.session.auth = ("demo-app", "demo-secret")
+        self.session.headers["tenant"] = "milea-demo"
+
+    def get(self, path: str, **params) -> dict:
+        response = self.session.get(f"{self.base}/v1/{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def customer(self, email: str) -> dict | None:
+        for customer in self.get("customer", q=email).get("customers", []):
+            if any(e["email"].lower() == email.lower() for e in customer.get("emails", [])):
+                return customer
+        return None
+
+    def memberships(self, customer_id: str) -> list[dict]:
+        return self.get("club-membership", customerId=customer_id).get("clubMemberships", [])
+
+    def faults(self, **changes) -> None:
+        requests.post(f"{self.base}/__admin/faults", json=changes, timeout=10).raise_for_status()
