@@ -11,6 +11,7 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 RASA_STAMP := $(RASA_VENV)/.installed
 ACT_STAMP  := $(ACT_VENV)/.installed
 DEV_STAMP  := $(ACT_VENV)/.installed-dev
+WIDGET_STAMP := widget/node_modules/.installed
 
 .PHONY: help run test venvs train index eval bench validate test-rasa test-nlu test-py clean
 
@@ -35,6 +36,12 @@ $(DEV_STAMP): $(ACT_STAMP) requirements/dev.txt
 
 venvs: $(RASA_STAMP) $(ACT_STAMP)
 
+# ---- widget: socket.io client + playwright-core (npm), system Chromium for the browser tests
+$(WIDGET_STAMP): widget/package.json widget/package-lock.json
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || echo "[widget] /usr/bin/chromium missing and could not be installed (needs root: apt-get install -y chromium); browser tests will be skipped"
+	cd widget && npm ci --no-audit --no-fund
+	@touch $@
+
 # ---- model: trained only when config, domain or data changed
 $(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP)
 	@echo "[train] config, domain or data changed: training"
@@ -47,7 +54,7 @@ train: $(MODEL)
 index: $(ACT_STAMP)
 	@$(APY) -m scripts.index
 
-run: venvs $(MODEL) index
+run: venvs $(MODEL) index $(WIDGET_STAMP)
 	@$(APY) -m scripts.run
 
 # ---- tests
@@ -59,7 +66,7 @@ test-rasa: $(MODEL)
 	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out results/nlu
 	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.92
 
-test-py: $(DEV_STAMP) $(MODEL) index
+test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_STAMP)
 	$(APY) -m pytest tests -q -p no:cacheprovider
 
 eval: $(ACT_STAMP) index

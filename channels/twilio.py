@@ -1,0 +1,367 @@
+"""The SMS channel (Twilio) with the checks Rasa's own TwilioInput lacks.
+
+Keeps Rasa's path (/webhooks/twilio/webhook) and credential keys (account_sid, auth_token,
+twilio_number) and adds an optional `webhook_url`: the public URL Twilio signs, when a proxy
+rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
+
+- Requests without a valid X-Twilio-Signature get 403 and never reach the assistant.
+- Twilio gets an empty TwiML answer at once; the message is handled in a background task and
+  the replies go out through the REST API (async client; bounded retries on 5xx, 429 and
+  connection errors). TWILIO_API_BASE_URL points the REST calls elsewhere (tests, proxies).
+- A retried MessageSid is handled once; STOP-type keywords silence the number until START;
+  HELP answers with the winery's name and phone.
+- One SMS per turn: the bot's messages joined, buttons as numbered options ("Reply 1 for ..."),
+  and a reply "2" maps back to that button; split only above 1,600 characters.
+State (handled MessageSids, opt-outs, last buttons) is SQLite in MILEA_DATA_DIR/sms.db.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set, Text
+from urllib.parse import parse_qsl
+
+import aiohttp
+import yaml
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from channels import sms_text
+from channels.guard import RejectedMessage, clean_sender, clean_text, guard_payload
+
+log = logging.getLogger(__name__)
+# The SDK logs whole requests (numbers, bodies) at INFO: keep it to warnings.
+_SDK_LOG = logging.getLogger("milea.twilio.sdk")
+_SDK_LOG.setLevel(logging.WARNING)
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_REQUEST_BYTES = 64 * 1024  # a real Twilio webhook is a few KB
+MAX_FORM_FIELDS = 200
+DEDUPE_TTL = 24 * 3600.0
+BUTTONS_TTL = 2 * 3600.0  # like the session expiry: a "2" next week is not a menu choice
+TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+EMPTY_PROMPT = ("Hi! This is the Milea Estate Vineyard assistant. What can I help you with? "
+                "For example opening hours, tastings, our wines or the wine club.")
+MEDIA_NOTE = "Sorry, I can't read pictures or attachments by text. Please tell me in words what you need."
+OPT_IN_TEXT = "You're opted back in to messages from {name}. Reply HELP for help, STOP to opt out."
+SORRY_TEXT = "Sorry, something went wrong on our side. Please try again in a moment, or call us at {phone}."
+
+
+def _error(status: int, reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+def _twiml() -> HTTPResponse:
+    return response.text(TWIML_EMPTY, content_type="text/xml")
+
+
+class _Params(dict):
+    """Form fields as name -> [values]; `getall` is what RequestValidator looks for."""
+
+    def getall(self, name: str) -> List[str]:
+        return self[name]
+
+    def first(self, name: str) -> Optional[str]:
+        values = self.get(name)
+        return values[0] if values else None
+
+
+class SmsStore:
+    """Handled MessageSids (with TTL), opted-out numbers and the last buttons per number."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS handled (sid TEXT PRIMARY KEY, at REAL NOT NULL)")
+            db.execute("CREATE INDEX IF NOT EXISTS handled_at ON handled (at)")
+            db.execute("CREATE TABLE IF NOT EXISTS opt_out (phone TEXT PRIMARY KEY, at REAL NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS buttons (phone TEXT PRIMARY KEY, buttons TEXT NOT NULL, "
+                       "at REAL NOT NULL)")
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=5, isolation_level=None)  # autocommit
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def first_time(self, sid: str) -> bool:
+        now = time.time()
+        with self._db() as db:
+            db.execute("DELETE FROM handled WHERE at < ?", (now - DEDUPE_TTL,))
+            return db.execute("INSERT OR IGNORE INTO handled VALUES (?, ?)", (sid, now)).rowcount == 1
+
+    def opted_out(self, phone: str) -> bool:
+        with self._db() as db:
+            return db.execute("SELECT 1 FROM opt_out WHERE phone = ?", (phone,)).fetchone() is not None
+
+    def set_opted_out(self, phone: str, value: bool) -> None:
+        with self._db() as db:
+            if value:
+                db.execute("INSERT OR REPLACE INTO opt_out VALUES (?, ?)", (phone, time.time()))
+                db.execute("DELETE FROM buttons WHERE phone = ?", (phone,))
+            else:
+                db.execute("DELETE FROM opt_out WHERE phone = ?", (phone,))
+
+    def buttons(self, phone: str) -> List[Dict[str, str]]:
+        with self._db() as db:
+            row = db.execute("SELECT buttons, at FROM buttons WHERE phone = ?", (phone,)).fetchone()
+        if not row or row[1] < time.time() - BUTTONS_TTL:
+            return []
+        return json.loads(row[0])
+
+    def set_buttons(self, phone: str, buttons: List[Dict[str, str]]) -> None:
+        with self._db() as db:
+            if buttons:
+                db.execute("INSERT OR REPLACE INTO buttons VALUES (?, ?, ?)",
+                           (phone, json.dumps(buttons), time.time()))
+            else:
+                db.execute("DELETE FROM buttons WHERE phone = ?", (phone,))
+
+
+class TwilioSender:
+    """Sends one SMS through the REST API without blocking the event loop, with retries."""
+
+    RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+    UNSUBSCRIBED = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, base_url: Optional[str] = None,
+                 attempts: int = 4, backoff: float = 0.5, timeout: float = 10.0) -> None:
+        self.account_sid, self.auth_token, self.from_number = account_sid, auth_token, from_number
+        self.base_url = (base_url or "").rstrip("/") or None
+        self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
+        self._client: Optional[Client] = None
+
+    def _get_client(self) -> Client:
+        if self._client is None:  # created inside the running loop (aiohttp session)
+            http = AsyncTwilioHttpClient(timeout=self.timeout, logger=_SDK_LOG)
+            self._client = Client(self.account_sid, self.auth_token, http_client=http)
+            if self.base_url:
+                self._client.api.base_url = self.base_url
+        return self._client
+
+    async def send(self, to: str, body: str) -> str:
+        """'sent', 'unsubscribed' or 'failed'. Logs carry the masked number, never the body."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await asyncio.wait_for(
+                    self._get_client().messages.create_async(to=to, from_=self.from_number, body=body),
+                    self.timeout)
+                return "sent"
+            except TwilioRestException as exc:
+                if exc.code == self.UNSUBSCRIBED:
+                    return "unsubscribed"
+                retry, reason = exc.status in self.RETRY_STATUS, f"HTTP {exc.status} (Twilio code {exc.code})"
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                retry, reason = True, type(exc).__name__
+            if not retry or attempt == self.attempts:
+                log.error("SMS to %s not sent after %d attempt(s): %s", sms_text.mask_phone(to), attempt, reason)
+                return "failed"
+            log.warning("SMS to %s: %s, retrying (attempt %d of %d)", sms_text.mask_phone(to), reason,
+                        attempt + 1, self.attempts)
+            await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1), 8.0))
+        return "failed"
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.http_client.close()
+            self._client = None
+
+
+def _winery() -> Dict[str, str]:
+    path = Path(os.environ.get("KNOWLEDGE_DIR") or ROOT / "knowledge") / "winery.yml"
+    try:
+        facts = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        log.warning("SMS: %s not readable: HELP replies without the phone number", path)
+        facts = {}
+    return {"name": str(facts.get("name") or "Milea Estate Vineyard"), "phone": str(facts.get("phone") or "")}
+
+
+def _configured(value: Any) -> Optional[str]:
+    """A credential value, or None when empty or an unexpanded ${VAR}."""
+    if not isinstance(value, str) or not value.strip() or value.strip().startswith("${"):
+        return None
+    return value.strip()
+
+
+class SafeTwilioInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(credentials.get("account_sid"), credentials.get("auth_token"),
+                   credentials.get("twilio_number"), credentials.get("webhook_url"))
+
+    def __init__(self, account_sid: Optional[str], auth_token: Optional[str], twilio_number: Optional[str],
+                 webhook_url: Optional[str] = None, data_dir: Optional[Path] = None,
+                 api_base_url: Optional[str] = None) -> None:
+        sid, token, number = _configured(account_sid), _configured(auth_token), _configured(twilio_number)
+        if not (sid and token and number):
+            raise ValueError("twilio channel: account_sid, auth_token and twilio_number are required")
+        self.webhook_url = _configured(webhook_url)
+        self.validator = RequestValidator(token)
+        data_dir = data_dir or Path(os.environ.get("MILEA_DATA_DIR") or ROOT / ".data")
+        self.store = SmsStore(Path(data_dir) / "sms.db")
+        self.sender = TwilioSender(sid, token, number, api_base_url or os.environ.get("TWILIO_API_BASE_URL"))
+        winery = _winery()
+        self.help = sms_text.help_text(winery["name"], winery["phone"])
+        self.opt_in = OPT_IN_TEXT.format(name=winery["name"])
+        self.sorry = SORRY_TEXT.format(phone=winery["phone"] or "the winery")
+        self._tasks: Set[asyncio.Task] = set()
+        self._locks: Dict[str, List[Any]] = {}  # number -> [lock, users]: one turn at a time, in order
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("milea_twilio_webhook", __name__)
+
+        @hook.listener("after_server_stop")
+        async def close(*_: Any) -> None:
+            await self.sender.close()
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            raw = request.body or b""
+            if len(raw) > MAX_REQUEST_BYTES:
+                return _error(413, f"the request body is larger than {MAX_REQUEST_BYTES} bytes")
+            signature = request.headers.get("X-Twilio-Signature")
+            if not signature:
+                return _error(403, "missing X-Twilio-Signature")
+            if not request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+                return _error(415, "the body must be application/x-www-form-urlencoded")
+            try:
+                pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS,
+                                  errors="strict")
+            except (UnicodeDecodeError, ValueError):
+                return _error(400, "the form must be UTF-8 with at most %d fields" % MAX_FORM_FIELDS)
+            params = _Params()
+            for key, value in pairs:
+                params.setdefault(key, []).append(value)
+            if not self.validator.validate(self._signed_url(request), params, signature):
+                log.warning("SMS webhook: rejected a request with an invalid X-Twilio-Signature")
+                return _error(403, "invalid X-Twilio-Signature")
+
+            sender = clean_sender(params.first("From"))
+            if sender is None:
+                return _error(400, "'From' is missing or longer than 128 characters")
+            sid = params.first("MessageSid") or params.first("SmsMessageSid") or ""
+            if not (0 < len(sid) <= 64):
+                return _error(400, "'MessageSid' is missing or too long")
+            try:
+                text = clean_text(params.first("Body") or "")
+            except RejectedMessage as rejected:
+                if rejected.status != 400:  # too long; 400 only means empty: a friendly prompt
+                    return _error(rejected.status, rejected.reason.replace("'message'", "'Body'"))
+                text = ""
+            try:
+                media = max(0, min(int(params.first("NumMedia") or 0), 10))
+            except ValueError:
+                media = 0
+            if not self.store.first_time(sid):
+                log.info("SMS webhook: MessageSid already handled, retry acknowledged")
+                return _twiml()
+            task = asyncio.create_task(self._handle(on_new_message, sender, text, media))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return _twiml()
+
+        return hook
+
+    def _signed_url(self, request: Request) -> str:
+        if self.webhook_url:
+            return self.webhook_url
+        proto = (request.headers.get("X-Forwarded-Proto") or request.scheme or "http").split(",")[0].strip()
+        host = (request.headers.get("X-Forwarded-Host") or request.headers.get("host") or "").split(",")[0].strip()
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{proto}://{host}{request.path}{query}"
+
+    async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, text: str,
+                      media: int) -> None:
+        entry = self._locks.setdefault(sender, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                await self._turn(on_new_message, sender, text, media)
+        except Exception as exc:  # a background task: log, never raise into the loop
+            log.error("SMS from %s not handled: %s", sms_text.mask_phone(sender), type(exc).__name__)
+            log.debug("SMS handling error", exc_info=True)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(sender, None)
+
+    async def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, text: str,
+                    media: int) -> None:
+        opted_out = self.store.opted_out(sender)
+        word = sms_text.keyword(text, opted_out)
+        if word == "stop":  # the carrier/Twilio confirms STOP itself
+            self.store.set_opted_out(sender, True)
+            log.info("SMS: %s opted out", sms_text.mask_phone(sender))
+            return
+        if word == "start":
+            self.store.set_opted_out(sender, False)
+            log.info("SMS: %s opted back in", sms_text.mask_phone(sender))
+            await self._deliver(sender, self.opt_in)
+            return
+        if opted_out:
+            log.info("SMS: message from opted-out %s not answered", sms_text.mask_phone(sender))
+            return
+        if word == "help":
+            await self._deliver(sender, self.help)
+            return
+        notes = [MEDIA_NOTE] if media else []
+        if not text:
+            await self._deliver(sender, sms_text.join_messages(notes or [EMPTY_PROMPT]))
+            return
+        buttons = self.store.buttons(sender)
+        choice = sms_text.parse_choice(text, len(buttons))
+        message = guard_payload(buttons[choice]["payload"] if choice is not None else text)
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(UserMessage(message, collector, sender, input_channel=self.name(),
+                                             metadata={"sms": {"num_media": media}}))
+            body, new_buttons = sms_text.compose_reply(collector.messages)
+        except Exception as exc:
+            log.error("SMS from %s: the assistant failed: %s", sms_text.mask_phone(sender), type(exc).__name__)
+            log.debug("assistant error", exc_info=True)
+            body, new_buttons = self.sorry, []
+        self.store.set_buttons(sender, new_buttons)
+        await self._deliver(sender, sms_text.join_messages(notes + [body]))
+
+    async def _deliver(self, to: str, body: str) -> None:
+        parts = sms_text.split_sms(sms_text.gsm_friendly(body))
+        for part in parts:
+            if self.store.opted_out(to):  # STOP may arrive while a reply is on its way
+                return
+            result = await self.sender.send(to, part)
+            if result == "unsubscribed":
+                self.store.set_opted_out(to, True)
+                log.info("SMS: Twilio reports %s unsubscribed: recorded the opt-out", sms_text.mask_phone(to))
+                return
+            if result != "sent":
+                return
+        log.debug("SMS to %s: %d message(s), %d segment(s)", sms_text.mask_phone(to), len(parts),
+                  sum(sms_text.segment_count(p) for p in parts))

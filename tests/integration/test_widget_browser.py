@@ -1,0 +1,47 @@
+"""The website chat widget in a real browser (headless system Chromium) against the
+running assistant: tests/browser/widget.spec.mjs, run with `node --test`."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+SPEC = ROOT / "tests" / "browser" / "widget.spec.mjs"
+PLAYWRIGHT = ROOT / "widget" / "node_modules" / "playwright-core"
+SOCKETIO = ROOT / "widget" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+
+
+def missing_prerequisite() -> str | None:
+    if not shutil.which("node"):
+        return "node is not installed"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing: `apt-get install -y chromium` (as root) to run the browser tests"
+    if not (PLAYWRIGHT.exists() and SOCKETIO.exists()):
+        return "widget/node_modules is missing: run `npm ci` in widget/ (make test-py does)"
+    return None
+
+
+def test_widget_in_a_browser(request):
+    reason = missing_prerequisite()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    stack = request.getfixturevalue("stack")  # only started once the browser can run
+    env = {**os.environ, "WIDGET_URL": f"http://localhost:{stack.widget_port}", "CHROMIUM_PATH": str(CHROMIUM)}
+    try:
+        run = subprocess.run(
+            ["node", "--test", "--test-reporter=spec", str(SPEC)], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=600,
+        )
+    except subprocess.TimeoutExpired as exc:
+        partial = "\n".join(o.decode() if isinstance(o, bytes) else o for o in (exc.stdout, exc.stderr) if o)
+        pytest.fail(f"browser tests did not finish in 600 s:\n{partial}")
+    output = f"{run.stdout}\n{run.stderr}".strip()
+    print(output)
+    assert run.returncode == 0, f"browser tests failed (screenshots in results/browser/):\n{output}"
