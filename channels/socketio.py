@@ -1,0 +1,99 @@
+"""The socket.io channel (website widget) with the same input checks as REST.
+
+Keeps Rasa's protocol (session_request / session_confirm, user_uttered,
+bot_uttered) and settings keys; adds what Rasa's SocketIOInput lacks: messages
+that are not text, empty or oversized get a clear reply instead of reaching NLU
+or crashing the handler, and typed '/intent{...}' payloads lose entities a
+button never sends.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from channels.guard import RejectedMessage, clean_sender, prepare_message
+
+log = logging.getLogger(__name__)
+
+
+def _metadata(value: Any) -> Optional[dict]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+class SafeSocketIOInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+
+        async def tell(sid: Text, text: str) -> None:
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any = None) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = clean_sender(requested) if requested else None
+            session_id = session_id or uuid.uuid4().hex
+            if self.session_persistence:
+                sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                await tell(sid, "Sorry, I couldn't read that message. Please type your question as text.")
+                return
+            if self.session_persistence:
+                sender_id = clean_sender(data.get("session_id"))
+                if sender_id is None:
+                    await tell(sid, "Your chat session has expired. Please reload the page to start again.")
+                    return
+            else:
+                sender_id = sid
+            metadata = _metadata(data.get(self.metadata_key))
+            if metadata is None:
+                await tell(sid, "Sorry, I couldn't read that message. Please try again.")
+                return
+            try:
+                text = prepare_message(data.get("message"))
+            except RejectedMessage as rejected:
+                await tell(sid, "Sorry, I can only read text messages of up to 2,000 characters. "
+                                "Could you send a shorter question?" if rejected.status == 413
+                           else "It looks like that message was empty. What can I help you with?")
+                return
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
+                                             metadata=metadata))
+
+        return webhook
