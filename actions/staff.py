@@ -1,5 +1,5 @@
-"""Requests whose own flows are not built yet (club signup, mailing list, points,
-feedback, talking to a person): an honest answer with how to reach the team."""
+"""Requests whose own flows are not built yet (feedback, talking to a person):
+an honest answer with how to reach the team."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -10,9 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import contact_line, latest_intent
 
 REPLIES = {
-    "join_club": ("I can't sign you up for the wine club in chat yet. Our club team will gladly help: {contact}.", "wine_club"),
-    "subscribe": ("I can't add you to our mailing list from here yet. To get our news, {contact}.", "general"),
-    "check_points": ("I can't look up your Milea Miles balance in chat yet. Our team can tell you: {contact}.", "wine_club"),
     "give_feedback": ("We'd love to hear how we did! Please share your thoughts with our team: {contact}.", "general"),
     "human_handoff": ("Of course. To talk to someone from our team, {contact}.", "general"),
 }

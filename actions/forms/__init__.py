@@ -1,0 +1,1 @@
+"""Forms: club signup, mailing-list subscription (and their shared behaviour)."""

@@ -1,0 +1,103 @@
+"""What every form shares: questions answered mid-form, "never mind" with a
+confirmation, and a slot that fails twice explained in full.
+
+Each slot is filled from the customer's text and checked by a plain validator
+(actions/validators.py); nothing reaches Commerce7 without the read-back and an
+explicit yes.
+"""
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from typing import Any, Callable, Dict, List, Text, Tuple
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import clean_text, latest_intent
+from actions.questions import answer_question, is_question
+from actions.replies import say
+
+# Words that stop a form whatever intent NLU gave them.
+_STOP_WORDS = re.compile(r"^\s*(never ?mind|nevermind|stop|cancel|forget it|quit|exit|no thanks?,? stop|"
+                         r"i changed my mind|start over)\b", re.I)
+STOP_INTENTS = {"stop"}
+
+# (validator, short retry prompt, full explanation after a second failure)
+SlotRule = Tuple[Callable[[str], Any], str, str]
+
+
+def wants_to_stop(tracker: Tracker) -> bool:
+    text = clean_text((tracker.latest_message or {}).get("text"))
+    return latest_intent(tracker) in STOP_INTENTS or bool(_STOP_WORDS.match(text))
+
+
+class GuidedForm(FormValidationAction):
+    """Subclasses set `form`, `rules` (slot -> SlotRule) and may add slot logic."""
+
+    form: str = ""
+    rules: Dict[str, SlotRule] = {}
+    blocked_slot = "form_blocked"
+
+    def name(self) -> Text:
+        return f"validate_{self.form}"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot(self.blocked_slot):
+            return []  # the form ends; its submit action explains why
+        if tracker.get_slot("stop_requested"):
+            return ["confirm_stop"]
+        return self.slots_for(tracker, [s for s in domain_slots if s != "confirm_stop"])
+
+    @abstractmethod
+    def slots_for(self, tracker: Tracker, slots: List[Text]) -> List[Text]:
+        """The slots to fill, in order, given the answers so far."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        requested = tracker.get_slot("requested_slot")
+        if requested and requested != "confirm_stop" and wants_to_stop(tracker):
+            return [SlotSet("stop_requested", True), SlotSet(requested, None),
+                    SlotSet("requested_slot", "confirm_stop")]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def check(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: DomainDict) -> Dict[Text, Any]:
+        """Validate one slot: clean value, a question answered, or a retry prompt."""
+        validator, retry, explain = self.rules[slot]
+        text = clean_text(value) if isinstance(value, str) else value
+        cleaned = validator(text) if text not in (None, "") else None
+        if cleaned is not None and not (is_question(tracker, 0.85) and slot not in QUESTION_SAFE_SLOTS):
+            return {slot: cleaned, "form_failures": self._reset(tracker, slot)}
+        if is_question(tracker):
+            await answer_question(dispatcher, tracker, domain)
+            return {slot: None}
+        failures = dict(tracker.get_slot("form_failures") or {})
+        failures[slot] = failures.get(slot, 0) + 1
+        dispatcher.utter_message(text=explain if failures[slot] >= 2 else retry)
+        return {slot: None, "form_failures": failures}
+
+    def _reset(self, tracker: Tracker, slot: str) -> Dict[str, int]:
+        failures = dict(tracker.get_slot("form_failures") or {})
+        failures.pop(slot, None)
+        return failures
+
+    async def validate_confirm_stop(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> Dict[Text, Any]:
+        if value is True:
+            return {"confirm_stop": None, "stop_requested": None, self.blocked_slot: "stopped"}
+        if value is False:
+            say(dispatcher, "continue_form")
+            return {"confirm_stop": None, "stop_requested": None}
+        dispatcher.utter_message(text="Please answer yes to stop, or no to carry on.")
+        return {"confirm_stop": None}
+
+
+# Slots whose valid values can look like questions to NLU (addresses name places).
+QUESTION_SAFE_SLOTS = {"ship_street", "ship_city", "email", "phone", "birth_date", "ship_zip"}
+
+
+def reset_events(slots: List[str]) -> List[Dict[str, Any]]:
+    return [SlotSet(s, None) for s in slots]

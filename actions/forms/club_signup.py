@@ -1,0 +1,209 @@
+"""join_club: the club_signup_form, its read-back, and the write to Commerce7.
+
+No card number is ever asked for or kept: the membership is created pending
+payment and the customer adds a card on the secure store.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import validators as v
+from actions.commerce7.connection import get_client
+from actions.commerce7.errors import Commerce7Error, ValidationError
+from actions.commerce7.outbox import Outbox
+from actions.commerce7.signup import ClubSignup, perform_signup
+from actions.common import contact_line
+from actions.forms.base import GuidedForm, reset_events
+from actions.replies import say
+from actions.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+ADDRESS_SLOTS = ["ship_street", "ship_city", "ship_state", "ship_zip"]
+FORM_SLOTS = ["club_tier", "first_name", "last_name", "email", "phone", "birth_date", "delivery_method",
+              *ADDRESS_SLOTS, "signup_confirmed", "confirm_stop", "stop_requested", "form_blocked", "form_failures"]
+# Commerce7 writes must finish well inside Rasa's 60 s lock lifetime; past this the outbox takes over.
+WRITE_BUDGET_S = 12.0
+_QUESTIONISH = re.compile(r"\b(how|what|when|where|why|which|who|can|does|do|is|are|price|cost|club|wine|tier)\b", re.I)
+
+
+def _name(text: str) -> Optional[str]:
+    if not isinstance(text, str) or len(text.split()) > 3 or _QUESTIONISH.search(text) or "?" in text:
+        return None
+    return v.person_name(text)
+
+
+def _birth(text: str) -> Optional[str]:
+    born = v.birth_date(text)
+    return born.isoformat() if born else None
+
+
+def _state(text: str) -> Optional[str]:
+    return v.us_state(text)
+
+
+def _allowed_states() -> str:
+    return ", ".join(v.STATE_NAMES[s] for s in v.club_rules()["ships_to_states"])
+
+
+class ValidateClubSignupForm(GuidedForm):
+    form = "club_signup_form"
+    rules = {
+        "club_tier": (v.club_tier, "Which tier would you like: Jumper, Grand Prix or Triple Crown?",
+                      "Please pick one of our three club tiers: Jumper, Grand Prix or Triple Crown. "
+                      "Ask me \"what's the difference between the tiers?\" if you'd like to compare them."),
+        "first_name": (_name, "Sorry, what's your first name?",
+                       "I need just your first name, as it should appear on your membership (for example: Jane)."),
+        "last_name": (_name, "Sorry, what's your last name?",
+                      "I need just your last name, as it should appear on your membership (for example: Smith)."),
+        "email": (v.email, "That doesn't look like an email address. Could you type it again?",
+                  "I need an email address like name@example.com: it's where your club confirmation goes."),
+        "phone": (v.phone, "That doesn't look like a phone number. Could you type it again?",
+                  "I need a phone number with area code, like (845) 555-0123, so the club team can reach you."),
+        "birth_date": (_birth, "Sorry, I didn't get that date. What's your date of birth?",
+                       "Please give your date of birth as month/day/year, like 05/12/1990: club members must be 21 or older."),
+        "delivery_method": (v.delivery_method, "Would you like your shipments shipped to you, or picked up at the winery?",
+                            "Please answer \"ship\" to have each shipment sent to your address, or \"pickup\" to collect it at the winery."),
+        "ship_street": (v.street, "What's the street address for your shipments?",
+                        "I need the street address with its number, like 12 Main St (apartment numbers are welcome)."),
+        "ship_city": (v.city, "Which city or town is that in?", "I need the name of the city or town, like Rhinebeck."),
+        "ship_state": (_state, "Which state is that in?",
+                       "I need the state, written out or as its two-letter code, like NY or New York."),
+        "ship_zip": (v.zip_code, "What's the ZIP code?", "I need the 5-digit ZIP code, like 12580."),
+    }
+
+    def slots_for(self, tracker: Tracker, slots: List[Text]) -> List[Text]:
+        if tracker.get_slot("delivery_method") != "Ship":
+            slots = [s for s in slots if s not in ADDRESS_SLOTS]
+        return [s for s in slots if s in self.rules or s == "signup_confirmed"]
+
+    async def validate_club_tier(self, value, dispatcher, tracker, domain):
+        return await self.check("club_tier", value, dispatcher, tracker, domain)
+
+    async def validate_first_name(self, value, dispatcher, tracker, domain):
+        return await self.check("first_name", value, dispatcher, tracker, domain)
+
+    async def validate_last_name(self, value, dispatcher, tracker, domain):
+        return await self.check("last_name", value, dispatcher, tracker, domain)
+
+    async def validate_email(self, value, dispatcher, tracker, domain):
+        return await self.check("email", value, dispatcher, tracker, domain)
+
+    async def validate_phone(self, value, dispatcher, tracker, domain):
+        if isinstance(value, str) and v.looks_like_card_number(value):
+            say(dispatcher, "no_card_numbers")
+            return {"phone": None}
+        return await self.check("phone", value, dispatcher, tracker, domain)
+
+    async def validate_birth_date(self, value, dispatcher, tracker, domain):
+        result = await self.check("birth_date", value, dispatcher, tracker, domain)
+        born = result.get("birth_date")
+        if born and not v.is_of_age(date.fromisoformat(born)):
+            return {"birth_date": None, "form_blocked": "underage"}
+        return result
+
+    async def validate_delivery_method(self, value, dispatcher, tracker, domain):
+        return await self.check("delivery_method", value, dispatcher, tracker, domain)
+
+    async def validate_ship_street(self, value, dispatcher, tracker, domain):
+        return await self.check("ship_street", value, dispatcher, tracker, domain)
+
+    async def validate_ship_city(self, value, dispatcher, tracker, domain):
+        return await self.check("ship_city", value, dispatcher, tracker, domain)
+
+    async def validate_ship_state(self, value, dispatcher, tracker, domain):
+        result = await self.check("ship_state", value, dispatcher, tracker, domain)
+        state = result.get("ship_state")
+        if state and not v.allowed_ship_state(state):
+            dispatcher.utter_message(
+                text=f"I'm sorry, we can only ship club wine to {_allowed_states()}. "
+                     "You can pick up your shipments at the winery instead, or use an address in one of those states.")
+            return {"ship_state": None, "ship_street": None, "ship_city": None, "delivery_method": None}
+        return result
+
+    async def validate_ship_zip(self, value, dispatcher, tracker, domain):
+        return await self.check("ship_zip", value, dispatcher, tracker, domain)
+
+    async def validate_signup_confirmed(self, value, dispatcher, tracker, domain):
+        if value is True:
+            return {"signup_confirmed": True}
+        if value is False:
+            return {"signup_confirmed": None, "form_blocked": "declined"}
+        dispatcher.utter_message(text="Please answer yes to confirm the signup, or no to cancel it.")
+        return {"signup_confirmed": None}
+
+
+def signup_from(tracker: Tracker) -> ClubSignup:
+    get = tracker.get_slot
+    ship = get("delivery_method") == "Ship"
+    return ClubSignup(get("club_tier"), get("first_name"), get("last_name"), get("email"), get("phone"),
+                      get("birth_date"), get("delivery_method"),
+                      get("ship_street") if ship else "", get("ship_city") if ship else "",
+                      get("ship_state") if ship else "", get("ship_zip") if ship else "")
+
+
+def summary(s: ClubSignup) -> str:
+    where = (f"shipped to {s.street}, {s.city}, {s.state} {s.zip}" if s.delivery == "Ship"
+             else "picked up at the winery")
+    return (f"Here's your signup: the {s.tier} club for {s.first_name} {s.last_name}, email {s.email}, "
+            f"phone {s.phone}, born {s.birth_date}, with shipments {where}. Shall I submit it?")
+
+
+class ActionAskSignupConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_signup_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        dispatcher.utter_message(text=summary(signup_from(tracker)),
+                                 buttons=[{"title": "Yes, sign me up", "payload": "/affirm"},
+                                          {"title": "No", "payload": "/deny"}])
+        return []
+
+
+class ActionSubmitClubSignup(Action):
+    def name(self) -> Text:
+        return "action_submit_club_signup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        blocked = tracker.get_slot("form_blocked")
+        if blocked == "underage":
+            say(dispatcher, "club_underage")
+        elif blocked == "stopped":
+            say(dispatcher, "form_stopped")
+        elif blocked == "declined":
+            say(dispatcher, "signup_declined")
+        elif tracker.get_slot("signup_confirmed") is True:
+            await self._write(dispatcher, signup_from(tracker))
+        return reset_events(FORM_SLOTS)
+
+    async def _write(self, dispatcher: CollectingDispatcher, signup: ClubSignup) -> None:
+        settings = get_settings()
+        outbox = Outbox(settings.outbox_path)
+        try:
+            result = await asyncio.wait_for(
+                perform_signup(get_client(), signup, settings.c7_pickup_location_id), WRITE_BUDGET_S)
+        except ValidationError as exc:
+            # Commerce7 refused the data itself: keep it for staff rather than retry it forever.
+            outbox.mark_attention(outbox.enqueue("club_signup", signup.key, signup.to_payload()), str(exc))
+            dispatcher.utter_message(
+                text=f"Thank you! I've saved your details, but our system needs a person to finish your signup. "
+                     f"The club team will contact you; you can also {contact_line('wine_club')}.")
+            return
+        except (Commerce7Error, asyncio.TimeoutError) as exc:
+            log.warning("club signup deferred to the outbox: %s", type(exc).__name__)
+            outbox.enqueue("club_signup", signup.key, signup.to_payload(), type(exc).__name__)
+            say(dispatcher, "signup_saved_for_later", tier=signup.tier)
+            return
+        if result.already_member:
+            say(dispatcher, "already_member", tier=signup.tier)
+        else:
+            say(dispatcher, "signup_done", tier=signup.tier, store_url=settings.store_account_url)

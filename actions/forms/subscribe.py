@@ -1,0 +1,84 @@
+"""subscribe: the subscribe_form (email, optional first name) and the Commerce7 write."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import validators as v
+from actions.commerce7.connection import get_client
+from actions.commerce7.errors import Commerce7Error, ValidationError
+from actions.commerce7.outbox import Outbox
+from actions.commerce7.signup import subscribe_key
+from actions.forms.base import GuidedForm, reset_events
+from actions.forms.club_signup import _name
+from actions.replies import say
+from actions.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = ["email", "first_name", "confirm_stop", "stop_requested", "form_blocked", "form_failures"]
+NO_NAME = "-"
+_SKIP = re.compile(r"^\s*(skip|no|nope|no thanks|rather not|pass|none|n/a)\b", re.I)
+
+
+def _optional_name(text: str) -> Optional[str]:
+    if isinstance(text, str) and _SKIP.match(text):
+        return NO_NAME
+    return _name(text)
+
+
+class ValidateSubscribeForm(GuidedForm):
+    form = "subscribe_form"
+    rules = {
+        "email": (v.email, "That doesn't look like an email address. Could you type it again?",
+                  "I need an email address like name@example.com: it's where our newsletter goes."),
+        "first_name": (_optional_name, "Sorry, what's your first name? (Or say skip.)",
+                       "Just your first name is fine, like Jane, or say \"skip\" if you'd rather not."),
+    }
+
+    def slots_for(self, tracker: Tracker, slots: List[Text]) -> List[Text]:
+        return [s for s in slots if s in self.rules]
+
+    async def validate_email(self, value, dispatcher, tracker, domain):
+        return await self.check("email", value, dispatcher, tracker, domain)
+
+    async def validate_first_name(self, value, dispatcher, tracker, domain):
+        return await self.check("first_name", value, dispatcher, tracker, domain)
+
+
+class ActionSubmitSubscribe(Action):
+    def name(self) -> Text:
+        return "action_submit_subscribe"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        if tracker.get_slot("form_blocked") == "stopped":
+            say(dispatcher, "form_stopped")
+            return reset_events(FORM_SLOTS)
+        email = tracker.get_slot("email")
+        name = tracker.get_slot("first_name")
+        name = None if name in (None, NO_NAME) else name
+        if not email:
+            return reset_events(FORM_SLOTS)
+        settings = get_settings()
+        try:
+            result = await asyncio.wait_for(get_client().subscribe(email, name), 10.0)
+        except (Commerce7Error, asyncio.TimeoutError) as exc:
+            outbox = Outbox(settings.outbox_path)
+            job = outbox.enqueue("subscribe", subscribe_key(email), {"email": email, "first_name": name},
+                                 type(exc).__name__)
+            if isinstance(exc, ValidationError):
+                outbox.mark_attention(job, str(exc))
+            log.warning("subscription deferred to the outbox: %s", type(exc).__name__)
+            say(dispatcher, "subscribe_saved_for_later")
+            return reset_events(FORM_SLOTS)
+        if result.already_subscribed:
+            say(dispatcher, "already_subscribed")
+        else:
+            say(dispatcher, "subscribed")
+        return reset_events(FORM_SLOTS)
