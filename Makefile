@@ -13,13 +13,14 @@ ACT_STAMP  := $(ACT_VENV)/.installed
 DEV_STAMP  := $(ACT_VENV)/.installed-dev
 WIDGET_STAMP := widget/node_modules/.installed
 
-.PHONY: help run test venvs train index eval bench validate test-rasa test-nlu test-py clean
+.PHONY: help run test venvs train index eval bench sync validate test-rasa test-nlu test-py clean
 
 help:
 	@echo "make run    - set up, train if needed, index the knowledge, start everything (Ctrl-C stops)"
 	@echo "make test   - the whole suite: rasa data validate, rasa test, NLU holdout, pytest, QA eval"
 	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
-	@echo "make bench  - REST latency benchmark, numbers in bench/results/"
+	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
+	@echo "make bench  - latency benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
 
 # ---- environments: rebuilt only when their requirement files change
 $(RASA_STAMP): requirements/rasa.txt requirements/rasa-constraints.txt scripts/make_venv.sh
@@ -74,8 +75,13 @@ eval: $(ACT_STAMP) index
 
 test: venvs validate test-rasa test-py eval
 
-bench: venvs $(MODEL) index
+bench: venvs $(DEV_STAMP) $(MODEL) index
 	@$(APY) -m bench.rest_latency
+	@$(APY) -m bench.channels_latency
+	@$(APY) -m bench.commerce7_bench
+
+sync: $(ACT_STAMP)
+	@$(APY) -m scripts.sync
 
 clean:
 	rm -rf models results .data/chroma

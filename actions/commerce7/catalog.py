@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import Optional
 
@@ -18,7 +19,7 @@ from actions.commerce7.models import Product
 
 log = logging.getLogger(__name__)
 
-TTL_S = 60.0
+TTL_S = float(os.environ.get("MILEA_CATALOG_TTL_S") or 60.0)
 FETCH_TIMEOUT_S = 6.0
 _cache: dict[str, tuple[float, list[Product]]] = {}
 
