@@ -86,6 +86,14 @@ class ValidateClubSignupForm(GuidedForm):
             slots = [s for s in slots if s not in ADDRESS_SLOTS]
         return [s for s in slots if s in self.rules or s == "signup_confirmed"]
 
+    async def extract_club_tier(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        """A tier named in the message that starts the form ("join the grand prix club")."""
+        if tracker.get_slot("club_tier") or tracker.get_slot("requested_slot") not in (None, "club_tier"):
+            return {}
+        named = [e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
+                 if e.get("entity") == "club_tier" and isinstance(e.get("value"), str)]
+        return {"club_tier": named[0]} if named else {}
+
     async def validate_club_tier(self, value, dispatcher, tracker, domain):
         return await self.check("club_tier", value, dispatcher, tracker, domain)
 
