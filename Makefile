@@ -21,6 +21,7 @@ help:
 	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
 	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
 	@echo "make bench  - latency benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
+	@echo "make feedback-report - ratings and thumbs to results/feedback/feedback.csv, with a summary"
 
 # ---- environments: rebuilt only when their requirement files change
 $(RASA_STAMP): requirements/rasa.txt requirements/rasa-constraints.txt scripts/make_venv.sh
@@ -82,6 +83,10 @@ bench: venvs $(DEV_STAMP) $(MODEL) index
 
 sync: $(ACT_STAMP)
 	@$(APY) -m scripts.sync
+
+.PHONY: feedback-report
+feedback-report: $(ACT_STAMP)
+	@$(APY) -m scripts.feedback_report --out results/feedback/feedback.csv
 
 clean:
 	rm -rf models results .data/chroma

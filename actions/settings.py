@@ -60,6 +60,23 @@ class Settings:
     store_account_url: str = "https://mileaestatevineyard.com/profile"
     customer_token_secret: Optional[str] = None
     extra: dict = field(default_factory=dict)
+    # Feedback: the tracker store's database (SQLite file in data_dir) unless
+    # FEEDBACK_DB_URL or TRACKER_DB_URL names a postgresql:// database.
+    feedback_db_url: Optional[str] = field(default=None, repr=False)  # may hold a password
+    # Hand-off to a person: staff are told by SMS (Twilio) and/or email (SMTP).
+    staff_phone: Optional[str] = None
+    staff_email: Optional[str] = None
+    twilio_account_sid: Optional[str] = None
+    twilio_auth_token: Optional[str] = field(default=None, repr=False)
+    twilio_number: Optional[str] = None
+    twilio_api_base_url: Optional[str] = None
+    smtp_host: Optional[str] = None
+    smtp_port: int = 25
+    smtp_user: Optional[str] = None
+    smtp_password: Optional[str] = field(default=None, repr=False)
+    smtp_from: Optional[str] = None
+    smtp_starttls: bool = False
+    handoff_timeout_s: float = 8.0
 
     @property
     def c7_is_demo(self) -> bool:
@@ -108,6 +125,20 @@ class Settings:
             c7_pickup_location_id=_env("C7_PICKUP_LOCATION_ID"),
             store_account_url=_env("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
             customer_token_secret=_env("CUSTOMER_TOKEN_SECRET"),
+            feedback_db_url=_env("FEEDBACK_DB_URL") or _env("TRACKER_DB_URL"),
+            staff_phone=_env("STAFF_PHONE"),
+            staff_email=_env("STAFF_EMAIL"),
+            twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
+            twilio_number=_env("TWILIO_NUMBER"),
+            twilio_api_base_url=_env("TWILIO_API_BASE_URL"),
+            smtp_host=_env("SMTP_HOST"),
+            smtp_port=int(_env_float("SMTP_PORT", 587 if _env("SMTP_STARTTLS") == "1" else 25)),
+            smtp_user=_env("SMTP_USER"),
+            smtp_password=_env("SMTP_PASSWORD"),
+            smtp_from=_env("SMTP_FROM") or _env("SMTP_USER"),
+            smtp_starttls=(_env("SMTP_STARTTLS", "0") == "1"),
+            handoff_timeout_s=min(_env_float("HANDOFF_TIMEOUT_S", 8.0), 9.0),
         )
 
     def describe(self) -> list[str]:
@@ -134,7 +165,45 @@ class Settings:
             lines.append(f"Commerce7: demo emulator at {self.c7_api_url} (set C7_APP_ID/C7_SECRET/C7_TENANT for a real tenant)")
         else:
             lines.append(f"Commerce7: tenant {self.c7_tenant} at {self.c7_api_url}")
+        lines.append(f"Feedback: {self.feedback_db_label}")
+        lines.append(self.handoff_description)
         return lines
+
+    # ---- feedback and hand-off
+    @property
+    def feedback_database(self) -> str:
+        """The feedback table's database URL: explicit, or the tracker store's SQLite file."""
+        return self.feedback_db_url or f"sqlite:///{self.data_dir / 'tracker.db'}"
+
+    @property
+    def feedback_db_label(self) -> str:
+        url = self.feedback_database
+        if url.startswith("sqlite:"):
+            return f"SQLite {url.split(':///', 1)[-1]} (table feedback; set FEEDBACK_DB_URL for PostgreSQL)"
+        host = url.split("@", 1)[-1].split("?", 1)[0]  # never the password
+        return f"PostgreSQL {host} (table feedback)"
+
+    @property
+    def handoff_sms_enabled(self) -> bool:
+        return bool(self.staff_phone and self.twilio_account_sid and self.twilio_auth_token and self.twilio_number)
+
+    @property
+    def handoff_email_enabled(self) -> bool:
+        return bool(self.staff_email and self.smtp_host and self.smtp_from)
+
+    @property
+    def handoff_description(self) -> str:
+        on = []
+        if self.handoff_sms_enabled:
+            digits = "".join(c for c in self.staff_phone or "" if c.isdigit())
+            on.append(f"SMS to ***{digits[-4:]} via Twilio" + (" (custom API URL)" if self.twilio_api_base_url else ""))
+        if self.handoff_email_enabled:
+            tls = ", STARTTLS" if self.smtp_starttls else ""
+            on.append(f"email via {self.smtp_host}:{self.smtp_port}{tls}")
+        if not on:
+            return ("Hand-off: no staff notification (set STAFF_PHONE with TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN/"
+                    "TWILIO_NUMBER, and/or STAFF_EMAIL with SMTP_HOST/SMTP_FROM); customers get the phone and email")
+        return "Hand-off: staff notified by " + " and ".join(on)
 
 
 @lru_cache(maxsize=1)

@@ -1,13 +1,20 @@
 """Serve the website chat widget (widget/) on :8080, with /config.js telling it
 where the Rasa server is. Static files only; nothing is fetched from a CDN: the
-socket.io client comes from widget/node_modules (`npm ci` in widget/) as /vendor/."""
+socket.io client comes from widget/node_modules (`npm ci` in widget/) as /vendor/.
+
+POST /feedback takes the widget's thumbs up/down on an answer (JSON: conversation_id,
+vote "up"|"down", answer_text, question_text) and stores it with actions.feedback_store
+(kind 'thumb', channel 'socketio'): 204 when stored, 400 on anything malformed."""
 from __future__ import annotations
 
 import argparse
 import functools
 import json
+import logging
+import re
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, Optional
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 SOCKETIO_DIST = WIDGET_DIR / "node_modules" / "socket.io-client" / "dist"
@@ -18,9 +25,60 @@ VENDOR = {
 }
 PRIVATE = (WIDGET_DIR / "node_modules", WIDGET_DIR / "package.json", WIDGET_DIR / "package-lock.json")
 
+log = logging.getLogger("milea.widget")
+MAX_FEEDBACK_BYTES = 16 * 1024
+MAX_FEEDBACK_TEXT = 2000
+VOTES = {"up": 1, "down": -1}
+FEEDBACK_FIELDS = {"conversation_id", "vote", "answer_text", "question_text"}
+_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+
+
+class BadFeedback(ValueError):
+    """The vote is malformed; the message says what is wrong."""
+
+
+def parse_vote(body: bytes) -> Any:
+    """A Feedback record (kind 'thumb', channel 'socketio') from the widget's JSON, or BadFeedback."""
+    from actions.feedback_store import Feedback
+
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadFeedback("the body must be a UTF-8 JSON object") from None
+    if not isinstance(data, dict):
+        raise BadFeedback("the body must be a JSON object")
+    unknown = set(data) - FEEDBACK_FIELDS
+    if unknown:
+        raise BadFeedback(f"unknown field(s): {', '.join(sorted(unknown))[:200]}")
+    conversation = data.get("conversation_id")
+    if not isinstance(conversation, str) or not _CONVERSATION_ID.match(conversation):
+        raise BadFeedback("'conversation_id' must be 1-128 letters, digits or _.:@+-")
+    vote = data.get("vote")
+    if not isinstance(vote, str) or vote not in VOTES:
+        raise BadFeedback("'vote' must be \"up\" or \"down\"")
+    answer = _text(data, "answer_text", required=True)
+    question = _text(data, "question_text", required=False)
+    return Feedback(conversation_id=conversation, channel="socketio", kind="thumb", rating=VOTES[vote],
+                    answer_text=answer, question_text=question)
+
+
+def _text(data: dict, name: str, required: bool) -> Optional[str]:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise BadFeedback(f"'{name}' must be a string")
+    if len(value) > MAX_FEEDBACK_TEXT:
+        raise BadFeedback(f"'{name}' is longer than {MAX_FEEDBACK_TEXT} characters")
+    value = " ".join("".join(c if c.isprintable() else " " for c in value).split())
+    if required and not value:
+        raise BadFeedback(f"'{name}' must not be empty")
+    return value or None
+
 
 class WidgetHandler(SimpleHTTPRequestHandler):
     server_url = ""
+    feedback_store: Any = None  # actions.feedback_store.FeedbackStore, made on the first vote
     extensions_map = {
         **SimpleHTTPRequestHandler.extensions_map,
         ".html": "text/html; charset=utf-8",
@@ -44,6 +102,59 @@ class WidgetHandler(SimpleHTTPRequestHandler):
             self._send(body, kind, "max-age=3600")
             return
         super().do_GET()
+
+    def do_POST(self) -> None:  # noqa: N802
+        path = self.path.split("?")[0].split("#")[0]
+        if path != "/feedback":
+            self._json(404, {"error": "not found"})
+            return
+        if self.headers.get("Transfer-Encoding"):
+            self._json(411, {"error": "send the body with a Content-Length"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self._json(411, {"error": "Content-Length is required"})
+            return
+        if length < 0 or length > MAX_FEEDBACK_BYTES:
+            self._json(413, {"error": f"the body must be at most {MAX_FEEDBACK_BYTES} bytes"})
+            self.close_connection = True
+            return
+        body = self.rfile.read(length)
+        if not (self.headers.get("Content-Type") or "").lower().startswith("application/json"):
+            self._json(400, {"error": "Content-Type must be application/json"})
+            return
+        try:
+            record = parse_vote(body)
+        except BadFeedback as bad:
+            self._json(400, {"error": str(bad)})
+            return
+        try:
+            self._store().add(record)
+        except Exception as exc:  # noqa: BLE001 - the store is down: say so, log no content
+            log.error("feedback not stored: %s", type(exc).__name__)
+            self._json(503, {"error": "feedback could not be stored, please try again later"})
+            return
+        self.send_response(204)
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+
+    def _store(self) -> Any:
+        cls = type(self)
+        if cls.feedback_store is None:
+            from actions.feedback_store import FeedbackStore
+
+            cls.feedback_store = FeedbackStore.from_settings()
+        return cls.feedback_store
+
+    def _json(self, status: int, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def send_head(self):  # GET and HEAD of static files
         target = Path(self.translate_path(self.path)).resolve()
@@ -69,16 +180,27 @@ class WidgetHandler(SimpleHTTPRequestHandler):
             super().log_message(fmt, *args)
 
 
+def make_server(host: str, port: int, server_url: str, feedback_store: Any = None) -> ThreadingHTTPServer:
+    """The widget server (not started); feedback_store defaults to the settings' database."""
+    handler_class = type("ConfiguredWidgetHandler", (WidgetHandler,),
+                         {"server_url": server_url, "feedback_store": feedback_store})
+    handler = functools.partial(handler_class, directory=str(WIDGET_DIR))
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--server-url", default="http://localhost:5005")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     WidgetHandler.server_url = args.server_url
-    handler = functools.partial(WidgetHandler, directory=str(WIDGET_DIR))
+    server = make_server(args.host, args.port, args.server_url)
     print(f"widget page on http://localhost:{args.port} talking to {args.server_url}", flush=True)
-    ThreadingHTTPServer((args.host, args.port), handler).serve_forever()
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -396,8 +396,9 @@
       sessionId: state.sessionId, messageId: message.id, vote: message.vote,
       text: message.text || "", at: new Date().toISOString()
     };
-    // TODO(feedback storage): a later task sends these to the server; until then they
-    // stay in localStorage ("milea-chat:feedback") and go to window.MileaChat.onFeedback.
+    if (message.vote) sendVote(message);
+    // The last votes also stay in localStorage ("milea-chat:feedback") and go to
+    // window.MileaChat.onFeedback, for pages that collect them themselves.
     var log = readJSON(local, "feedback", []);
     if (!Array.isArray(log)) log = [];
     log.push(record);
@@ -406,6 +407,34 @@
     if (typeof hook === "function") {
       try { hook(record); } catch (e) { if (window.console) console.error("MileaChat.onFeedback failed", e); }
     }
+  }
+
+  // The customer message a bot message answered: the last user message before it.
+  function questionBefore(message) {
+    var question = null;
+    for (var i = 0; i < state.messages.length && state.messages[i] !== message; i++) {
+      if (state.messages[i].from === "user") question = state.messages[i].text;
+    }
+    return typeof question === "string" && question ? question.slice(0, MAX_CHARS) : null;
+  }
+
+  // Votes go to POST /feedback on the server this file came from (the widget server);
+  // keepalive lets a vote made just before leaving the page still arrive.
+  function sendVote(message) {
+    var answer = typeof message.text === "string" ? message.text.slice(0, MAX_CHARS) : "";
+    if (!answer || !window.fetch) return;
+    try {
+      window.fetch(new URL("feedback", assetBase).href, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          conversation_id: state.sessionId, vote: message.vote,
+          answer_text: answer, question_text: questionBefore(message)
+        }),
+        keepalive: true,
+        credentials: "same-origin"
+      }).catch(function () { /* offline: the vote stays in localStorage only */ });
+    } catch (e) { /* very old browser: nothing to do */ }
   }
 
   // --------------------------------------------------------------- socket.io

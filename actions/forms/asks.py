@@ -17,6 +17,7 @@ ASKED = {
     "club_signup_form": ["club_tier", "first_name", "last_name", "email", "phone", "birth_date", "delivery_method",
                          "ship_street", "ship_city", "ship_state", "ship_zip", "confirm_stop"],
     "subscribe_form": ["email", "first_name", "confirm_stop"],
+    "feedback_form": ["rating", "feedback_comment", "confirm_stop"],
 }
 
 

@@ -33,7 +33,9 @@ class Stack:
             "MILEA_WARM_ON_START": "1",
             **(extra_env or {}),
         }
-        for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TWILIO_ACCOUNT_SID", "C7_APP_ID"):
+        # A developer's real services are never used by a test stack.
+        for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TWILIO_ACCOUNT_SID", "C7_APP_ID", "C7_API_URL",
+                    "STAFF_PHONE", "STAFF_EMAIL", "SMTP_HOST", "FEEDBACK_DB_URL", "TRACKER_DB_URL", "CHROMA_URL"):
             if key not in (extra_env or {}):
                 self.env.pop(key, None)
         self.log_path = data_dir / "stack.log"

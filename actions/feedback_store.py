@@ -1,0 +1,178 @@
+"""Customer feedback: star ratings from the feedback form and thumbs from the web chat.
+
+One table, `feedback`, in the database the Rasa tracker store uses: the SQLite file
+MILEA_DATA_DIR/tracker.db by default (Rasa's own tables live there too, so every
+connection waits for locks and the file runs in WAL mode), or PostgreSQL when
+FEEDBACK_DB_URL (or TRACKER_DB_URL) is a postgresql:// URL (psycopg2).
+
+    store = FeedbackStore.from_settings()
+    store.add(Feedback("conv-1", "socketio", "thumb", 1, answer_text="We open at noon."))
+    store.all()
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, List, Optional
+
+from actions.settings import Settings, get_settings
+
+MAX_TEXT = 2000
+MAX_ID = 128
+KINDS = ("rating", "thumb")
+COLUMNS = ("id", "conversation_id", "channel", "kind", "rating", "comment", "answer_text", "question_text",
+           "created_at")
+
+_CHECK = ("CHECK ((kind = 'rating' AND rating BETWEEN 1 AND 5) OR (kind = 'thumb' AND rating IN (-1, 1)))")
+_SQLITE_DDL = f"""CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    rating INTEGER NOT NULL,
+    comment TEXT,
+    answer_text TEXT,
+    question_text TEXT,
+    created_at TEXT NOT NULL,
+    {_CHECK})"""
+_POSTGRES_DDL = f"""CREATE TABLE IF NOT EXISTS feedback (
+    id BIGSERIAL PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    rating SMALLINT NOT NULL,
+    comment TEXT,
+    answer_text TEXT,
+    question_text TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    {_CHECK})"""
+_INDEX = "CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback (created_at)"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    conversation_id: str
+    channel: str
+    kind: str  # 'rating' (1-5) or 'thumb' (+1 / -1)
+    rating: int
+    comment: Optional[str] = None
+    answer_text: Optional[str] = None
+    question_text: Optional[str] = None
+    created_at: Optional[datetime] = None  # UTC; set on insert when None
+    id: Optional[int] = None
+
+
+def check(item: Feedback) -> None:
+    """Raise ValueError when the record cannot be stored as it is."""
+    if not isinstance(item.conversation_id, str) or not 0 < len(item.conversation_id) <= MAX_ID:
+        raise ValueError("conversation_id must be 1-128 characters")
+    if not isinstance(item.channel, str) or not 0 < len(item.channel) <= 64:
+        raise ValueError("channel must be 1-64 characters")
+    if item.kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    if isinstance(item.rating, bool) or not isinstance(item.rating, int):
+        raise ValueError("rating must be an integer")
+    if item.kind == "rating" and not 1 <= item.rating <= 5:
+        raise ValueError("a rating is 1 to 5")
+    if item.kind == "thumb" and item.rating not in (-1, 1):
+        raise ValueError("a thumb is +1 or -1")
+    for name in ("comment", "answer_text", "question_text"):
+        value = getattr(item, name)
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+            raise ValueError(f"{name} must be text of at most {MAX_TEXT} characters")
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+class FeedbackStore:
+    """The feedback table behind a database URL: sqlite:///path or postgresql://..."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            self.dialect = "sqlite"
+            self.path = Path(url[len("sqlite:///"):])
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif re.match(r"^postgres(ql)?(\+\w+)?://", url):
+            self.dialect = "postgresql"
+            # SQLAlchemy-style "postgresql+psycopg2://" and "postgres://" are the same for libpq
+            self.dsn = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+        else:
+            raise ValueError("the feedback database must be sqlite:///<path> or postgresql://...")
+        self._ready = False
+
+    @classmethod
+    def from_settings(cls, settings: Optional[Settings] = None) -> "FeedbackStore":
+        return cls((settings or get_settings()).feedback_database)
+
+    # ---- connections
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Any]:
+        if self.dialect == "sqlite":
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)  # autocommit
+            try:
+                db.execute("PRAGMA busy_timeout = 10000")
+                yield db
+            finally:
+                db.close()
+        else:
+            import psycopg2  # only needed with PostgreSQL
+
+            db = psycopg2.connect(self.dsn, connect_timeout=5)
+            try:
+                with db:  # commits, or rolls back on error
+                    yield db
+            finally:
+                db.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def _execute(self, db: Any, sql: str, params: tuple = ()) -> Any:
+        cursor = db.cursor()
+        cursor.execute(self._sql(sql), params)
+        return cursor
+
+    def ensure_table(self) -> None:
+        if self._ready:
+            return
+        with self._connect() as db:
+            if self.dialect == "sqlite":
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute(_SQLITE_DDL)
+            else:
+                self._execute(db, _POSTGRES_DDL)
+            self._execute(db, _INDEX)
+        self._ready = True
+
+    # ---- records
+    def add(self, item: Feedback) -> int:
+        """Store one record; returns its id."""
+        check(item)
+        self.ensure_table()
+        created = _utc(item.created_at or datetime.now(timezone.utc))
+        values = (item.conversation_id, item.channel, item.kind, item.rating, item.comment, item.answer_text,
+                  item.question_text,
+                  created.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.dialect == "sqlite" else created)
+        sql = ("INSERT INTO feedback (conversation_id, channel, kind, rating, comment, answer_text, question_text, "
+               "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        with self._connect() as db:
+            if self.dialect == "sqlite":
+                return int(self._execute(db, sql, values).lastrowid)
+            return int(self._execute(db, sql + " RETURNING id", values).fetchone()[0])
+
+    def all(self) -> List[Feedback]:
+        """Every record, oldest first."""
+        self.ensure_table()
+        with self._connect() as db:
+            rows = self._execute(db, f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY created_at, id").fetchall()
+        return [Feedback(id=int(r[0]), conversation_id=r[1], channel=r[2], kind=r[3], rating=int(r[4]), comment=r[5],
+                         answer_text=r[6], question_text=r[7], created_at=_utc(r[8])) for r in rows]
