@@ -69,7 +69,7 @@ class GuidedForm(FormValidationAction):
         validator, retry, explain = self.rules[slot]
         text = clean_text(value) if isinstance(value, str) else value
         cleaned = validator(text) if text not in (None, "") else None
-        if cleaned is not None and not (is_question(tracker, 0.85) and slot not in QUESTION_SAFE_SLOTS):
+        if cleaned is not None and not (looks_like_question(tracker, text) and slot not in QUESTION_SAFE_SLOTS):
             return {slot: cleaned, "form_failures": self._reset(tracker, slot)}
         if is_question(tracker):
             await answer_question(dispatcher, tracker, domain)
@@ -93,6 +93,15 @@ class GuidedForm(FormValidationAction):
             return {"confirm_stop": None, "stop_requested": None}
         dispatcher.utter_message(text="Please answer yes to stop, or no to carry on.")
         return {"confirm_stop": None}
+
+
+def looks_like_question(tracker: Tracker, text: Any) -> bool:
+    """A valid-looking answer that is really a question: NLU is sure, and it reads like one.
+
+    Short answers ("Kim", "California") are answers whatever intent NLU guesses.
+    """
+    words = str(text or "").split()
+    return is_question(tracker, 0.85) and ("?" in str(text or "") or len(words) > 4)
 
 
 # Slots whose valid values can look like questions to NLU (addresses name places).
