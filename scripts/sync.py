@@ -9,15 +9,8 @@ from actions.commerce7.connection import make_client
 from actions.commerce7.errors import Commerce7Error
 from actions.commerce7.sync import sync_catalog
 from actions.settings import Settings
+from scripts.progress import bar
 
-
-def progress(done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stdout.write(f"\r[sync] products [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    sys.stdout.flush()
-    if done == total:
-        sys.stdout.write("\n")
 
 
 async def main() -> int:
@@ -25,7 +18,7 @@ async def main() -> int:
     settings = Settings.from_env()
     async with make_client(settings) as client:
         try:
-            report = await sync_catalog(client, settings, progress=progress)
+            report = await sync_catalog(client, settings, progress=bar("[sync] products"))
         except Commerce7Error as exc:
             print(f"[sync] failed, knowledge left as it was: {exc}")
             return 1
