@@ -13,10 +13,11 @@ ACT_STAMP  := $(ACT_VENV)/.installed
 DEV_STAMP  := $(ACT_VENV)/.installed-dev
 WIDGET_STAMP := widget/node_modules/.installed
 
-.PHONY: help run test venvs train index eval bench sync validate test-rasa test-nlu test-py clean
+.PHONY: help run cluster nginx test venvs train index eval bench sync validate test-rasa test-nlu test-py clean
 
 help:
 	@echo "make run    - set up, train if needed, index the knowledge, start everything (Ctrl-C stops)"
+	@echo "make cluster - production profile here: 2 Rasa replicas behind nginx on PostgreSQL, Redis, RabbitMQ"
 	@echo "make test   - the whole suite: rasa data validate, rasa test, NLU holdout, pytest, QA eval"
 	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
 	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
@@ -59,6 +60,13 @@ index: $(ACT_STAMP)
 run: venvs $(MODEL) index $(WIDGET_STAMP)
 	@$(APY) -m scripts.run
 
+# ---- production profile on this machine (PostgreSQL, Redis, RabbitMQ already running)
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || echo "[cluster] nginx missing and could not be installed (needs root: apt-get install -y nginx-light)"
+
+cluster: venvs $(MODEL) $(WIDGET_STAMP) nginx
+	@$(APY) -m scripts.cluster
+
 # ---- tests
 validate: $(RASA_STAMP)
 	$(RASA) data validate --fail-on-warnings
@@ -68,7 +76,7 @@ test-rasa: $(MODEL)
 	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out results/nlu
 	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.92
 
-test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_STAMP)
+test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_STAMP) nginx
 	$(APY) -m pytest tests -q -p no:cacheprovider
 
 eval: $(ACT_STAMP) index

@@ -11,14 +11,11 @@ FEEDBACK_DB_URL (or TRACKER_DB_URL) is a postgresql:// URL (psycopg2).
 """
 from __future__ import annotations
 
-import contextlib
-import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator, List, Optional
+from typing import Any, List, Optional
 
+from actions.database import Database
 from actions.settings import Settings, get_settings
 
 MAX_TEXT = 2000
@@ -92,64 +89,25 @@ def _utc(value: Any) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-class FeedbackStore:
+class FeedbackStore(Database):
     """The feedback table behind a database URL: sqlite:///path or postgresql://..."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        if url.startswith("sqlite:///"):
-            self.dialect = "sqlite"
-            self.path = Path(url[len("sqlite:///"):])
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        elif re.match(r"^postgres(ql)?(\+\w+)?://", url):
-            self.dialect = "postgresql"
-            # SQLAlchemy-style "postgresql+psycopg2://" and "postgres://" are the same for libpq
-            self.dsn = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
-        else:
-            raise ValueError("the feedback database must be sqlite:///<path> or postgresql://...")
+        try:
+            super().__init__(url)
+        except ValueError:
+            raise ValueError("the feedback database must be sqlite:///<path> or postgresql://...") from None
         self._ready = False
 
     @classmethod
     def from_settings(cls, settings: Optional[Settings] = None) -> "FeedbackStore":
         return cls((settings or get_settings()).feedback_database)
 
-    # ---- connections
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[Any]:
-        if self.dialect == "sqlite":
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)  # autocommit
-            try:
-                db.execute("PRAGMA busy_timeout = 10000")
-                yield db
-            finally:
-                db.close()
-        else:
-            import psycopg2  # only needed with PostgreSQL
-
-            db = psycopg2.connect(self.dsn, connect_timeout=5)
-            try:
-                with db:  # commits, or rolls back on error
-                    yield db
-            finally:
-                db.close()
-
-    def _sql(self, sql: str) -> str:
-        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
-
-    def _execute(self, db: Any, sql: str, params: tuple = ()) -> Any:
-        cursor = db.cursor()
-        cursor.execute(self._sql(sql), params)
-        return cursor
-
     def ensure_table(self) -> None:
         if self._ready:
             return
         with self._connect() as db:
-            if self.dialect == "sqlite":
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute(_SQLITE_DDL)
-            else:
-                self._execute(db, _POSTGRES_DDL)
+            self._execute(db, _SQLITE_DDL if self.dialect == "sqlite" else _POSTGRES_DDL)
             self._execute(db, _INDEX)
         self._ready = True
 

@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from actions.database import Database, is_postgres_url
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,6 +65,7 @@ class Settings:
     # Feedback: the tracker store's database (SQLite file in data_dir) unless
     # FEEDBACK_DB_URL or TRACKER_DB_URL names a postgresql:// database.
     feedback_db_url: Optional[str] = field(default=None, repr=False)  # may hold a password
+    outbox_db_url: Optional[str] = field(default=None, repr=False)
     # Hand-off to a person: staff are told by SMS (Twilio) and/or email (SMTP).
     staff_phone: Optional[str] = None
     staff_email: Optional[str] = None
@@ -83,8 +86,13 @@ class Settings:
         return self.c7_app_id == DEMO_C7_APP_ID and self.c7_tenant == DEMO_C7_TENANT
 
     @property
-    def outbox_path(self) -> Path:
-        return self.data_dir / "outbox.db"
+    def outbox_database(self) -> str:
+        """The Commerce7 outbox: OUTBOX_DB_URL, else the shared PostgreSQL database, else a SQLite file."""
+        if self.outbox_db_url:
+            return self.outbox_db_url
+        if self.feedback_db_url and is_postgres_url(self.feedback_db_url):
+            return self.feedback_db_url
+        return f"sqlite:///{self.data_dir / 'outbox.db'}"
 
     @property
     def chroma_path(self) -> Path:
@@ -126,6 +134,7 @@ class Settings:
             store_account_url=_env("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
             customer_token_secret=_env("CUSTOMER_TOKEN_SECRET"),
             feedback_db_url=_env("FEEDBACK_DB_URL") or _env("TRACKER_DB_URL"),
+            outbox_db_url=_env("OUTBOX_DB_URL"),
             staff_phone=_env("STAFF_PHONE"),
             staff_email=_env("STAFF_EMAIL"),
             twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
@@ -166,6 +175,9 @@ class Settings:
         else:
             lines.append(f"Commerce7: tenant {self.c7_tenant} at {self.c7_api_url}")
         lines.append(f"Feedback: {self.feedback_db_label}")
+        lines.append(f"Commerce7 outbox: {Database(self.outbox_database).label}"
+                     + (" (set TRACKER_DB_URL or OUTBOX_DB_URL for PostgreSQL)" if "sqlite" in self.outbox_database
+                        else ""))
         lines.append(self.handoff_description)
         return lines
 

@@ -12,19 +12,18 @@ rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
   HELP answers with the winery's name and phone.
 - One SMS per turn: the bot's messages joined, buttons as numbered options ("Reply 1 for ..."),
   and a reply "2" maps back to that button; split only above 1,600 characters.
-State (handled MessageSids, opt-outs, last buttons) is SQLite in MILEA_DATA_DIR/sms.db.
+State (handled MessageSids, opt-outs, last buttons) is SQLite in MILEA_DATA_DIR/sms.db, or the
+shared PostgreSQL database of the production profile (TRACKER_DB_URL or SMS_DB_URL).
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Union
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -38,6 +37,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from actions.database import Database, is_postgres_url
 from channels import sms_text
 from channels.guard import RejectedMessage, clean_sender, clean_text, guard_payload
 
@@ -79,60 +79,67 @@ class _Params(dict):
         return values[0] if values else None
 
 
-class SmsStore:
-    """Handled MessageSids (with TTL), opted-out numbers and the last buttons per number."""
+class SmsStore(Database):
+    """Handled MessageSids (with TTL), opted-out numbers and the last buttons per number.
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS handled (sid TEXT PRIMARY KEY, at REAL NOT NULL)")
-            db.execute("CREATE INDEX IF NOT EXISTS handled_at ON handled (at)")
-            db.execute("CREATE TABLE IF NOT EXISTS opt_out (phone TEXT PRIMARY KEY, at REAL NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS buttons (phone TEXT PRIMARY KEY, buttons TEXT NOT NULL, "
-                       "at REAL NOT NULL)")
+    A SQLite file by default; PostgreSQL in the production profile, so that every
+    Rasa replica sees the same retries, opt-outs and menus.
+    """
 
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=5, isolation_level=None)  # autocommit
-        try:
-            yield db
-        finally:
-            db.close()
+    def __init__(self, target: Union[Path, str]) -> None:
+        super().__init__(target)
+        with self._connect() as db:
+            for ddl in ("CREATE TABLE IF NOT EXISTS sms_handled (sid TEXT PRIMARY KEY, at {real} NOT NULL)",
+                        "CREATE INDEX IF NOT EXISTS sms_handled_at ON sms_handled (at)",
+                        "CREATE TABLE IF NOT EXISTS sms_opt_out (phone TEXT PRIMARY KEY, at {real} NOT NULL)",
+                        "CREATE TABLE IF NOT EXISTS sms_buttons (phone TEXT PRIMARY KEY, buttons TEXT NOT NULL, "
+                        "at {real} NOT NULL)"):
+                self._execute(db, ddl.format(real="REAL" if self.dialect == "sqlite" else "DOUBLE PRECISION"))
+
+    def _run(self, sql: str, params: tuple = ()) -> Any:
+        with self._connect() as db:
+            cursor = self._execute(db, sql, params)
+            return cursor.rowcount if cursor.description is None else cursor.fetchone()
 
     def first_time(self, sid: str) -> bool:
         now = time.time()
-        with self._db() as db:
-            db.execute("DELETE FROM handled WHERE at < ?", (now - DEDUPE_TTL,))
-            return db.execute("INSERT OR IGNORE INTO handled VALUES (?, ?)", (sid, now)).rowcount == 1
+        with self._connect() as db:
+            self._execute(db, "DELETE FROM sms_handled WHERE at < ?", (now - DEDUPE_TTL,))
+            inserted = self._execute(db, "INSERT INTO sms_handled VALUES (?, ?) ON CONFLICT (sid) DO NOTHING",
+                                     (sid, now))
+            return inserted.rowcount == 1
 
     def opted_out(self, phone: str) -> bool:
-        with self._db() as db:
-            return db.execute("SELECT 1 FROM opt_out WHERE phone = ?", (phone,)).fetchone() is not None
+        return self._run("SELECT 1 FROM sms_opt_out WHERE phone = ?", (phone,)) is not None
 
     def set_opted_out(self, phone: str, value: bool) -> None:
-        with self._db() as db:
+        with self._connect() as db:
             if value:
-                db.execute("INSERT OR REPLACE INTO opt_out VALUES (?, ?)", (phone, time.time()))
-                db.execute("DELETE FROM buttons WHERE phone = ?", (phone,))
+                self._execute(db, "INSERT INTO sms_opt_out VALUES (?, ?) ON CONFLICT (phone) DO UPDATE SET at = "
+                                  "excluded.at", (phone, time.time()))
+                self._execute(db, "DELETE FROM sms_buttons WHERE phone = ?", (phone,))
             else:
-                db.execute("DELETE FROM opt_out WHERE phone = ?", (phone,))
+                self._execute(db, "DELETE FROM sms_opt_out WHERE phone = ?", (phone,))
 
     def buttons(self, phone: str) -> List[Dict[str, str]]:
-        with self._db() as db:
-            row = db.execute("SELECT buttons, at FROM buttons WHERE phone = ?", (phone,)).fetchone()
+        row = self._run("SELECT buttons, at FROM sms_buttons WHERE phone = ?", (phone,))
         if not row or row[1] < time.time() - BUTTONS_TTL:
             return []
         return json.loads(row[0])
 
     def set_buttons(self, phone: str, buttons: List[Dict[str, str]]) -> None:
-        with self._db() as db:
-            if buttons:
-                db.execute("INSERT OR REPLACE INTO buttons VALUES (?, ?, ?)",
-                           (phone, json.dumps(buttons), time.time()))
-            else:
-                db.execute("DELETE FROM buttons WHERE phone = ?", (phone,))
+        if buttons:
+            self._run("INSERT INTO sms_buttons VALUES (?, ?, ?) ON CONFLICT (phone) DO UPDATE SET "
+                      "buttons = excluded.buttons, at = excluded.at", (phone, json.dumps(buttons), time.time()))
+        else:
+            self._run("DELETE FROM sms_buttons WHERE phone = ?", (phone,))
+
+
+def sms_database(data_dir: Path) -> str:
+    """SMS_DB_URL, else the tracker store's PostgreSQL database (TRACKER_DB_URL), else data_dir/sms.db."""
+    explicit = os.environ.get("SMS_DB_URL", "").strip()
+    tracker = os.environ.get("TRACKER_DB_URL", "").strip()
+    return explicit or (tracker if is_postgres_url(tracker) else f"sqlite:///{data_dir / 'sms.db'}")
 
 
 class TwilioSender:
@@ -222,7 +229,7 @@ class SafeTwilioInput(InputChannel):
         self.webhook_url = _configured(webhook_url)
         self.validator = RequestValidator(token)
         data_dir = data_dir or Path(os.environ.get("MILEA_DATA_DIR") or ROOT / ".data")
-        self.store = SmsStore(Path(data_dir) / "sms.db")
+        self.store = SmsStore(sms_database(Path(data_dir)))
         self.sender = TwilioSender(sid, token, number, api_base_url or os.environ.get("TWILIO_API_BASE_URL"))
         winery = _winery()
         self.help = sms_text.help_text(winery["name"], winery["phone"])

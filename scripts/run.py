@@ -95,14 +95,11 @@ def write_credentials() -> Path:
 
 
 def write_endpoints() -> Path:
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://localhost:{ACTION_PORT}/webhook"
-    store = endpoints.get("tracker_store") or {}
-    if store.get("dialect") == "sqlite":
-        store["db"] = str(DATA_DIR / "tracker.db")
-        say(f"Tracker store: SQLite at {store['db']}")
+    from scripts import endpoints
+
     path = RUN_DIR / "endpoints.yml"
-    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    for line in endpoints.write(path, os.environ, f"http://localhost:{ACTION_PORT}/webhook", DATA_DIR):
+        say(line)
     return path
 
 

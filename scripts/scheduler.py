@@ -51,7 +51,7 @@ async def run_sync(settings: Settings) -> None:
 
 async def main(stop: Optional[asyncio.Event] = None) -> None:
     settings = Settings.from_env()
-    outbox = Outbox(settings.outbox_path)
+    outbox = Outbox(settings.outbox_database)
     stop = stop or asyncio.Event()
     due = next_sync(datetime.now(NY))
     log.info("outbox every %.0fs; next catalog sync %s", OUTBOX_EVERY_S, due.isoformat())

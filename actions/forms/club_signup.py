@@ -195,7 +195,7 @@ class ActionSubmitClubSignup(Action):
 
     async def _write(self, dispatcher: CollectingDispatcher, signup: ClubSignup) -> None:
         settings = get_settings()
-        outbox = Outbox(settings.outbox_path)
+        outbox = Outbox(settings.outbox_database)
         try:
             result = await asyncio.wait_for(
                 perform_signup(get_client(), signup, settings.c7_pickup_location_id), WRITE_BUDGET_S)

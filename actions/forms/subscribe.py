@@ -69,7 +69,7 @@ class ActionSubmitSubscribe(Action):
         try:
             result = await asyncio.wait_for(get_client().subscribe(email, name), 10.0)
         except (Commerce7Error, asyncio.TimeoutError) as exc:
-            outbox = Outbox(settings.outbox_path)
+            outbox = Outbox(settings.outbox_database)
             job = outbox.enqueue("subscribe", subscribe_key(email), {"email": email, "first_name": name},
                                  type(exc).__name__)
             if isinstance(exc, ValidationError):

@@ -22,16 +22,33 @@ def test_compose_names_every_service_with_official_images():
 
 
 def test_files_the_compose_file_mounts_exist():
-    assert (ROOT / "deploy" / "nginx.conf").exists()
-    command = COMPOSE["services"]["rasa-1"]["command"]
+    for service in COMPOSE["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), source
+    command = " ".join(COMPOSE["services"]["rasa-1"]["command"])
     for path in re.findall(r"/app/([\w./-]+\.yml)", command):
         assert (ROOT / path).exists(), path
 
 
-def test_every_endpoint_variable_is_provided_to_rasa():
-    endpoints = (ROOT / "endpoints.production.yml").read_text()
-    needed = set(re.findall(r"\$\{(\w+)\}", endpoints))
-    assert needed <= set(COMPOSE["services"]["rasa-1"]["environment"]), needed
+def test_rasa_replicas_get_the_production_stores_from_the_endpoint_builder():
+    from scripts.endpoints import build
+
+    env = {k: str(v) for k, v in COMPOSE["services"]["rasa-1"]["environment"].items()}
+    env = {k: re.sub(r"\$\{(\w+):\?[^}]*\}", "secret", v) for k, v in env.items()}
+    endpoints, _ = build(env, env["ACTION_SERVER_URL"], Path("/tmp"))
+    assert endpoints["tracker_store"]["url"] == "postgresql://milea:secret@postgres:5432/milea"
+    assert endpoints["lock_store"] == {"type": "redis", "url": "redis", "port": 6379, "db": 0, "key_prefix": "milea",
+                                       "use_ssl": False}
+    assert endpoints["event_broker"]["url"] == "rabbitmq" and endpoints["event_broker"]["queues"] == ["milea_events"]
+    assert "scripts.endpoints" in COMPOSE["services"]["rasa-1"]["command"][0]
+
+
+def test_nginx_template_variables_are_all_provided():
+    template = (ROOT / "deploy" / "nginx.conf.template").read_text()
+    needed = set(re.findall(r"\$\{(\w+)\}", template))
+    assert needed and needed <= set(COMPOSE["services"]["nginx"]["environment"]), needed
 
 
 def test_action_server_gets_the_variables_the_settings_read():

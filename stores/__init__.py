@@ -1,0 +1,1 @@
+"""Stores the Rasa server loads by module path from its endpoints (venv .venv/rasa)."""
