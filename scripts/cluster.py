@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scripts import endpoints, run
-from scripts.run import (ACTIONS_PY, DATA_DIR, MODEL, RASA_BIN, RASA_PORT, ROOT, WIDGET_PORT, Service, auth_token,
+from scripts.run import (ACTIONS_PY, RASA_OFFLINE, DATA_DIR, MODEL, RASA_BIN, RASA_PORT, ROOT, WIDGET_PORT, Service, auth_token,
                          commerce7_services, say, wait_http, widget_origins, write_credentials)
 
 RUN_DIR = DATA_DIR / "cluster"
@@ -35,6 +35,9 @@ REPLICA_PORTS = [int(p) for p in (os.environ.get("RASA_REPLICA_PORTS") or "5006 
 ACTION_SERVERS = max(1, int(os.environ.get("ACTION_SERVERS") or 2))
 ACTION_BASE_PORT = int(os.environ.get("ACTION_BASE_PORT") or 5061)
 CHROMA_PORT = int(os.environ.get("CHROMA_PORT") or 8000)
+# A conversation's lock outlives a replica that dies holding it only this long (Rasa's default: 60 s);
+# every action keeps well below it (Commerce7 4 s, LLM 6 s, signup budget 10 s).
+LOCK_LIFETIME_S = "30"
 LOCAL_SERVICES = {
     "TRACKER_DB_URL": "postgresql://postgres@127.0.0.1:5432/milea",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -79,7 +82,7 @@ def ensure_database(url: str) -> None:
 
 def render_nginx(rasa_ports: list[int], action_ports: list[int]) -> Path:
     """A whole nginx.conf: the shared template inside an http block, files in the run folder."""
-    server = "server 127.0.0.1:{} max_fails=1 fail_timeout=5s;"
+    server = "server 127.0.0.1:{} max_fails=3 fail_timeout=5s;"
     body = string.Template(TEMPLATE.read_text()).safe_substitute(
         RASA_SERVERS="\n    ".join(server.format(p) for p in rasa_ports),
         ACTION_SERVERS="\n    ".join(server.format(p) for p in action_ports),
@@ -149,7 +152,8 @@ def main() -> int:
     services += [Service(f"rasa{i + 1}", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
                                            "--cors", *widget_origins(), "--port", str(p), "--model", str(MODEL),
                                            "--credentials", str(credentials), "--endpoints", str(endpoints_file)],
-                         {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR), "MILEA_REPLICA": f"rasa{i + 1}"})
+                         {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR), "MILEA_REPLICA": f"rasa{i + 1}",
+                          "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", LOCK_LIFETIME_S), **RASA_OFFLINE})
                  for i, p in enumerate(REPLICA_PORTS)]
     services += [
         Service("jobs", [str(ACTIONS_PY), "-m", "scripts.scheduler"], actions_env),
@@ -188,7 +192,10 @@ def main() -> int:
             if service.proc and service.proc.poll() is not None and not stopping.is_set():
                 say(f"{service.name} exited with code {service.proc.returncode}: restarting it")
                 service.start()
-        pids.write_text(json.dumps({s.name: s.proc.pid for s in services if s.proc}))
+        current = json.dumps({s.name: s.proc.pid for s in services if s.proc})
+        if not pids.exists() or pids.read_text() != current:
+            pids.with_suffix(".tmp").write_text(current)
+            pids.with_suffix(".tmp").replace(pids)  # readers never see half a file
     say("stopping")
     for service in reversed(services):
         service.stop()

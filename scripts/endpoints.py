@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 TRACKER_STORE_CLASS = "stores.sql_tracker_store.CheckedSQLTrackerStore"
+LOCK_STORE_CLASS = "stores.redis_lock_store.AtomicRedisLockStore"
 DEFAULT_QUEUE = "milea_events"
 
 
@@ -49,7 +50,7 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
         parts = urlsplit(redis_url)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
             raise ValueError("REDIS_URL must look like redis://host:6379/0")
-        store = {"type": "redis", "url": parts.hostname, "port": parts.port or 6379,
+        store = {"type": LOCK_STORE_CLASS, "url": parts.hostname, "port": parts.port or 6379,
                  "db": int(parts.path.strip("/") or 0), "key_prefix": "milea", "use_ssl": parts.scheme == "rediss"}
         if parts.password:
             store["password"] = unquote(parts.password)

@@ -37,6 +37,10 @@ RUN_DIR = DATA_DIR / "run"
 MODEL = Path(os.environ.get("MILEA_MODEL") or ROOT / "models" / "milea.tar.gz")
 
 
+# Rasa's telemetry and its error reports (Sentry) would call out of this machine: off.
+RASA_OFFLINE = {"RASA_TELEMETRY_ENABLED": "false"}
+
+
 def say(line: str) -> None:
     print(f"[milea] {line}", flush=True)
 
@@ -190,7 +194,7 @@ def main() -> int:
         Service("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
                          "--cors", *widget_origins(), "--port", str(RASA_PORT),
                          "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
-                {"PYTHONPATH": pythonpath}),
+                {"PYTHONPATH": pythonpath, **RASA_OFFLINE}),
         Service("jobs", [str(ACTIONS_PY), "-m", "scripts.scheduler"],
                 {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
         Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),

@@ -39,7 +39,7 @@ def test_rasa_replicas_get_the_production_stores_from_the_endpoint_builder():
     env = {k: re.sub(r"\$\{(\w+):\?[^}]*\}", "secret", v) for k, v in env.items()}
     endpoints, _ = build(env, env["ACTION_SERVER_URL"], Path("/tmp"))
     assert endpoints["tracker_store"]["url"] == "postgresql://milea:secret@postgres:5432/milea"
-    assert endpoints["lock_store"] == {"type": "redis", "url": "redis", "port": 6379, "db": 0, "key_prefix": "milea",
+    assert endpoints["lock_store"] == {"type": "stores.redis_lock_store.AtomicRedisLockStore", "url": "redis", "port": 6379, "db": 0, "key_prefix": "milea",
                                        "use_ssl": False}
     assert endpoints["event_broker"]["url"] == "rabbitmq" and endpoints["event_broker"]["queues"] == ["milea_events"]
     assert "scripts.endpoints" in COMPOSE["services"]["rasa-1"]["command"][0]

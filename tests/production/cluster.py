@@ -1,0 +1,129 @@
+"""Start the production profile the way `make cluster` does (scripts/cluster.py) on free ports,
+with its own PostgreSQL database and RabbitMQ queue, and give tests its processes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from tests.integration.stack import ROOT, free_port
+from tests.production.services import RABBITMQ_URL, REDIS_URL, database_url
+
+
+class Cluster:
+    def __init__(self, data_dir: Path, extra_env: dict | None = None) -> None:
+        tag = uuid.uuid4().hex[:10]
+        self.database = f"milea_test_{tag}"
+        self.queue = f"milea_test_{tag}"
+        self.port, self.action_port = free_port(), free_port()
+        self.replica_ports = [free_port(), free_port()]
+        self.action_base_port = free_port()  # the cluster counts up from here
+        self.c7_port, self.chroma_port, self.widget_port = free_port(), free_port(), free_port()
+        self.token = "cluster-token"
+        self.data_dir = data_dir
+        self.env = {
+            **os.environ,
+            "MILEA_DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": self.token,
+            "RASA_PORT": str(self.port), "ACTION_PORT": str(self.action_port),
+            "RASA_REPLICA_PORTS": " ".join(map(str, self.replica_ports)),
+            "ACTION_BASE_PORT": str(self.action_base_port), "ACTION_SERVERS": "2",
+            "CHROMA_PORT": str(self.chroma_port), "WIDGET_PORT": str(self.widget_port),
+            "C7_EMULATOR_PORT": str(self.c7_port),
+            "TRACKER_DB_URL": database_url(self.database), "REDIS_URL": REDIS_URL,
+            "RABBITMQ_URL": RABBITMQ_URL, "RABBITMQ_QUEUE": self.queue,
+            "MILEA_OUTBOX_EVERY_S": "2", "MILEA_OUTBOX_BACKOFF_S": "1", "MILEA_WARM_ON_START": "1",
+            **(extra_env or {}),
+        }
+        # A developer's real services are never used by a test cluster.
+        for key in ("TWILIO_ACCOUNT_SID", "C7_APP_ID", "C7_API_URL", "STAFF_PHONE", "STAFF_EMAIL", "SMTP_HOST",
+                    "FEEDBACK_DB_URL", "OUTBOX_DB_URL", "SMS_DB_URL", "CHROMA_URL"):
+            if key not in (extra_env or {}):
+                self.env.pop(key, None)
+        self.log_path = data_dir / "cluster.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.replica_ports]
+
+    def action_health(self, name: str) -> str:
+        """Health URL of action server `actionsN`."""
+        return f"http://127.0.0.1:{self.action_base_port + int(name[-1]) - 1}/health"
+
+    def start(self, timeout: float = 420) -> "Cluster":
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "scripts.cluster"], cwd=ROOT, env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cluster exited early:\n{self.tail()}")
+            if "cluster ready:" in self.log_path.read_text(errors="replace"):
+                for url in self.replica_urls:  # the first turn of each replica loads its caches
+                    self.say("warmup", "can i bring my dog?", url)
+                return self
+            time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"cluster not ready in {timeout}s:\n{self.tail()}")
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def pids(self) -> dict[str, int]:
+        """name -> pid of every process the cluster runs (rasa1, rasa2, actions1, ..., nginx)."""
+        return json.loads((self.data_dir / "cluster" / "pids.json").read_text())
+
+    def post(self, payload: dict, url: str | None = None, timeout: float = 30) -> requests.Response:
+        return requests.post(f"{url or self.url}/webhooks/rest/webhook", json=payload, timeout=timeout)
+
+    def say(self, sender: str, message: str, url: str | None = None, **metadata) -> list[dict]:
+        response = self.post({"sender": sender, "message": message, "metadata": metadata}, url)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token},
+                                timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def kill(self, name: str) -> int:
+        """SIGKILL one process; the cluster's supervisor starts it again. Returns the old pid."""
+        pid = self.pids()[name]
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def wait_restarted(self, name: str, old_pid: int, url: str | None = None, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.pids().get(name) not in (None, old_pid):
+                if url is None:
+                    return
+                try:
+                    if requests.get(url, timeout=2).ok:
+                        return
+                except requests.RequestException:
+                    pass
+            time.sleep(0.5)
+        raise AssertionError(f"{name} did not come back in {timeout}s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        if getattr(self, "log", None):
+            self.log.close()

@@ -1,0 +1,30 @@
+"""The production services these tests use for real: PostgreSQL, Redis and RabbitMQ on loopback.
+
+Outside CI a missing service skips the tests with the reason; in CI (CI=true) it fails them,
+because CI is meant to have all three."""
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+PORTS = {"PostgreSQL": 5432, "Redis": 6379, "RabbitMQ": 5672}
+
+
+def require(*names: str) -> None:
+    for name in names:
+        try:
+            socket.create_connection(("127.0.0.1", PORTS[name]), timeout=3).close()
+        except OSError:
+            reason = f"{name} is not running on 127.0.0.1:{PORTS[name]}"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(f"{reason}, and CI must have it")
+            pytest.skip(reason)
+
+
+def database_url(name: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
