@@ -519,6 +519,8 @@
       if (socket) return;
       socket = window.io(serverUrl, {
         path: "/socket.io",
+        // Behind several Rasa replicas nginx routes every request of a session to one of them.
+        query: { sticky: state.sessionId },
         reconnection: true,
         reconnectionDelay: 1000,
         reconnectionDelayMax: 10000,
