@@ -90,9 +90,8 @@ def test_action_server_killed_mid_load_and_restarted(cluster):
         served_meanwhile = load.after(mark)
         cluster.wait_restarted("actions1", old, cluster.action_health("actions1"))
         time.sleep(3)
-    assert served_meanwhile and all(r[3] for r in served_meanwhile), served_meanwhile
-    unanswered = [r for r in load.results if not r[3]]
-    assert len(unanswered) <= load.users, unanswered  # at most the turns in flight at the kill
+    # Even the turns whose action was cut off by the kill are answered (nginx repeats the call).
+    assert served_meanwhile and all(r[3] for r in load.results), [r for r in load.results if not r[3]]
     load.check_nothing_lost()
 
 
