@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 
 from tests.integration.stack import ROOT, free_port
-from tests.production.services import RABBITMQ_URL, REDIS_URL, database_url
+from tests.production.services import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, database_url
 
 
 class Cluster:
@@ -127,3 +127,21 @@ class Cluster:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         if getattr(self, "log", None):
             self.log.close()
+        self._drop()
+
+    def _drop(self) -> None:
+        """The cluster's own database and queue go with it."""
+        import pika
+        import psycopg2
+
+        db = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
+        db.autocommit = True
+        with db.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        db.close()
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+        try:
+            connection.channel().queue_delete(self.queue)
+        except pika.exceptions.ChannelClosedByBroker:  # never declared: nothing to delete
+            pass
+        connection.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.production.cluster import Cluster
-from tests.production.services import POSTGRES_URL, RABBITMQ_URL, require
+from tests.production.services import require
 
 
 
@@ -33,19 +33,3 @@ def cluster(tmp_path_factory, llm):
         yield running.start()
     finally:
         running.stop()
-        _drop(running)
-
-
-def _drop(cluster: Cluster) -> None:
-    """The test database and queue go with the cluster."""
-    import pika
-    import psycopg2
-
-    db = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
-    db.autocommit = True
-    with db.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{cluster.database}" WITH (FORCE)')
-    db.close()
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    connection.channel().queue_delete(cluster.queue)
-    connection.close()
