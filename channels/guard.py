@@ -8,9 +8,14 @@ import unicodedata
 from typing import Any, Optional
 
 MAX_MESSAGE_CHARS = 2000
+# Metadata nested deeper than this is refused: Rasa deep-copies and JSON-encodes it with
+# recursion, and ~900 levels (which JSON parsers accept) end in a RecursionError (a 5xx).
+MAX_METADATA_DEPTH = 32
 # Entities a button may carry; anything else in a typed "/intent{...}" is dropped.
 PAYLOAD_ENTITIES = frozenset({"wine", "varietal", "weekday", "date_phrase", "club_tier"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+# Controls, zero-width and bidi marks, BOM, and lone surrogates (from JSON escapes such as
+# "\ud800": no UTF-8 form, so the SQL tracker store cannot even look such a sender up).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,63})(?:@[0-9.]+)?(\{.*\})?$", re.S)
 
 
@@ -52,13 +57,13 @@ def guard_payload(text: str) -> str:
         return f"/{intent}"
     try:
         entities = json.loads(raw_entities)
-    except ValueError:
+    except (ValueError, RecursionError):  # '{"wine":[[[[...' ~1,000 deep raises RecursionError
         return f"/{intent}"
     if not isinstance(entities, dict):
         return f"/{intent}"
     safe = {
         k: v for k, v in entities.items()
-        if k in PAYLOAD_ENTITIES and isinstance(v, str) and 0 < len(v) <= 80
+        if k in PAYLOAD_ENTITIES and isinstance(v, str) and 0 < len(v) <= 80 and not _CONTROL.search(v)
     }
     return f"/{intent}{json.dumps(safe)}" if safe else f"/{intent}"
 
@@ -66,9 +71,26 @@ def guard_payload(text: str) -> str:
 def clean_sender(value: Any) -> Optional[str]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not value.strip() or len(value) > 128:
+    if not isinstance(value, str) or len(value) > 128:
         return None
-    return _CONTROL.sub("", value.strip())
+    return _CONTROL.sub("", value).strip() or None
+
+
+def nested_too_deep(value: Any, limit: int = MAX_METADATA_DEPTH) -> bool:
+    """True when dicts and lists nest more than `limit` levels (checked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def prepare_message(value: Any) -> str:

@@ -14,7 +14,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.guard import RejectedMessage, clean_sender, prepare_message
+import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
+from channels.guard import MAX_METADATA_DEPTH, RejectedMessage, clean_sender, nested_too_deep, prepare_message
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class SafeRestInput(InputChannel):
             metadata = body.get("metadata")
             if metadata is not None and not isinstance(metadata, dict):
                 return _error(400, "'metadata' must be a JSON object")
+            if nested_too_deep(metadata):
+                return _error(400, f"'metadata' is nested more than {MAX_METADATA_DEPTH} levels deep")
             try:
                 text = prepare_message(body.get("message"))
             except RejectedMessage as rejected:

@@ -4,15 +4,18 @@ Keeps Rasa's protocol (session_request / session_confirm, user_uttered,
 bot_uttered) and settings keys; adds what Rasa's SocketIOInput lacks: messages
 that are not text, empty or oversized get a clear reply instead of reaching NLU
 or crashing the handler, and typed '/intent{...}' payloads lose entities a
-button never sends.
+button never sends. Events whose data cannot be decoded (integers over 100 digits,
+brackets nested thousands deep) arrive without data and are answered as unreadable.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+from engineio import json as engineio_json
 from rasa.core.channels.channel import UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
@@ -20,9 +23,35 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.guard import RejectedMessage, clean_sender, prepare_message
+import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
+from channels.guard import RejectedMessage, clean_sender, nested_too_deep, prepare_message
 
 log = logging.getLogger(__name__)
+
+_EVENT_NAME = re.compile(r'\s*\[\s*("(?:[^"\\]|\\.)*")')
+UNREADABLE_EVENT = "unreadable"  # no handler: an undecodable packet with no event name is dropped
+
+
+class _PacketJson:
+    """The json python-socketio decodes packets with, without its tracebacks.
+
+    engineio's loads refuses integers over 100 digits (ValueError) and json cannot decode
+    thousands of nested brackets (RecursionError); either ended in a logged traceback and an
+    event nobody answered. Now the event arrives without data and its handler answers.
+    """
+
+    dumps = staticmethod(engineio_json.dumps)
+
+    @staticmethod
+    def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return engineio_json.loads(text, *args, **kwargs)
+        except (ValueError, RecursionError):
+            match = _EVENT_NAME.match(text) if isinstance(text, str) else None
+            try:
+                return [json.loads(match.group(1))] if match else [UNREADABLE_EVENT]
+            except ValueError:
+                return [UNREADABLE_EVENT]
 
 
 def _metadata(value: Any) -> Optional[dict]:
@@ -31,9 +60,9 @@ def _metadata(value: Any) -> Optional[dict]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # "[[[[..." thousands deep raises RecursionError
             return None
-    return value if isinstance(value, dict) else None
+    return value if isinstance(value, dict) and not nested_too_deep(value) else None
 
 
 class SafeSocketIOInput(SocketIOInput):
@@ -42,7 +71,7 @@ class SafeSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], json=_PacketJson)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 
@@ -53,15 +82,18 @@ class SafeSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        # Handlers take *_ : a client may send any number of arguments with an event (a client
+        # can even emit "connect"), and a TypeError would kill the handler without an answer.
         @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: Text, environ: Optional[Dict] = None, auth: Optional[Dict] = None,
+                          *_: Any) -> bool:
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None
             return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Any = None) -> None:
+        async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = clean_sender(requested) if requested else None
             session_id = session_id or uuid.uuid4().hex
@@ -70,7 +102,7 @@ class SafeSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any = None) -> None:
+        async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:
             if not isinstance(data, dict):
                 await tell(sid, "Sorry, I couldn't read that message. Please type your question as text.")
                 return

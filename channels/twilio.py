@@ -200,7 +200,11 @@ class SafeTwilioInput(InputChannel):
             params = _Params()
             for key, value in pairs:
                 params.setdefault(key, []).append(value)
-            if not self.validator.validate(self._signed_url(request), params, signature):
+            try:
+                valid = self.validator.validate(self._signed_url(request), params, signature)
+            except ValueError:  # urlparse: Host/X-Forwarded-Host with a bad port or a broken IPv6 literal
+                valid = False
+            if not valid:
                 log.warning("SMS webhook: rejected a request with an invalid X-Twilio-Signature")
                 return _error(403, "invalid X-Twilio-Signature")
 

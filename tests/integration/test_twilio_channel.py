@@ -2,11 +2,9 @@
 Twilio signs them, replies received by a fake Twilio REST API."""
 from __future__ import annotations
 
-import os
 import random
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -14,32 +12,11 @@ from twilio.request_validator import RequestValidator
 
 from channels.sms_text import gsm_friendly
 from tests.fakes.twilio_api import FakeTwilioApi
+from tests.integration.conftest import NUMBER, SID, TOKEN
 from tests.integration.stack import Stack
 
-ROOT = Path(__file__).resolve().parents[2]
-SID, TOKEN, NUMBER = "AC_test_0123456789abcdef", "test-auth-token-0123", "+15550001111"
+# The `api` (fake Twilio REST API) and `sms_stack` fixtures live in conftest.py: one SMS stack per session.
 QUIET = 3.0  # seconds to wait before concluding that nothing was sent
-
-
-@pytest.fixture(scope="module")
-def api():
-    fake = FakeTwilioApi(SID, TOKEN).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def sms_stack(api, tmp_path_factory):
-    model = Path(os.environ.get("MILEA_MODEL") or ROOT / "models" / "milea.tar.gz")
-    if not model.exists():
-        pytest.fail("no trained model: run `make train` (make test does) before the integration tests")
-    running = Stack(tmp_path_factory.mktemp("sms-stack"), {
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_NUMBER": NUMBER,
-        "TWILIO_API_BASE_URL": api.url,
-        "MILEA_NOW": "2026-11-27T14:00:00-05:00",  # a Friday afternoon, like conftest.py
-    }).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture()
