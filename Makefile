@@ -21,7 +21,7 @@ help:
 	@echo "make test   - the whole suite: rasa data validate, rasa test, NLU holdout, pytest, QA eval"
 	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
 	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
-	@echo "make bench  - latency benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
+	@echo "make bench  - latency and load benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
 	@echo "make feedback-report - ratings and thumbs to results/feedback/feedback.csv, with a summary"
 
 # ---- environments: rebuilt only when their requirement files change
@@ -88,6 +88,7 @@ bench: venvs $(DEV_STAMP) $(MODEL) index
 	@$(APY) -m bench.rest_latency
 	@$(APY) -m bench.channels_latency
 	@$(APY) -m bench.commerce7_bench
+	@$(APY) -m bench.load
 
 sync: $(ACT_STAMP)
 	@$(APY) -m scripts.sync

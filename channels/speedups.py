@@ -10,8 +10,8 @@ Measured with bench/load.py and py-spy on the Rasa server under 20 concurrent us
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
-import weakref
 from typing import Any, Dict, Text
 
 import aiohttp
@@ -76,7 +76,13 @@ def reuse_endpoint_connections() -> None:
     original = EndpointConfig.session
     if getattr(original, "_milea_shared", False):
         return
-    shared: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
+    shared: "dict[tuple, aiohttp.ClientSession]" = {}
+
+    @atexit.register
+    def _close_connections() -> None:  # without "Unclosed client session" at shutdown
+        for lent in shared.values():
+            if not lent.closed and lent.connector is not None:
+                lent.connector.close()
 
     class _Lent:
         """`async with config.session() as session`: the shared session, left open at the end."""
@@ -86,12 +92,12 @@ def reuse_endpoint_connections() -> None:
 
         async def __aenter__(self) -> aiohttp.ClientSession:
             config = self.config
-            key = (config.url, repr(sorted((config.headers or {}).items())), repr(config.basic_auth))
-            sessions = shared.setdefault(asyncio.get_running_loop(), {})
-            session = sessions.get(key)
+            key = (asyncio.get_running_loop(), config.url, repr(sorted((config.headers or {}).items())),
+                   repr(config.basic_auth))
+            session = shared.get(key)
             if session is None or session.closed:
                 template = original(config)  # Rasa's headers, auth and timeout
-                session = sessions[key] = aiohttp.ClientSession(
+                session = shared[key] = aiohttp.ClientSession(
                     headers=template.headers, auth=template.auth, timeout=template.timeout,
                     connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_S))
                 await template.close()

@@ -144,7 +144,8 @@ def main() -> int:
     actions_env = {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}
     chroma_url = os.environ["CHROMA_URL"]
     front = [Service("chroma", [str(Path(ACTIONS_PY).parent / "chroma"), "run", "--path", str(DATA_DIR / "chroma-server"),
-                                "--host", "127.0.0.1", "--port", str(urlsplit(chroma_url).port or CHROMA_PORT)])]
+                                "--host", "127.0.0.1", "--port", str(urlsplit(chroma_url).port or CHROMA_PORT)],
+                     {"RUST_LOG": os.environ.get("RUST_LOG", "warn")})]  # not a line per request
     front += emulator
     services = list(front)
     services += [Service(f"actions{i + 1}", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(p)],
