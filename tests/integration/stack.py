@@ -14,6 +14,35 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# A developer's real services are never used by a test deployment unless a test names them.
+REAL_SERVICES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TWILIO_ACCOUNT_SID", "C7_APP_ID", "C7_API_URL", "STAFF_PHONE",
+                 "STAFF_EMAIL", "SMTP_HOST", "FEEDBACK_DB_URL", "OUTBOX_DB_URL", "SMS_DB_URL", "TRACKER_DB_URL",
+                 "REDIS_URL", "RABBITMQ_URL", "CHROMA_URL")
+
+
+def deployment_env(settings: dict, extra_env: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in REAL_SERVICES}
+    return {**env, **settings, **(extra_env or {})}
+
+
+def launch(module: str, env: dict, log_path: Path, ready_line: str, warm, timeout: float):
+    """Start a supervisor (scripts.run or scripts.cluster); returns (process, log file) once ready and warm."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log.close()
+            raise RuntimeError(f"{module} exited early:\n{log_path.read_text(errors='replace')[-4000:]}")
+        if ready_line in log_path.read_text(errors="replace") and warm():
+            return proc, log
+        time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+    raise RuntimeError(f"{module} not ready in {timeout}s:\n{log_path.read_text(errors='replace')[-4000:]}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -25,19 +54,12 @@ class Stack:
         self.rasa_port, self.action_port, self.widget_port = free_port(), free_port(), free_port()
         self.c7_port = free_port()
         self.token = "integration-token"
-        self.env = {
-            **os.environ,
+        self.env = deployment_env({
             "RASA_PORT": str(self.rasa_port), "ACTION_PORT": str(self.action_port),
             "WIDGET_PORT": str(self.widget_port), "C7_EMULATOR_PORT": str(self.c7_port),
             "MILEA_DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": self.token,
             "MILEA_WARM_ON_START": "1",
-            **(extra_env or {}),
-        }
-        # A developer's real services are never used by a test stack.
-        for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TWILIO_ACCOUNT_SID", "C7_APP_ID", "C7_API_URL",
-                    "STAFF_PHONE", "STAFF_EMAIL", "SMTP_HOST", "FEEDBACK_DB_URL", "TRACKER_DB_URL", "CHROMA_URL"):
-            if key not in (extra_env or {}):
-                self.env.pop(key, None)
+        }, extra_env)
         self.log_path = data_dir / "stack.log"
         self.proc: subprocess.Popen | None = None
 
@@ -46,19 +68,8 @@ class Stack:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def start(self, timeout: float = 240) -> "Stack":
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"stack exited early:\n{self.log_path.read_text()[-4000:]}")
-            if "ready: chat at" in self.log_path.read_text():
-                if self._warm():
-                    return self
-            time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"stack not ready in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+        self.proc, self.log = launch("scripts.run", self.env, self.log_path, "ready: chat at", self._warm, timeout)
+        return self
 
     def _warm(self) -> bool:
         try:

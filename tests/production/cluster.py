@@ -6,14 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import requests
 
-from tests.integration.stack import ROOT, free_port
+from tests.integration.stack import deployment_env, free_port, launch
 from tests.production.services import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, database_url
 
 
@@ -28,8 +27,7 @@ class Cluster:
         self.c7_port, self.chroma_port, self.widget_port = free_port(), free_port(), free_port()
         self.token = "cluster-token"
         self.data_dir = data_dir
-        self.env = {
-            **os.environ,
+        self.env = deployment_env({
             "MILEA_DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": self.token,
             "RASA_PORT": str(self.port), "ACTION_PORT": str(self.action_port),
             "RASA_REPLICA_PORTS": " ".join(map(str, self.replica_ports)),
@@ -39,13 +37,7 @@ class Cluster:
             "TRACKER_DB_URL": database_url(self.database), "REDIS_URL": REDIS_URL,
             "RABBITMQ_URL": RABBITMQ_URL, "RABBITMQ_QUEUE": self.queue,
             "MILEA_OUTBOX_EVERY_S": "2", "MILEA_OUTBOX_BACKOFF_S": "1", "MILEA_WARM_ON_START": "1",
-            **(extra_env or {}),
-        }
-        # A developer's real services are never used by a test cluster.
-        for key in ("TWILIO_ACCOUNT_SID", "C7_APP_ID", "C7_API_URL", "STAFF_PHONE", "STAFF_EMAIL", "SMTP_HOST",
-                    "FEEDBACK_DB_URL", "OUTBOX_DB_URL", "SMS_DB_URL", "CHROMA_URL"):
-            if key not in (extra_env or {}):
-                self.env.pop(key, None)
+        }, extra_env)
         self.log_path = data_dir / "cluster.log"
         self.proc: subprocess.Popen | None = None
 
@@ -62,20 +54,14 @@ class Cluster:
         return f"http://127.0.0.1:{self.action_base_port + int(name[-1]) - 1}/health"
 
     def start(self, timeout: float = 420) -> "Cluster":
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "scripts.cluster"], cwd=ROOT, env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"cluster exited early:\n{self.tail()}")
-            if "cluster ready:" in self.log_path.read_text(errors="replace"):
-                for url in self.replica_urls:  # the first turn of each replica loads its caches
-                    self.say("warmup", "can i bring my dog?", url)
-                return self
-            time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"cluster not ready in {timeout}s:\n{self.tail()}")
+        self.proc, self.log = launch("scripts.cluster", self.env, self.log_path, "cluster ready:", self._warm, timeout)
+        return self
+
+    def _warm(self) -> bool:
+        try:  # the first turn of each replica loads its caches
+            return all(self.say("warmup", "can i bring my dog?", url) for url in self.replica_urls)
+        except requests.RequestException:
+            return False
 
     def tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
