@@ -67,7 +67,8 @@ def reuse_endpoint_connections() -> None:
     connection, for every custom action call and closes it afterwards. Besides ~0.5 ms of
     CPU, the connect is one more point where the turn gives up the event loop and queues
     behind every other message being processed: under 20 concurrent users an action turn
-    took 4-6 times as long as a greeting, with connections reused 2 times (bench/load.py).
+    took 4-6 times as long as a greeting, and about twice as long with connections reused
+    (bench/load.py, REST).
     Here `session()` lends one long-lived session per event loop and endpoint, made with
     Rasa's own headers, auth and timeout, whose connector keeps idle connections KEEPALIVE_S
     and has no connection limit (as before: every call got its own connection). Requests,
@@ -99,6 +100,7 @@ def reuse_endpoint_connections() -> None:
                 template = original(config)  # Rasa's headers, auth and timeout
                 session = shared[key] = aiohttp.ClientSession(
                     headers=template.headers, auth=template.auth, timeout=template.timeout,
+                    cookie_jar=aiohttp.DummyCookieJar(),  # a fresh session per call kept no cookies either
                     connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_S))
                 await template.close()
             return session
