@@ -65,7 +65,9 @@ class VanillaBot:
     def start(self) -> "VanillaBot":
         self.ensure_trained()
         log = open(VANILLA / "serve.log", "w")
+        # Telemetry off, as for the assistant (scripts/run.py): both measured without calls out.
         self.proc = subprocess.Popen([str(RASA), "run", "--enable-api", "--port", str(self.port)], cwd=VANILLA,
+                                     env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

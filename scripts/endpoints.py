@@ -42,7 +42,8 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
                                       "url": tracker_url.replace("postgres://", "postgresql://", 1)}
         lines.append(f"Tracker store: PostgreSQL {_redact(tracker_url)}")
     else:
-        endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(data_dir / "tracker.db")}
+        endpoints["tracker_store"] = {"type": TRACKER_STORE_CLASS, "dialect": "sqlite",
+                                      "db": str(data_dir / "tracker.db")}
         lines.append(f"Tracker store: SQLite at {data_dir / 'tracker.db'} (set TRACKER_DB_URL for PostgreSQL)")
 
     redis_url = (env.get("REDIS_URL") or "").strip()
