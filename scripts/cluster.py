@@ -25,8 +25,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scripts import endpoints, run
-from scripts.run import (ACTIONS_PY, RASA_OFFLINE, DATA_DIR, MODEL, RASA_BIN, RASA_PORT, ROOT, WIDGET_PORT, Service, auth_token,
-                         commerce7_services, say, wait_http, widget_origins, write_credentials)
+from scripts.run import (ACTIONS_PY, DATA_DIR, MODEL, RASA_BIN, RASA_OFFLINE, RASA_PORT, ROOT, WIDGET_PORT, Service,
+                         announce, auth_token, commerce7_services, say, wait_http, widget_origins, write_credentials)
 
 RUN_DIR = DATA_DIR / "cluster"
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -179,12 +179,9 @@ def main() -> int:
             service.start()
         ready = all(wait_http(f"http://127.0.0.1:{p}/", float(os.environ.get("MILEA_START_TIMEOUT", 240)), services)
                     for p in [*REPLICA_PORTS, RASA_PORT])
-    if ready and not stopping.is_set():
-        say(f"cluster ready: chat at http://localhost:{WIDGET_PORT} | REST http://localhost:{RASA_PORT}/webhooks/rest/"
-            f"webhook (replicas {', '.join(map(str, REPLICA_PORTS))}) | Ctrl-C stops everything")
-    elif not stopping.is_set():
-        say("a service failed to start (see its lines above): stopping")
-        stopping.set()
+    announce(ready, stopping, f"cluster ready: chat at http://localhost:{WIDGET_PORT} | REST http://localhost:"
+                              f"{RASA_PORT}/webhooks/rest/webhook (replicas {', '.join(map(str, REPLICA_PORTS))}) | "
+                              "Ctrl-C stops everything")
     # Like an orchestrator's restart policy: a process that dies is started again, and
     # while it comes back the others serve (nginx skips it).
     pids = RUN_DIR / "pids.json"

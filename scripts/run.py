@@ -158,6 +158,17 @@ def wait_http(url: str, timeout: float, services: list[Service]) -> bool:
     return False
 
 
+def announce(ready: bool, stopping: threading.Event, ready_line: str) -> None:
+    """Say the stack is ready, or that it is stopping because a service did not start."""
+    if stopping.is_set():
+        return
+    if ready:
+        say(ready_line)
+    else:
+        say("a service failed to start (see its lines above): stopping")
+        stopping.set()
+
+
 def widget_origins() -> list[str]:
     configured = os.environ.get("WIDGET_ORIGINS", "").split()
     return configured or [f"http://localhost:{WIDGET_PORT}", f"http://127.0.0.1:{WIDGET_PORT}"]
@@ -211,12 +222,9 @@ def main() -> int:
     for service in services:
         service.start()
     ready = wait_http(f"http://localhost:{RASA_PORT}/", float(os.environ.get("MILEA_START_TIMEOUT", 180)), services)
-    if ready and not stopping.is_set():
-        say(f"ready: chat at http://localhost:{WIDGET_PORT} | REST http://localhost:{RASA_PORT}/webhooks/rest/webhook "
-            f"| socket.io http://localhost:{RASA_PORT}/socket.io | Ctrl-C stops everything")
-    elif not stopping.is_set():
-        say("a service failed to start (see its lines above): stopping")
-        stopping.set()
+    announce(ready, stopping, f"ready: chat at http://localhost:{WIDGET_PORT} | REST http://localhost:{RASA_PORT}"
+                              f"/webhooks/rest/webhook | socket.io http://localhost:{RASA_PORT}/socket.io | Ctrl-C stops "
+                              "everything")
     code = 0
     while not stopping.wait(0.5):
         for service in services:
