@@ -1,18 +1,38 @@
-"""One small database handle for the action side's own tables (feedback, outbox).
+"""One small database handle for the project's own tables (feedback, outbox, SMS state).
 
 `sqlite:///<path>` by default (a file in the data folder), or `postgresql://...`
 in the production profile, where several processes share the tables. SQL is
 written once with `?` placeholders and the shared subset of both dialects.
+
+SQLite rules (the file is shared with Rasa's tracker store and other processes):
+- a write transaction takes the write lock up front (BEGIN IMMEDIATE), so it waits
+  for other writers through the busy timeout instead of failing at once when a
+  reader tries to become a writer (SQLite returns SQLITE_BUSY without waiting then,
+  because waiting could deadlock);
+- the journal mode (WAL: readers never wait for the writer) is set once, when the file
+  is first prepared, never on every connection: switching it needs the file alone;
+- the only retry is where SQLite documents that the busy handler is not used (WAL
+  recovery, a closing last connection, the journal-mode switch): a BEGIN that failed
+  before the busy timeout ran out is tried again, for a bounded time. Nothing ran yet
+  in that transaction, so the retry cannot double anything.
+The schema itself is created by actions.migrations, once, before the servers start.
 """
 from __future__ import annotations
 
 import contextlib
 import re
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator, Union
 
 _POSTGRES = re.compile(r"^postgres(ql)?(\+\w+)?://")
+BUSY_TIMEOUT_S = 15.0  # how long a writer waits for another writer's transaction
+RETRY_FOR_S = 10.0  # bounded retries of a BEGIN that SQLite refused without waiting
+
+_prepared: set[str] = set()
+_prepare_lock = threading.Lock()
 
 
 def is_postgres_url(url: str) -> bool:
@@ -24,6 +44,57 @@ def redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
+def is_locked(exc: BaseException) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED as the sqlite3 module reports them."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _begin(db: sqlite3.Connection, statement: str) -> None:
+    """BEGIN, tried again only while SQLite refuses it faster than the busy timeout (it did not wait)."""
+    deadline, delay = time.monotonic() + RETRY_FOR_S, 0.005
+    while True:
+        started = time.monotonic()
+        try:
+            db.execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            waited = time.monotonic() - started
+            if not is_locked(exc) or waited >= BUSY_TIMEOUT_S * 0.9 or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def prepare_sqlite(path: Path) -> None:
+    """Create the file in WAL mode once per process (kept in the file; later opens only check it)."""
+    key = str(Path(path).resolve())
+    with _prepare_lock:
+        if key in _prepared:
+            return
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            deadline = time.monotonic() + RETRY_FOR_S
+            while True:
+                try:
+                    mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+                    if mode != "wal":
+                        # Needs the file alone and does not wait for others: retried, bounded.
+                        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    if mode == "wal":
+                        break
+                except sqlite3.OperationalError as exc:
+                    if not is_locked(exc) or time.monotonic() > deadline:
+                        raise
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(f"could not switch {path} to WAL (journal mode {mode})")
+                time.sleep(0.05)
+        finally:
+            db.close()
+        _prepared.add(key)
+
+
 class Database:
     def __init__(self, url: Union[str, Path]) -> None:
         url = f"sqlite:///{url}" if isinstance(url, Path) else url
@@ -31,14 +102,13 @@ class Database:
         if url.startswith("sqlite:///"):
             self.dialect = "sqlite"
             self.path = Path(url[len("sqlite:///"):])
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite(self.path)
         elif is_postgres_url(url):
             self.dialect = "postgresql"
             # SQLAlchemy-style "postgresql+psycopg2://" and "postgres://" are the same for libpq
             self.dsn = _POSTGRES.sub("postgresql://", url)
         else:
             raise ValueError("the database must be sqlite:///<path> or postgresql://...")
-        self._wal = False
 
     @property
     def label(self) -> str:
@@ -47,16 +117,17 @@ class Database:
         return "PostgreSQL " + self.dsn.split("@", 1)[-1].split("?", 1)[0]  # never the password
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[Any]:
-        """A connection whose work is one transaction: committed on success, rolled back on error."""
+    def _connect(self, write: bool = True) -> Iterator[Any]:
+        """A connection whose work is one transaction: committed on success, rolled back on error.
+
+        Args:
+            write: the transaction writes (SQLite: takes the write lock at BEGIN); False for
+                reads, which in WAL mode never wait.
+        """
         if self.dialect == "sqlite":
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             try:
-                db.execute("PRAGMA busy_timeout = 10000")
-                if not self._wal:  # readers never wait for the writer; kept in the file, set once
-                    db.execute("PRAGMA journal_mode = WAL")
-                    self._wal = True
-                db.execute("BEGIN IMMEDIATE")  # a writer from the start: no lock upgrades that deadlock
+                _begin(db, "BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield db
                 except BaseException:

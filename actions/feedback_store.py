@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, List, Optional
 
+from actions import migrations
 from actions.database import Database
 from actions.settings import Settings, get_settings
 
@@ -22,32 +23,8 @@ MAX_TEXT = 2000
 MAX_ID = 128
 KINDS = ("rating", "thumb")
 COLUMNS = ("id", "conversation_id", "channel", "kind", "rating", "comment", "answer_text", "question_text",
-           "created_at")
-
-_CHECK = ("CHECK ((kind = 'rating' AND rating BETWEEN 1 AND 5) OR (kind = 'thumb' AND rating IN (-1, 1)))")
-_SQLITE_DDL = f"""CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    rating INTEGER NOT NULL,
-    comment TEXT,
-    answer_text TEXT,
-    question_text TEXT,
-    created_at TEXT NOT NULL,
-    {_CHECK})"""
-_POSTGRES_DDL = f"""CREATE TABLE IF NOT EXISTS feedback (
-    id BIGSERIAL PRIMARY KEY,
-    conversation_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    rating SMALLINT NOT NULL,
-    comment TEXT,
-    answer_text TEXT,
-    question_text TEXT,
-    created_at TIMESTAMPTZ NOT NULL,
-    {_CHECK})"""
-_INDEX = "CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback (created_at)"
+           "created_at")  # the report's CSV columns
+# The table is created and upgraded by actions.migrations.
 
 
 @dataclass(frozen=True)
@@ -61,6 +38,8 @@ class Feedback:
     question_text: Optional[str] = None
     created_at: Optional[datetime] = None  # UTC; set on insert when None
     id: Optional[int] = None
+    # The customer turn it answers (actions.turns.turn_key): a replayed action call stores it once.
+    turn_key: Optional[str] = None
 
 
 def check(item: Feedback) -> None:
@@ -77,6 +56,8 @@ def check(item: Feedback) -> None:
         raise ValueError("a rating is 1 to 5")
     if item.kind == "thumb" and item.rating not in (-1, 1):
         raise ValueError("a thumb is +1 or -1")
+    if item.turn_key is not None and (not isinstance(item.turn_key, str) or not 0 < len(item.turn_key) <= 256):
+        raise ValueError("turn_key must be 1-256 characters")
     for name in ("comment", "answer_text", "question_text"):
         value = getattr(item, name)
         if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
@@ -104,33 +85,39 @@ class FeedbackStore(Database):
         return cls((settings or get_settings()).feedback_database)
 
     def ensure_table(self) -> None:
-        if self._ready:
-            return
-        with self._connect() as db:
-            self._execute(db, _SQLITE_DDL if self.dialect == "sqlite" else _POSTGRES_DDL)
-            self._execute(db, _INDEX)
-        self._ready = True
+        """The schema is current (created by actions.migrations; checked once per process)."""
+        if not self._ready:
+            migrations.ensure(self.url)
+            self._ready = True
 
     # ---- records
     def add(self, item: Feedback) -> int:
-        """Store one record; returns its id."""
+        """Store one record, once per (conversation, turn_key); returns its id (the first one's on a replay)."""
         check(item)
         self.ensure_table()
         created = _utc(item.created_at or datetime.now(timezone.utc))
         values = (item.conversation_id, item.channel, item.kind, item.rating, item.comment, item.answer_text,
                   item.question_text,
-                  created.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.dialect == "sqlite" else created)
+                  created.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.dialect == "sqlite" else created, item.turn_key)
         sql = ("INSERT INTO feedback (conversation_id, channel, kind, rating, comment, answer_text, question_text, "
-               "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+               "created_at, turn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT (conversation_id, turn_key) DO NOTHING")
         with self._connect() as db:
             if self.dialect == "sqlite":
-                return int(self._execute(db, sql, values).lastrowid)
-            return int(self._execute(db, sql + " RETURNING id", values).fetchone()[0])
+                cursor = self._execute(db, sql, values)
+                if cursor.rowcount == 1:
+                    return int(cursor.lastrowid)
+            else:
+                row = self._execute(db, sql + " RETURNING id", values).fetchone()
+                if row:
+                    return int(row[0])
+            return int(self._execute(db, "SELECT id FROM feedback WHERE conversation_id = ? AND turn_key = ?",
+                                     (item.conversation_id, item.turn_key)).fetchone()[0])
 
     def all(self) -> List[Feedback]:
         """Every record, oldest first."""
         self.ensure_table()
-        with self._connect() as db:
-            rows = self._execute(db, f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY created_at, id").fetchall()
+        with self._connect(write=False) as db:
+            rows = self._execute(db, f"SELECT {', '.join(COLUMNS)}, turn_key FROM feedback ORDER BY created_at, id").fetchall()
         return [Feedback(id=int(r[0]), conversation_id=r[1], channel=r[2], kind=r[3], rating=int(r[4]), comment=r[5],
-                         answer_text=r[6], question_text=r[7], created_at=_utc(r[8])) for r in rows]
+                         answer_text=r[6], question_text=r[7], created_at=_utc(r[8]), turn_key=r[9]) for r in rows]
