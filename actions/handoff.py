@@ -33,9 +33,11 @@ from twilio.rest import Client
 from actions import business_hours
 from actions import validators as v
 from actions.common import clean_text, winery
+from actions.handoff_notices import notify_once
 from actions.hours import system_clock
 from actions.replies import say, text
 from actions.settings import Settings, get_settings
+from actions.turns import turn_key
 
 log = logging.getLogger(__name__)
 # The Twilio SDK logs whole requests (numbers, bodies) at INFO: keep it to warnings.
@@ -239,7 +241,9 @@ class ActionHandoff(Action):
         email_body = (f"A customer asked to talk to someone from the team.\n\n"
                       f"How to reach them: {customer.reach}\nWhen: {now.isoformat(timespec='minutes')}\n\n"
                       f"Last messages:\n{lines}\n")
-        results = await notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body)
+        results = await notify_once(  # once per customer turn, even when this call is replayed
+            settings.feedback_database, clean_text(tracker.sender_id, 128) or "unknown", turn_key(tracker),
+            HANDOFF_BUDGET_S, lambda: notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body))
         if not results:
             log.warning("hand-off: no staff notification channel is configured (STAFF_PHONE/TWILIO_*, "
                         "STAFF_EMAIL/SMTP_*): the customer was given the phone and email")

@@ -1,5 +1,10 @@
-"""What the SMS channel remembers per number: handled MessageSids (a day), opt-outs and the
-last numbered menu. A SQLite file by default; the shared PostgreSQL database in the production
+"""What the SMS channel remembers per number: received and handled MessageSids (a day), opt-outs
+and the last numbered menu.
+
+A message is recorded as `received` (with its sender and text) before Twilio gets its 200 and
+marked `done` (text cleared) only after its turn was stored: a retry of a received-but-unfinished
+MessageSid is let through, a retry of a done one is acknowledged only, and messages left
+unfinished by a crash are handed back by `unfinished()` (at least once, deduplicated by MessageSid). A SQLite file by default; the shared PostgreSQL database in the production
 profile, so that every Rasa replica sees the same retries, opt-outs and menus."""
 from __future__ import annotations
 
@@ -7,11 +12,13 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
+from actions import migrations
 from actions.database import Database, is_postgres_url
 
 DEDUPE_TTL = 24 * 3600.0
+LEASE_S = 60.0  # a received message not done after this was dropped by a crash: handled again
 BUTTONS_TTL = 2 * 3600.0  # like the session expiry: a "2" next week is not a menu choice
 
 
@@ -24,29 +31,55 @@ class SmsStore(Database):
 
     def __init__(self, target: Union[Path, str]) -> None:
         super().__init__(target)
-        with self._connect() as db:
-            for ddl in ("CREATE TABLE IF NOT EXISTS sms_handled (sid TEXT PRIMARY KEY, at {real} NOT NULL)",
-                        "CREATE INDEX IF NOT EXISTS sms_handled_at ON sms_handled (at)",
-                        "CREATE TABLE IF NOT EXISTS sms_opt_out (phone TEXT PRIMARY KEY, at {real} NOT NULL)",
-                        "CREATE TABLE IF NOT EXISTS sms_buttons (phone TEXT PRIMARY KEY, buttons TEXT NOT NULL, "
-                        "at {real} NOT NULL)"):
-                self._execute(db, ddl.format(real="REAL" if self.dialect == "sqlite" else "DOUBLE PRECISION"))
+        migrations.ensure(self.url)
 
-    def _run(self, sql: str, params: tuple = ()) -> Any:
-        with self._connect() as db:
+    def _run(self, sql: str, params: tuple = (), write: bool = True) -> Any:
+        with self._connect(write) as db:
             cursor = self._execute(db, sql, params)
             return cursor.rowcount if cursor.description is None else cursor.fetchone()
 
-    def first_time(self, sid: str) -> bool:
-        now = time.time()
+    def receive(self, sid: str, sender: str, body: str, media: int, now: Optional[float] = None) -> bool:
+        """Record a message on arrival; True when it is to be handled now.
+
+        False for a MessageSid already done, or received moments ago and still being handled. A
+        MessageSid received but not done within LEASE_S (its handler died) is claimed again.
+        """
+        now = time.time() if now is None else now
         with self._connect() as db:
             self._execute(db, "DELETE FROM sms_handled WHERE at < ?", (now - DEDUPE_TTL,))
-            inserted = self._execute(db, "INSERT INTO sms_handled VALUES (?, ?) ON CONFLICT (sid) DO NOTHING",
-                                     (sid, now))
-            return inserted.rowcount == 1
+            inserted = self._execute(
+                db, "INSERT INTO sms_handled (sid, at, status, sender, body, media) VALUES (?, ?, 'received', ?, ?, ?)"
+                    " ON CONFLICT (sid) DO NOTHING", (sid, now, sender, body, media))
+            if inserted.rowcount == 1:
+                return True
+            retaken = self._execute(db, "UPDATE sms_handled SET at = ? WHERE sid = ? AND status = 'received' "
+                                        "AND at < ?", (now, sid, now - LEASE_S))
+            return retaken.rowcount == 1
+
+    def done(self, sid: str) -> None:
+        """The message's turn is stored: later retries are only acknowledged; its text is not kept."""
+        self._run("UPDATE sms_handled SET status = 'done', body = NULL, at = ? WHERE sid = ?", (time.time(), sid))
+
+    def unfinished(self, now: Optional[float] = None) -> List[Tuple[str, str, str, int]]:
+        """(sid, sender, body, media) of messages received but not done within LEASE_S, claimed again
+        (oldest first): what a crashed process left."""
+        now = time.time() if now is None else now
+        with self._connect() as db:
+            rows = self._execute(db, "SELECT sid, sender, body, media FROM sms_handled WHERE status = 'received' "
+                                     "AND at < ? AND at >= ? ORDER BY at", (now - LEASE_S, now - DEDUPE_TTL)).fetchall()
+            for row in rows:
+                self._execute(db, "UPDATE sms_handled SET at = ? WHERE sid = ?", (now, row[0]))
+        return [(r[0], r[1] or "", r[2] or "", int(r[3] or 0)) for r in rows]
+
+    def first_time(self, sid: str) -> bool:
+        """Record and finish a MessageSid at once (no turn to wait for); True the first time."""
+        if not self.receive(sid, "", "", 0):
+            return False
+        self.done(sid)
+        return True
 
     def opted_out(self, phone: str) -> bool:
-        return self._run("SELECT 1 FROM sms_opt_out WHERE phone = ?", (phone,)) is not None
+        return self._run("SELECT 1 FROM sms_opt_out WHERE phone = ?", (phone,), write=False) is not None
 
     def set_opted_out(self, phone: str, value: bool) -> None:
         with self._connect() as db:
@@ -58,7 +91,7 @@ class SmsStore(Database):
                 self._execute(db, "DELETE FROM sms_opt_out WHERE phone = ?", (phone,))
 
     def buttons(self, phone: str) -> List[Dict[str, str]]:
-        row = self._run("SELECT buttons, at FROM sms_buttons WHERE phone = ?", (phone,))
+        row = self._run("SELECT buttons, at FROM sms_buttons WHERE phone = ?", (phone,), write=False)
         if not row or row[1] < time.time() - BUTTONS_TTL:
             return []
         return json.loads(row[0])

@@ -8,7 +8,9 @@ rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
 - Twilio gets an empty TwiML answer at once; the message is handled in a background task and
   the replies go out through the REST API (async client; bounded retries on 5xx, 429 and
   connection errors). TWILIO_API_BASE_URL points the REST calls elsewhere (tests, proxies).
-- A retried MessageSid is handled once; STOP-type keywords silence the number until START;
+- A MessageSid is recorded on arrival and marked handled only after its turn is stored: a
+  retry of a finished one is acknowledged only, one a crash left unfinished is handled again
+  (by Twilio's retry or by the channel's own check every half lease). STOP-type keywords silence the number until START;
   HELP answers with the winery's name and phone.
 - One SMS per turn: the bot's messages joined, buttons as numbered options ("Reply 1 for ..."),
   and a reply "2" maps back to that button; split only above 1,600 characters.
@@ -37,7 +39,7 @@ from twilio.rest import Client
 
 from channels import sms_text
 from channels.guard import RejectedMessage, clean_sender, clean_text, guard_payload
-from channels.sms_store import SmsStore, sms_database
+from channels.sms_store import LEASE_S, SmsStore, sms_database
 
 log = logging.getLogger(__name__)
 # The SDK logs whole requests (numbers, bodies) at INFO: keep it to warnings.
@@ -174,8 +176,14 @@ class SafeTwilioInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("milea_twilio_webhook", __name__)
 
+        @hook.listener("after_server_start")
+        async def recover(*_: Any) -> None:
+            self._spawn(self._recover_unfinished(on_new_message))
+
         @hook.listener("after_server_stop")
         async def close(*_: Any) -> None:
+            for task in list(self._tasks):
+                task.cancel()
             await self.sender.close()
 
         @hook.route("/", methods=["GET"])
@@ -224,12 +232,11 @@ class SafeTwilioInput(InputChannel):
                 media = max(0, min(int(params.first("NumMedia") or 0), 10))
             except ValueError:
                 media = 0
-            if not self.store.first_time(sid):
+            # Recorded before the 200, marked done only after the turn is stored (at least once).
+            if not self.store.receive(sid, sender, text, media):
                 log.info("SMS webhook: MessageSid already handled, retry acknowledged")
                 return _twiml()
-            task = asyncio.create_task(self._handle(on_new_message, sender, text, media))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._handle(on_new_message, sender, text, media, sid))
             return _twiml()
 
         return hook
@@ -242,8 +249,25 @@ class SafeTwilioInput(InputChannel):
         query = f"?{request.query_string}" if request.query_string else ""
         return f"{proto}://{host}{request.path}{query}"
 
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _recover_unfinished(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Handle again the messages a crashed process received but never finished (checked every half lease)."""
+        while True:
+            try:
+                for sid, sender, text, media in self.store.unfinished():
+                    log.warning("SMS from %s was received but never finished (a crash?): handling it now",
+                                sms_text.mask_phone(sender))
+                    self._spawn(self._handle(on_new_message, sender, text, media, sid))
+            except Exception as exc:  # noqa: BLE001 - the store may be briefly down; try next round
+                log.warning("SMS: could not look for unfinished messages: %s", type(exc).__name__)
+            await asyncio.sleep(LEASE_S / 2)
+
     async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, text: str,
-                      media: int) -> None:
+                      media: int, sid: Optional[str] = None) -> None:
         entry = self._locks.setdefault(sender, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
@@ -256,6 +280,11 @@ class SafeTwilioInput(InputChannel):
             entry[1] -= 1
             if entry[1] == 0:
                 self._locks.pop(sender, None)
+        if sid:  # only a process that dies before this line leaves the message to be handled again
+            try:
+                self.store.done(sid)
+            except Exception as exc:  # noqa: BLE001 - then a retry or the recovery handles it again
+                log.error("SMS %s: could not mark it handled: %s", sms_text.mask_phone(sender), type(exc).__name__)
 
     async def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, text: str,
                     media: int) -> None:

@@ -19,6 +19,7 @@ from actions.feedback_store import MAX_TEXT, Feedback, FeedbackStore
 from actions.forms.base import GuidedForm, reset_events
 from actions.questions import answer_question, is_question
 from actions.replies import say
+from actions.turns import turn_key
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ class ActionSubmitFeedback(Action):
             kind="rating", rating=rating,
             comment=None if comment in (None, NO_COMMENT) else clean_text(comment, MAX_TEXT),
             answer_text=answer, question_text=question,
+            turn_key=turn_key(tracker),  # a replayed call stores nothing twice
         )
         try:
             await asyncio.wait_for(asyncio.to_thread(FeedbackStore.from_settings().add, item), STORE_BUDGET_S)

@@ -104,7 +104,7 @@ def test_refused_data_is_kept_for_staff_not_dropped(emulator, tmp_path):
         async with client_for(emulator) as client:
             return await process_outbox(outbox, client, now=1e12)
     assert run(attempt())["attention"] == 1
-    assert outbox.get(bad.key).status == "attention"
+    assert outbox.get(bad.key).status == "refused"
 
 
 def test_subscribe_job_is_idempotent(emulator, tmp_path):
