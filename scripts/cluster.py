@@ -124,11 +124,13 @@ def main() -> int:
     os.environ.setdefault("CHROMA_URL", f"http://127.0.0.1:{CHROMA_PORT}")
     sys.path.insert(0, str(ROOT))
     from actions.settings import Settings
+    from scripts.migrate import migrate
 
     nginx = nginx_binary()
     emulator = commerce7_services()
     for line in Settings.from_env().describe():
         say(line)
+    migrate(say)  # the schema, once, before any server starts: replicas never race to create tables
     token = auth_token()
     credentials = write_credentials()
     endpoints_file = RUN_DIR / "endpoints.yml"

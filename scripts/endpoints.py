@@ -21,6 +21,7 @@ import yaml
 
 TRACKER_STORE_CLASS = "stores.sql_tracker_store.CheckedSQLTrackerStore"
 LOCK_STORE_CLASS = "stores.redis_lock_store.AtomicRedisLockStore"
+EVENT_BROKER_CLASS = "stores.event_broker.CheckedPikaEventBroker"  # outages logged, in a status file, recovered
 DEFAULT_QUEUE = "milea_events"
 
 
@@ -68,7 +69,7 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
             raise ValueError("RABBITMQ_URL must look like amqp://user:pass@host:5672/")
         queue = (env.get("RABBITMQ_QUEUE") or DEFAULT_QUEUE).strip()
         endpoints["event_broker"] = {
-            "type": "pika", "url": parts.hostname, "port": parts.port or 5672,
+            "type": EVENT_BROKER_CLASS, "status_dir": str(data_dir / "health"), "url": parts.hostname, "port": parts.port or 5672,
             "username": unquote(parts.username or "guest"), "password": unquote(parts.password or "guest"),
             "queues": [queue], "raise_on_failure": False}
         lines.append(f"Event broker: RabbitMQ {_redact(broker_url)}, queue {queue}")

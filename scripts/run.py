@@ -191,10 +191,12 @@ def main() -> int:
         return 1
     sys.path.insert(0, str(ROOT))
     from actions.settings import Settings
+    from scripts.migrate import migrate
 
     emulator = commerce7_services()
     for line in Settings.from_env().describe():
         say(line)
+    migrate(say)  # the schema, once, before any server starts: replicas never race to create tables
     token = auth_token()
     credentials = write_credentials()
     endpoints = write_endpoints()
