@@ -20,6 +20,7 @@ The schema itself is created by actions.migrations, once, before the servers sta
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
 import threading
@@ -95,6 +96,34 @@ def prepare_sqlite(path: Path) -> None:
         _prepared.add(key)
 
 
+_threads = threading.local()
+
+
+def _thread_connection(path: Path) -> sqlite3.Connection:
+    """This thread's open connection to the file, kept: opening and closing one per transaction
+    makes the last one out checkpoint the WAL under an exclusive lock, which stalls the others.
+    A file deleted or replaced since (same path, another inode) gets a new connection."""
+    connections = _threads.__dict__.setdefault("sqlite", {})
+    key = str(path)
+    try:
+        inode = os.stat(path).st_ino
+    except OSError:
+        inode = None
+    cached = connections.get(key)
+    if cached is not None and cached[1] == inode and inode is not None:
+        if cached[0].in_transaction:  # left open by an interrupted transaction (never expected)
+            cached[0].execute("ROLLBACK")
+        return cached[0]
+    if cached is not None:
+        cached[0].close()
+        with _prepare_lock:
+            _prepared.discard(str(Path(path).resolve()))
+    prepare_sqlite(path)
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    connections[key] = (db, os.stat(path).st_ino)
+    return db
+
+
 class Database:
     def __init__(self, url: Union[str, Path]) -> None:
         url = f"sqlite:///{url}" if isinstance(url, Path) else url
@@ -125,17 +154,14 @@ class Database:
                 reads, which in WAL mode never wait.
         """
         if self.dialect == "sqlite":
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            db = _thread_connection(self.path)
+            _begin(db, "BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                _begin(db, "BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-            finally:
-                db.close()
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         else:
             import psycopg2  # only needed with PostgreSQL
 

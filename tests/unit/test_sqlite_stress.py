@@ -1,0 +1,102 @@
+"""The embedded SQLite file shared by every store at once: Rasa's tracker store (in its own
+processes, as in `make run`), feedback and the Commerce7 outbox (threads, as in the action
+server). 8 writers for several seconds: no write fails and every row is there."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from actions.commerce7.outbox import Outbox
+from actions.feedback_store import Feedback, FeedbackStore
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
+SECONDS = 4.0
+
+
+def rasa_python() -> Path:
+    if not RASA_PY.exists():
+        reason = f"{RASA_PY} missing (make venvs)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return RASA_PY
+
+
+def start_tracker_writer(path: Path, prefix: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    return subprocess.Popen([str(rasa_python()), "-m", "tests.unit.tracker_writer", str(path), prefix, str(SECONDS)],
+                            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def test_eight_writers_share_the_sqlite_file_without_a_single_error(tmp_path):
+    path = tmp_path / "tracker.db"  # one file for every store, like the default data folder
+    url = f"sqlite:///{path}"
+    trackers = [start_tracker_writer(path, f"conv{n}") for n in range(2)]
+    try:
+        for process in trackers:  # Rasa imported and the store open: the race starts together
+            assert process.stdout.readline().strip() == "ready"
+        feedback, outbox = FeedbackStore(url), Outbox(path)
+        written = {"feedback": [], "outbox": []}
+        errors = []
+        start = threading.Event()
+
+        def feedback_writer(n: int) -> None:
+            start.wait()
+            deadline, i = time.monotonic() + SECONDS, 0
+            while time.monotonic() < deadline:
+                i += 1
+                try:
+                    feedback.add(Feedback(f"web-{n}", "socketio", "thumb", 1, answer_text=f"a{i}",
+                                          turn_key=f"{n}-{i}"))
+                    written["feedback"].append(f"{n}-{i}")
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(exc)
+
+        def outbox_writer(n: int) -> None:
+            start.wait()
+            deadline, i = time.monotonic() + SECONDS, 0
+            while time.monotonic() < deadline:
+                i += 1
+                try:
+                    job = outbox.enqueue("subscribe", f"subscribe:{n}-{i}", {"email": f"fan{n}.{i}@example.com"})
+                    written["outbox"].append(job.key)
+                    if i % 5 == 0:  # the deliverer claims and finishes jobs meanwhile
+                        for due in outbox.due(now=time.time() + 1e6, limit=3):
+                            outbox.mark_done(due, {"ok": True})
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=feedback_writer, args=(n,)) for n in range(3)]
+        threads += [threading.Thread(target=outbox_writer, args=(n,)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+        start.set()
+        for process in trackers:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        for thread in threads:
+            thread.join()
+        reports = [json.loads(process.communicate(timeout=120)[0].strip().splitlines()[-1]) for process in trackers]
+    finally:
+        for process in trackers:
+            if process.poll() is None:
+                process.kill()
+    assert errors == [] and [r["errors"] for r in reports] == [[], []]
+    with sqlite3.connect(path) as db:
+        events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    stored_feedback = {row.turn_key for row in feedback.all()}
+    stored_jobs = {job.key for job in outbox.jobs(limit=10 ** 6)}
+    assert stored_feedback == set(written["feedback"]) and len(written["feedback"]) > 10
+    assert stored_jobs == set(written["outbox"]) and len(written["outbox"]) > 10
+    assert events == sum(r["saved"] for r in reports) and events > 10
+    print(f"\nstress: {SECONDS:.0f} s, 8 writers: {len(stored_feedback)} feedback rows, {len(stored_jobs)} outbox jobs, "
+          f"{events} tracker events, 0 errors")
