@@ -118,3 +118,42 @@ def test_subscribe_job_is_idempotent(emulator, tmp_path):
             return counts, again
     counts, again = run(attempt())
     assert counts["delivered"] == 1 and again.already_subscribed
+
+
+def test_a_later_different_signup_for_the_same_email_is_its_own_job(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    first = outbox.enqueue("club_signup", SHIP.key, SHIP.to_payload(), "Unavailable", request="web-1/m1")
+    pickup = ClubSignup(**{**SHIP.to_payload(), "delivery": "Pickup", "street": "", "city": "", "state": "",
+                           "zip": ""})
+    assert pickup.key == SHIP.key  # same email and tier: the old key dropped this job as a duplicate
+    second = outbox.enqueue("club_signup", pickup.key, pickup.to_payload(), "Unavailable", request="web-1/m7")
+    replay = outbox.enqueue("club_signup", pickup.key, pickup.to_payload(), "Unavailable", request="web-1/m7")
+    assert first.id != second.id and replay.id == second.id  # an exact replay is the same job
+    asked_again = outbox.enqueue("club_signup", SHIP.key, SHIP.to_payload(), request="web-2/m1")
+    assert asked_again.id not in (first.id, second.id)  # the same data asked in another turn: its own job
+    assert outbox.counts() == {"pending": 3}
+    assert outbox.get(SHIP.key).id == asked_again.id  # by subject: the newest job about that customer
+
+
+def test_refused_jobs_are_listed_for_staff_and_can_be_retried_or_cancelled(emulator, tmp_path):
+    from actions.commerce7.outbox import cancel_job, refused_jobs, retry_job
+
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    outbox = Outbox(url)
+    bad = ClubSignup("Platinum", "A", "B", "a.b@example.com", "+18455550103", "1980-01-01", "Pickup")
+    job = outbox.enqueue("club_signup", bad.key, bad.to_payload(), now=0)
+
+    async def deliver(now):
+        async with client_for(emulator) as client:
+            return await process_outbox(outbox, client, now=now)
+    assert run(deliver(1e12))["attention"] == 1
+    [refused] = refused_jobs(url)
+    assert refused.id == job.id and refused.status == "refused" and "Platinum" in refused.last_error
+    assert refused.payload["email"] == "a.b@example.com" and refused.attempts == 1
+    assert run(deliver(2e12)) == {"delivered": 0, "retry": 0, "attention": 0}  # kept, not retried by itself
+    assert retry_job(url, job.id)  # staff fixed the cause: delivered again on the next run
+    assert run(deliver(3e12))["attention"] == 1 and outbox.by_id(job.id).attempts == 2
+    assert cancel_job(url, job.id) and refused_jobs(url) == []
+    assert outbox.by_id(job.id).status == "cancelled" and not cancel_job(url, job.id)
+    assert run(deliver(4e12)) == {"delivered": 0, "retry": 0, "attention": 0}
+    assert not retry_job(url, "no-such-job")
