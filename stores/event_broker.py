@@ -11,7 +11,7 @@ broker that is down when Rasa starts stops Rasa from starting. Here:
   what waited;
 - an outage is an ERROR log line when it starts, a warning every minute while it lasts,
   a line when it ends, and a status file per Rasa process that a health check reads:
-  `python -m stores.event_broker <status_dir>` prints the state and exits 1 while any
+  `python -m stores.broker_health <status_dir>` prints the state and exits 1 while any
   process has the broker down.
 The tracker store (stores.sql_tracker_store) hands events over only after they are stored.
 """
@@ -21,7 +21,6 @@ import asyncio
 import json
 import logging
 import os
-import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -29,6 +28,8 @@ from typing import Any, Deque, Dict, Optional, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
+
+from stores.broker_health import status_file
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 200_000
@@ -50,7 +51,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
         self._state, self._since, self._reason, self._reminded = "connecting", time.time(), "", 0.0
         self._published = 0
         folder = status_dir or os.path.join(os.environ.get("MILEA_DATA_DIR") or ".data", "health")
-        self.status_path = Path(folder) / f"event_broker-{os.getpid()}.json"
+        self.status_path = status_file(Path(folder), os.getpid())
 
     @classmethod
     async def from_endpoint_config(cls, broker_config: Optional[EndpointConfig],
@@ -158,26 +159,3 @@ class CheckedPikaEventBroker(PikaEventBroker):
         except OSError:
             pass
         await super().close()
-
-
-def read_status(status_dir: Path) -> Dict[str, Any]:
-    """What the running Rasa processes report: {'status': 'up'|'down'|'off', 'pending': n, 'processes': [...]}."""
-    processes = []
-    for path in sorted(Path(status_dir).glob("event_broker-*.json")):
-        try:
-            state = json.loads(path.read_text())
-            os.kill(int(state["pid"]), 0)  # only processes still running
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
-            continue
-        processes.append(state)
-    if not processes:
-        return {"status": "off", "pending": 0, "processes": []}
-    down = [p for p in processes if p.get("status") != "up"]
-    return {"status": "down" if down else "up", "pending": sum(int(p.get("pending", 0)) for p in processes),
-            "processes": processes}
-
-
-if __name__ == "__main__":  # a health check: exit 1 while RabbitMQ is down for any Rasa process
-    found = read_status(Path(sys.argv[1] if len(sys.argv) > 1 else ".data/health"))
-    print(json.dumps(found))
-    sys.exit(1 if found["status"] == "down" else 0)
