@@ -1,0 +1,118 @@
+"""An action call replayed (nginx re-sends a call cut off by a dying action server; Rasa retries)
+writes nothing twice: direct POSTs to a running action server's /webhook, the same call sent
+again and at once, checked in the feedback table and at the fake Twilio API the staff SMS goes to."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from actions.feedback_store import FeedbackStore
+from tests.fakes.twilio_api import FakeTwilioApi
+
+ROOT = Path(__file__).resolve().parents[2]
+STAFF_PHONE = "+18455550100"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def twilio():
+    api = FakeTwilioApi("ACstaff", "staff-token").start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory, twilio, emulator):
+    data = tmp_path_factory.mktemp("actions-data")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MILEA_DATA_DIR": str(data), "MILEA_WARM_ON_START": "0",
+           "C7_API_URL": emulator.url, "STAFF_PHONE": STAFF_PHONE, "TWILIO_ACCOUNT_SID": twilio.account_sid,
+           "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": "+18455550199",
+           "TWILIO_API_BASE_URL": twilio.url, "MILEA_NOW": "2026-11-25T14:00:00-05:00"}
+    for key in ("TRACKER_DB_URL", "FEEDBACK_DB_URL", "STAFF_EMAIL", "SMTP_HOST"):
+        env.pop(key, None)
+    log = open(data / "actions.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if requests.get(f"{url}/health", timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the action server did not start: {(data / 'actions.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    yield url, data
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+def call(url: str, action: str, sender: str, message_id: str, text: str, intent: str, slots: dict) -> dict:
+    user = {"event": "user", "timestamp": 1796000000.0 + len(message_id), "text": text, "input_channel": "socketio",
+            "message_id": message_id,
+            "parse_data": {"intent": {"name": intent, "confidence": 0.97}, "entities": [], "text": text,
+                           "message_id": message_id}}
+    tracker = {"sender_id": sender, "slots": slots, "latest_message": user["parse_data"], "paused": False,
+               "events": [{"event": "session_started"}, {"event": "bot", "text": "We're open 12 to 5 today."}, user],
+               "latest_input_channel": "socketio", "active_loop": {}, "latest_action_name": "action_listen"}
+    response = requests.post(f"{url}/webhook", json={"next_action": action, "sender_id": sender, "tracker": tracker,
+                                                     "domain": {}, "version": "3.6.2"}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def replay(times: int, *args) -> list:
+    """The same call sent `times` times at once (racing) and once more afterwards (a late replay)."""
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(call(*args))) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    answers.append(call(*args))
+    return answers
+
+
+def test_a_replayed_feedback_submission_stores_one_row_per_turn(action_server):
+    url, data = action_server
+    slots = {"rating": 2, "feedback_comment": "The tasting room was too cold", "form_blocked": None}
+    answers = replay(3, url, "action_submit_feedback", "web-fb-1", "m-fb-1", "skip", "deny", slots)
+    assert len(answers) == 4 and all(a["responses"] for a in answers)  # every call is answered alike
+    rows = [r for r in FeedbackStore(f"sqlite:///{data / 'tracker.db'}").all() if r.conversation_id == "web-fb-1"]
+    assert [(r.rating, r.comment, r.turn_key) for r in rows] == [(2, "The tasting room was too cold", "m-fb-1")]
+    call(url, "action_submit_feedback", "web-fb-1", "m-fb-2", "5", "inform", {**slots, "rating": 5,
+                                                                             "feedback_comment": "skip"})
+    rows = [r for r in FeedbackStore(f"sqlite:///{data / 'tracker.db'}").all() if r.conversation_id == "web-fb-1"]
+    assert [r.rating for r in rows] == [2, 5]  # a later turn is its own row
+
+
+def test_a_replayed_handoff_tells_the_staff_once(action_server, twilio):
+    url, _ = action_server
+    twilio.reset()
+    answers = replay(3, url, "action_handoff", "web-ho-1", "m-ho-1", "can i talk to a person", "human_handoff", {})
+    assert all("shortly" in a["responses"][0]["text"] for a in answers)  # each call says the staff know
+    found = twilio.wait_for(STAFF_PHONE, 1, timeout=20)
+    assert len(found) == 1
+    deadline = time.monotonic() + 3  # a second SMS would already be on its way: none comes
+    while time.monotonic() < deadline:
+        assert len(twilio.sent_to(STAFF_PHONE)) == 1
+        time.sleep(0.1)
+    call(url, "action_handoff", "web-ho-1", "m-ho-2", "still there? a person please", "human_handoff", {})
+    assert len(twilio.wait_for(STAFF_PHONE, 2, timeout=20)) == 2  # a new request in a later turn is sent
