@@ -48,3 +48,22 @@ def service(settings, embedder):
     svc = KnowledgeService(settings, embedder=embedder)
     svc.ensure_index()
     return svc
+
+
+# ---- random order, to find tests that depend on each other: `pytest --shuffle-seed 7`
+def pytest_addoption(parser):
+    parser.addoption("--shuffle-seed", type=int, default=None,
+                     help="run the tests in a random order fixed by this seed (finds order-dependent tests)")
+
+
+def pytest_report_header(config):
+    seed = config.getoption("--shuffle-seed")
+    return None if seed is None else f"test order shuffled with seed {seed}"
+
+
+def pytest_collection_modifyitems(config, items):
+    seed = config.getoption("--shuffle-seed")
+    if seed is not None:
+        import random
+
+        random.Random(seed).shuffle(items)

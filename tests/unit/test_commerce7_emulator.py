@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.fakes.commerce7_emulator import (DEFAULT_FACTS, EmulatorServer, build_state, catalog_from_facts,
-                                            load_seed)
+                                            load_seed, now_iso)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UNAUTHORIZED = {"statusCode": 401, "type": "unauthorized", "message": "Unauthenticated User", "errors": []}
@@ -159,8 +159,9 @@ def test_product_filters(api):
     assert len(titles({"type": "in:Wine|General Merchandise"})) == 15
     # a PUT bumps updatedAt, which is what the daily sync relies on
     wine = next(p for p in products if p["type"] == "Wine")
-    since = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-    time.sleep(0.01)
+    since, deadline = now_iso(), time.monotonic() + 5  # the emulator's clock format: milliseconds
+    while now_iso() <= since:  # the PUT below lands in a later millisecond
+        assert time.monotonic() < deadline
     ok(api.put(f"product/{wine['id']}", json={"teaser": "new notes"}))
     assert titles({"updatedAt": f"gt:{since}"}) == {wine["title"]}
     assert error(api.get("product", params={"updatedAt": "gt:yesterday"}), 422)
