@@ -14,7 +14,10 @@ SQLite rules (the file is shared with Rasa's tracker store and other processes):
 - the only retry is where SQLite documents that the busy handler is not used (WAL
   recovery, a closing last connection, the journal-mode switch): a BEGIN that failed
   before the busy timeout ran out is tried again, for a bounded time. Nothing ran yet
-  in that transaction, so the retry cannot double anything.
+  in that transaction, so the retry cannot double anything;
+- each thread keeps its connection open: a connection per transaction makes the last one
+  to close checkpoint the WAL under an exclusive lock, stalling every other writer
+  (measured: about 10x more rows per second under 8 writers).
 The schema itself is created by actions.migrations, once, before the servers start.
 """
 from __future__ import annotations
