@@ -42,9 +42,11 @@ class HandoffNotices(Database):
             if status == "sent":
                 return "done", json.loads(results)
             if status == "failed" or updated < now - self.lease_s:  # nobody was told, or the sender died
-                self._execute(db, "UPDATE handoff_notice SET status = 'sending', updated_at = ? "
-                                  "WHERE conversation_id = ? AND turn_key = ?", (now, conversation_id, turn))
-                return "send", None
+                taken = self._execute(db, "UPDATE handoff_notice SET status = 'sending', updated_at = ? WHERE "
+                                          "conversation_id = ? AND turn_key = ? AND status = ? AND updated_at = ?",
+                                      (now, conversation_id, turn, status, updated))
+                if taken.rowcount == 1:  # one replay takes over, however many race
+                    return "send", None
             return "wait", None
 
     def record(self, conversation_id: str, turn: str, results: Results) -> None:

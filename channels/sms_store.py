@@ -65,8 +65,11 @@ class SmsStore(Database):
         (oldest first): what a crashed process left."""
         now = time.time() if now is None else now
         with self._connect() as db:
-            rows = self._execute(db, "SELECT sid, sender, body, media FROM sms_handled WHERE status = 'received' "
-                                     "AND at < ? AND at >= ? ORDER BY at", (now - LEASE_S, now - DEDUPE_TTL)).fetchall()
+            pick = ("SELECT sid, sender, body, media FROM sms_handled WHERE status = 'received' AND at < ? AND at >= ?"
+                    " ORDER BY at")
+            if self.dialect == "postgresql":  # SQLite: BEGIN IMMEDIATE already excludes other replicas
+                pick += " FOR UPDATE SKIP LOCKED"
+            rows = self._execute(db, pick, (now - LEASE_S, now - DEDUPE_TTL)).fetchall()
             for row in rows:
                 self._execute(db, "UPDATE sms_handled SET at = ? WHERE sid = ?", (now, row[0]))
         return [(r[0], r[1] or "", r[2] or "", int(r[3] or 0)) for r in rows]

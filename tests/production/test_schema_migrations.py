@@ -90,3 +90,37 @@ def test_racing_replays_of_one_turn_store_one_feedback_row(pg_url):  # noqa: F81
     assert len(ids) == 6 and len(set(ids)) == 1
     store.add(Feedback("web-9", "socketio", "rating", 4, turn_key="msg-2"))  # the next turn is its own row
     assert [(r.rating, r.turn_key) for r in store.all()] == [(2, "msg-1"), (4, "msg-2")]
+
+
+def test_replicas_racing_on_one_turn_or_one_sms_act_once(pg_url):  # noqa: F811
+    import asyncio
+
+    from actions.handoff_notices import notify_once
+    from channels.sms_store import LEASE_S, SmsStore
+
+    sent: list = []
+
+    async def notify():
+        sent.append(1)
+        await asyncio.sleep(0.3)
+        return {"sms": True}
+
+    outcomes: list = []
+    threads = [threading.Thread(target=lambda: outcomes.append(
+        asyncio.run(notify_once(pg_url, "web-7", "m-7", 5.0, notify)))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sent == [1] and outcomes == [{"sms": True}] * 4
+
+    stores = [SmsStore(pg_url) for _ in range(2)]
+    assert stores[0].receive("SMx", "+15550009999", "hours?", 0, now=1000.0)
+    later = 1000.0 + 2 * LEASE_S  # the first replica died: the others share the recovery
+    found = []
+    threads = [threading.Thread(target=lambda s=s: found.extend(s.unfinished(now=later))) for s in stores * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert found == [("SMx", "+15550009999", "hours?", 0)]
