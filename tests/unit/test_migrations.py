@@ -90,12 +90,10 @@ def test_processes_starting_together_on_an_empty_file_all_succeed(tmp_path):
 
 
 def test_make_run_migrates_before_it_starts_any_server():
-    source = (ROOT / "scripts" / "run.py").read_text()
-    main = source[source.index("def main("):]
-    assert main.index("migrate(say)") < main.index("service.start()")
-    cluster = (ROOT / "scripts" / "cluster.py").read_text()
-    main = cluster[cluster.index("def main("):]
-    assert "migrate(say)" in main and main.index("migrate(say)") < main.index(".start()")
+    for script in ("run.py", "cluster.py"):
+        source = (ROOT / "scripts" / script).read_text()
+        main = source[source.index("def main("):]
+        assert "migrate(say)" in main and main.index("migrate(say)") < main.index(".start()"), script
 
 
 def test_stores_no_longer_create_tables_themselves():
