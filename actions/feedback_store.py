@@ -118,6 +118,7 @@ class FeedbackStore(Database):
         """Every record, oldest first."""
         self.ensure_table()
         with self._connect(write=False) as db:
-            rows = self._execute(db, f"SELECT {', '.join(COLUMNS)}, turn_key FROM feedback ORDER BY created_at, id").fetchall()
+            rows = self._execute(db, f"SELECT {', '.join(COLUMNS)}, turn_key FROM feedback "
+                                     "ORDER BY created_at, id").fetchall()
         return [Feedback(id=int(r[0]), conversation_id=r[1], channel=r[2], kind=r[3], rating=int(r[4]), comment=r[5],
                          answer_text=r[6], question_text=r[7], created_at=_utc(r[8]), turn_key=r[9]) for r in rows]

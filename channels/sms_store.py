@@ -4,8 +4,10 @@ and the last numbered menu.
 A message is recorded as `received` (with its sender and text) before Twilio gets its 200 and
 marked `done` (text cleared) only after its turn was stored: a retry of a received-but-unfinished
 MessageSid is let through, a retry of a done one is acknowledged only, and messages left
-unfinished by a crash are handed back by `unfinished()` (at least once, deduplicated by MessageSid). A SQLite file by default; the shared PostgreSQL database in the production
-profile, so that every Rasa replica sees the same retries, opt-outs and menus."""
+unfinished by a crash are handed back by `unfinished()` (at least once, deduplicated by MessageSid).
+
+A SQLite file by default; the shared PostgreSQL database in the production profile, so that
+every Rasa replica sees the same retries, opt-outs and menus."""
 from __future__ import annotations
 
 import json

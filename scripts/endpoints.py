@@ -69,7 +69,8 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
             raise ValueError("RABBITMQ_URL must look like amqp://user:pass@host:5672/")
         queue = (env.get("RABBITMQ_QUEUE") or DEFAULT_QUEUE).strip()
         endpoints["event_broker"] = {
-            "type": EVENT_BROKER_CLASS, "status_dir": str(data_dir / "health"), "url": parts.hostname, "port": parts.port or 5672,
+            "type": EVENT_BROKER_CLASS, "status_dir": str(data_dir / "health"),
+            "url": parts.hostname, "port": parts.port or 5672,
             "username": unquote(parts.username or "guest"), "password": unquote(parts.password or "guest"),
             "queues": [queue], "raise_on_failure": False}
         lines.append(f"Event broker: RabbitMQ {_redact(broker_url)}, queue {queue}")

@@ -98,5 +98,6 @@ def test_eight_writers_share_the_sqlite_file_without_a_single_error(tmp_path):
     assert stored_feedback == set(written["feedback"]) and len(written["feedback"]) > 10
     assert stored_jobs == set(written["outbox"]) and len(written["outbox"]) > 10
     assert events == sum(r["saved"] for r in reports) and events > 4  # writers are not queued fairly
-    print(f"\nstress: {SECONDS:.0f} s, 8 writers: {len(stored_feedback)} feedback rows, {len(stored_jobs)} outbox jobs, "
+    print(f"\nstress: {SECONDS:.0f} s, 8 writers: {len(stored_feedback)} feedback rows, "
+          f"{len(stored_jobs)} outbox jobs, "
           f"{events} tracker events, 0 errors")
