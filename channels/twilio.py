@@ -10,6 +10,8 @@ rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
   connection errors). TWILIO_API_BASE_URL points the REST calls elsewhere (tests, proxies).
 - A retried MessageSid is handled once; STOP-type keywords silence the number until START;
   HELP answers with the winery's name and phone.
+- More messages from one number than RATE_LIMIT_PER_SENDER per window (channels/guard.py):
+  the first one over gets a TwiML reply saying so, later ones none, until the window ends.
 - One SMS per turn: the bot's messages joined, buttons as numbered options ("Reply 1 for ..."),
   and a reply "2" maps back to that button; split only above 1,600 characters.
 State (handled MessageSids, opt-outs, last buttons) is SQLite in MILEA_DATA_DIR/sms.db, or the
@@ -23,6 +25,7 @@ import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape as xml_escape
 
 import aiohttp
 import yaml
@@ -36,7 +39,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels import sms_text
-from channels.guard import RejectedMessage, clean_sender, clean_text, guard_payload
+from channels.guard import LIMITED_TEXT, RejectedMessage, clean_sender, clean_text, flood_guard, guard_payload
 from channels.sms_store import SmsStore, sms_database
 
 log = logging.getLogger(__name__)
@@ -60,8 +63,10 @@ def _error(status: int, reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
-def _twiml() -> HTTPResponse:
-    return response.text(TWIML_EMPTY, content_type="text/xml")
+def _twiml(message: Optional[str] = None) -> HTTPResponse:
+    body = TWIML_EMPTY if message is None else \
+        f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{xml_escape(message)}</Message></Response>'
+    return response.text(body, content_type="text/xml")
 
 
 class _Params(dict):
@@ -227,6 +232,10 @@ class SafeTwilioInput(InputChannel):
             if not self.store.first_time(sid):
                 log.info("SMS webhook: MessageSid already handled, retry acknowledged")
                 return _twiml()
+            if sms_text.keyword(text) != "stop":  # an opt-out always gets through
+                verdict = await flood_guard().check(self.name(), sender, None)  # signed: From is the sender
+                if verdict.limited:  # one SMS saying so per window, then silence
+                    return _twiml(LIMITED_TEXT if verdict.first and not self.store.opted_out(sender) else None)
             task = asyncio.create_task(self._handle(on_new_message, sender, text, media))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
