@@ -184,6 +184,7 @@ def main() -> int:
         for service in services:
             if service.proc and service.proc.poll() is not None and not stopping.is_set():
                 say(f"{service.name} exited with code {service.proc.returncode}: restarting it")
+                service.kill()  # what is left of its process group (nginx workers) would hold its port
                 service.start()
         current = json.dumps({s.name: s.proc.pid for s in services if s.proc})
         if not pids.exists() or pids.read_text() != current:
