@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.stack import ROOT, Stack
+from tests.unit.test_processes import GONE_WITHIN_S, wait_until
 
-GONE_WITHIN_S = 30
 
 
 def stack_processes(data_dir: Path) -> list[int]:
@@ -46,15 +46,6 @@ def port_free(port: int) -> bool:
             return True
         except OSError:
             return False
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return condition()
 
 
 def start(tmp_path: Path, round_name: str) -> tuple[Stack, subprocess.Popen]:
