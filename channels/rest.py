@@ -2,7 +2,8 @@
 
 Keeps Rasa's path (/webhooks/rest/webhook) and reply format; only adds the
 checks Rasa's own RestInput lacks (non-text messages, empty or huge texts,
-crafted '/intent{...}' payloads).
+crafted '/intent{...}' payloads) and the flood limit: over it, 429 with a reply the
+customer reads and Retry-After.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
-from channels.guard import MAX_METADATA_DEPTH, RejectedMessage, clean_sender, nested_too_deep, prepare_message
+from channels.guard import (LIMITED_TEXT, MAX_METADATA_DEPTH, RejectedMessage, clean_sender, client_address,
+                            flood_guard, nested_too_deep, prepare_message)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ class SafeRestInput(InputChannel):
                 text = prepare_message(body.get("message"))
             except RejectedMessage as rejected:
                 return _error(rejected.status, rejected.reason)
+            verdict = await flood_guard().check(self.name(), sender, client_address(request.ip, request.headers))
+            if verdict.limited:  # in the reply format, so a chat client shows it like any answer
+                return response.json([{"recipient_id": sender, "text": LIMITED_TEXT}], status=429,
+                                     headers={"Retry-After": str(verdict.retry_after)})
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)

@@ -24,7 +24,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
-from channels.guard import RejectedMessage, clean_sender, nested_too_deep, prepare_message
+from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
+                            nested_too_deep, prepare_message)
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,16 @@ class SafeSocketIOInput(SocketIOInput):
                                 "Could you send a shorter question?" if rejected.status == 413
                            else "It looks like that message was empty. What can I help you with?")
                 return
+            if await self._flooded(sid, sender_id):
+                await tell(sid, LIMITED_TEXT)
+                return
             output = SocketIOOutput(sio, self.bot_message_evt)
             await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
                                              metadata=metadata))
 
         return webhook
+
+    async def _flooded(self, sid: Text, sender_id: Text) -> bool:
+        request = (self.sio.get_environ(sid, self.namespace) or {}).get("sanic.request")
+        address = client_address(request.ip, request.headers) if request is not None else None
+        return (await flood_guard().check(self.name(), sender_id, address)).limited

@@ -12,6 +12,8 @@ rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
   retry of a finished one is acknowledged only, one a crash left unfinished is handled again
   (by Twilio's retry or by the channel's own check every half lease). STOP-type keywords silence the number until START;
   HELP answers with the winery's name and phone.
+- More messages from one number than RATE_LIMIT_PER_SENDER per window (channels/guard.py):
+  the first one over gets a TwiML reply saying so, later ones none, until the window ends.
 - One SMS per turn: the bot's messages joined, buttons as numbered options ("Reply 1 for ..."),
   and a reply "2" maps back to that button; split only above 1,600 characters.
 State (handled MessageSids, opt-outs, last buttons) is SQLite in MILEA_DATA_DIR/sms.db, or the
@@ -25,6 +27,7 @@ import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape as xml_escape
 
 import aiohttp
 import yaml
@@ -38,7 +41,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels import sms_text
-from channels.guard import RejectedMessage, clean_sender, clean_text, guard_payload
+from channels.guard import LIMITED_TEXT, RejectedMessage, clean_sender, clean_text, flood_guard, guard_payload
 from channels.sms_store import LEASE_S, SmsStore, sms_database
 
 log = logging.getLogger(__name__)
@@ -62,8 +65,10 @@ def _error(status: int, reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
-def _twiml() -> HTTPResponse:
-    return response.text(TWIML_EMPTY, content_type="text/xml")
+def _twiml(message: Optional[str] = None) -> HTTPResponse:
+    body = TWIML_EMPTY if message is None else \
+        f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{xml_escape(message)}</Message></Response>'
+    return response.text(body, content_type="text/xml")
 
 
 class _Params(dict):
@@ -236,6 +241,11 @@ class SafeTwilioInput(InputChannel):
             if not self.store.receive(sid, sender, text, media):
                 log.info("SMS webhook: MessageSid already handled, retry acknowledged")
                 return _twiml()
+            if sms_text.keyword(text) != "stop":  # an opt-out always gets through
+                verdict = await flood_guard().check(self.name(), sender, None)  # signed: From is the sender
+                if verdict.limited:  # one SMS saying so per window, then silence; nothing left to re-handle
+                    self.store.done(sid)
+                    return _twiml(LIMITED_TEXT if verdict.first and not self.store.opted_out(sender) else None)
             self._spawn(self._handle(on_new_message, sender, text, media, sid))
             return _twiml()
 

@@ -14,18 +14,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import string
-import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from scripts import endpoints, run
+from scripts.processes import stop_services, supervise
 from scripts.run import (ACTIONS_PY, DATA_DIR, MODEL, RASA_BIN, RASA_OFFLINE, RASA_PORT, ROOT, WIDGET_PORT, Service,
-                         announce, auth_token, commerce7_services, say, wait_http, widget_origins, write_credentials)
+                         action_server, action_token, announce, auth_token, commerce7_services, say, wait_http,
+                         widget_origins, write_credentials)
 
 RUN_DIR = DATA_DIR / "cluster"
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -108,6 +107,7 @@ http {{
 
 
 def main() -> int:
+    stopping = supervise()  # first: a Ctrl-C or SIGTERM from here on stops cleanly
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     run.RUN_DIR.mkdir(parents=True, exist_ok=True)
     if not MODEL.exists():
@@ -132,6 +132,7 @@ def main() -> int:
         say(line)
     migrate(say)  # the schema, once, before any server starts: replicas never race to create tables
     token = auth_token()
+    action_token()
     credentials = write_credentials()
     endpoints_file = RUN_DIR / "endpoints.yml"
     for line in endpoints.write(endpoints_file, os.environ, f"http://127.0.0.1:{ACTION_PORT}/webhook", DATA_DIR):
@@ -149,8 +150,7 @@ def main() -> int:
                      {"RUST_LOG": os.environ.get("RUST_LOG", "warn")})]  # not a line per request
     front += emulator
     services = list(front)
-    services += [Service(f"actions{i + 1}", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(p)],
-                         actions_env) for i, p in enumerate(action_ports)]
+    services += [Service(f"actions{i + 1}", action_server(p), actions_env) for i, p in enumerate(action_ports)]
     services += [Service(f"rasa{i + 1}", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
                                            "--cors", *widget_origins(), "--port", str(p), "--model", str(MODEL),
                                            "--credentials", str(credentials), "--endpoints", str(endpoints_file)],
@@ -164,21 +164,17 @@ def main() -> int:
                 {"PYTHONPATH": pythonpath}),
         Service("nginx", [nginx, "-c", str(conf), "-g", "daemon off;"]),
     ]
-    stopping = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-
     # The index lives in the Chroma server: fill it (incrementally) before the action servers ask.
     for service in front:
         service.start()
-    ready = wait_http(f"{chroma_url}/api/v2/heartbeat", 60, front)
+    ready = wait_http(f"{chroma_url}/api/v2/heartbeat", 60, front, stopping)
     if ready:
-        index = subprocess.run([str(ACTIONS_PY), "-m", "scripts.index"], cwd=ROOT, env={**os.environ, **actions_env})
-        ready = index.returncode == 0
+        ready = Service("index", [str(ACTIONS_PY), "-m", "scripts.index"], actions_env).run_to_end(stopping)
     if ready:
         for service in services[len(front):]:
             service.start()
-        ready = all(wait_http(f"http://127.0.0.1:{p}/", float(os.environ.get("MILEA_START_TIMEOUT", 240)), services)
+        ready = all(wait_http(f"http://127.0.0.1:{p}/", float(os.environ.get("MILEA_START_TIMEOUT", 240)), services,
+                                  stopping)
                     for p in [*REPLICA_PORTS, RASA_PORT])
     announce(ready, stopping, f"cluster ready: chat at http://localhost:{WIDGET_PORT} | REST http://localhost:"
                               f"{RASA_PORT}/webhooks/rest/webhook (replicas {', '.join(map(str, REPLICA_PORTS))}) | "
@@ -190,16 +186,14 @@ def main() -> int:
         for service in services:
             if service.proc and service.proc.poll() is not None and not stopping.is_set():
                 say(f"{service.name} exited with code {service.proc.returncode}: restarting it")
+                service.kill()  # what is left of its process group (nginx workers) would hold its port
                 service.start()
         current = json.dumps({s.name: s.proc.pid for s in services if s.proc})
         if not pids.exists() or pids.read_text() != current:
             pids.with_suffix(".tmp").write_text(current)
             pids.with_suffix(".tmp").replace(pids)  # readers never see half a file
     say("stopping")
-    for service in reversed(services):
-        service.stop()
-    for service in services:
-        service.wait_stopped(15)
+    stop_services(reversed(services), stopping)
     return 0 if ready else 1
 
 

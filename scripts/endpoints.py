@@ -5,6 +5,8 @@ Production (`make cluster`, docker-compose): each service is switched on by its 
   TRACKER_DB_URL  postgresql://user:pass@host:5432/db   tracker store (also feedback, outbox, SMS state)
   REDIS_URL       redis://[:pass@]host:6379/0            lock store: several replicas, one turn at a time
   RABBITMQ_URL    amqp://user:pass@host:5672/            event broker (queue RABBITMQ_QUEUE, default milea_events)
+Always: ACTION_SERVER_TOKEN, the secret the action server checks (scripts/action_server.py);
+Rasa sends it with every action call.
 
     python -m scripts.endpoints --out /tmp/endpoints.yml --action-url http://actions:5055/webhook
 """
@@ -23,6 +25,7 @@ TRACKER_STORE_CLASS = "stores.sql_tracker_store.CheckedSQLTrackerStore"
 LOCK_STORE_CLASS = "stores.redis_lock_store.AtomicRedisLockStore"
 EVENT_BROKER_CLASS = "stores.event_broker.CheckedPikaEventBroker"  # outages logged, in a status file, recovered
 DEFAULT_QUEUE = "milea_events"
+ACTION_TOKEN_ENV = "ACTION_SERVER_TOKEN"
 
 
 def _redact(url: str) -> str:
@@ -35,6 +38,11 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
     """(endpoints, one start-up line per store saying its mode and how to switch)."""
     endpoints: dict = {"action_endpoint": {"url": action_url}}
     lines = []
+    token = (env.get(ACTION_TOKEN_ENV) or "").strip()
+    if token:  # a header, not Rasa's `token` query parameter: URLs end up in logs
+        endpoints["action_endpoint"]["headers"] = {"Authorization": f"Bearer {token}"}
+    else:  # the action server refuses every call without it
+        lines.append(f"Action server: {ACTION_TOKEN_ENV} is not set, so the action server will refuse Rasa's calls")
     tracker_url = (env.get("TRACKER_DB_URL") or "").strip()
     if tracker_url:
         if not tracker_url.startswith(("postgresql", "postgres")):
@@ -83,7 +91,7 @@ def write(path: Path, env: Mapping[str, str], action_url: str, data_dir: Path) -
     endpoints, lines = build(env, action_url, data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-    path.chmod(0o600)  # may hold database and broker passwords
+    path.chmod(0o600)  # holds the action server's token, maybe database and broker passwords
     return lines
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 from typing import Optional
 
 import yaml
+
+from scripts.processes import Service, Stopping, stop_services, supervise
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv" / "rasa" / "bin" / "rasa"
@@ -45,21 +44,40 @@ def say(line: str) -> None:
     print(f"[milea] {line}", flush=True)
 
 
-def auth_token() -> str:
-    """RASA_AUTH_TOKEN, or one generated once, kept in the data folder and printed once."""
-    token = os.environ.get("RASA_AUTH_TOKEN", "").strip()
+def _secret(variable: str, file_name: str, what: str, show: bool = False) -> str:
+    """The variable's value, or one generated once and kept in the data folder (0600); `show`
+    prints a generated one once (a token people type, not one only our processes exchange)."""
+    token = os.environ.get(variable, "").strip()
     if token:
-        say("Rasa HTTP API: protected by RASA_AUTH_TOKEN")
+        say(f"{what}: protected by {variable}")
         return token
-    path = DATA_DIR / "rasa_auth_token"
+    path = DATA_DIR / file_name
     if path.exists():
-        say(f"Rasa HTTP API: protected by the token in {path} (set RASA_AUTH_TOKEN to choose one)")
+        say(f"{what}: protected by the token in {path} (set {variable} to choose one)")
         return path.read_text().strip()
     token = secrets.token_urlsafe(24)
+    path.touch(mode=0o600)
     path.write_text(token)
-    path.chmod(0o600)
-    say(f"Rasa HTTP API: generated auth token {token} (kept in {path}; set RASA_AUTH_TOKEN to choose one)")
+    say(f"{what}: generated {'token ' + token if show else 'a token'}, kept in {path} (set {variable} to choose one)")
     return token
+
+
+def auth_token() -> str:
+    """RASA_AUTH_TOKEN, or one generated once and kept in the data folder."""
+    return _secret("RASA_AUTH_TOKEN", "rasa_auth_token", "Rasa HTTP API", show=True)
+
+
+def action_token() -> str:
+    """ACTION_SERVER_TOKEN (the secret Rasa sends to the action servers), set in this environment
+    for the endpoints file and every child; generated once and kept in the data folder when unset."""
+    token = _secret("ACTION_SERVER_TOKEN", "action_server_token", "Action server")
+    os.environ["ACTION_SERVER_TOKEN"] = token
+    return token
+
+
+def action_server(port: int) -> list[str]:
+    """The command of one action server (rasa-sdk behind the token check, on ACTION_HOST)."""
+    return [str(ACTIONS_PY), "-m", "scripts.action_server", "--actions", "actions", "--port", str(port)]
 
 
 def twilio_enabled() -> bool:
@@ -107,43 +125,8 @@ def write_endpoints() -> Path:
     return path
 
 
-class Service:
-    def __init__(self, name: str, cmd: list[str], env: Optional[dict] = None) -> None:
-        self.name = name
-        self.cmd = cmd
-        self.env = {**os.environ, **(env or {})}
-        self.proc: Optional[subprocess.Popen] = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            self.cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1, start_new_session=True,
-        )
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc and self.proc.stdout
-        for line in self.proc.stdout:
-            print(f"{self.name:>8} | {line.rstrip()}", flush=True)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                return
-
-    def wait_stopped(self, timeout: float) -> None:
-        if not self.proc:
-            return
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-
-def wait_http(url: str, timeout: float, services: list[Service]) -> bool:
+def wait_http(url: str, timeout: float, services: list[Service], stopping: Optional[Stopping] = None) -> bool:
+    """True once `url` answers below 500; False on timeout, a service exiting, or a stop request."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(s.proc and s.proc.poll() is not None for s in services):
@@ -154,11 +137,14 @@ def wait_http(url: str, timeout: float, services: list[Service]) -> bool:
                     return True
         except Exception:
             pass
-        time.sleep(0.5)
+        if stopping is not None and stopping.wait(0.5):
+            return False
+        if stopping is None:
+            time.sleep(0.5)
     return False
 
 
-def announce(ready: bool, stopping: threading.Event, ready_line: str) -> None:
+def announce(ready: bool, stopping: Stopping, ready_line: str) -> None:
     """Say the stack is ready, or that it is stopping because a service did not start."""
     if stopping.is_set():
         return
@@ -185,6 +171,7 @@ def commerce7_services() -> list[Service]:
 
 
 def main() -> int:
+    stopping = supervise()  # first: a Ctrl-C or SIGTERM from here on stops cleanly
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     if not MODEL.exists():
         say(f"no trained model at {MODEL}: run `make run` (it trains first)")
@@ -198,12 +185,12 @@ def main() -> int:
         say(line)
     migrate(say)  # the schema, once, before any server starts: replicas never race to create tables
     token = auth_token()
+    action_token()
     credentials = write_credentials()
     endpoints = write_endpoints()
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     services = emulator + [
-        Service("actions", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
-                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
+        Service("actions", action_server(ACTION_PORT), {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
         Service("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
                          "--cors", *widget_origins(), "--port", str(RASA_PORT),
                          "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
@@ -214,31 +201,27 @@ def main() -> int:
                            "--server-url", os.environ.get("WIDGET_SERVER_URL", f"http://localhost:{RASA_PORT}")],
                 {"PYTHONPATH": pythonpath}),
     ]
-    stopping = threading.Event()
-
-    def stop_all(*_: object) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, stop_all)
-    signal.signal(signal.SIGTERM, stop_all)
+    started: list[Service] = []
     for service in services:
+        if stopping.is_set():
+            break
         service.start()
-    ready = wait_http(f"http://localhost:{RASA_PORT}/", float(os.environ.get("MILEA_START_TIMEOUT", 180)), services)
+        started.append(service)
+    ready = not stopping.is_set() and wait_http(
+        f"http://localhost:{RASA_PORT}/", float(os.environ.get("MILEA_START_TIMEOUT", 180)), services, stopping)
     announce(ready, stopping, f"ready: chat at http://localhost:{WIDGET_PORT} | REST http://localhost:{RASA_PORT}"
                               f"/webhooks/rest/webhook | socket.io http://localhost:{RASA_PORT}/socket.io | Ctrl-C stops "
                               "everything")
     code = 0
     while not stopping.wait(0.5):
-        for service in services:
+        for service in started:
             if service.proc and service.proc.poll() is not None:
                 say(f"{service.name} exited with code {service.proc.returncode}: stopping everything")
                 code = 1
                 stopping.set()
     say("stopping")
-    for service in services:
-        service.stop()
-    for service in services:
-        service.wait_stopped(15)
+    stop_services(started, stopping)
+    say("stopped")
     return code if ready else 1
 
 

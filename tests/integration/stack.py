@@ -20,6 +20,12 @@ REAL_SERVICES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TWILIO_ACCOUNT_SID", "C7_
                  "REDIS_URL", "RABBITMQ_URL", "CHROMA_URL")
 
 
+# Tests and benchmarks send hundreds of messages from a few senders on one address: they raise
+# the flood limits (channels/guard.py) through the same variables an operator would; the flood
+# tests (test_floods.py) set low ones.
+LOAD_RATE_LIMITS = {"RATE_LIMIT_PER_SENDER": "1000000", "RATE_LIMIT_PER_ADDRESS": "1000000"}
+
+
 def deployment_env(settings: dict, extra_env: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in REAL_SERVICES}
     return {**env, **settings, **(extra_env or {})}
@@ -58,7 +64,7 @@ class Stack:
             "RASA_PORT": str(self.rasa_port), "ACTION_PORT": str(self.action_port),
             "WIDGET_PORT": str(self.widget_port), "C7_EMULATOR_PORT": str(self.c7_port),
             "MILEA_DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": self.token,
-            "MILEA_WARM_ON_START": "1",
+            "MILEA_WARM_ON_START": "1", **LOAD_RATE_LIMITS,
         }, extra_env)
         self.log_path = data_dir / "stack.log"
         self.proc: subprocess.Popen | None = None

@@ -16,9 +16,11 @@ import requests
 
 from actions.feedback_store import FeedbackStore
 from tests.fakes.twilio_api import FakeTwilioApi
+from scripts.action_server import bearer_header
 
 ROOT = Path(__file__).resolve().parents[2]
 STAFF_PHONE = "+18455550100"
+ACTION_TOKEN = "replay-test-action-token"
 
 
 def free_port() -> int:
@@ -41,11 +43,12 @@ def action_server(tmp_path_factory, twilio, emulator):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MILEA_DATA_DIR": str(data), "MILEA_WARM_ON_START": "0",
            "C7_API_URL": emulator.url, "STAFF_PHONE": STAFF_PHONE, "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": "+18455550199",
-           "TWILIO_API_BASE_URL": twilio.url, "MILEA_NOW": "2026-11-25T14:00:00-05:00"}
+           "TWILIO_API_BASE_URL": twilio.url, "MILEA_NOW": "2026-11-25T14:00:00-05:00",
+           "ACTION_SERVER_TOKEN": ACTION_TOKEN}
     for key in ("TRACKER_DB_URL", "FEEDBACK_DB_URL", "STAFF_EMAIL", "SMTP_HOST"):
         env.pop(key, None)
     log = open(data / "actions.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "scripts.action_server", "--actions", "actions", "--port", str(port)],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -73,7 +76,8 @@ def call(url: str, action: str, sender: str, message_id: str, text: str, intent:
                "events": [{"event": "session_started"}, {"event": "bot", "text": "We're open 12 to 5 today."}, user],
                "latest_input_channel": "socketio", "active_loop": {}, "latest_action_name": "action_listen"}
     response = requests.post(f"{url}/webhook", json={"next_action": action, "sender_id": sender, "tracker": tracker,
-                                                     "domain": {}, "version": "3.6.2"}, timeout=30)
+                                                     "domain": {}, "version": "3.6.2"}, timeout=30,
+                             headers=bearer_header(ACTION_TOKEN))
     assert response.status_code == 200, response.text
     return response.json()
 

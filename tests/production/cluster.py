@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.integration.stack import deployment_env, free_port, launch
+from tests.integration.stack import LOAD_RATE_LIMITS, deployment_env, free_port, launch
 from tests.production.services import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, database_url
 
 
@@ -37,6 +37,7 @@ class Cluster:
             "TRACKER_DB_URL": database_url(self.database), "REDIS_URL": REDIS_URL,
             "RABBITMQ_URL": RABBITMQ_URL, "RABBITMQ_QUEUE": self.queue,
             "MILEA_OUTBOX_EVERY_S": "2", "MILEA_OUTBOX_BACKOFF_S": "1", "MILEA_WARM_ON_START": "1",
+            **LOAD_RATE_LIMITS,
         }, extra_env)
         self.log_path = data_dir / "cluster.log"
         self.proc: subprocess.Popen | None = None

@@ -41,3 +41,12 @@ def test_production_stores_from_urls_and_no_password_in_the_lines():
 def test_a_url_of_the_wrong_kind_is_refused(name, value):
     with pytest.raises(ValueError, match=name):
         build({name: value}, ACTIONS, Path("/data"))
+
+
+def test_rasa_sends_the_action_server_token_in_a_header_never_in_the_url():
+    endpoints, lines = build({"ACTION_SERVER_TOKEN": "s3cret-token"}, ACTIONS, Path("/data"))
+    assert endpoints["action_endpoint"] == {"url": ACTIONS, "headers": {"Authorization": "Bearer s3cret-token"}}
+    assert not any("s3cret-token" in line for line in lines)
+    endpoints, lines = build({}, ACTIONS, Path("/data"))  # the action server would refuse every call: say so
+    assert "headers" not in endpoints["action_endpoint"]
+    assert any("ACTION_SERVER_TOKEN is not set" in line for line in lines)

@@ -52,6 +52,7 @@ def test_processes_are_named_from_a_list_or_kept_from_a_dict():
     assert len(named) == 2 and all(pid == os.getpid() for pid in named.values())
     assert load.role_of("/x/.venv/rasa/bin/python /x/.venv/rasa/bin/rasa run --port 1") == "rasa"
     assert load.role_of("/x/python -m rasa_sdk --actions actions") == "actions"
+    assert load.role_of("/x/python -m scripts.action_server --actions actions") == "actions"
 
 
 def test_level_numbers_measure_after_the_warmup():
