@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Text
 
 import yaml
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -77,8 +78,8 @@ class ActionCheckPoints(Action):
         except (Commerce7Error, asyncio.TimeoutError) as exc:
             log.warning("points lookup failed: %s", type(exc).__name__)
             say(dispatcher, "points_unavailable", contact=contact_line("wine_club"))
-            return []
+            return [SlotSet("verification_needed", None)]
         if customer is None:
             return start_events(PURPOSE_POINTS)   # verify_form asks for the account's email or phone
         say_balance(dispatcher, customer)
-        return []
+        return [SlotSet("verification_needed", None)]

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 ADDRESS_SLOTS = ["ship_street", "ship_city", "ship_state", "ship_zip"]
 FORM_SLOTS = ["club_tier", "first_name", "last_name", "email", "phone", "birth_date", "delivery_method",
               *ADDRESS_SLOTS, "signup_confirmed", "confirm_stop", "stop_requested", "form_blocked", "form_failures"]
+# A signup that ended (written, kept, refused): the form's slots and any verification request cleared.
+DONE_SLOTS = FORM_SLOTS + ["verification_needed"]
 # Commerce7 writes must finish well inside Rasa's 60 s lock lifetime; past this the outbox takes over.
 WRITE_BUDGET_S = 12.0
 _QUESTIONISH = re.compile(r"\b(how|what|when|where|why|which|who|can|does|do|is|are|price|cost|club|wine|tier)\b", re.I)
@@ -196,7 +198,7 @@ class ActionSubmitClubSignup(Action):
             say(dispatcher, "signup_declined")
         elif tracker.get_slot("signup_confirmed") is True:
             return await write_signup(dispatcher, tracker)
-        return reset_events(FORM_SLOTS)
+        return reset_events(DONE_SLOTS)
 
 
 async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -224,24 +226,24 @@ async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
         keep_for_staff(outbox, "club_signup_review", "review:" + signup.key, signup.to_payload(),
                        f"existing account, ownership not proven (code {sent.outcome})")
         say(dispatcher, "signup_needs_staff", tier=signup.tier, contact=contact_line("wine_club"))
-        return reset_events(FORM_SLOTS)
+        return reset_events(DONE_SLOTS)
     except ValidationError as exc:
         # Commerce7 refused the data itself: keep it for staff rather than retry it forever.
         outbox.mark_attention(outbox.enqueue("club_signup", signup.key, signup.to_payload()), str(exc))
         dispatcher.utter_message(
             text=f"Thank you! I've saved your details, but our system needs a person to finish your signup. "
                  f"The club team will contact you; you can also {contact_line('wine_club')}.")
-        return reset_events(FORM_SLOTS)
+        return reset_events(DONE_SLOTS)
     except (Commerce7Error, asyncio.TimeoutError) as exc:
         log.warning("club signup deferred to the outbox: %s", type(exc).__name__)
         outbox.enqueue("club_signup", signup.key, signup.to_payload(), type(exc).__name__)
         say(dispatcher, "signup_saved_for_later", tier=signup.tier)
-        return reset_events(FORM_SLOTS)
+        return reset_events(DONE_SLOTS)
     if result.already_member:
         say(dispatcher, "already_member", tier=signup.tier)
     else:
         say(dispatcher, "signup_done", tier=signup.tier, store_url=settings.store_account_url)
-    events = reset_events(FORM_SLOTS)
+    events = reset_events(DONE_SLOTS)
     if result.created:   # the account this conversation just made is its own
         events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))
     return events
