@@ -31,7 +31,7 @@ from actions.commerce7.models import Customer
 from actions.common import clean_text, contact_line
 from actions.forms.base import wants_to_stop
 from actions.forms.club_signup import FORM_SLOTS as CLUB_SLOTS, write_signup
-from actions.identity import VERIFIED_SLOT, verified_by_code, verified_slot_value
+from actions.identity import VERIFIED_SLOT, identify, proven_customer_id, verified_slot_value
 from actions.loyalty import tell_balance
 from actions.questions import answer_question, is_question
 from actions.replies import say
@@ -66,13 +66,22 @@ def tell_sent(dispatcher: CollectingDispatcher, sent: Sent, reply: str = "verify
         say(dispatcher, "verify_send_failed", **_contact())
 
 
+def _proven(tracker: Tracker) -> bool:
+    """This message already proves an account (a website token, or an earlier code) that fits
+    the form's purpose: any account for points, the signup email's account for a signup."""
+    who = identify(tracker, get_settings())
+    if who is None or not who.customer_id:
+        return False
+    return tracker.get_slot("verify_purpose") != PURPOSE_SIGNUP or who.customer_id == tracker.get_slot("verify_target")
+
+
 class ValidateVerifyForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_verify_form"
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("form_blocked") or tracker.get_slot("verification_code") == VERIFIED:
+        if tracker.get_slot("form_blocked") or tracker.get_slot("verification_code") == VERIFIED or _proven(tracker):
             return []
         if tracker.get_slot("verify_target"):
             return ["verification_code"]
@@ -82,6 +91,8 @@ class ValidateVerifyForm(FormValidationAction):
                                       domain: DomainDict) -> Dict[Text, Any]:
         if wants_to_stop(tracker):
             return {"verify_contact": None, "form_blocked": "stopped"}
+        if _proven(tracker):   # signed in on the website meanwhile: the form ends, nothing to ask
+            return {"verify_contact": None}
         typed = clean_text(value)
         email = v.email(typed)
         phone = None if email else v.phone(typed)
@@ -111,6 +122,8 @@ class ValidateVerifyForm(FormValidationAction):
                                          domain: DomainDict) -> Dict[Text, Any]:
         if wants_to_stop(tracker):
             return {"verification_code": None, "form_blocked": "stopped"}
+        if _proven(tracker):
+            return {"verification_code": None}
         typed = clean_text(value)
         target = tracker.get_slot("verify_target")
         if not target:
@@ -166,15 +179,14 @@ class ActionVerificationDone(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         purpose = tracker.get_slot("verify_purpose")
         blocked = tracker.get_slot("form_blocked")
-        owner = verified_by_code(tracker, get_settings())
-        verified = owner is not None and tracker.get_slot("verify_target") in (owner, None) and not blocked
         events = end_events()
         if blocked == "stopped":
             say(dispatcher, "verify_stopped")
-        if purpose == PURPOSE_POINTS and verified:
+        owner = "" if blocked else await proven_customer_id(tracker, get_settings(), get_client())
+        if purpose == PURPOSE_POINTS and owner:
             await tell_balance(dispatcher, owner)
         elif purpose == PURPOSE_SIGNUP:
-            if verified:
+            if owner and owner == tracker.get_slot("verify_target"):
                 events += await write_signup(dispatcher, tracker, owner_id=owner)
             events += [SlotSet(slot, None) for slot in CLUB_SLOTS]
         return events
