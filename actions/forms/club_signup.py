@@ -230,9 +230,7 @@ async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
     except ValidationError as exc:
         # Commerce7 refused the data itself: keep it for staff rather than retry it forever.
         outbox.mark_attention(outbox.enqueue("club_signup", signup.key, signup.to_payload()), str(exc))
-        dispatcher.utter_message(
-            text=f"Thank you! I've saved your details, but our system needs a person to finish your signup. "
-                 f"The club team will contact you; you can also {contact_line('wine_club')}.")
+        say(dispatcher, "signup_needs_person", contact=contact_line("wine_club"))
         return reset_events(DONE_SLOTS)
     except (Commerce7Error, asyncio.TimeoutError) as exc:
         log.warning("club signup deferred to the outbox: %s", type(exc).__name__)
