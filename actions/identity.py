@@ -95,8 +95,9 @@ def identify(tracker: Tracker, settings: Settings) -> Optional[Identity]:
     by_code = verified_by_code(tracker, settings)
     if by_code:
         return Identity(customer_id=by_code)
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
-    claims = verify_token(metadata.get("customer_token"), settings.customer_token_secret)
+    metadata = (tracker.latest_message or {}).get("metadata")
+    token = metadata.get("customer_token") if isinstance(metadata, dict) else None
+    claims = verify_token(token, settings.customer_token_secret)
     if claims and isinstance(claims.get("sub"), str):
         return Identity(customer_id=claims["sub"])
     if tracker.get_latest_input_channel() in VERIFIED_SMS_CHANNELS and tracker.sender_id.startswith("+"):
