@@ -73,13 +73,17 @@ class ActionCheckPoints(Action):
         return "action_check_points"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        settings = get_settings()
         try:
-            customer = await identified_customer(tracker, get_settings(), get_client())
+            customer = await identified_customer(tracker, settings, get_client())
         except (Commerce7Error, asyncio.TimeoutError) as exc:
             log.warning("points lookup failed: %s", type(exc).__name__)
             say(dispatcher, "points_unavailable", contact=contact_line("wine_club"))
             return [SlotSet("verification_needed", None)]
-        if customer is None:
+        if customer is None and (settings.sms_codes_enabled or settings.email_codes_enabled):
             return start_events(PURPOSE_POINTS)   # verify_form asks for the account's email or phone
+        if customer is None:   # no way to send a code from this deployment: say how else to prove it
+            say(dispatcher, "points_need_verification")
+            return [SlotSet("verification_needed", None)]
         say_balance(dispatcher, customer)
         return [SlotSet("verification_needed", None)]

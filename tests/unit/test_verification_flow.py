@@ -263,8 +263,15 @@ def test_after_the_code_the_signup_continues_for_the_owner(configure, emulator, 
     assert "+18455550142" in [p["phone"] for p in emulator.state["customers"][jordan]["phones"]]
 
 
-def test_points_start_the_form_on_the_web_and_answer_a_single_sms_match(configure, emulator):
+def test_points_without_any_code_channel_say_how_to_prove_it(configure):
     configure()
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionCheckPoints().run(dispatcher, tracker("how many points", intent="check_points"), {}))
+    assert "only share" in texts(dispatcher) and slots(events) == {"verification_needed": None}
+
+
+def test_points_start_the_form_on_the_web_and_answer_a_single_sms_match(configure, emulator):
+    configure(sms=True)
 
     def points(t):
         dispatcher = CollectingDispatcher()
