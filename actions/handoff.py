@@ -136,26 +136,27 @@ def next_opening(settings: Settings, now: datetime) -> Tuple[bool, Optional[str]
 
 # ---------------------------------------------------------------- notifications
 
-async def send_sms(settings: Settings, body: str, deadline: float) -> bool:
-    """One SMS to STAFF_PHONE; a second attempt on 5xx/429/connection errors when time allows."""
+async def send_sms(settings: Settings, body: str, deadline: float, to: Optional[str] = None) -> bool:
+    """One SMS to `to` (default STAFF_PHONE); a second attempt on 5xx/429/connection errors when time allows."""
     http = AsyncTwilioHttpClient(timeout=settings.handoff_timeout_s, logger=_SDK_LOG)
     client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
     if settings.twilio_api_base_url:
         client.api.base_url = settings.twilio_api_base_url.rstrip("/")
-    staff = mask_phone(settings.staff_phone)
+    to = to or settings.staff_phone
+    staff = ("staff " if to == settings.staff_phone else "") + mask_phone(to)
     try:
         for attempt in (1, 2):
             try:
                 left = max(0.1, min(settings.handoff_timeout_s, deadline - time.monotonic()))
                 await asyncio.wait_for(client.messages.create_async(
-                    to=settings.staff_phone, from_=settings.twilio_number, body=body[:SMS_MAX_CHARS]), left)
+                    to=to, from_=settings.twilio_number, body=body[:SMS_MAX_CHARS]), left)
                 return True
             except TwilioRestException as exc:
                 retry, reason = exc.status in RETRY_STATUS, f"HTTP {exc.status} (Twilio code {exc.code})"
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 retry, reason = True, type(exc).__name__
             if not retry or attempt == 2 or deadline - time.monotonic() < 2.0:
-                log.warning("hand-off: SMS to staff %s failed: %s", staff, reason)
+                log.warning("SMS to %s failed: %s", staff, reason)
                 return False
             await asyncio.sleep(0.5)
         return False
@@ -163,10 +164,11 @@ async def send_sms(settings: Settings, body: str, deadline: float) -> bool:
         await http.close()
 
 
-def _send_email_blocking(settings: Settings, subject: str, body: str, timeout: float) -> None:
+def _send_email_blocking(settings: Settings, subject: str, body: str, timeout: float,
+                         to: Optional[str] = None) -> None:
     message = EmailMessage()
     message["From"] = settings.smtp_from
-    message["To"] = settings.staff_email
+    message["To"] = to or settings.staff_email
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="milea-assistant")
     message.set_content(body)
@@ -184,15 +186,17 @@ def _send_email_blocking(settings: Settings, subject: str, body: str, timeout: f
         smtp.send_message(message)
 
 
-async def send_email(settings: Settings, subject: str, body: str, deadline: float) -> bool:
+async def send_email(settings: Settings, subject: str, body: str, deadline: float, to: Optional[str] = None) -> bool:
+    """One email to `to` (default STAFF_EMAIL)."""
     left = max(0.1, min(settings.handoff_timeout_s, deadline - time.monotonic()))
     try:
         # smtplib blocks: a worker thread, its socket timeout, and a wait that never outlives the budget
-        await asyncio.wait_for(asyncio.to_thread(_send_email_blocking, settings, subject, body, left), left + 0.5)
+        await asyncio.wait_for(asyncio.to_thread(_send_email_blocking, settings, subject, body, left, to), left + 0.5)
         return True
     except (smtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
         reason = f"SMTP {exc.smtp_code}" if isinstance(exc, smtplib.SMTPResponseException) else type(exc).__name__
-        log.warning("hand-off: email to staff via %s:%s failed: %s", settings.smtp_host, settings.smtp_port, reason)
+        log.warning("%s via %s:%s failed: %s", "email" if to else "hand-off: email to staff", settings.smtp_host,
+                    settings.smtp_port, reason)
         return False
 
 

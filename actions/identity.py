@@ -1,11 +1,17 @@
-"""Who the customer is, when we can be sure: the SMS sender (the Twilio channel
-verifies every request's signature) or a signed customer token from the website.
+"""Who the customer is, when we can be sure. Three proofs, nothing else:
 
-Tokens are HS256 JWTs signed with CUSTOMER_TOKEN_SECRET, carrying `sub` (the
-Commerce7 customer id) and `exp`. Anything unverifiable means: unknown.
+- a one-time code this conversation answered (verify_form): the `verified_customer` slot holds a
+  token signed with the assistant's verification secret, bound to this conversation, expiring;
+- a signed customer token from the website (`metadata.customer_token`);
+- on SMS, the sender's number (the Twilio channel checks every request's signature) when it is
+  on exactly one Commerce7 customer.
+
+Tokens are HS256 JWTs carrying `sub` (the Commerce7 customer id) and `exp`. Anything
+unverifiable means: unknown. Nothing the visitor types is ever taken as identity.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -16,7 +22,14 @@ from typing import Optional
 
 from rasa_sdk import Tracker
 
+from actions.commerce7.client import Commerce7Client
+from actions.commerce7.errors import Commerce7Error, NotFound
+from actions.commerce7.models import Customer
+from actions.settings import Settings
+
 VERIFIED_SMS_CHANNELS = {"twilio"}
+VERIFIED_SLOT = "verified_customer"
+LOOKUP_TIMEOUT_S = 8.0
 
 
 @dataclass(frozen=True)
@@ -62,11 +75,56 @@ def verify_token(token: object, secret: Optional[str], now: Optional[float] = No
     return claims
 
 
-def identify(tracker: Tracker, token_secret: Optional[str]) -> Optional[Identity]:
-    if tracker.get_latest_input_channel() in VERIFIED_SMS_CHANNELS and tracker.sender_id.startswith("+"):
-        return Identity(phone=tracker.sender_id)
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
-    claims = verify_token(metadata.get("customer_token"), token_secret)
+def verified_slot_value(customer_id: str, sender_id: str, settings: Settings, now: Optional[float] = None) -> str:
+    """What verify_form stores once a code was right: this customer, this conversation, until exp."""
+    now = time.time() if now is None else now
+    return sign_token({"sub": customer_id, "sid": sender_id, "exp": now + settings.verified_ttl_s},
+                      settings.verification_secret)
+
+
+def verified_by_code(tracker: Tracker, settings: Settings) -> Optional[str]:
+    """The customer id this conversation proved with a code, while that proof lasts."""
+    claims = verify_token(tracker.get_slot(VERIFIED_SLOT), settings.verification_secret)
+    if claims and claims.get("sid") == tracker.sender_id and isinstance(claims.get("sub"), str):
+        return claims["sub"]
+    return None
+
+
+def identify(tracker: Tracker, settings: Settings) -> Optional[Identity]:
+    """The identity this turn claims with a proof (no network): by code, token or SMS sender."""
+    by_code = verified_by_code(tracker, settings)
+    if by_code:
+        return Identity(customer_id=by_code)
+    metadata = (tracker.latest_message or {}).get("metadata")
+    token = metadata.get("customer_token") if isinstance(metadata, dict) else None
+    claims = verify_token(token, settings.customer_token_secret)
     if claims and isinstance(claims.get("sub"), str):
         return Identity(customer_id=claims["sub"])
+    if tracker.get_latest_input_channel() in VERIFIED_SMS_CHANNELS and tracker.sender_id.startswith("+"):
+        return Identity(phone=tracker.sender_id)
     return None
+
+
+async def identified_customer(tracker: Tracker, settings: Settings, client: Commerce7Client) -> Optional[Customer]:
+    """The Commerce7 customer this conversation has proven to be, or None.
+
+    An SMS number counts only when exactly one customer has it. Commerce7 errors propagate.
+    """
+    who = identify(tracker, settings)
+    if who is None:
+        return None
+    if who.customer_id:
+        try:
+            return await asyncio.wait_for(client.get_customer(who.customer_id), LOOKUP_TIMEOUT_S)
+        except NotFound:
+            return None
+    return await asyncio.wait_for(client.find_customer_by_phone(who.phone), LOOKUP_TIMEOUT_S)
+
+
+async def proven_customer_id(tracker: Tracker, settings: Settings, client: Commerce7Client) -> str:
+    """identified_customer's id; "" when none is proven or Commerce7 cannot say."""
+    try:
+        customer = await identified_customer(tracker, settings, client)
+    except (Commerce7Error, asyncio.TimeoutError):
+        return ""
+    return customer.id if customer else ""

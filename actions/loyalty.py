@@ -1,4 +1,5 @@
-"""check_points: a Milea Miles balance, only for a verified customer."""
+"""check_points: a Milea Miles balance, only for a customer who proved who they are
+(actions/identity.py); anyone else is offered verify_form first."""
 from __future__ import annotations
 
 import asyncio
@@ -8,15 +9,18 @@ from typing import Dict, List, Optional, Text
 
 import yaml
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.commerce7.connection import get_client
 from actions.commerce7.errors import Commerce7Error, NotFound
+from actions.commerce7.models import Customer
 from actions.common import contact_line
-from actions.identity import identify
-from actions.replies import say
+from actions.identity import identified_customer
+from actions.replies import say, text
 from actions.settings import get_settings
+from actions.verification import PURPOSE_POINTS, start_events
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +36,36 @@ def next_reward(points: int) -> Optional[dict]:
 
 
 def balance_reply(points: int, tier: Optional[str]) -> str:
-    text = f"You have {points:,} Milea Miles points"
-    text += f" ({tier} tier)." if tier else "."
+    reply = (text("points_balance_tier", points=f"{points:,}", tier=tier) if tier
+             else text("points_balance", points=f"{points:,}"))
     reachable = [r for r in rewards() if r["points"] <= points]
     if reachable:
-        text += f" You can already redeem {reachable[-1]['reward']} ({reachable[-1]['points']:,} points)."
+        reply += text("points_can_redeem", reward=reachable[-1]["reward"], points=f"{reachable[-1]['points']:,}")
     upcoming = next_reward(points)
     if upcoming:
-        text += (f" Your next reward is {upcoming['reward']} at {upcoming['points']:,} points: "
-                 f"{upcoming['points'] - points:,} to go.")
-    return text
+        reply += text("points_next_reward", reward=upcoming["reward"], points=f"{upcoming['points']:,}",
+                      missing=f"{upcoming['points'] - points:,}")
+    return reply
+
+
+def say_balance(dispatcher: CollectingDispatcher, customer: Optional[Customer]) -> None:
+    if customer is None or customer.loyalty is None:
+        say(dispatcher, "points_no_account", contact=contact_line("wine_club"))
+    else:
+        dispatcher.utter_message(text=balance_reply(customer.loyalty.points, customer.loyalty.tier))
+
+
+async def tell_balance(dispatcher: CollectingDispatcher, customer_id: str) -> None:
+    """The balance of a customer whose identity was proven (e.g. by verify_form)."""
+    try:
+        customer: Optional[Customer] = await asyncio.wait_for(get_client().get_customer(customer_id), 8.0)
+    except NotFound:
+        customer = None
+    except (Commerce7Error, asyncio.TimeoutError) as exc:
+        log.warning("points lookup failed: %s", type(exc).__name__)
+        say(dispatcher, "points_unavailable", contact=contact_line("wine_club"))
+        return
+    say_balance(dispatcher, customer)
 
 
 class ActionCheckPoints(Action):
@@ -49,26 +73,17 @@ class ActionCheckPoints(Action):
         return "action_check_points"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        who = identify(tracker, get_settings().customer_token_secret)
-        if who is None:
-            say(dispatcher, "points_need_verification")
-            return []
+        settings = get_settings()
         try:
-            client = get_client()
-            if who.customer_id:
-                customer = await asyncio.wait_for(client.get_customer(who.customer_id), 8.0)
-            else:
-                customer = await asyncio.wait_for(client.find_customer_by_phone(who.phone), 8.0)
-        except NotFound:
-            customer = None
+            customer = await identified_customer(tracker, settings, get_client())
         except (Commerce7Error, asyncio.TimeoutError) as exc:
             log.warning("points lookup failed: %s", type(exc).__name__)
-            dispatcher.utter_message(text=f"I can't reach our rewards system right now. Please try again in a "
-                                          f"little while, or {contact_line('wine_club')}.")
-            return []
-        if customer is None or customer.loyalty is None:
-            dispatcher.utter_message(text="I couldn't find a Milea Miles account for you. If you think you have "
-                                          f"one, {contact_line('wine_club')}.")
-            return []
-        dispatcher.utter_message(text=balance_reply(customer.loyalty.points, customer.loyalty.tier))
-        return []
+            say(dispatcher, "points_unavailable", contact=contact_line("wine_club"))
+            return [SlotSet("verification_needed", None)]
+        if customer is None and (settings.sms_codes_enabled or settings.email_codes_enabled):
+            return start_events(PURPOSE_POINTS)   # verify_form asks for the account's email or phone
+        if customer is None:   # no way to send a code from this deployment: say how else to prove it
+            say(dispatcher, "points_need_verification")
+            return [SlotSet("verification_needed", None)]
+        say_balance(dispatcher, customer)
+        return [SlotSet("verification_needed", None)]

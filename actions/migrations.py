@@ -1,4 +1,5 @@
-"""Versioned schema of the project's own tables (feedback, outbox, SMS state, hand-off notices).
+"""Versioned schema of the project's own tables (feedback, outbox, SMS state, hand-off notices,
+verification codes).
 
 Each database (the SQLite files of `make run`, or the one PostgreSQL database of the
 production profile) records the migrations it has in `schema_version`. `upgrade(url)`
@@ -75,6 +76,14 @@ MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
             conversation_id TEXT NOT NULL, turn_key TEXT NOT NULL, status TEXT NOT NULL,
             results TEXT, created_at {real} NOT NULL, updated_at {real} NOT NULL,
             PRIMARY KEY (conversation_id, turn_key))""",
+    )),
+    (6, "verification_codes: one-time codes that prove who owns an account (hashed, never the code)", (
+        """CREATE TABLE verification_codes (
+            id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, sender_key TEXT NOT NULL, code_hash TEXT NOT NULL,
+            created_at {real} NOT NULL, expires_at {real} NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            used_at {real})""",
+        "CREATE INDEX verification_codes_recent ON verification_codes (customer_id, created_at)",
+        "CREATE INDEX verification_codes_sender ON verification_codes (sender_key, created_at)",
     )),
 )
 LATEST = MIGRATIONS[-1][0]

@@ -6,6 +6,7 @@ embedded Chroma, local embeddings, the offline answer path.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -80,6 +81,11 @@ class Settings:
     smtp_from: Optional[str] = None
     smtp_starttls: bool = False
     handoff_timeout_s: float = 8.0
+    # Proof of ownership: one-time codes (actions/verification.py). The secret keys the code
+    # hashes and signs the "verified" slot; without VERIFICATION_SECRET one is made once in data_dir.
+    verification_secret_env: Optional[str] = field(default=None, repr=False)
+    verification_code_ttl_s: float = 600.0
+    verified_ttl_s: float = 1800.0
 
     @property
     def c7_is_demo(self) -> bool:
@@ -93,6 +99,39 @@ class Settings:
         if self.feedback_db_url and is_postgres_url(self.feedback_db_url):
             return self.feedback_db_url
         return f"sqlite:///{self.data_dir / 'outbox.db'}"
+
+    @property
+    def verification_database(self) -> str:
+        """Where one-time codes live: the outbox's database (shared by replicas in production)."""
+        return self.outbox_database
+
+    @property
+    def verification_secret(self) -> str:
+        """VERIFICATION_SECRET, else a random one kept in data_dir (made once, readable by us only)."""
+        if self.verification_secret_env:
+            return self.verification_secret_env
+        path = self.data_dir / "verification_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+            try:
+                os.link(draft, path)  # atomic and exclusive: every process ends up with the same secret
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip()
+
+    @property
+    def sms_codes_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_number)
+
+    @property
+    def email_codes_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
 
     @property
     def chroma_path(self) -> Path:
@@ -148,6 +187,9 @@ class Settings:
             smtp_from=_env("SMTP_FROM") or _env("SMTP_USER"),
             smtp_starttls=(_env("SMTP_STARTTLS", "0") == "1"),
             handoff_timeout_s=min(_env_float("HANDOFF_TIMEOUT_S", 8.0), 9.0),
+            verification_secret_env=_env("VERIFICATION_SECRET"),
+            verification_code_ttl_s=_env_float("VERIFICATION_CODE_TTL_S", 600.0),
+            verified_ttl_s=_env_float("VERIFIED_TTL_S", 1800.0),
         )
 
     def describe(self) -> list[str]:

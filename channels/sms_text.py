@@ -33,7 +33,9 @@ _GSM_FRIENDLY = str.maketrans({
     "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2022": "-", "\u00b7": "-",
 })
 
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+# Twilio's default opt-out keywords (Advanced Opt-Out); "opt out" is matched with its space normalised.
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
+                     "OPT-OUT"})
 OPT_IN = frozenset({"START", "UNSTOP"})
 OPT_IN_WHEN_OPTED_OUT = frozenset({"YES"})  # "yes" is an ordinary answer otherwise
 HELP = frozenset({"HELP", "INFO"})

@@ -3,16 +3,22 @@
 Every step looks before it creates, so running a signup twice (a customer who
 repeats the flow, or the outbox retrying after an ambiguous failure) leaves one
 customer, one address and one membership.
+
+An email that already belongs to a customer is only used by someone who proved they own
+that account (`owner_id`): otherwise nothing is written, not even the typed phone, and
+nothing about the account (its memberships) is looked at.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 from actions.commerce7.client import Commerce7Client
 from actions.commerce7.errors import Commerce7Error, ValidationError
+from actions.commerce7.models import Customer
 from actions.commerce7.outbox import Job, Outbox
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,8 @@ class ClubSignup:
     city: str = ""
     state: str = ""
     zip: str = ""
+    owner_id: str = ""  # the customer this conversation proved to be ("" = nobody proven)
+    started_at: float = 0.0  # when the customer confirmed it (epoch seconds): see created_by
 
     @property
     def key(self) -> str:
@@ -45,6 +53,31 @@ class SignupResult:
     customer_id: str
     membership_id: str
     already_member: bool
+    created: bool = False   # the customer was created by this signup
+
+
+class OwnershipRequired(ValidationError):
+    """The email is an existing customer's, and this signup has not proven it is theirs."""
+
+    def __init__(self, customer: Customer):
+        super().__init__("the email belongs to an existing customer; ownership not proven", status=403,
+                         type="ownershipRequired")
+        self.customer = customer
+
+
+# Outbox jobs kept for staff only (never delivered by the assistant).
+STAFF_KINDS = frozenset({"club_signup_review", "subscribe_review"})
+
+
+def keep_for_staff(outbox: Outbox, kind: str, key: str, payload: dict[str, Any], reason: str,
+                   request: Optional[str] = None) -> Job:
+    """A request the assistant must not carry out itself: kept in the outbox for staff.
+
+    Args: request: the customer turn it came from (actions/turns.py), so a replay keeps one job.
+    """
+    job = outbox.enqueue(kind, key, payload, request=request)
+    outbox.mark_attention(job, reason)
+    return job
 
 
 async def _club_id(client: Commerce7Client, tier: str) -> str:
@@ -63,14 +96,36 @@ async def _pickup_location(client: Commerce7Client, configured: Optional[str]) -
     return locations[0].id
 
 
+CLOCK_SKEW_S = 120.0
+
+
+def created_by(signup: ClubSignup, customer: Customer) -> bool:
+    """True when an earlier attempt of this very signup created the customer (an outbox retry
+    after the first attempt was cut off): created after the signup was confirmed, with exactly
+    the typed name, birth date and phone."""
+    created = customer.raw.get("createdAt")
+    if not signup.started_at or not isinstance(created, str):
+        return False
+    try:
+        created_at = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return False
+    same = (customer.first_name == signup.first_name and customer.last_name == signup.last_name
+            and customer.birth_date == signup.birth_date and customer.phones == [signup.phone])
+    return same and created_at >= signup.started_at - CLOCK_SKEW_S
+
+
 async def perform_signup(client: Commerce7Client, signup: ClubSignup,
                          pickup_location_id: Optional[str] = None) -> SignupResult:
     club_id = await _club_id(client, signup.tier)
     customer = await client.find_customer_by_email(signup.email)
+    created = customer is None
     if customer is None:
         customer = await client.create_customer_idempotent(
             signup.first_name, signup.last_name, signup.email, signup.phone,
             birth_date=signup.birth_date, country_code="US")
+    elif customer.id != signup.owner_id and not created_by(signup, customer):
+        raise OwnershipRequired(customer)
     elif not customer.has_phone(signup.phone) or not customer.birth_date:
         phones = [{k: v for k, v in p.items() if k in ("id", "phone")} for p in customer.raw.get("phones") or []]
         if not customer.has_phone(signup.phone):
@@ -79,7 +134,7 @@ async def perform_signup(client: Commerce7Client, signup: ClubSignup,
                                                    "birthDate": customer.birth_date or signup.birth_date})
     active = await client.list_memberships(customer.id, club_id, active_only=True)
     if active:
-        return SignupResult(customer.id, active[0].id, already_member=True)
+        return SignupResult(customer.id, active[0].id, already_member=True, created=created)
     if signup.delivery == "Ship":
         address = await client.add_address(customer.id, {
             "firstName": signup.first_name, "lastName": signup.last_name, "address": signup.street,
@@ -92,7 +147,7 @@ async def perform_signup(client: Commerce7Client, signup: ClubSignup,
         membership = await client.create_membership_idempotent(customer.id, club_id, "Pickup",
                                                                pickup_location_id=location)
     log.info("club signup done: customer %s membership %s", customer.id, membership.id)
-    return SignupResult(customer.id, membership.id, already_member=False)
+    return SignupResult(customer.id, membership.id, already_member=False, created=created)
 
 
 def subscribe_key(email: str) -> str:
@@ -100,6 +155,8 @@ def subscribe_key(email: str) -> str:
 
 
 async def deliver(job: Job, client: Commerce7Client, pickup_location_id: Optional[str] = None) -> dict[str, Any]:
+    if job.kind in STAFF_KINDS:
+        raise ValidationError("kept for staff", status=403, type="staffOnly")
     if job.kind == "club_signup":
         result = await perform_signup(client, ClubSignup(**job.payload), pickup_location_id)
         return asdict(result)

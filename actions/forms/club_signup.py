@@ -6,8 +6,10 @@ payment and the customer adds a card on the secure store.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
+import time
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
@@ -17,20 +19,25 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators as v
+from actions.turns import turn_key
 from actions.commerce7.connection import get_client
 from actions.commerce7.errors import Commerce7Error, ValidationError
 from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import ClubSignup, perform_signup
+from actions.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff, perform_signup
 from actions.common import contact_line
 from actions.forms.base import GuidedForm, reset_events
+from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
 from actions.replies import say
 from actions.settings import get_settings
+from actions.verification import PURPOSE_SIGNUP, send_code, start_events
 
 log = logging.getLogger(__name__)
 
 ADDRESS_SLOTS = ["ship_street", "ship_city", "ship_state", "ship_zip"]
 FORM_SLOTS = ["club_tier", "first_name", "last_name", "email", "phone", "birth_date", "delivery_method",
               *ADDRESS_SLOTS, "signup_confirmed", "confirm_stop", "stop_requested", "form_blocked", "form_failures"]
+# A signup that ended (written, kept, refused): the form's slots and any verification request cleared.
+DONE_SLOTS = FORM_SLOTS + ["verification_needed"]
 # Commerce7 writes must finish well inside Rasa's 60 s lock lifetime; past this the outbox takes over.
 WRITE_BUDGET_S = 12.0
 _QUESTIONISH = re.compile(r"\b(how|what|when|where|why|which|who|can|does|do|is|are|price|cost|club|wine|tier)\b", re.I)
@@ -156,7 +163,8 @@ def signup_from(tracker: Tracker) -> ClubSignup:
     return ClubSignup(get("club_tier"), get("first_name"), get("last_name"), get("email"), get("phone"),
                       get("birth_date"), get("delivery_method"),
                       get("ship_street") if ship else "", get("ship_city") if ship else "",
-                      get("ship_state") if ship else "", get("ship_zip") if ship else "")
+                      get("ship_state") if ship else "", get("ship_zip") if ship else "",
+                      started_at=time.time())
 
 
 def summary(s: ClubSignup) -> str:
@@ -190,28 +198,52 @@ class ActionSubmitClubSignup(Action):
         elif blocked == "declined":
             say(dispatcher, "signup_declined")
         elif tracker.get_slot("signup_confirmed") is True:
-            await self._write(dispatcher, signup_from(tracker))
-        return reset_events(FORM_SLOTS)
+            return await write_signup(dispatcher, tracker)
+        return reset_events(DONE_SLOTS)
 
-    async def _write(self, dispatcher: CollectingDispatcher, signup: ClubSignup) -> None:
-        settings = get_settings()
-        outbox = Outbox(settings.outbox_database)
-        try:
-            result = await asyncio.wait_for(
-                perform_signup(get_client(), signup, settings.c7_pickup_location_id), WRITE_BUDGET_S)
-        except ValidationError as exc:
-            # Commerce7 refused the data itself: keep it for staff rather than retry it forever.
-            outbox.mark_attention(outbox.enqueue("club_signup", signup.key, signup.to_payload()), str(exc))
-            dispatcher.utter_message(
-                text=f"Thank you! I've saved your details, but our system needs a person to finish your signup. "
-                     f"The club team will contact you; you can also {contact_line('wine_club')}.")
-            return
-        except (Commerce7Error, asyncio.TimeoutError) as exc:
-            log.warning("club signup deferred to the outbox: %s", type(exc).__name__)
-            outbox.enqueue("club_signup", signup.key, signup.to_payload(), type(exc).__name__)
-            say(dispatcher, "signup_saved_for_later", tier=signup.tier)
-            return
-        if result.already_member:
-            say(dispatcher, "already_member", tier=signup.tier)
-        else:
-            say(dispatcher, "signup_done", tier=signup.tier, store_url=settings.store_account_url)
+
+async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
+                       owner_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Write the confirmed signup in the form's slots to Commerce7 and tell the customer.
+
+    Args: owner_id: the customer the conversation proved to be (looked up when None).
+    Returns: events: the form's slots reset, or (an email of an existing account, not proven
+    to be theirs) verify_form started with a code sent to that account, form slots kept.
+    """
+    settings = get_settings()
+    if owner_id is None:
+        owner_id = await proven_customer_id(tracker, settings, get_client())
+    signup = dataclasses.replace(signup_from(tracker), owner_id=owner_id)
+    outbox = Outbox(settings.outbox_database)
+    try:
+        result = await asyncio.wait_for(
+            perform_signup(get_client(), signup, settings.c7_pickup_location_id), WRITE_BUDGET_S)
+    except OwnershipRequired as exc:
+        sent = await send_code(settings, tracker.sender_id, exc.customer.id, exc.customer, "email")
+        if sent.ok:
+            say(dispatcher, "verify_signup_code_sent", where=sent.where,
+                minutes=max(1, round(settings.verification_code_ttl_s / 60)))
+            return start_events(PURPOSE_SIGNUP, target=exc.customer.id)
+        keep_for_staff(outbox, "club_signup_review", "review:" + signup.key, signup.to_payload(),
+                       f"existing account, ownership not proven (code {sent.outcome})", request=turn_key(tracker))
+        say(dispatcher, "signup_needs_staff", tier=signup.tier, contact=contact_line("wine_club"))
+        return reset_events(DONE_SLOTS)
+    except ValidationError as exc:
+        # Commerce7 refused the data itself: keep it for staff rather than retry it forever.
+        outbox.mark_attention(outbox.enqueue("club_signup", signup.key, signup.to_payload(),
+                                             request=turn_key(tracker)), str(exc))
+        say(dispatcher, "signup_needs_person", contact=contact_line("wine_club"))
+        return reset_events(DONE_SLOTS)
+    except (Commerce7Error, asyncio.TimeoutError) as exc:
+        log.warning("club signup deferred to the outbox: %s", type(exc).__name__)
+        outbox.enqueue("club_signup", signup.key, signup.to_payload(), type(exc).__name__, request=turn_key(tracker))
+        say(dispatcher, "signup_saved_for_later", tier=signup.tier)
+        return reset_events(DONE_SLOTS)
+    if result.already_member:
+        say(dispatcher, "already_member", tier=signup.tier)
+    else:
+        say(dispatcher, "signup_done", tier=signup.tier, store_url=settings.store_account_url)
+    events = reset_events(DONE_SLOTS)
+    if result.created:   # the account this conversation just made is its own
+        events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))
+    return events

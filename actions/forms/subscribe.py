@@ -1,4 +1,9 @@
-"""subscribe: the subscribe_form (email, optional first name) and the Commerce7 write."""
+"""subscribe: the subscribe_form (email, optional first name) and the Commerce7 write.
+
+A new email becomes a Subscribed customer. An existing customer is never changed from the
+chat: whether they are subscribed is said only to the owner (proven as in actions/identity.py),
+and a customer who unsubscribed is not subscribed again: the request is kept for staff.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -7,16 +12,19 @@ import re
 from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators as v
+from actions.turns import turn_key
 from actions.commerce7.connection import get_client
 from actions.commerce7.errors import Commerce7Error, ValidationError
 from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import subscribe_key
+from actions.commerce7.signup import keep_for_staff, subscribe_key
 from actions.forms.base import GuidedForm, reset_events
 from actions.forms.club_signup import _name
+from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
 from actions.replies import say
 from actions.settings import get_settings
 
@@ -71,14 +79,25 @@ class ActionSubmitSubscribe(Action):
         except (Commerce7Error, asyncio.TimeoutError) as exc:
             outbox = Outbox(settings.outbox_database)
             job = outbox.enqueue("subscribe", subscribe_key(email), {"email": email, "first_name": name},
-                                 type(exc).__name__)
+                                 type(exc).__name__, request=turn_key(tracker))
             if isinstance(exc, ValidationError):
                 outbox.mark_attention(job, str(exc))
             log.warning("subscription deferred to the outbox: %s", type(exc).__name__)
             say(dispatcher, "subscribe_saved_for_later")
             return reset_events(FORM_SLOTS)
-        if result.already_subscribed:
-            say(dispatcher, "already_subscribed")
-        else:
+        events = reset_events(FORM_SLOTS)
+        if result.created:
             say(dispatcher, "subscribed")
-        return reset_events(FORM_SLOTS)
+            events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))
+            return events
+        owner = await proven_customer_id(tracker, settings, get_client()) == result.customer_id
+        if not result.already_subscribed:
+            keep_for_staff(Outbox(settings.outbox_database), "subscribe_review", "review:" + subscribe_key(email),
+                           {"email": email, "first_name": name, "owner_verified": owner},
+                           "existing customer not subscribed: confirm consent before subscribing",
+                           request=turn_key(tracker))
+        if owner:
+            say(dispatcher, "already_subscribed" if result.already_subscribed else "subscribe_opted_out")
+        else:
+            say(dispatcher, "subscribe_received")
+        return events

@@ -13,6 +13,11 @@ Choices where the reference leaves room (the real API may differ):
 - Cursor values are opaque (base64 of the last sort key), so inserts do not shift a walk.
 - Creating a club membership also sets the loyalty tier and adds the signup bonus
   (milea-facts: 100 / 200 / 400 points).
+- `GET /customer?q=` matches names and emails (substring, case-insensitive) and, when q is made of
+  phone characters only (7+ digits), the digits of phones[].phone: the search the assistant uses to
+  find a texter by number.
+- `POST /customer/subscribe` creates a Subscribed customer for a new email and leaves an existing
+  one unchanged (an opt-out is never undone by a signup form).
 - Latency is applied after the request was processed: a client that times out on a POST
   still finds the object afterwards (what a slow real server does).
 """
@@ -52,6 +57,8 @@ DEFAULT_APP_ID, DEFAULT_SECRET, DEFAULT_TENANT = "demo-app", "demo-secret", "mil
 _NS = uuid.UUID("6f1b6a52-3c57-4d4e-9a55-6d2f3e0c7e01")
 MAX_LIMIT = 50
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# A search term made of phone characters only is compared with the digits of phones[].phone.
+PHONE_QUERY = re.compile(r"^[+\d\s().-]+$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 STOREFRONT = (("GET", re.compile(r"^/v1/product/for-web/?$")),
               ("GET", re.compile(r"^/v1/product/slug/[^/]+/for-web/?$")),
@@ -740,9 +747,14 @@ class Emulator:
         items = list(self.state["customers"].values())
         needle = (request.query.get("q") or "").strip().casefold()
         if needle:
+            digits = re.sub(r"\D", "", needle)
+            phone_like = bool(PHONE_QUERY.match(needle)) and len(digits) >= 7
+
             def hit(c: dict) -> bool:
                 name = f"{c.get('firstName') or ''} {c.get('lastName') or ''}".casefold()
-                return needle in name or any(needle in e.get("email", "").casefold() for e in c.get("emails") or [])
+                if needle in name or any(needle in e.get("email", "").casefold() for e in c.get("emails") or []):
+                    return True
+                return phone_like and any(digits in re.sub(r"\D", "", p.get("phone", "")) for p in c.get("phones") or [])
             items = [c for c in items if hit(c)]
         if request.query.get("emailMarketingStatus"):
             items = [c for c in items if c["emailMarketingStatus"] == request.query["emailMarketingStatus"]]
@@ -777,10 +789,7 @@ class Emulator:
                 if body.get(key):
                     fields[key] = body[key]
             customer = self._new_customer(fields)
-        elif customer["emailMarketingStatus"] != "Subscribed":
-            customer["emailMarketingStatus"] = "Subscribed"
-            customer["updatedAt"] = now_iso()
-            self.save()
+        # An existing customer is left as is: one who unsubscribed is never re-subscribed by a form.
         return web.json_response(customer)
 
     # -- addresses ------------------------------------------------------------

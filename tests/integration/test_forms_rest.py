@@ -140,7 +140,7 @@ def test_subscribe_and_already_subscribed(stack, c7):
 def test_points_need_a_verified_identity(stack, c7):
     user, _ = new_user()
     reply = chat(stack, user, "how many points do i have")[0]
-    assert "only share" in reply and "12,400" not in reply
+    assert "only share" in reply and "12,400" not in reply  # this stack cannot send codes
     customer = c7.customer("jordan.rivera@example.com")
     token = sign_token({"sub": customer["id"], "exp": time.time() + 300}, CUSTOMER_TOKEN_SECRET)
     replies = stack.post({"sender": user, "message": "how many points do i have",

@@ -169,14 +169,25 @@ def test_find_customer_by_email_and_phone(server):
     assert by_phone is not None and by_phone.id == by_email.id
 
 
-def test_find_by_phone_walks_several_cursor_pages(server):
+def test_find_by_phone_is_one_search_request_not_a_walk(server):
     async def go(c: Commerce7Client):
         for i in range(60):   # > one page of 50
             await c.create_customer("Walk", f"Er{i}", f"walker{i}@example.com")
         await c.create_customer("Last", "One", "last@example.com", "+15550009999")
-        return await c.find_customer_by_phone("+15550009999")
+        server.emulator.requests.clear()
+        return await c.find_customer_by_phone("+1 (555) 000-9999")
     found = with_client(server, go, rate_limit_per_minute=1000)
     assert found is not None and found.email == "last@example.com"
+    assert [(r["method"], r["path"]) for r in server.emulator.requests] == [("GET", "/v1/customer")]
+
+
+def test_a_phone_shared_by_two_customers_identifies_nobody(server):
+    async def go(c: Commerce7Client):
+        await c.create_customer("Twin", "One", "twin1@example.com", "+15550007777")
+        await c.create_customer("Twin", "Two", "twin2@example.com", "+15550007777")
+        return await c.find_customers_by_phone("+15550007777"), await c.find_customer_by_phone("+15550007777")
+    both, one = with_client(server, go)
+    assert len(both) == 2 and one is None
 
 
 def test_put_replaces_arrays_whole(server):
@@ -273,7 +284,8 @@ def test_subscribe_new_existing_and_already_subscribed(server):
     assert jordan.already_subscribed
     stored = server.state["customers"][new.customer_id]
     assert stored["emailMarketingStatus"] == "Subscribed" and stored["firstName"] == "Nia"
-    assert server.state["customers"][sam.customer_id]["emailMarketingStatus"] == "Subscribed"
+    # Sam unsubscribed: the assistant never subscribes him again.
+    assert server.state["customers"][sam.customer_id]["emailMarketingStatus"] == "Unsubscribed"
 
 
 def test_loyalty_points_tier_and_history(server):

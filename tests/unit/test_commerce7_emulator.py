@@ -221,12 +221,13 @@ def test_put_is_partial_at_top_level_and_replaces_arrays(api):
     assert error(api.put("customer/00000000-0000-0000-0000-000000000000", json={}), 404)
 
 
-def test_subscribe_creates_or_marks_subscribed(server, api):
+def test_subscribe_creates_and_never_resubscribes_an_opt_out(server, api):
     url, headers = server.url + "/customer/subscribe", {"tenant": server.tenant}
     new = httpx.post(url, json={"email": "reader@example.com"}, headers=headers).json()
     assert new["emailMarketingStatus"] == "Subscribed" and new["emails"][0]["email"] == "reader@example.com"
     sam = httpx.post(url, json={"email": "SAM.WHITAKER@example.com"}, headers=headers).json()
-    assert sam["firstName"] == "Sam" and sam["emailMarketingStatus"] == "Subscribed"
+    assert sam["firstName"] == "Sam" and sam["emailMarketingStatus"] == "Unsubscribed"
+    assert ok(api.get(f"customer/{sam['id']}"))["emailMarketingStatus"] == "Unsubscribed"
     again = httpx.post(url, json={"email": "reader@example.com"}, headers=headers).json()
     assert again["id"] == new["id"]
     assert error(httpx.post(url, json={"email": "not-an-email"}, headers=headers), 422)
@@ -416,3 +417,17 @@ def test_command_line_entry_point(tmp_path):
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+# ---------------------------------------------------------------- customer search by phone
+
+@pytest.mark.parametrize("q", ["+15551234567", "15551234567", "(555) 123-4567", "555-123-4567"])
+def test_search_finds_a_customer_by_phone_digits(api, q):
+    found = ok(api.get("customer", params={"q": q}))
+    assert [c["emails"][0]["email"] for c in found["customers"]] == ["jordan.rivera@example.com"]
+
+
+def test_search_by_too_few_digits_or_mixed_text_is_not_a_phone_search(api):
+    assert ok(api.get("customer", params={"q": "4567"}))["total"] == 0
+    assert ok(api.get("customer", params={"q": "jordan 4567"}))["total"] == 0
+    assert ok(api.get("customer", params={"q": "+15550000000"}))["total"] == 0

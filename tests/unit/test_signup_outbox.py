@@ -3,12 +3,15 @@ and the durable outbox that keeps what Commerce7 could not take."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
 import pytest
 
 from actions.commerce7.client import Commerce7Client
 from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import ClubSignup, perform_signup, process_outbox, subscribe_key
+from actions.commerce7.signup import (ClubSignup, OwnershipRequired, keep_for_staff, perform_signup, process_outbox,
+                                     subscribe_key)
 from tests.fakes.commerce7_emulator import EmulatorServer
 
 
@@ -25,7 +28,7 @@ def client_for(server, **kwargs) -> Commerce7Client:
 
 
 SHIP = ClubSignup("Grand Prix", "Ana", "Lopez", "ana.lopez@example.com", "+18455550101", "1990-05-12", "Ship",
-                  "12 Main St", "Rhinebeck", "NY", "12572")
+                  "12 Main St", "Rhinebeck", "NY", "12572", started_at=time.time())
 
 
 def run(coro):
@@ -35,7 +38,8 @@ def run(coro):
 async def _signup_twice(server, signup):
     async with client_for(server) as client:
         first = await perform_signup(client, signup)
-        second = await perform_signup(client, signup)
+        # The same conversation again: it created the customer, so it is the owner.
+        second = await perform_signup(client, dataclasses.replace(signup, owner_id=first.customer_id))
         customer = await client.find_customer_by_email(signup.email)
         memberships = await client.list_memberships(customer.id, active_only=True)
         addresses = await client.list_addresses(customer.id)
@@ -60,19 +64,50 @@ def test_pickup_signup_uses_the_pickup_location(emulator):
     assert addresses == []
 
 
-def test_existing_customer_is_updated_not_duplicated(emulator):
-    existing = ClubSignup("Triple Crown", "Jordan", "Rivera", "JORDAN.RIVERA@example.com", "+18455550199",
-                          "1986-04-12", "Pickup")
+EXISTING = ClubSignup("Triple Crown", "Jordan", "Rivera", "JORDAN.RIVERA@example.com", "+18455550199",
+                      "1986-04-12", "Pickup", started_at=time.time())
 
+
+def test_a_stranger_using_an_existing_email_writes_nothing(emulator):
     async def go():
         async with client_for(emulator) as client:
             before = await client.find_customer_by_email("jordan.rivera@example.com")
-            await perform_signup(client, existing)
+            emulator.emulator.requests.clear()
+            with pytest.raises(OwnershipRequired) as refused:
+                await perform_signup(client, EXISTING)
+            after = await client.find_customer_by_email("jordan.rivera@example.com")
+            return before, after, refused.value
+    before, after, refused = run(go())
+    assert refused.customer.id == before.id
+    assert after.raw == before.raw and not after.has_phone("+18455550199")
+    assert all(r["method"] == "GET" for r in emulator.emulator.requests)
+    # Not even the memberships were looked at: "already a member" is for the owner only.
+    assert not any(r["path"].startswith("/v1/club-membership") for r in emulator.emulator.requests)
+
+
+def test_existing_customer_who_proved_ownership_is_updated_not_duplicated(emulator):
+    async def go():
+        async with client_for(emulator) as client:
+            before = await client.find_customer_by_email("jordan.rivera@example.com")
+            await perform_signup(client, dataclasses.replace(EXISTING, owner_id=before.id))
             after = await client.find_customer_by_email("jordan.rivera@example.com")
             return before, after
     before, after = run(go())
     assert before.id == after.id
     assert after.has_phone("+15551234567") and after.has_phone("+18455550199")
+
+
+def test_a_retry_of_a_signup_cut_off_after_creating_the_customer_finishes_it(emulator):
+    async def go():
+        async with client_for(emulator) as client:
+            await client.create_customer_idempotent(SHIP.first_name, SHIP.last_name, SHIP.email, SHIP.phone,
+                                                    birth_date=SHIP.birth_date, country_code="US")
+            result = await perform_signup(client, SHIP)   # the outbox's retry: no owner, but its own customer
+            stale = dataclasses.replace(SHIP, email="ana.lopez@example.com", started_at=time.time() + 3600)
+            with pytest.raises(OwnershipRequired):
+                await perform_signup(client, stale)       # an account older than the signup is not its own
+            return result
+    assert run(go()).membership_id
 
 
 def test_outbox_keeps_a_signup_while_commerce7_is_down_and_delivers_it_once(emulator, tmp_path):
@@ -91,8 +126,11 @@ def test_outbox_keeps_a_signup_while_commerce7_is_down_and_delivers_it_once(emul
     emulator.set_faults(down=False)
     assert run(attempt(2e12)) == {"delivered": 1, "retry": 0, "attention": 0}
     assert run(attempt(3e12)) == {"delivered": 0, "retry": 0, "attention": 0}
-    _, _, _, memberships, _ = run(_signup_twice(emulator, SHIP))
-    assert len(memberships) == 1
+    async def memberships():
+        async with client_for(emulator) as client:
+            customer = await client.find_customer_by_email(SHIP.email)
+            return await client.list_memberships(customer.id, active_only=True)
+    assert len(run(memberships())) == 1
 
 
 def test_refused_data_is_kept_for_staff_not_dropped(emulator, tmp_path):
@@ -157,3 +195,14 @@ def test_refused_jobs_are_listed_for_staff_and_can_be_retried_or_cancelled(emula
     assert outbox.by_id(job.id).status == "cancelled" and not cancel_job(url, job.id)
     assert run(deliver(4e12)) == {"delivered": 0, "retry": 0, "attention": 0}
     assert not retry_job(url, "no-such-job")
+
+
+def test_requests_kept_for_staff_are_never_delivered(emulator, tmp_path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    keep_for_staff(outbox, "club_signup_review", "review:x", EXISTING.to_payload(), "ownership not proven")
+
+    async def attempt():
+        async with client_for(emulator) as client:
+            return await process_outbox(outbox, client, now=1e12)
+    assert run(attempt()) == {"delivered": 0, "retry": 0, "attention": 0}
+    assert outbox.get("review:x").status == "refused"  # listed for staff with the refused jobs

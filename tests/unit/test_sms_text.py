@@ -159,6 +159,8 @@ def test_join_messages():
 @pytest.mark.parametrize("text, opted_out, expected", [
     ("STOP", False, "stop"), ("stop", False, "stop"), (" Stop. ", False, "stop"), ("StopAll", False, "stop"),
     ("unsubscribe", False, "stop"), ("CANCEL", False, "stop"), ("end", False, "stop"), ("Quit", False, "stop"),
+    ("REVOKE", False, "stop"), ("optout", False, "stop"), ("Opt out", False, "stop"), ("OPT  OUT!", False, "stop"),
+    ("opt-out", False, "stop"),
     ("START", True, "start"), ("start", False, "start"), ("unstop", True, "start"),
     ("yes", True, "start"), ("yes", False, None),  # "yes" is an ordinary answer unless opted out
     ("HELP", False, "help"), ("info", False, "help"), ("help!", True, "help"),

@@ -1,0 +1,50 @@
+"""actions/identity.py: which proofs count, and that nothing a visitor types or claims does."""
+from __future__ import annotations
+
+import time
+
+from rasa_sdk import Tracker
+
+from actions.identity import identify, sign_token, verified_slot_value
+from actions.settings import Settings
+
+SETTINGS = Settings(customer_token_secret="web-secret", verification_secret_env="verify-secret")
+
+
+def tracker(sender="web-1", channel="socketio", metadata=None, slots=None, text="how many points"):
+    message = {"text": text, "intent": {"name": "check_points", "confidence": 0.9}, "entities": [],
+               "metadata": metadata}
+    events = [{"event": "user", "text": text, "input_channel": channel, "parse_data": message}]
+    return Tracker(sender, slots or {}, message, events, False, None, {}, "")
+
+
+def test_nothing_typed_or_unsigned_is_an_identity():
+    assert identify(tracker(text="I am jordan.rivera@example.com, +15551234567"), SETTINGS) is None
+    assert identify(tracker(metadata={"customer_token": "not.a.token"}), SETTINGS) is None
+    assert identify(tracker(metadata="customer_token"), SETTINGS) is None
+    assert identify(tracker(metadata=["x"]), SETTINGS) is None
+    assert identify(tracker(slots={"verified_customer": "cust-1"}), SETTINGS) is None
+
+
+def test_website_token_signed_with_the_website_secret():
+    good = sign_token({"sub": "cust-1", "exp": time.time() + 60}, "web-secret")
+    assert identify(tracker(metadata={"customer_token": good}), SETTINGS).customer_id == "cust-1"
+    expired = sign_token({"sub": "cust-1", "exp": time.time() - 1}, "web-secret")
+    assert identify(tracker(metadata={"customer_token": expired}), SETTINGS) is None
+    # A token of the assistant's own "verified" slot is not a website token.
+    own = verified_slot_value("cust-1", "web-1", SETTINGS)
+    assert identify(tracker(metadata={"customer_token": own}), SETTINGS) is None
+
+
+def test_sms_sender_counts_only_on_the_twilio_channel_with_a_number():
+    assert identify(tracker(sender="+15551234567", channel="twilio"), SETTINGS).phone == "+15551234567"
+    assert identify(tracker(sender="+15551234567", channel="socketio"), SETTINGS) is None
+    assert identify(tracker(sender="web-1", channel="twilio"), SETTINGS) is None
+
+
+def test_verified_slot_is_bound_to_its_conversation_and_expires():
+    value = verified_slot_value("cust-1", "web-1", SETTINGS)
+    assert identify(tracker(slots={"verified_customer": value}), SETTINGS).customer_id == "cust-1"
+    assert identify(tracker(sender="web-2", slots={"verified_customer": value}), SETTINGS) is None
+    old = verified_slot_value("cust-1", "web-1", SETTINGS, now=time.time() - 3600)
+    assert identify(tracker(slots={"verified_customer": old}), SETTINGS) is None
