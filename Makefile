@@ -22,6 +22,7 @@ help:
 	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
 	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
 	@echo "make bench  - latency and load benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
+	@echo "make staff-user EMAIL=... [ROLE=admin] - add a staff console account (or set a new password)"
 	@echo "make feedback-report - ratings and thumbs to results/feedback/feedback.csv, with a summary"
 
 # ---- environments: rebuilt only when their requirement files change
@@ -92,6 +93,12 @@ bench: venvs $(DEV_STAMP) $(MODEL) index
 
 sync: $(ACT_STAMP)
 	@$(APY) -m scripts.sync
+
+# ---- staff console accounts: make staff-user EMAIL=anna@example.com [ROLE=admin] [NAME=Anna]
+.PHONY: staff-user
+staff-user: $(ACT_STAMP)
+	@test -n "$(EMAIL)" || { echo "usage: make staff-user EMAIL=you@example.com [ROLE=staff|admin] [NAME=...]"; exit 2; }
+	@$(APY) -m console.users --email "$(EMAIL)" --role "$(or $(ROLE),staff)" --name "$(NAME)"
 
 .PHONY: feedback-report
 feedback-report: $(ACT_STAMP)

@@ -1,0 +1,181 @@
+"""Server-rendered pages. Every value from a conversation or a user passes through `e()`."""
+from __future__ import annotations
+
+import html
+
+from datetime import datetime, timezone
+from typing import Iterable, Optional
+from urllib.parse import urlencode
+
+from console.accounts import Session, User
+from console.inbox import CHANNEL_LABELS, CHANNELS, Filters
+
+
+def e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def when(stamp: Optional[float]) -> str:
+    if not stamp:
+        return ""
+    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d"
+
+
+def layout(title: str, body: str, session: Optional[Session] = None, active: str = "") -> str:
+    nav = ""
+    if session:
+        links = [("/", "Inbox", "inbox")]
+        if session.user.is_admin:
+            links.append(("/admin/users", "Staff accounts", "users"))
+        items = "".join(f'<a href="{href}"{" aria-current=page" if key == active else ""}>{label}</a>'
+                        for href, label, key in links)
+        nav = (f'<header class="top"><strong class="brand">Milea console</strong><nav>{items}</nav>'
+               f'<form method="post" action="/logout" class="who"><span>{e(session.user.name)} '
+               f'({e(session.user.role)})</span><input type="hidden" name="csrf" value="{e(session.csrf)}">'
+               f'<button type="submit">Sign out</button></form></header>')
+    csrf = f'<meta name="csrf" content="{e(session.csrf)}">' if session else ""
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">{csrf}'
+            f'<title>{e(title)} - Milea console</title><link rel="stylesheet" href="/static/console.css">'
+            f'<script src="/static/console.js" defer></script></head><body>{nav}<main>{body}</main></body></html>')
+
+
+def login_page(pre_token: str, next_path: str, message: str = "", email: str = "") -> str:
+    note = f'<p class="error" role="alert">{e(message)}</p>' if message else ""
+    body = (f'<section class="login"><h1>Milea console</h1><p>Sign in with your staff account.</p>{note}'
+            f'<form method="post" action="/login"><input type="hidden" name="pre" value="{e(pre_token)}">'
+            f'<input type="hidden" name="next" value="{e(next_path)}">'
+            f'<label>Email <input type="email" name="email" autocomplete="username" required value="{e(email)}">'
+            f'</label><label>Password <input type="password" name="password" autocomplete="current-password" '
+            f'required></label><button type="submit">Sign in</button></form></section>')
+    return layout("Sign in", body)
+
+
+def _flag(item: dict) -> str:
+    flags = []
+    if item["taken_by"]:
+        flags.append(f'<span class="tag held">with {e(item["taken_by"])}</span>')
+    elif item["waiting"]:
+        flags.append('<span class="tag wait">wants a person</span>')
+    elif item["handed_off"]:
+        flags.append('<span class="tag">handed off</span>')
+    if item["negative"]:
+        flags.append('<span class="tag bad">thumbs down</span>')
+    if item["fallbacks"]:
+        flags.append(f'<span class="tag">fell back {item["fallbacks"]}x</span>')
+    return " ".join(flags)
+
+
+def inbox_rows(items: Iterable[dict]) -> str:
+    rows = []
+    for item in items:
+        href = f'/conversations/{e(item["id"])}'
+        rows.append(f'<tr><td><a href="{href}" class="conv">{e(item["id"])}</a></td>'
+                    f'<td>{e(item["channel_label"])}</td><td>{e(item["last_text"])}</td>'
+                    f'<td>{_flag(item)}</td><td class="num">{item["turns"]}</td>'
+                    f'<td><time>{e(when(item["last_at"]))}</time></td></tr>')
+    return "".join(rows) or '<tr><td colspan="6" class="empty">No conversations match.</td></tr>'
+
+
+def queue_list(queue: list[dict]) -> str:
+    if not queue:
+        return '<p class="empty">Nobody is waiting for a person.</p>'
+    items = "".join(f'<li><a href="/conversations/{e(q["id"])}">{e(q["channel_label"])}: {e(q["last_text"] or q["id"])}'
+                    f'</a> <span class="age">waiting {age(q["age_s"])}</span></li>' for q in queue)
+    return f'<ol class="queue">{items}</ol>'
+
+
+def inbox_page(session: Session, items: list[dict], queue: list[dict], f: Filters, error: str = "") -> str:
+    def opt(value: str, label: str, current: str) -> str:
+        return f'<option value="{e(value)}"{" selected" if value == current else ""}>{e(label)}</option>'
+
+    channels = opt("", "All channels", f.channel) + "".join(opt(c, CHANNEL_LABELS[c], f.channel) for c in CHANNELS)
+    handed = {None: "", True: "true", False: "false"}[f.handed_off]
+    handoff = opt("", "Any", handed) + opt("true", "Handed off", handed) + opt("false", "Not handed off", handed)
+    since = e(datetime.fromtimestamp(f.since, timezone.utc).strftime("%Y-%m-%d")) if f.since else ""
+    until = e(datetime.fromtimestamp(f.until - 86400, timezone.utc).strftime("%Y-%m-%d")) if f.until else ""
+    note = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
+    more = ""
+    if len(items) >= 50:
+        query = {k: v for k, v in (("q", f.q), ("channel", f.channel), ("handed_off", handed),
+                                   ("negative", "true" if f.negative else ""),
+                                   ("fell_back", "true" if f.fell_back else "")) if v}
+        more = f'<p><a href="/?{e(urlencode({**query, "before": items[-1]["last_at"]}))}">Older conversations</a></p>'
+    body = (f'<section class="queue-box"><h2>Waiting for a person</h2><div id="queue">{queue_list(queue)}</div>'
+            f'</section><section><h1>Conversations</h1>{note}'
+            f'<form class="filters" method="get" action="/" role="search">'
+            f'<input type="search" name="q" value="{e(f.q)}" placeholder="Text, phone or email" '
+            f'aria-label="Search" maxlength="100"><select name="channel" aria-label="Channel">{channels}</select>'
+            f'<select name="handed_off" aria-label="Hand-off">{handoff}</select>'
+            f'<label><input type="checkbox" name="negative" value="true"{" checked" if f.negative else ""}> '
+            f'Thumbs down</label><label><input type="checkbox" name="fell_back" value="true"'
+            f'{" checked" if f.fell_back else ""}> Fell back</label>'
+            f'<label>From <input type="date" name="from" value="{since}"></label>'
+            f'<label>To <input type="date" name="to" value="{until}"></label>'
+            f'<button type="submit">Filter</button></form>'
+            f'<div class="table"><table class="inbox" data-live="inbox"><thead><tr><th>Conversation</th><th>Channel</th>'
+            f'<th>Last message</th><th></th><th>Turns</th><th>Last active</th></tr></thead>'
+            f'<tbody id="rows">{inbox_rows(items)}</tbody></table></div>{more}</section>')
+    return layout("Inbox", body, session, "inbox")
+
+
+def conversation_page(session: Session, conv: dict) -> str:
+    held_by_me = conv["taken_by_id"] == session.user.id
+    if held_by_me:
+        state = "You have taken over: the assistant is paused here."
+    elif conv["taken_by"]:
+        state = f'{conv["taken_by"]} has taken over this conversation.'
+    else:
+        state = "The assistant is answering."
+    sms_note = ' <span class="hint">SMS: at most 1,600 characters.</span>' if conv["channel"] == "twilio" else ""
+    body = (f'<section class="conversation" data-id="{e(conv["id"])}" data-held="{"1" if held_by_me else "0"}">'
+            f'<p><a href="/">&larr; Inbox</a></p><h1>{e(conv["channel_label"])} conversation '
+            f'<code>{e(conv["id"])}</code></h1>'
+            f'<p class="state" id="state" role="status">{e(state)}</p>'
+            f'<div class="actions"><button type="button" id="takeover"{" hidden" if held_by_me else ""}>Take over'
+            f'</button><button type="button" id="release"{"" if held_by_me else " hidden"}>Give back to the assistant'
+            f'</button></div><p class="error" id="error" role="alert" hidden></p>'
+            f'<ol class="transcript" id="transcript" aria-live="polite"></ol>'
+            f'<form id="reply" class="reply"{"" if held_by_me else " hidden"}><label for="reply-text">Reply to the '
+            f'customer{sms_note}</label><textarea id="reply-text" name="text" rows="3" maxlength="1600" required>'
+            f'</textarea><button type="submit">Send</button></form></section>')
+    return layout("Conversation", body, session, "inbox")
+
+
+def users_page(session: Session, users: list[tuple[User, int]], message: str = "", error: str = "") -> str:
+    rows = "".join(
+        f'<tr><td>{e(u.email)}</td><td>{e(u.name)}</td><td>{e(u.role)}</td><td>'
+        + (f'locked {age(locked)} <form method="post" action="/admin/users/unlock" class="inline">'
+           f'<input type="hidden" name="csrf" value="{e(session.csrf)}"><input type="hidden" name="email" '
+           f'value="{e(u.email)}"><button type="submit">Unlock</button></form>' if locked else "active")
+        + "</td></tr>" for u, locked in users)
+    note = (f'<p class="ok" role="status">{e(message)}</p>' if message else "") + (
+        f'<p class="error" role="alert">{e(error)}</p>' if error else "")
+    body = (f'<h1>Staff accounts</h1>{note}<div class="table"><table><thead><tr><th>Email</th><th>Name</th>'
+            f'<th>Role</th><th>State</th></tr></thead><tbody>{rows}</tbody></table></div>'
+            f'<h2>Add an account</h2><form method="post" action="/admin/users" class="stack">'
+            f'<input type="hidden" name="csrf" value="{e(session.csrf)}">'
+            f'<label>Email <input type="email" name="email" required></label>'
+            f'<label>Name <input name="name" maxlength="80"></label>'
+            f'<label>Role <select name="role"><option value="staff">staff</option><option value="admin">admin'
+            f'</option></select></label><label>Password (10+ characters) <input type="password" name="password" '
+            f'minlength="10" required autocomplete="new-password"></label><button type="submit">Add</button></form>')
+    return layout("Staff accounts", body, session, "users")
+
+
+def error_page(status: int, message: str, session: Optional[Session] = None) -> str:
+    return layout(f"Error {status}", f'<h1>{status}</h1><p>{e(message)}</p><p><a href="/">Back to the inbox</a></p>',
+                  session)
+
+
