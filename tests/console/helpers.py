@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,3 +131,15 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.1):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """A console on a fresh tracker database with a staff account besides the admin; `.tracker` writes events."""
+    data = tmp_path_factory.mktemp("console")
+    tracker = Tracker(data / "tracker.db")
+    running = Console(data).start()
+    running.add_user(*STAFF)
+    running.tracker = tracker
+    yield running
+    running.stop()
