@@ -215,6 +215,7 @@ def main() -> int:
     credentials = write_credentials()
     endpoints = write_endpoints()
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ.setdefault("CONSOLE_URL", f"http://localhost:{_port('CONSOLE_PORT', 8090)}")  # hand-off notices link it
     services = emulator + [
         Service("actions", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
                 {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
