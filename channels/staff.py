@@ -67,11 +67,12 @@ async def _send_socketio(channel: Any, sender_id: str, text: str) -> None:
 
 async def deliver(channels: list, name: str, sender_id: str, text: str) -> None:
     """Send `text` to the customer `sender_id` through the input channel called `name`."""
+    if name in ("rest", ""):
+        raise Undeliverable(409, "this customer wrote through the REST API, which cannot receive messages later: "
+                                 "reach them another way")
     channel = next((c for c in channels if c.name() == name), None)
     if channel is None:
-        raise Undeliverable(404 if name not in ("rest", "") else 409,
-                            "this customer wrote through the REST API, which cannot receive messages later"
-                            if name in ("rest", "") else f"the {name} channel is not running")
+        raise Undeliverable(404, f"the {name} channel is not running")
     if name == "twilio":
         await _send_sms(channel, sender_id, text)
     elif name == "socketio":

@@ -170,7 +170,10 @@ def routes(console: Console) -> web.RouteTableDef:
     # ---- sign-in
     @r.get("/login")
     async def login_form(request: web.Request) -> web.Response:
-        pre = secrets.token_urlsafe(16)
+        # kept while it lives: a second tab (or the browser's favicon request redirected here) must not
+        # invalidate the form already shown
+        current = request.cookies.get(PRE_COOKIE, "")
+        pre = current if 16 <= len(current) <= 64 else secrets.token_urlsafe(16)
         message = "Your session expired: sign in again." if request.query.get("expired") else ""
         response = _page(pages.login_page(pre, _safe_next(request.query.get("next", "/")), message))
         response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="Strict", secure=_secure(request, settings),
