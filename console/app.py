@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from console import inbox, pages, schema, summaries, takeover
+from console import attention, inbox, pages, schema, summaries, takeover
 from console.accounts import AccountError, Accounts, Session, same
 from console.db import ConsoleDB
 from console.rasa_client import RasaClient, RasaUnavailable, Refused
@@ -347,6 +347,54 @@ def routes(console: Console) -> web.RouteTableDef:
     @r.post("/api/conversations/{id}/messages")
     async def api_message(request: web.Request) -> web.Response:
         return await _act(request, "message")
+
+    # ---- needs attention: the Commerce7 outbox
+    def outbox():
+        return attention.outbox_db()
+
+    async def _outbox_jobs() -> list[dict]:
+        def read() -> list[dict]:
+            db_ = outbox()
+            try:
+                return attention.jobs(db_)
+            finally:
+                if db_:
+                    db_.close()
+        return await console.call(read)
+
+    async def _outbox_act(verb: str, job_id: str) -> bool:
+        def act() -> bool:
+            db_ = outbox()
+            try:
+                return (attention.retry if verb == "retry" else attention.cancel)(db_, job_id)
+            finally:
+                if db_:
+                    db_.close()
+        done = await console.call(act)
+        if done:
+            log.info("outbox job %s by staff", verb)
+        return done
+
+    @r.get("/attention")
+    async def attention_page(request: web.Request) -> web.Response:
+        return _page(pages.attention_page(session(request), await _outbox_jobs(), request.query.get("done", "")[:100]))
+
+    @r.get("/api/attention")
+    async def api_attention(request: web.Request) -> web.Response:
+        return web.json_response({"outbox": await _outbox_jobs()})
+
+    @r.post("/api/attention/{job}/{verb:retry|cancel}")
+    async def api_attention_act(request: web.Request) -> web.Response:
+        if not await _outbox_act(request.match_info["verb"], request.match_info["job"]):
+            return _json_error(409, "that job is no longer waiting (delivered, cancelled or unknown)")
+        return web.json_response({"ok": True})
+
+    @r.post("/attention/{job}/{verb:retry|cancel}")
+    async def attention_act(request: web.Request) -> web.Response:
+        verb = request.match_info["verb"]
+        done = await _outbox_act(verb, request.match_info["job"])
+        message = ("Retrying now." if verb == "retry" else "Cancelled.") if done else "That job is no longer waiting."
+        raise web.HTTPSeeOther("/attention?done=" + quote(message))
 
     # ---- admin: staff accounts
     @r.get("/admin/users")

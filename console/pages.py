@@ -35,7 +35,7 @@ def age(seconds: float) -> str:
 def layout(title: str, body: str, session: Optional[Session] = None, active: str = "") -> str:
     nav = ""
     if session:
-        links = [("/", "Inbox", "inbox")]
+        links = [("/", "Inbox", "inbox"), ("/attention", "Needs attention", "attention")]
         if session.user.is_admin:
             links.append(("/admin/users", "Staff accounts", "users"))
         items = "".join(f'<a href="{href}"{" aria-current=page" if key == active else ""}>{label}</a>'
@@ -172,6 +172,27 @@ def users_page(session: Session, users: list[tuple[User, int]], message: str = "
             f'</option></select></label><label>Password (10+ characters) <input type="password" name="password" '
             f'minlength="10" required autocomplete="new-password"></label><button type="submit">Add</button></form>')
     return layout("Staff accounts", body, session, "users")
+
+
+def attention_page(session: Session, jobs: list[dict], message: str = "") -> str:
+    def row(job: dict) -> str:
+        actions = "".join(
+            f'<form method="post" action="/attention/{e(job["id"])}/{verb}" class="inline">'
+            f'<input type="hidden" name="csrf" value="{e(session.csrf)}"><button type="submit">{label}</button></form> '
+            for verb, label in (("retry", "Retry now"), ("cancel", "Cancel")))
+        kind = {"club_signup": "Club signup", "subscribe": "Mailing list"}.get(job["kind"], job["kind"])
+        return (f'<tr><td>{e(kind)}</td><td>{e(job["customer"])}</td><td><span class="tag'
+                f'{" bad" if job["status"] == "refused" else " wait"}">{e(job["status"])}</span></td>'
+                f'<td>{e(job["reason"])}</td><td class="num">{job["attempts"]}</td>'
+                f'<td>{e(when(job["created_at"]))}</td><td>{actions}</td></tr>')
+
+    rows = "".join(row(j) for j in jobs) or '<tr><td colspan="7" class="empty">Nothing needs attention.</td></tr>'
+    note = f'<p class="ok" role="status">{e(message)}</p>' if message else ""
+    body = (f'<h1>Needs attention</h1>{note}<p>Commerce7 writes (club signups, mailing list) that are still '
+            f'waiting to be delivered or that Commerce7 refused. Retry sends again now; cancel drops the job.</p>'
+            f'<div class="table"><table><thead><tr><th>What</th><th>Customer</th><th>State</th><th>Reason</th>'
+            f'<th>Attempts</th><th>Since</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>')
+    return layout("Needs attention", body, session, "attention")
 
 
 def error_page(status: int, message: str, session: Optional[Session] = None) -> str:

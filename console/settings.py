@@ -19,6 +19,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 @dataclass(frozen=True)
 class ConsoleSettings:
     port: int
+    data_dir: str
     host: str
     database_url: str  # the tracker store's database: Rasa's events table and the console's tables
     rasa_url: str
@@ -43,6 +44,7 @@ class ConsoleSettings:
             token = (data_dir / "rasa_auth_token").read_text().strip()
         return cls(
             port=_int(env, "CONSOLE_PORT", 8090),
+            data_dir=str(data_dir),
             host=env.get("CONSOLE_HOST") or "127.0.0.1",
             database_url=(env.get("CONSOLE_DB_URL") or url).strip(),
             rasa_url=(env.get("CONSOLE_RASA_URL") or f"http://127.0.0.1:{_int(env, 'RASA_PORT', 5005)}").rstrip("/"),

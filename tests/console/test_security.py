@@ -23,7 +23,9 @@ def all_routes() -> list[tuple[str, str]]:
     for route in routes(_Stub()):  # type: ignore[arg-type]
         if not isinstance(route, web.RouteDef) or route.path in PUBLIC:  # StaticDef: css and js only
             continue
-        found.append((route.method, route.path.replace("{id}", "some-conversation")))
+        concrete = re.sub(r"\{(\w+)(:[^}]*)?\}",
+                          lambda m: "retry" if m.group(1) == "verb" else f"some-{m.group(1)}", route.path)
+        found.append((route.method, concrete.replace("some-id", "some-conversation")))
     return found
 
 
