@@ -8,6 +8,7 @@ redirect to /login (pages) or 401 (API); staff get 403 on admin pages.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 from pathlib import Path
@@ -17,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from console import attention, inbox, pages, schema, summaries, takeover
+from console import attention, export, inbox, pages, schema, summaries, takeover
 from console.accounts import AccountError, Accounts, Session, same
 from console.db import ConsoleDB
 from console.rasa_client import RasaClient, RasaUnavailable, Refused
@@ -305,6 +306,24 @@ def routes(console: Console) -> web.RouteTableDef:
         me = session(request).user
         return web.json_response({"conversation": {**conv, "held_by_me": conv["taken_by_id"] == me.id},
                                   "turns": turns, "last_event_id": last})
+
+    @r.get("/api/conversations/{id}/export")
+    async def api_export(request: web.Request) -> web.Response:
+        """?format=story|nlu&fix=<event id>:<intent>...: YAML ready for tests/ or data/nlu/."""
+        conv = await _conversation(request)
+        kind = request.query.get("format", "story")
+        if kind not in ("story", "nlu"):
+            return _json_error(400, "'format' must be story or nlu")
+        try:
+            fixes = export.parse_fixes(request.query.getall("fix", []))
+        except ValueError as bad:
+            return _json_error(400, str(bad))
+        render = export.story_yaml if kind == "story" else export.nlu_yaml
+        text = await console.call(render, db, conv["id"], fixes)
+        digest = hashlib.sha1(conv["id"].encode()).hexdigest()[:8]  # never the id itself: it may be a phone
+        name = f"{'test_console' if kind == 'story' else 'nlu_console'}_{digest}.yml"
+        return web.Response(text=text, content_type="text/yaml",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     # ---- take over, reply, give back (pages post the same API with the CSRF header)
     async def _act(request: web.Request, action: str) -> web.Response:

@@ -5,7 +5,7 @@ import html
 
 from datetime import datetime, timezone
 from typing import Iterable, Optional
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from console.accounts import Session, User
 from console.inbox import CHANNEL_LABELS, CHANNELS, Filters
@@ -146,6 +146,9 @@ def conversation_page(session: Session, conv: dict) -> str:
             f'<div class="actions"><button type="button" id="takeover"{" hidden" if held_by_me else ""}>Take over'
             f'</button><button type="button" id="release"{"" if held_by_me else " hidden"}>Give back to the assistant'
             f'</button></div><p class="error" id="error" role="alert" hidden></p>'
+            f'<p class="exports">Export for designers: <a href="/api/conversations/{e(quote(conv["id"], safe=""))}/export'
+            f'?format=story">rasa test story (YAML)</a> | <a href="/api/conversations/'
+            f'{e(quote(conv["id"], safe=""))}/export?format=nlu">NLU examples (YAML)</a></p>'
             f'<ol class="transcript" id="transcript" aria-live="polite"></ol>'
             f'<form id="reply" class="reply"{"" if held_by_me else " hidden"}><label for="reply-text">Reply to the '
             f'customer{sms_note}</label><textarea id="reply-text" name="text" rows="3" maxlength="1600" required>'

@@ -115,3 +115,18 @@ def test_handoff_queue_lists_requests_with_their_age(api, console):
     page = s.get(console.url + "/").text
     assert "Waiting for a person" in page and "waiting 2 min" in page
     assert "&lt;b&gt;now&lt;/b&gt;" in page and "<b>now</b>" not in page
+
+
+def test_export_as_rasa_test_story_and_nlu_with_a_corrected_intent(api):
+    import yaml
+
+    story = api("/api/conversations/web-fallback/export", format="story")
+    assert story.status_code == 200 and story.headers["Content-Type"].startswith("text/yaml")
+    assert "web-fallback" not in story.headers["Content-Disposition"]
+    steps = yaml.safe_load(story.text)["stories"][0]["steps"]
+    assert steps == [{"user": "blorp the zib", "intent": "nlu_fallback"}, {"action": "action_answer_fallback"}]
+    turn = next(t for t in api("/api/conversations/web-fallback").json()["turns"] if t["kind"] == "user")
+    nlu = api("/api/conversations/web-fallback/export", format="nlu", fix=f"{turn['event_id']}:ask_wine")
+    assert yaml.safe_load(nlu.text)["nlu"] == [{"intent": "ask_wine", "examples": "- blorp the zib\n"}]
+    assert api("/api/conversations/web-fallback/export", format="pdf").status_code == 400
+    assert api("/api/conversations/web-fallback/export", fix="x:y z").status_code == 400
