@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from console import attention, export, inbox, pages, schema, summaries, takeover
+from console import attention, export, inbox, overview, pages, schema, summaries, takeover
 from console.accounts import AccountError, Accounts, Session, same
 from console.db import ConsoleDB
 from console.rasa_client import RasaClient, RasaUnavailable, Refused
@@ -26,6 +26,7 @@ from console.settings import ConsoleSettings
 
 log = logging.getLogger("console")
 STATIC = Path(__file__).resolve().parent / "static"
+CHART_JS = Path(__file__).resolve().parent / "node_modules" / "chart.js" / "dist" / "chart.umd.js"  # npm, no CDN
 COOKIE = "milea_console"
 PRE_COOKIE = "milea_console_pre"  # login-form CSRF before there is a session
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -124,7 +125,7 @@ class Console:
         return response
 
     async def _guarded(self, request: web.Request, handler: Callable) -> web.StreamResponse:
-        if request.path.startswith("/static/") or request.path in PUBLIC:
+        if request.path.startswith(("/static/", "/vendor/")) or request.path in PUBLIC:
             return await handler(request)
         session, presented = await self.session_of(request)
         if session is None:
@@ -414,6 +415,54 @@ def routes(console: Console) -> web.RouteTableDef:
         done = await _outbox_act(verb, request.match_info["job"])
         message = ("Retrying now." if verb == "retry" else "Cancelled.") if done else "That job is no longer waiting."
         raise web.HTTPSeeOther("/attention?done=" + quote(message))
+
+    # ---- overview
+    def _range(request: web.Request) -> tuple:
+        from datetime import datetime
+
+        today = datetime.now(summaries.TZ).date()
+        return overview.date_range(request.query.get("from"), request.query.get("to"), today)
+
+    @r.get("/overview")
+    async def overview_page(request: web.Request) -> web.Response:
+        try:
+            start, end = _range(request)
+            error = ""
+        except overview.BadRange as bad:
+            start, end = _range_default()
+            error = str(bad)
+        data = await console.call(overview.series, db, start, end)
+        return _page(pages.overview_page(session(request), data, error), 400 if error else 200)
+
+    def _range_default() -> tuple:
+        from datetime import datetime
+
+        return overview.date_range(None, None, datetime.now(summaries.TZ).date())
+
+    @r.get("/api/overview")
+    async def api_overview(request: web.Request) -> web.Response:
+        try:
+            start, end = _range(request)
+        except overview.BadRange as bad:
+            return _json_error(400, str(bad))
+        return web.json_response(await console.call(overview.series, db, start, end))
+
+    @r.get("/overview.csv")
+    async def overview_csv(request: web.Request) -> web.Response:
+        try:
+            start, end = _range(request)
+            text = await console.call(overview.csv_text, db, start, end, request.query.get("metric"))
+        except overview.BadRange as bad:
+            return web.Response(status=400, text=str(bad))
+        name = f"milea-{request.query.get('metric') or 'overview'}-{start}-{end}.csv"
+        return web.Response(text=text, content_type="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @r.get("/vendor/chart.umd.js")
+    async def chart_js(request: web.Request) -> web.StreamResponse:
+        if not CHART_JS.exists():
+            raise web.HTTPNotFound(reason="chart.js is not installed: make console-deps")
+        return web.FileResponse(CHART_JS, headers={"Cache-Control": "max-age=86400"})
 
     # ---- admin: staff accounts
     @r.get("/admin/users")

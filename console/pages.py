@@ -32,10 +32,12 @@ def age(seconds: float) -> str:
     return f"{seconds // 86400} d"
 
 
-def layout(title: str, body: str, session: Optional[Session] = None, active: str = "") -> str:
+def layout(title: str, body: str, session: Optional[Session] = None, active: str = "",
+           scripts: tuple[str, ...] = ()) -> str:
     nav = ""
     if session:
-        links = [("/", "Inbox", "inbox"), ("/attention", "Needs attention", "attention")]
+        links = [("/", "Inbox", "inbox"), ("/attention", "Needs attention", "attention"),
+                 ("/overview", "Overview", "overview")]
         if session.user.is_admin:
             links.append(("/admin/users", "Staff accounts", "users"))
         items = "".join(f'<a href="{href}"{" aria-current=page" if key == active else ""}>{label}</a>'
@@ -48,6 +50,7 @@ def layout(title: str, body: str, session: Optional[Session] = None, active: str
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">{csrf}'
             f'<title>{e(title)} - Milea console</title><link rel="stylesheet" href="/static/console.css">'
+            + "".join(f'<script src="{src}" defer></script>' for src in scripts) +
             f'<script src="/static/console.js" defer></script></head><body>{nav}<main>{body}</main></body></html>')
 
 
@@ -196,6 +199,45 @@ def attention_page(session: Session, jobs: list[dict], message: str = "") -> str
             f'<div class="table"><table><thead><tr><th>What</th><th>Customer</th><th>State</th><th>Reason</th>'
             f'<th>Attempts</th><th>Since</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>')
     return layout("Needs attention", body, session, "attention")
+
+
+def overview_page(session: Session, data: dict, error: str = "") -> str:
+    def pct(x: Optional[float]) -> str:
+        return "n/a" if x is None else f"{x * 100:.1f}%"
+
+    def ms(x: Optional[int]) -> str:
+        return "n/a" if x is None else (f"under {x / 1000:g} s" if x < 10 ** 6 else "over 30 s")
+
+    t = data["totals"]
+    fallback = t["fallbacks"] / t["turns"] if t["turns"] else None
+    handoff = t["handoffs"] / t["conversations"] if t["conversations"] else None
+    ratings = ", ".join(f"{e(k)}: {v}" for k, v in sorted(data["ratings"].items())) or "none"
+    intents = "".join(f'<tr><td>{e(i["intent"])}</td><td class="num">{i["count"]}</td></tr>' for i in data["top_intents"])
+    q = f'from={e(data["from"])}&amp;to={e(data["to"])}'
+    csv_links = " ".join(f'<a href="/overview.csv?{q}&amp;metric={m}">{m}</a>' for m in
+                         ("conversations", "intent", "fallback", "handoff", "rating", "signup", "captured", "latency"))
+    note = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
+    body = (f'<h1>Overview</h1>{note}<form class="filters" method="get" action="/overview">'
+            f'<label>From <input type="date" name="from" value="{e(data["from"])}"></label>'
+            f'<label>To <input type="date" name="to" value="{e(data["to"])}"></label><button type="submit">Show</button>'
+            f'<a href="/overview.csv?{q}">CSV (all)</a></form>'
+            f'<dl class="kpis"><div><dt>Conversations</dt><dd id="kpi-conversations">{t["conversations"]}</dd></div>'
+            f'<div><dt>Fallback rate</dt><dd>{pct(fallback)}</dd></div><div><dt>Hand-off rate</dt><dd>{pct(handoff)}'
+            f'</dd></div><div><dt>Club signups started / submitted</dt><dd>{data["signups"]["started"]} / '
+            f'{data["signups"]["submitted"]}</dd></div><div><dt>Emails / phones captured</dt><dd>'
+            f'{data["captured"]["email"]} / {data["captured"]["phone"]}</dd></div><div><dt>Response time median / p95'
+            f'</dt><dd>{ms(data["response_ms"]["median"])} / {ms(data["response_ms"]["p95"])}</dd></div>'
+            f'<div><dt>Answer ratings</dt><dd>{ratings}</dd></div></dl>'
+            f'<div class="charts" id="charts" data-from="{e(data["from"])}" data-to="{e(data["to"])}">'
+            f'<figure><figcaption>Conversations per day by channel</figcaption><canvas id="chart-conversations">'
+            f'</canvas></figure><figure><figcaption>Fallback and hand-off rate per day</figcaption>'
+            f'<canvas id="chart-rates"></canvas></figure><figure><figcaption>Top intents</figcaption>'
+            f'<canvas id="chart-intents"></canvas></figure><figure><figcaption>Answer ratings</figcaption>'
+            f'<canvas id="chart-ratings"></canvas></figure></div>'
+            f'<h2>Top intents</h2><div class="table"><table><thead><tr><th>Intent</th><th>Messages</th></tr></thead>'
+            f'<tbody>{intents or "<tr><td colspan=2 class=empty>No messages in this range.</td></tr>"}</tbody></table>'
+            f'</div><p>CSV per chart: {csv_links}</p>')
+    return layout("Overview", body, session, "overview", ("/vendor/chart.umd.js", "/static/overview.js"))
 
 
 def error_page(status: int, message: str, session: Optional[Session] = None) -> str:

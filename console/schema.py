@@ -27,6 +27,10 @@ _TABLES = (
         last_text TEXT NOT NULL DEFAULT '', search TEXT NOT NULL DEFAULT '', handoff_at {real},
         fallbacks INTEGER NOT NULL DEFAULT 0, negative INTEGER NOT NULL DEFAULT 0,
         paused INTEGER NOT NULL DEFAULT 0, handled_at {real})""",
+    # per day (the winery's time zone) counters for the overview: metric/key/n, folded with the summaries
+    """CREATE TABLE IF NOT EXISTS console_daily (
+        day TEXT NOT NULL, metric TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (day, metric, key))""",
     "CREATE TABLE IF NOT EXISTS console_cursors (name TEXT PRIMARY KEY, value {bigint} NOT NULL)",
     "CREATE INDEX IF NOT EXISTS console_conversations_last ON console_conversations (last_at DESC)",
     "CREATE INDEX IF NOT EXISTS console_conversations_channel ON console_conversations (channel, last_at DESC)",

@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import os
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
 from console.db import ConsoleDB, Tx
 
@@ -22,6 +26,10 @@ LAST_TEXT_CHARS = 200
 FALLBACK_ACTIONS = frozenset({"action_answer_fallback", "action_default_fallback", "action_two_stage_fallback"})
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
 HANDOFF_ACTION = "action_handoff"
+SIGNUP_FORM, SIGNUP_SUBMIT = "club_signup_form", "action_submit_club_signup"
+CAPTURED_SLOTS = frozenset({"email", "phone"})
+LATENCY_BUCKETS_MS = (250, 500, 1000, 2000, 3000, 5000, 8000, 15000, 30000)
+TZ = ZoneInfo(os.environ.get("CONSOLE_TZ") or "America/New_York")  # the winery's days
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
@@ -38,7 +46,23 @@ class _Fold:
     handoff_at: Optional[float] = None
     fallbacks: int = 0
     paused: Optional[int] = None
-    seen: set = field(default_factory=set)
+    first_user_at: Optional[float] = None
+    waiting_since: Optional[float] = None  # a user message not answered yet (response time)
+    turn_fell_back: bool = False  # a turn falls back once, however many fallback steps it took
+
+    def fell_back(self, daily: Counter, day: str) -> None:
+        if not self.turn_fell_back:
+            self.turn_fell_back = True
+            self.fallbacks += 1
+            daily[(day, "fallback", "")] += 1
+
+
+def day_of(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, TZ).strftime("%Y-%m-%d")
+
+
+def _bucket(ms: float) -> str:
+    return str(next((b for b in LATENCY_BUCKETS_MS if ms <= b), 10 ** 6))
 
 
 def search_terms(text: str) -> str:
@@ -47,32 +71,56 @@ def search_terms(text: str) -> str:
     return f"{text.lower()} {phones}".strip()
 
 
-def fold(rows: list[tuple]) -> dict[str, _Fold]:
-    """(id, sender_id, type_name, timestamp, intent_name, action_name, data) rows -> per-conversation changes."""
+def fold(rows: list[tuple], daily: Optional[Counter] = None) -> dict[str, _Fold]:
+    """(id, sender_id, type_name, timestamp, intent_name, action_name, data) rows -> per-conversation changes;
+    `daily` counts (day, metric, key) for the overview."""
     folds: dict[str, _Fold] = {}
+    daily = Counter() if daily is None else daily
     for event_id, sender, kind, stamp, intent, action, data in rows:
         f = folds.setdefault(sender, _Fold())
         stamp = float(stamp or 0)
         f.started_at = stamp if f.started_at is None else min(f.started_at, stamp)
         f.last_at, f.last_event_id = max(f.last_at, stamp), max(f.last_event_id, int(event_id))
-        if kind == "user":
+        day = day_of(stamp)
+        body: dict[str, Any] = {}
+        if kind in ("user", "slot", "active_loop"):
             try:
-                body: dict[str, Any] = json.loads(data or "{}")
+                body = json.loads(data or "{}")
             except ValueError:
                 body = {}
+        if kind == "user":
             text = str(body.get("text") or "")
             f.turns += 1
+            if f.first_user_at is None:
+                f.first_user_at = stamp
+            f.waiting_since = f.waiting_since or stamp
+            f.turn_fell_back = False
+            daily[(day, "turns", "")] += 1
+            daily[(day, "intent", intent or "none")] += 1
             f.channel = str(body.get("input_channel") or f.channel)
             if text and not text.startswith("/"):
                 f.last_text = text[:LAST_TEXT_CHARS]
                 f.search = f"{f.search} {search_terms(text)}"[-SEARCH_CHARS:]
             if intent in FALLBACK_INTENTS:
-                f.fallbacks += 1
+                f.fell_back(daily, day)
+        elif kind == "bot":
+            if f.waiting_since is not None:
+                daily[(day, "latency", _bucket((stamp - f.waiting_since) * 1000))] += 1
+                f.waiting_since = None
+        elif kind == "slot":
+            if body.get("name") in CAPTURED_SLOTS and body.get("value"):
+                daily[(day, "captured", body["name"])] += 1
+        elif kind == "active_loop":
+            if body.get("name") == SIGNUP_FORM:
+                daily[(day, "signup", "started")] += 1
         elif kind == "action":
             if action == HANDOFF_ACTION:
                 f.handoff_at = stamp
+                daily[(day, "handoff", "")] += 1
             elif action in FALLBACK_ACTIONS:
-                f.fallbacks += 1
+                f.fell_back(daily, day)
+            elif action == SIGNUP_SUBMIT:
+                daily[(day, "signup", "submitted")] += 1
         elif kind == "pause":
             f.paused = 1
         elif kind in ("resume", "restart"):
@@ -80,8 +128,10 @@ def fold(rows: list[tuple]) -> dict[str, _Fold]:
     return folds
 
 
-def _apply(tx: Tx, sender: str, f: _Fold, dialect: str) -> None:
-    row = tx.all("SELECT search FROM console_conversations WHERE sender_id = ?", (sender,))
+def _apply(tx: Tx, sender: str, f: _Fold, daily: Counter) -> None:
+    row = tx.all("SELECT search, turns FROM console_conversations WHERE sender_id = ?", (sender,))
+    if f.first_user_at is not None and (not row or row[0][1] == 0):  # a conversation counts from its first message
+        daily[(day_of(f.first_user_at), "conversations", f.channel or "unknown")] += 1
     if not row:
         search = f"{sender.lower()} {f.search}".strip()[-SEARCH_CHARS:]
         tx.run("INSERT INTO console_conversations (sender_id, channel, started_at, last_at, last_event_id, turns, "
@@ -119,10 +169,12 @@ def catch_up(db: ConsoleDB, batch: int = BATCH) -> int:
                       "WHERE id > ? ORDER BY id LIMIT ?", (after, batch))
         if not rows:
             break
-        folds = fold(rows)
+        daily: Counter = Counter()
+        folds = fold(rows, daily)
         with db.transaction() as tx:
             for sender, f in folds.items():
-                _apply(tx, sender, f, db.dialect)
+                _apply(tx, sender, f, daily)
+            _add_daily(tx, daily)
             _set_cursor(tx, "events", int(rows[-1][0]))
         total += len(rows)
         if len(rows) < batch:
@@ -131,16 +183,28 @@ def catch_up(db: ConsoleDB, batch: int = BATCH) -> int:
     return total
 
 
+def _add_daily(tx: Tx, daily: Counter) -> None:
+    for (day, metric, key), n in sorted(daily.items()):
+        tx.run("INSERT INTO console_daily (day, metric, key, n) VALUES (?, ?, ?, ?) ON CONFLICT (day, metric, key) "
+               "DO UPDATE SET n = console_daily.n + excluded.n", (day, metric, key[:120], n))
+
+
 def _fold_feedback(db: ConsoleDB) -> None:
     if not db.table_exists("feedback"):
         return
     after = _cursor(db, "feedback")
-    rows = db.all("SELECT id, conversation_id, kind, rating FROM feedback WHERE id > ? ORDER BY id LIMIT 5000",
-                  (after,))
+    rows = db.all("SELECT id, conversation_id, kind, rating, created_at FROM feedback WHERE id > ? ORDER BY id "
+                  "LIMIT 5000", (after,))
     if not rows:
         return
+    daily: Counter = Counter()
     with db.transaction() as tx:
-        for _, sender, kind, rating in rows:
+        for _, sender, kind, rating, created in rows:
             if (kind == "thumb" and rating < 0) or (kind == "rating" and rating <= 2):
                 tx.run("UPDATE console_conversations SET negative = negative + 1 WHERE sender_id = ?", (sender,))
+            day = str(created or "")[:10]
+            if len(day) == 10:
+                key = ("up" if rating > 0 else "down") if kind == "thumb" else f"{rating} stars"
+                daily[(day, "rating", key)] += 1
+        _add_daily(tx, daily)
         _set_cursor(tx, "feedback", int(rows[-1][0]))

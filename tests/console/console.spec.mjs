@@ -155,6 +155,11 @@ describe('web chat: take over, reply, give back', () => {
     await shot(phone, 'conversation-phone');
     await phone.goto(`${CONSOLE_URL}/admin/users`);
     await shot(phone, 'users-phone');
+    await phone.goto(`${CONSOLE_URL}/attention`);
+    await shot(phone, 'attention-phone');
+    await phone.goto(`${CONSOLE_URL}/overview`);
+    await phone.locator('#charts[data-ready="1"]').waitFor({ timeout: WAIT });
+    await shot(phone, 'overview-phone');
     await phone.context().close();
     const desk = await newPage();
     await desk.goto(`${CONSOLE_URL}/login`);
@@ -162,6 +167,13 @@ describe('web chat: take over, reply, give back', () => {
     await signIn(desk);
     await desk.goto(`${CONSOLE_URL}/admin/users`);
     await shot(desk, 'users-desktop');
+    await desk.goto(`${CONSOLE_URL}/attention`);
+    await shot(desk, 'attention-desktop');
+    await desk.goto(`${CONSOLE_URL}/overview`);
+    await desk.locator('#charts[data-ready="1"]').waitFor({ timeout: WAIT });
+    assert.ok(Number(await desk.locator('#kpi-conversations').textContent()) >= 1);
+    await shot(desk, 'overview-desktop');
+    assert.deepEqual(desk.errors, [], 'no errors on the overview (chart.js loaded from the console)');
     await desk.context().close();
   });
 });

@@ -70,6 +70,7 @@ def test_filters(api):
     assert ids(api("/api/conversations", handed_off="true")) == ["web-handoff"]
     assert "web-handoff" not in ids(api("/api/conversations", handed_off="false"))
     assert ids(api("/api/conversations", fell_back="true")) == ["web-fallback"]
+    assert api("/api/conversations", fell_back="true").json()["conversations"][0]["fallbacks"] == 1
     assert ids(api("/api/conversations", negative="true")) == ["web-old"]
     today = time.strftime("%Y-%m-%d", time.gmtime(NOW))
     assert len(ids(api("/api/conversations", **{"from": today, "to": today}))) >= 4
@@ -130,3 +131,26 @@ def test_export_as_rasa_test_story_and_nlu_with_a_corrected_intent(api):
     assert yaml.safe_load(nlu.text)["nlu"] == [{"intent": "ask_wine", "examples": "- blorp the zib\n"}]
     assert api("/api/conversations/web-fallback/export", format="pdf").status_code == 400
     assert api("/api/conversations/web-fallback/export", fix="x:y z").status_code == 400
+
+
+def test_overview_counts_and_csv(api, console):
+    import csv
+    import io
+    from datetime import datetime, timedelta
+
+    from console.summaries import TZ
+
+    today = datetime.now(TZ).date()
+    params = {"from": (today - timedelta(days=2)).isoformat(), "to": today.isoformat()}
+    data = api("/api/overview", **params).json()
+    assert data["totals"]["conversations"] == 5
+    assert {k: sum(v) for k, v in data["conversations_by_channel"].items()} == {"socketio": 3, "twilio": 1, "rest": 1}
+    assert data["totals"]["fallbacks"] == 1 and data["totals"]["handoffs"] == 1
+    assert {"intent": "ask_hours", "count": 2} in data["top_intents"]
+    assert data["response_ms"]["answered"] >= 1 and data["response_ms"]["median"] is not None
+    rows = list(csv.DictReader(io.StringIO(api("/overview.csv", metric="conversations", **params).text)))
+    assert sum(int(r["count"]) for r in rows) == 5 and {r["metric"] for r in rows} == {"conversations"}
+    assert api("/api/overview", **{"from": "2026-12-01", "to": "2026-01-01"}).status_code == 400
+    assert api("/overview.csv", metric="secrets").status_code == 400
+    page = console.browser_session(*ADMIN).get(console.url + "/overview", params=params)
+    assert page.status_code == 200 and 'id="kpi-conversations">5<' in page.text
