@@ -21,8 +21,8 @@ def all_routes() -> list[tuple[str, str]]:
 
     found = []
     for route in routes(_Stub()):  # type: ignore[arg-type]
-        if not isinstance(route, web.RouteDef) or route.path in PUBLIC:  # StaticDef: css and js only
-            continue
+        if not isinstance(route, web.RouteDef) or route.path in PUBLIC or route.path.startswith("/vendor/"):
+            continue  # StaticDef and /vendor/: css and js libraries only
         concrete = re.sub(r"\{(\w+)(:[^}]*)?\}",
                           lambda m: "retry" if m.group(1) == "verb" else f"some-{m.group(1)}", route.path)
         found.append((route.method, concrete.replace("some-id", "some-conversation")))
@@ -54,6 +54,8 @@ def test_static_assets_hold_no_data_and_pages_are_not_cached(console):
     assert r.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
     assert requests.get(console.url + "/static/console.js", timeout=5).status_code == 200
+    chart = requests.get(console.url + "/vendor/chart.umd.js", timeout=5)
+    assert chart.status_code == 200 and "Chart" in chart.text[:5000]
 
 
 def test_csrf_is_enforced_on_cookie_sessions(console):
