@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from console import attention, export, inbox, overview, pages, schema, summaries, takeover
+from console import attention, export, gaps, inbox, overview, pages, schema, summaries, takeover
 from console.accounts import AccountError, Accounts, Session, same
 from console.db import ConsoleDB
 from console.rasa_client import RasaClient, RasaUnavailable, Refused
@@ -415,6 +415,25 @@ def routes(console: Console) -> web.RouteTableDef:
         done = await _outbox_act(verb, request.match_info["job"])
         message = ("Retrying now." if verb == "retry" else "Cancelled.") if done else "That job is no longer waiting."
         raise web.HTTPSeeOther("/attention?done=" + quote(message))
+
+    # ---- improve: knowledge gaps
+    def _days(request: web.Request) -> int:
+        try:
+            days = int(request.query.get("days") or 30)
+        except ValueError:
+            raise web.HTTPBadRequest(reason="'days' must be a whole number") from None
+        if not 1 <= days <= 365:
+            raise web.HTTPBadRequest(reason="'days' must be 1 to 365")
+        return days
+
+    @r.get("/improve")
+    async def improve_page(request: web.Request) -> web.Response:
+        days = _days(request)
+        return _page(pages.improve_page(session(request), await console.call(gaps.knowledge_gaps, db, days), days))
+
+    @r.get("/api/gaps")
+    async def api_gaps(request: web.Request) -> web.Response:
+        return web.json_response({"gaps": await console.call(gaps.knowledge_gaps, db, _days(request))})
 
     # ---- overview
     def _range(request: web.Request) -> tuple:

@@ -37,7 +37,7 @@ def layout(title: str, body: str, session: Optional[Session] = None, active: str
     nav = ""
     if session:
         links = [("/", "Inbox", "inbox"), ("/attention", "Needs attention", "attention"),
-                 ("/overview", "Overview", "overview")]
+                 ("/improve", "Improve", "improve"), ("/overview", "Overview", "overview")]
         if session.user.is_admin:
             links.append(("/admin/users", "Staff accounts", "users"))
         items = "".join(f'<a href="{href}"{" aria-current=page" if key == active else ""}>{label}</a>'
@@ -238,6 +238,27 @@ def overview_page(session: Session, data: dict, error: str = "") -> str:
             f'<tbody>{intents or "<tr><td colspan=2 class=empty>No messages in this range.</td></tr>"}</tbody></table>'
             f'</div><p>CSV per chart: {csv_links}</p>')
     return layout("Overview", body, session, "overview", ("/vendor/chart.umd.js", "/static/overview.js"))
+
+
+def improve_page(session: Session, gaps: list[dict], days: int) -> str:
+    def example(x: dict) -> str:
+        href = f'/conversations/{e(quote(x["conversation"], safe=""))}'
+        label = "thumbs down" if x["kind"] == "thumbs_down" else "fell back"
+        answer = f'<br><span class="hint">answered: {e(x["answer"])}</span>' if x["answer"] else ""
+        return f'<li><a href="{href}">{e(x["text"])}</a> <span class="tag">{label}</span>{answer}</li>'
+
+    items = "".join(
+        f'<li class="gap"><h3>{e(g["question"])} <span class="count">{g["count"]}x</span></h3>'
+        f'<p class="hint">{g["fallbacks"]} fell back, {g["thumbs_down"]} thumbs down</p>'
+        f'<ul>{"".join(example(x) for x in g["examples"])}</ul></li>' for g in gaps)
+    body = (f'<h1>Knowledge gaps</h1><p>Questions of the last {days} days that the assistant fell back on or that '
+            f'customers rated thumbs down, grouped by meaning; the largest groups first. Open a conversation to '
+            f'export it as a test story or NLU examples; add the missing facts to the markdown in '
+            f'<code>knowledge/</code> (<code>make index</code> re-embeds what changed).</p>'
+            f'<form class="filters" method="get" action="/improve"><label>Days <input type="number" name="days" '
+            f'min="1" max="365" value="{days}"></label><button type="submit">Show</button></form>'
+            f'<ol class="gaps">{items or "<li class=empty>No fallbacks or thumbs down in this period.</li>"}</ol>')
+    return layout("Knowledge gaps", body, session, "improve")
 
 
 def error_page(status: int, message: str, session: Optional[Session] = None) -> str:

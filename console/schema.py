@@ -31,6 +31,10 @@ _TABLES = (
     """CREATE TABLE IF NOT EXISTS console_daily (
         day TEXT NOT NULL, metric TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
         PRIMARY KEY (day, metric, key))""",
+    # questions the assistant fell back on or answered with a thumbs down: the knowledge gaps' input
+    """CREATE TABLE IF NOT EXISTS console_questions (
+        sender_id TEXT NOT NULL, at {real} NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL, answer TEXT)""",
+    "CREATE INDEX IF NOT EXISTS console_questions_at ON console_questions (at)",
     "CREATE TABLE IF NOT EXISTS console_cursors (name TEXT PRIMARY KEY, value {bigint} NOT NULL)",
     "CREATE INDEX IF NOT EXISTS console_conversations_last ON console_conversations (last_at DESC)",
     "CREATE INDEX IF NOT EXISTS console_conversations_channel ON console_conversations (channel, last_at DESC)",

@@ -49,12 +49,16 @@ class _Fold:
     first_user_at: Optional[float] = None
     waiting_since: Optional[float] = None  # a user message not answered yet (response time)
     turn_fell_back: bool = False  # a turn falls back once, however many fallback steps it took
+    last_user_text: str = ""
+    questions: list = field(default_factory=list)  # (at, text) the assistant fell back on
 
-    def fell_back(self, daily: Counter, day: str) -> None:
+    def fell_back(self, daily: Counter, day: str, stamp: float) -> None:
         if not self.turn_fell_back:
             self.turn_fell_back = True
             self.fallbacks += 1
             daily[(day, "fallback", "")] += 1
+            if self.last_user_text:
+                self.questions.append((stamp, self.last_user_text))
 
 
 def day_of(stamp: float) -> str:
@@ -95,6 +99,7 @@ def fold(rows: list[tuple], daily: Optional[Counter] = None) -> dict[str, _Fold]
                 f.first_user_at = stamp
             f.waiting_since = f.waiting_since or stamp
             f.turn_fell_back = False
+            f.last_user_text = text[:500] if text and not text.startswith("/") else ""
             daily[(day, "turns", "")] += 1
             daily[(day, "intent", intent or "none")] += 1
             f.channel = str(body.get("input_channel") or f.channel)
@@ -102,7 +107,7 @@ def fold(rows: list[tuple], daily: Optional[Counter] = None) -> dict[str, _Fold]
                 f.last_text = text[:LAST_TEXT_CHARS]
                 f.search = f"{f.search} {search_terms(text)}"[-SEARCH_CHARS:]
             if intent in FALLBACK_INTENTS:
-                f.fell_back(daily, day)
+                f.fell_back(daily, day, stamp)
         elif kind == "bot":
             if f.waiting_since is not None:
                 daily[(day, "latency", _bucket((stamp - f.waiting_since) * 1000))] += 1
@@ -118,7 +123,7 @@ def fold(rows: list[tuple], daily: Optional[Counter] = None) -> dict[str, _Fold]
                 f.handoff_at = stamp
                 daily[(day, "handoff", "")] += 1
             elif action in FALLBACK_ACTIONS:
-                f.fell_back(daily, day)
+                f.fell_back(daily, day, stamp)
             elif action == SIGNUP_SUBMIT:
                 daily[(day, "signup", "submitted")] += 1
         elif kind == "pause":
@@ -132,6 +137,9 @@ def _apply(tx: Tx, sender: str, f: _Fold, daily: Counter) -> None:
     row = tx.all("SELECT search, turns FROM console_conversations WHERE sender_id = ?", (sender,))
     if f.first_user_at is not None and (not row or row[0][1] == 0):  # a conversation counts from its first message
         daily[(day_of(f.first_user_at), "conversations", f.channel or "unknown")] += 1
+    for at, text in f.questions:
+        tx.run("INSERT INTO console_questions (sender_id, at, kind, text) VALUES (?, ?, 'fallback', ?)",
+               (sender, at, text))
     if not row:
         search = f"{sender.lower()} {f.search}".strip()[-SEARCH_CHARS:]
         tx.run("INSERT INTO console_conversations (sender_id, channel, started_at, last_at, last_event_id, turns, "
@@ -183,6 +191,13 @@ def catch_up(db: ConsoleDB, batch: int = BATCH) -> int:
     return total
 
 
+def _epoch(created: object) -> float:
+    try:
+        return datetime.fromisoformat(str(created).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
 def _add_daily(tx: Tx, daily: Counter) -> None:
     for (day, metric, key), n in sorted(daily.items()):
         tx.run("INSERT INTO console_daily (day, metric, key, n) VALUES (?, ?, ?, ?) ON CONFLICT (day, metric, key) "
@@ -193,15 +208,18 @@ def _fold_feedback(db: ConsoleDB) -> None:
     if not db.table_exists("feedback"):
         return
     after = _cursor(db, "feedback")
-    rows = db.all("SELECT id, conversation_id, kind, rating, created_at FROM feedback WHERE id > ? ORDER BY id "
-                  "LIMIT 5000", (after,))
+    rows = db.all("SELECT id, conversation_id, kind, rating, created_at, question_text, answer_text FROM feedback "
+                  "WHERE id > ? ORDER BY id LIMIT 5000", (after,))
     if not rows:
         return
     daily: Counter = Counter()
     with db.transaction() as tx:
-        for _, sender, kind, rating, created in rows:
+        for _, sender, kind, rating, created, question, answer in rows:
             if (kind == "thumb" and rating < 0) or (kind == "rating" and rating <= 2):
                 tx.run("UPDATE console_conversations SET negative = negative + 1 WHERE sender_id = ?", (sender,))
+                if question:
+                    tx.run("INSERT INTO console_questions (sender_id, at, kind, text, answer) VALUES "
+                           "(?, ?, 'thumbs_down', ?, ?)", (sender, _epoch(created), question[:500], (answer or "")[:500]))
             day = str(created or "")[:10]
             if len(day) == 10:
                 key = ("up" if rating > 0 else "down") if kind == "thumb" else f"{rating} stars"

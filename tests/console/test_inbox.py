@@ -154,3 +154,27 @@ def test_overview_counts_and_csv(api, console):
     assert api("/overview.csv", metric="secrets").status_code == 400
     page = console.browser_session(*ADMIN).get(console.url + "/overview", params=params)
     assert page.status_code == 200 and 'id="kpi-conversations">5<' in page.text
+
+
+def test_knowledge_gaps_group_questions_by_meaning(console, api):
+    t, now = console.tracker, time.time()
+    for n, text in enumerate(["can I bring my dog?", "are dogs allowed at the winery", "do you have gluten free food",
+                              "is there gluten-free food", "any gluten free snacks?"]):
+        sender = f"gap-{n}"
+        t.user(sender, text, now + n, intent="nlu_fallback", confidence=0.3)
+        t.action(sender, "action_answer_fallback", now + n + 0.1)
+        t.bot(sender, "Sorry, I'm not sure.", now + n + 0.2)
+    with sqlite3.connect(console.data_dir / "tracker.db") as db:
+        db.execute("INSERT INTO feedback (conversation_id, channel, kind, rating, question_text, answer_text, "
+                   "created_at) VALUES ('web-old', 'socketio', 'thumb', -1, 'gluten free options?', 'We open at noon.',"
+                   " '2026-11-27T10:00:00+00:00')")
+    assert wait_for(lambda: sum(g["count"] for g in api("/api/gaps", days=365).json()["gaps"]) >= 6, timeout=15)
+    found = api("/api/gaps", days=365).json()["gaps"]
+    gluten = found[0]
+    assert gluten["count"] == 4 and gluten["thumbs_down"] == 1 and gluten["fallbacks"] == 3
+    assert all("gluten" in x["text"] for x in gluten["examples"])
+    dogs = next(g for g in found if "dog" in g["question"])
+    assert dogs["count"] == 2
+    assert api("/api/gaps", days="x").status_code == 400
+    page = console.browser_session(*ADMIN).get(console.url + "/improve", params={"days": 365}).text
+    assert "Knowledge gaps" in page and "gluten" in page
