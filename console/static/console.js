@@ -72,7 +72,7 @@
     const at = turn.at ? new Date(turn.at * 1000).toLocaleTimeString() : '';
     if (turn.kind === 'user') {
       item.append(el('span', 'who', 'Customer'), el('p', 'text', turn.text));
-      if (turn.intent) item.append(el('span', 'meta', `intent ${turn.intent}${pct(turn.confidence)}`));
+      if (turn.intent) item.append(el('span', 'meta', `intent ${turn.intent}${pct(turn.confidence)} · event ${turn.event_id}`));
     } else if (turn.kind === 'bot') {
       item.classList.add(turn.staff ? 'staff' : 'assistant');
       item.append(el('span', 'who', turn.staff ? `Staff: ${turn.staff}` : 'Assistant'), el('p', 'text', turn.text));
