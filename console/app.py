@@ -18,9 +18,10 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from console import attention, export, gaps, inbox, overview, pages, schema, summaries, takeover
+from console import attention, export, gaps, inbox, knowledge_pages, overview, pages, schema, summaries, takeover
 from console.accounts import AccountError, Accounts, Session, same
 from console.db import ConsoleDB
+from console.jobs import AlreadyRunning, Jobs
 from console.rasa_client import RasaClient, RasaUnavailable, Refused
 from console.settings import ConsoleSettings
 
@@ -72,6 +73,7 @@ class Console:
         self.accounts = Accounts(self.db, settings.session_idle_s, settings.lockout_after, settings.lockout_s)
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.staff_secret)
         self._events_indexed = False
+        self.jobs: Optional[Jobs] = None  # made at start-up (it needs the schema)
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Database work off the event loop."""
@@ -416,6 +418,78 @@ def routes(console: Console) -> web.RouteTableDef:
         message = ("Retrying now." if verb == "retry" else "Cancelled.") if done else "That job is no longer waiting."
         raise web.HTTPSeeOther("/attention?done=" + quote(message))
 
+    # ---- knowledge pages and catalog sync
+    async def _history() -> list[dict]:
+        return await console.call(console.jobs.history)
+
+    @r.get("/knowledge")
+    async def knowledge_list(request: web.Request) -> web.Response:
+        root = knowledge_pages.knowledge_dir()
+        return _page(pages.knowledge_page(session(request), knowledge_pages.pages(root), await _history(),
+                                          request.query.get("done", "")[:200], request.query.get("error", "")[:200]))
+
+    @r.get("/knowledge/edit")
+    async def knowledge_edit(request: web.Request) -> web.Response:
+        root, page = knowledge_pages.knowledge_dir(), request.query.get("page", "")
+        try:
+            text = knowledge_pages.read(root, page)
+        except knowledge_pages.BadPage as bad:
+            return _page(pages.error_page(404, str(bad), session(request)), 404)
+        generated = page.split("/")[0] in knowledge_pages.GENERATED
+        return _page(pages.editor_page(session(request), page, text, knowledge_pages.preview(text), generated,
+                                       request.query.get("done", "")[:200]))
+
+    @r.post("/knowledge/edit")
+    async def knowledge_save(request: web.Request) -> web.Response:
+        form = await request.post()
+        root, page, text = knowledge_pages.knowledge_dir(), str(form.get("page") or ""), form.get("text")
+        try:
+            await console.call(knowledge_pages.save, root, page, text if isinstance(text, str) else None)
+        except knowledge_pages.BadPage as bad:
+            shown = text if isinstance(text, str) else ""
+            return _page(pages.editor_page(session(request), page, shown, knowledge_pages.preview(shown),
+                                           False, error=str(bad)), 400)  # the text stays in the form: nothing lost
+        state = console.jobs.start_or_queue("index", session(request).user.name)
+        log.info("knowledge page saved; re-index %s", state)
+        done = "Saved. Re-indexing now." if state == "started" else "Saved. It is indexed after the run in progress."
+        raise web.HTTPSeeOther(f"/knowledge/edit?page={quote(page)}&done={quote(done)}")
+
+    @r.post("/api/knowledge/preview")
+    async def knowledge_preview(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _json_error(400, "the body must be JSON: {\"text\": ...}")
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or len(text.encode()) > knowledge_pages.MAX_BYTES:
+            return _json_error(400, "'text' must be markdown of at most 100 KB")
+        return web.json_response({"html": knowledge_pages.preview(text)})
+
+    async def _sync(request: web.Request) -> str:
+        return console.jobs.start("sync", session(request).user.name)
+
+    @r.post("/api/sync")
+    async def api_sync(request: web.Request) -> web.Response:
+        try:
+            job_id = await _sync(request)
+        except AlreadyRunning as busy:
+            return _json_error(409, str(busy))
+        return web.json_response({"job": job_id, "status": "running"}, status=202)
+
+    @r.post("/knowledge/sync")
+    async def knowledge_sync(request: web.Request) -> web.Response:
+        try:
+            await _sync(request)
+        except AlreadyRunning as busy:
+            raise web.HTTPSeeOther("/knowledge?error=" + quote(str(busy)))
+        raise web.HTTPSeeOther("/knowledge?done=" + quote("Catalog sync started."))
+
+    @r.get("/api/jobs")
+    async def api_jobs(request: web.Request) -> web.Response:
+        kind = request.query.get("kind") or None
+        return web.json_response({"jobs": await console.call(console.jobs.history, kind),
+                                  "progress": console.jobs.progress})
+
     # ---- improve: knowledge gaps
     def _days(request: web.Request) -> int:
         try:
@@ -518,10 +592,13 @@ def build(settings: ConsoleSettings) -> tuple[web.Application, Console]:
     app.add_routes(routes(console))
 
     async def start(app_: web.Application) -> None:
+        console.jobs = Jobs(console.db)
         app_["follow"] = asyncio.create_task(console.follow(app_))
 
     async def stop(app_: web.Application) -> None:
         app_["follow"].cancel()
+        if console.jobs:
+            await console.jobs.close()
         await console.rasa.close()
         console.db.close()
 

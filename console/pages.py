@@ -37,7 +37,7 @@ def layout(title: str, body: str, session: Optional[Session] = None, active: str
     nav = ""
     if session:
         links = [("/", "Inbox", "inbox"), ("/attention", "Needs attention", "attention"),
-                 ("/improve", "Improve", "improve"), ("/overview", "Overview", "overview")]
+                 ("/improve", "Improve", "improve"), ("/knowledge", "Knowledge", "knowledge"), ("/overview", "Overview", "overview")]
         if session.user.is_admin:
             links.append(("/admin/users", "Staff accounts", "users"))
         items = "".join(f'<a href="{href}"{" aria-current=page" if key == active else ""}>{label}</a>'
@@ -259,6 +259,45 @@ def improve_page(session: Session, gaps: list[dict], days: int) -> str:
             f'min="1" max="365" value="{days}"></label><button type="submit">Show</button></form>'
             f'<ol class="gaps">{items or "<li class=empty>No fallbacks or thumbs down in this period.</li>"}</ol>')
     return layout("Knowledge gaps", body, session, "improve")
+
+
+def _jobs_table(jobs: list[dict]) -> str:
+    rows = "".join(f'<tr><td>{e(j["kind"])}</td><td>{e(when(j["started_at"]))}</td><td>{e(j["started_by"])}</td>'
+                   f'<td><span class="tag{" bad" if j["status"] == "failed" else ""}">{e(j["status"])}</span></td>'
+                   f'<td>{e(j["summary"] or j["progress"])}</td></tr>' for j in jobs)
+    return (f'<div class="table"><table><thead><tr><th>Job</th><th>Started</th><th>By</th><th>State</th>'
+            f'<th>Progress / result</th></tr></thead><tbody id="jobs">'
+            f'{rows or "<tr><td colspan=5 class=empty>No runs yet.</td></tr>"}</tbody></table></div>')
+
+
+def knowledge_page(session: Session, pages_: list[dict], jobs: list[dict], message: str = "", error: str = "") -> str:
+    items = "".join(f'<li><a href="/knowledge/edit?page={e(quote(p["path"]))}">{e(p["path"])}</a>'
+                    f'{" <span class=tag>from Commerce7</span>" if p["generated"] else ""}</li>' for p in pages_)
+    note = (f'<p class="ok" role="status">{e(message)}</p>' if message else "") + (
+        f'<p class="error" role="alert">{e(error)}</p>' if error else "")
+    body = (f'<h1>Knowledge</h1>{note}<section><h2>Catalog sync</h2><p>Wines, tastings and shop items come from '
+            f'Commerce7 (daily at 02:00). Run it now after changing products:</p>'
+            f'<form method="post" action="/knowledge/sync"><input type="hidden" name="csrf" value="{e(session.csrf)}">'
+            f'<button type="submit">Sync the catalog now</button></form><h3>Runs</h3>{_jobs_table(jobs)}</section>'
+            f'<section><h2>Pages</h2><ul class="pages">{items}</ul></section>')
+    return layout("Knowledge", body, session, "knowledge")
+
+
+def editor_page(session: Session, page: str, text: str, preview_html: str, read_only: bool, message: str = "",
+                error: str = "") -> str:
+    note = (f'<p class="ok" role="status">{e(message)}</p>' if message else "") + (
+        f'<p class="error" role="alert">{e(error)}</p>' if error else "")
+    lock = ('<p class="hint">This page is written by the catalog sync: change the product in Commerce7.</p>'
+            if read_only else "")
+    body = (f'<p><a href="/knowledge">&larr; Knowledge</a></p><h1>{e(page)}</h1>{note}{lock}'
+            f'<div class="editor"><form method="post" action="/knowledge/edit" id="page-form">'
+            f'<input type="hidden" name="csrf" value="{e(session.csrf)}"><input type="hidden" name="page" '
+            f'value="{e(page)}"><label for="page-text">Markdown (one ## section per topic)</label>'
+            f'<textarea id="page-text" name="text" rows="24"{" readonly" if read_only else ""}>{e(text)}</textarea>'
+            f'<div class="actions"><button type="button" id="preview-button">Preview</button>'
+            f'{"" if read_only else "<button type=submit>Save and re-index</button>"}</div></form>'
+            f'<section class="preview" id="preview" aria-label="Preview">{preview_html}</section></div>')
+    return layout(page, body, session, "knowledge")
 
 
 def error_page(status: int, message: str, session: Optional[Session] = None) -> str:

@@ -35,6 +35,9 @@ _TABLES = (
     """CREATE TABLE IF NOT EXISTS console_questions (
         sender_id TEXT NOT NULL, at {real} NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL, answer TEXT)""",
     "CREATE INDEX IF NOT EXISTS console_questions_at ON console_questions (at)",
+    """CREATE TABLE IF NOT EXISTS console_jobs (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, started_at {real} NOT NULL, finished_at {real},
+        status TEXT NOT NULL, progress TEXT NOT NULL DEFAULT '', summary TEXT, started_by TEXT NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS console_cursors (name TEXT PRIMARY KEY, value {bigint} NOT NULL)",
     "CREATE INDEX IF NOT EXISTS console_conversations_last ON console_conversations (last_at DESC)",
     "CREATE INDEX IF NOT EXISTS console_conversations_channel ON console_conversations (channel, last_at DESC)",

@@ -132,3 +132,20 @@
     if (await act('messages', { text: text.value })) text.value = '';
   });
 })();
+
+// ---- knowledge editor: preview rendered (and escaped) by the server
+(() => {
+  'use strict';
+  const button = document.getElementById('preview-button');
+  if (!button) return;
+  const csrf = document.querySelector('meta[name="csrf"]')?.content || '';
+  button.addEventListener('click', async () => {
+    const response = await fetch('/api/knowledge/preview', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ text: document.getElementById('page-text').value }),
+    });
+    const data = await response.json();
+    document.getElementById('preview').innerHTML = response.ok ? data.html : '';
+  });
+})();
