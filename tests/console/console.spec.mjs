@@ -109,7 +109,7 @@ describe('web chat: take over, reply, give back', () => {
     await customer.goto(WIDGET_URL);
     await customer.locator('.mc-launcher').click();
     await customer.locator('#mc-panel').waitFor({ state: 'visible' });
-    const answer = await ask(customer, 'can I talk to a real person please?');
+    const answer = await ask(customer, 'i want to talk to a person');
     assert.ok(answer.length > 0, 'the assistant answered the hand-off request');
     const sessionId = await customer.evaluate(() => window.MileaChat.sessionId);
 
@@ -120,7 +120,7 @@ describe('web chat: take over, reply, give back', () => {
     await staff.locator('#queue').getByText(/waiting/).first().waitFor({ timeout: WAIT });
     await shot(staff, 'inbox-desktop');
     await row.click();
-    await waitForTurn(staff, 'can I talk to a real person please?');
+    await waitForTurn(staff, 'i want to talk to a person');
     assert.match(await transcript(staff).textContent(), /intent human_handoff/);
     assert.match(await transcript(staff).textContent(), /action action_handoff/);
 
@@ -210,7 +210,7 @@ async function textsTo(phone, count) {
 describe('SMS: take over, reply, give back', () => {
   test('the whole take-over by text', async () => {
     const phone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-    await textIn(phone, 'I need to speak with someone about my order');
+    await textIn(phone, 'can i speak to a human');
     assert.equal((await textsTo(phone, 1)).length, 1, 'the assistant answered the hand-off request');
     // the staff SMS notice links to the conversation in the console
     const notices = (await textsTo(env.STAFF_PHONE, 1)).filter((b) => b.includes(encodeURIComponent(phone)));
@@ -224,7 +224,7 @@ describe('SMS: take over, reply, give back', () => {
     await staff.getByLabel('Email').fill(env.ADMIN_EMAIL);
     await staff.getByLabel('Password').fill(env.ADMIN_PASSWORD);
     await staff.getByRole('button', { name: 'Sign in' }).click();
-    await waitForTurn(staff, 'I need to speak with someone about my order');
+    await waitForTurn(staff, 'can i speak to a human');
     assert.match(await staff.locator('h1').textContent(), /SMS conversation/);
 
     await staffTakesOver(staff);
