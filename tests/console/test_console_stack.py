@@ -159,3 +159,15 @@ def test_sms_replies_refused_when_too_long_or_opted_out(stack, twilio):
     assert [m["body"] for m in twilio.sent_to(phone)] == [twilio.sent_to(phone)[0]["body"]]  # nothing else sent
     assert admin.get(base).json()["conversation"]["held_by_me"]  # still held: nothing lost
     assert admin.post(f"{base}/release").status_code == 200
+
+
+def test_the_staff_channel_wants_its_secret(stack):
+    url = f"{stack.url}/webhooks/staff/send"
+    body = {"sender_id": "someone", "channel": "socketio", "text": "hello"}
+    assert requests.post(url, json=body, timeout=10).status_code == 403
+    assert requests.post(url, json=body, headers={"X-Staff-Secret": "guess"}, timeout=10).status_code == 403
+    secret = (Path(stack.env["MILEA_DATA_DIR"]) / "staff_channel_secret").read_text().strip()
+    missing = requests.post(url, json=body, headers={"X-Staff-Secret": secret}, timeout=10)
+    assert missing.status_code == 404 and "no conversation" in missing.json()["error"]
+    bad = requests.post(url, json={"sender_id": "someone"}, headers={"X-Staff-Secret": secret}, timeout=10)
+    assert bad.status_code == 400
