@@ -42,7 +42,8 @@ class RasaClient:
             await self._session.close()
 
     async def append_event(self, sender_id: str, event: str) -> None:
-        url = f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker/events"
+        # Rasa's Sanic routes take path parameters as sent (no unquoting): an SMS id '+1845...' must stay a '+'
+        url = f"{self.base_url}/conversations/{quote(sender_id, safe='+@:')}/tracker/events"
         try:
             async with self._http().post(url, params={"token": self.token},
                                          json={"event": event, "timestamp": time.time()}) as resp:
