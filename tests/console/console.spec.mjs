@@ -157,6 +157,10 @@ describe('web chat: take over, reply, give back', () => {
     await shot(phone, 'users-phone');
     await phone.goto(`${CONSOLE_URL}/attention`);
     await shot(phone, 'attention-phone');
+    await phone.goto(`${CONSOLE_URL}/improve`);
+    await shot(phone, 'improve-phone');
+    await phone.goto(`${CONSOLE_URL}/knowledge/edit?page=visiting/policies.md`);
+    await shot(phone, 'knowledge-editor-phone');
     await phone.goto(`${CONSOLE_URL}/overview`);
     await phone.locator('#charts[data-ready="1"]').waitFor({ timeout: WAIT });
     await shot(phone, 'overview-phone');
@@ -169,6 +173,15 @@ describe('web chat: take over, reply, give back', () => {
     await shot(desk, 'users-desktop');
     await desk.goto(`${CONSOLE_URL}/attention`);
     await shot(desk, 'attention-desktop');
+    await desk.goto(`${CONSOLE_URL}/improve`);
+    await desk.getByRole('heading', { name: 'Knowledge gaps' }).waitFor();
+    await shot(desk, 'improve-desktop');
+    await desk.goto(`${CONSOLE_URL}/knowledge`);
+    await shot(desk, 'knowledge-desktop');
+    await desk.goto(`${CONSOLE_URL}/knowledge/edit?page=visiting/policies.md`);
+    await desk.getByRole('button', { name: 'Preview' }).click();
+    await desk.locator('#preview h2').first().waitFor();
+    await shot(desk, 'knowledge-editor-desktop');
     await desk.goto(`${CONSOLE_URL}/overview`);
     await desk.locator('#charts[data-ready="1"]').waitFor({ timeout: WAIT });
     assert.ok(Number(await desk.locator('#kpi-conversations').textContent()) >= 1);
