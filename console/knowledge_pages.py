@@ -7,6 +7,7 @@ page is shown as text, never run.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -47,8 +48,12 @@ def read(root: Path, page: str) -> str:
     return resolve(root, page).read_text(encoding="utf-8")
 
 
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
 def preview(text: str) -> str:
-    return _md.render(text or "")
+    """HTML of the page as readers see it: the YAML front matter (title, url) is metadata, not shown."""
+    return _md.render(_FRONT_MATTER.sub("", (text or "").replace("\r\n", "\n"), count=1))
 
 
 def save(root: Path, page: str, text: Optional[str]) -> Path:

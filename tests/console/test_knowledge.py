@@ -62,6 +62,9 @@ def test_preview_shows_markdown_and_never_runs_script(site):
                json={"text": "## Hours\n\n<script>alert(1)</script> **noon** [x](javascript:alert(1))"})
     html = r.json()["html"]
     assert "<h2>Hours</h2>" in html and "<strong>noon</strong>" in html
+    meta = s.post(f"{site.url}/api/knowledge/preview", headers={"X-CSRF-Token": s.csrf},
+                  json={"text": "---\ntitle: Pets\n---\n## Dogs\n"}).json()["html"]
+    assert meta.strip() == "<h2>Dogs</h2>"
     assert "<script>" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
     page = s.get(f"{site.url}/knowledge/edit", params={"page": "visiting/pets.md"}).text
     assert "Dogs on a leash" in page and "<h2>Dogs</h2>" in page
