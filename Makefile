@@ -12,6 +12,7 @@ RASA_STAMP := $(RASA_VENV)/.installed
 ACT_STAMP  := $(ACT_VENV)/.installed
 DEV_STAMP  := $(ACT_VENV)/.installed-dev
 WIDGET_STAMP := widget/node_modules/.installed
+CONSOLE_STAMP := console/node_modules/.installed
 
 .PHONY: help run cluster nginx test venvs train index eval bench sync validate test-rasa test-nlu test-py clean
 
@@ -22,6 +23,7 @@ help:
 	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
 	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
 	@echo "make bench  - latency and load benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
+	@echo "make staff-user EMAIL=... [ROLE=admin] - add a staff console account (or set a new password)"
 	@echo "make feedback-report - ratings and thumbs to results/feedback/feedback.csv, with a summary"
 
 # ---- environments: rebuilt only when their requirement files change
@@ -45,6 +47,14 @@ $(WIDGET_STAMP): widget/package.json widget/package-lock.json
 	cd widget && npm ci --no-audit --no-fund
 	@touch $@
 
+# ---- staff console: chart.js from npm, served by the console itself (no CDN)
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: console-deps
+console-deps: $(CONSOLE_STAMP)
+
 # ---- model: trained only when config, domain or data changed
 $(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP)
 	@echo "[train] config, domain or data changed: training"
@@ -57,14 +67,14 @@ train: $(MODEL)
 index: $(ACT_STAMP)
 	@$(APY) -m scripts.index
 
-run: venvs $(MODEL) index $(WIDGET_STAMP)
+run: venvs $(MODEL) index $(WIDGET_STAMP) $(CONSOLE_STAMP)
 	@$(APY) -m scripts.run
 
 # ---- production profile on this machine (PostgreSQL, Redis, RabbitMQ already running)
 nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || echo "[cluster] nginx missing and could not be installed (needs root: apt-get install -y nginx-light)"
 
-cluster: venvs $(MODEL) $(WIDGET_STAMP) nginx
+cluster: venvs $(MODEL) $(WIDGET_STAMP) $(CONSOLE_STAMP) nginx
 	@$(APY) -m scripts.cluster
 
 # ---- tests
@@ -76,7 +86,7 @@ test-rasa: $(MODEL)
 	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out results/nlu
 	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.92
 
-test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_STAMP) nginx
+test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_STAMP) $(CONSOLE_STAMP) nginx
 	$(APY) -m pytest tests -q -p no:cacheprovider
 
 eval: $(ACT_STAMP) index
@@ -92,6 +102,12 @@ bench: venvs $(DEV_STAMP) $(MODEL) index
 
 sync: $(ACT_STAMP)
 	@$(APY) -m scripts.sync
+
+# ---- staff console accounts: make staff-user EMAIL=anna@example.com [ROLE=admin] [NAME=Anna]
+.PHONY: staff-user
+staff-user: $(ACT_STAMP)
+	@test -n "$(EMAIL)" || { echo "usage: make staff-user EMAIL=you@example.com [ROLE=staff|admin] [NAME=...]"; exit 2; }
+	@$(APY) -m console.users --email "$(EMAIL)" --role "$(or $(ROLE),staff)" --name "$(NAME)"
 
 .PHONY: feedback-report
 feedback-report: $(ACT_STAMP)

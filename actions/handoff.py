@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import smtplib
 import ssl
@@ -21,6 +22,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from dataclasses import dataclass
+from urllib.parse import quote
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 import aiohttp
@@ -134,6 +136,12 @@ def next_opening(settings: Settings, now: datetime) -> Tuple[bool, Optional[str]
     return False, f"{business_hours.fmt_day(day)} at {business_hours.fmt_time(opens)}"
 
 
+def console_link(sender_id: str) -> str:
+    """The conversation in the staff console (CONSOLE_URL, set by `make run`), or '' without a console."""
+    base = os.environ.get("CONSOLE_URL", "").strip().rstrip("/")
+    return f"{base}/conversations/{quote(sender_id, safe='')}" if base else ""
+
+
 # ---------------------------------------------------------------- notifications
 
 async def send_sms(settings: Settings, body: str, deadline: float, to: Optional[str] = None) -> bool:
@@ -239,11 +247,15 @@ class ActionHandoff(Action):
         now = self.clock()
         lines = transcript(tracker.events or [])
         label = CHANNEL_LABELS.get(customer.channel, customer.channel)
-        sms_body = f"Milea chat: a customer asked for a person.\nReach: {customer.reach}\nLast messages:\n{lines}"
+        link = console_link(tracker.sender_id)
+        opened = f"\nAnswer in the console: {link}" if link else ""
+        sms_body = (f"Milea chat: a customer asked for a person.{opened}\nReach: {customer.reach}\n"
+                    f"Last messages:\n{lines}")
         subject = f"Milea chat: a customer asked for a person ({label}" + (
             f" {mask_phone(customer.phone)})" if customer.sms else ")")
         email_body = (f"A customer asked to talk to someone from the team.\n\n"
-                      f"How to reach them: {customer.reach}\nWhen: {now.isoformat(timespec='minutes')}\n\n"
+                      + (f"Answer them in the staff console: {link}\n" if link else "")
+                      + f"How to reach them: {customer.reach}\nWhen: {now.isoformat(timespec='minutes')}\n\n"
                       f"Last messages:\n{lines}\n")
         results = await notify_once(  # once per customer turn, even when this call is replayed
             settings.feedback_database, clean_text(tracker.sender_id, 128) or "unknown", turn_key(tracker),

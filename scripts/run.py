@@ -95,9 +95,24 @@ def twilio_enabled() -> bool:
     return False
 
 
+def staff_secret() -> str:
+    """STAFF_CHANNEL_SECRET (console -> Rasa staff replies), or one generated once and kept in the data folder."""
+    secret = os.environ.get("STAFF_CHANNEL_SECRET", "").strip()
+    path = DATA_DIR / "staff_channel_secret"
+    if not secret:
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(24))
+            path.chmod(0o600)
+        secret = path.read_text().strip()
+    os.environ["STAFF_CHANNEL_SECRET"] = secret  # the console inherits it
+    return secret
+
+
 def write_credentials() -> Path:
     creds = yaml.safe_load((ROOT / "credentials.yml").read_text())
     enabled = twilio_enabled()
+    if "channels.staff.StaffInput" in creds:
+        creds["channels.staff.StaffInput"] = {"secret": staff_secret()}
 
     def unset_env_ref(value: object) -> bool:  # "${VAR}" with VAR unset or empty: Rasa would fail on it
         text = value.strip() if isinstance(value, str) else ""
@@ -113,6 +128,7 @@ def write_credentials() -> Path:
             creds[section] = {k: v for k, v in creds[section].items() if not unset_env_ref(v)}
     path = RUN_DIR / "credentials.yml"
     path.write_text(yaml.safe_dump(creds, sort_keys=False))
+    path.chmod(0o600)  # holds the staff channel secret
     return path
 
 
@@ -189,6 +205,7 @@ def main() -> int:
     credentials = write_credentials()
     endpoints = write_endpoints()
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ.setdefault("CONSOLE_URL", f"http://localhost:{_port('CONSOLE_PORT', 8090)}")  # hand-off notices link it
     services = emulator + [
         Service("actions", action_server(ACTION_PORT), {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
         Service("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
@@ -200,6 +217,9 @@ def main() -> int:
         Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),
                            "--server-url", os.environ.get("WIDGET_SERVER_URL", f"http://localhost:{RASA_PORT}")],
                 {"PYTHONPATH": pythonpath}),
+        Service("console", [str(ACTIONS_PY), "-m", "console"],
+                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR), "RASA_AUTH_TOKEN": token,
+                 "RASA_PORT": str(RASA_PORT)}),
     ]
     started: list[Service] = []
     for service in services:

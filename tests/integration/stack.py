@@ -59,10 +59,12 @@ class Stack:
     def __init__(self, data_dir: Path, extra_env: dict | None = None) -> None:
         self.rasa_port, self.action_port, self.widget_port = free_port(), free_port(), free_port()
         self.c7_port = free_port()
+        self.console_port = free_port()  # the staff console (scripts/run.py starts it too)
         self.token = "integration-token"
         self.env = deployment_env({
             "RASA_PORT": str(self.rasa_port), "ACTION_PORT": str(self.action_port),
             "WIDGET_PORT": str(self.widget_port), "C7_EMULATOR_PORT": str(self.c7_port),
+            "CONSOLE_PORT": str(self.console_port),
             "MILEA_DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": self.token,
             "MILEA_WARM_ON_START": "1", **LOAD_RATE_LIMITS,
         }, extra_env)

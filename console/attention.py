@@ -1,0 +1,69 @@
+"""Needs attention: Commerce7 writes (club signups, subscriptions) that the outbox could not
+deliver yet (waiting) or that Commerce7 refused, with retry and cancel.
+
+Reads and writes the outbox table of actions/commerce7/outbox.py directly and simply: any job
+not delivered ('done') nor cancelled is listed; retry makes it due now; cancel sets 'cancelled',
+which the deliverer never picks up (it only claims 'pending' jobs).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
+from console.db import ConsoleDB
+
+OPEN = ("pending", "attention", "refused")
+
+
+def outbox_db() -> Optional[ConsoleDB]:
+    """The outbox's database as the actions see it (actions/settings.py), or None before the first job."""
+    from actions.settings import Settings
+
+    url = Settings.from_env().outbox_database
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return None
+    return ConsoleDB(url)
+
+
+def _who(payload: dict) -> str:
+    for key in ("email", "customer_email"):
+        if isinstance(payload.get(key), str):
+            return payload[key]
+    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    return str(customer.get("email") or payload.get("name") or "")
+
+
+def jobs(db: Optional[ConsoleDB], limit: int = 200) -> list[dict]:
+    if db is None or not db.table_exists("outbox"):
+        return []
+    marks = ", ".join("?" * len(OPEN))
+    rows = db.all(f"SELECT id, kind, status, attempts, next_attempt_at, last_error, payload, created_at FROM outbox "
+                  f"WHERE status IN ({marks}) ORDER BY created_at DESC LIMIT ?", (*OPEN, limit))
+    out = []
+    for job_id, kind, status, attempts, next_at, error, payload, created in rows:
+        try:
+            data = json.loads(payload or "{}")
+        except ValueError:
+            data = {}
+        out.append({"id": job_id, "kind": kind, "status": "refused" if status in ("attention", "refused") else
+                    "waiting", "attempts": attempts, "next_attempt_at": next_at, "reason": error or "",
+                    "customer": _who(data) if isinstance(data, dict) else "", "created_at": created})
+    return out
+
+
+def retry(db: Optional[ConsoleDB], job_id: str) -> bool:
+    if db is None:
+        return False
+    marks = ", ".join("?" * len(OPEN))
+    return db.run(f"UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? "
+                  f"WHERE id = ? AND status IN ({marks})", (time.time(), time.time(), job_id, *OPEN)) == 1
+
+
+def cancel(db: Optional[ConsoleDB], job_id: str) -> bool:
+    if db is None:
+        return False
+    marks = ", ".join("?" * len(OPEN))
+    return db.run(f"UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE id = ? AND status IN ({marks})",
+                  (time.time(), job_id, *OPEN)) == 1
