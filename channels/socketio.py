@@ -6,11 +6,13 @@ that are not text, empty or oversized get a clear reply instead of reaching NLU
 or crashing the handler, and typed '/intent{...}' payloads lose entities a
 button never sends. Events whose data cannot be decoded (integers over 100 digits,
 brackets nested thousands deep) arrive without data and are answered as unreadable.
+Only the widget's origins (WIDGET_ORIGINS) may open a connection, by polling or WebSocket.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -22,6 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio import packet as socketio_packet
 
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from channels.guard import RejectedMessage, clean_sender, nested_too_deep, prepare_message
@@ -33,7 +36,7 @@ UNREADABLE_EVENT = "unreadable"  # no handler: an undecodable packet with no eve
 
 
 class _PacketJson:
-    """The json python-socketio decodes packets with, without its tracebacks.
+    """The json python-socketio decodes its packets with, without its tracebacks.
 
     engineio's loads refuses integers over 100 digits (ValueError) and json cannot decode
     thousands of nested brackets (RecursionError); either ended in a logged traceback and an
@@ -54,6 +57,61 @@ class _PacketJson:
                 return [UNREADABLE_EVENT]
 
 
+class _SocketIOPacket(socketio_packet.Packet):
+    """socket.io packets (events) decoded with _PacketJson."""
+
+    json = _PacketJson
+
+
+class _EngineIOJson:
+    """The json engine.io packets (ping "2probe", upgrade "5", ...) are decoded with.
+
+    engine.io tries json on every packet's data and keeps the raw text when json raises
+    ValueError: "2probe" is a PING whose data is the text "probe". It must therefore not get
+    _PacketJson, which answers anything undecodable with ["unreadable"]: the WebSocket
+    upgrade's probe then failed ("no PING packet"), engine.io ended the WebSocket handler and
+    Sanic wrote its HTTP 200 "OK" onto the upgraded connection, which the browser read as a
+    frame with reserved bits set ("Invalid frame header", close 1002), so socket.io-client
+    stayed on long-polling. Only RecursionError is turned into ValueError (raw text kept).
+    """
+
+    dumps = staticmethod(engineio_json.dumps)
+
+    @staticmethod
+    def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return engineio_json.loads(text, *args, **kwargs)
+        except RecursionError:
+            raise ValueError("nested too deep") from None
+
+
+def widget_origins() -> list[str]:
+    """The origins whose pages may talk to socket.io: WIDGET_ORIGINS (space-separated), by
+    default the widget page `make run` serves on WIDGET_PORT (8080)."""
+    configured = os.environ.get("WIDGET_ORIGINS", "").split()
+    port = os.environ.get("WIDGET_PORT", "8080")
+    return configured or [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+
+
+def socketio_server(origins: list[str]) -> AsyncServer:
+    """The socket.io server of the channel: Sanic driver, only `origins` may connect.
+
+    A request whose Origin header is neither in `origins` nor the server's own origin gets a
+    400 before any session exists (a page elsewhere cannot open the visitor's chat).
+    Requests without Origin (servers) pass: browsers always send one. Non-browser clients
+    that send their target as Origin (websocket-client does) are the server's own origin.
+    """
+    allowed = frozenset(origins)
+
+    def accepts(origin: str, environ: dict) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin in allowed or origin == own
+
+    sio = AsyncServer(async_mode="sanic", cors_allowed_origins=accepts, json=_EngineIOJson)
+    sio.packet_class = _SocketIOPacket  # AsyncServer gave its packets _EngineIOJson too
+    return sio
+
+
 def _metadata(value: Any) -> Optional[dict]:
     if value is None:
         return {}
@@ -71,7 +129,7 @@ class SafeSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], json=_PacketJson)
+        sio = socketio_server(widget_origins())
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 
