@@ -28,6 +28,7 @@ from socketio import packet as socketio_packet
 
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from channels.guard import RejectedMessage, clean_sender, nested_too_deep, prepare_message
+from channels.votes import add_vote_route
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ class SafeSocketIOInput(SocketIOInput):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        add_vote_route(webhook)  # POST /webhooks/socketio/feedback: the widget's thumbs
 
         # Handlers take *_ : a client may send any number of arguments with an event (a client
         # can even emit "connect"), and a TypeError would kill the handler without an answer.
