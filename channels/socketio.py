@@ -124,6 +124,17 @@ def _metadata(value: Any) -> Optional[dict]:
     return value if isinstance(value, dict) and not nested_too_deep(value) else None
 
 
+class _Output(SocketIOOutput):
+    """Rasa's socket.io output, with custom payloads (wine cards) sent as {"custom": payload}.
+
+    Rasa's send_custom_json passes the payload's keys to sio.emit as arguments: anything but
+    {"data": ...} raised a TypeError and the visitor got nothing.
+    """
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
 class SafeSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> Text:
@@ -185,7 +196,7 @@ class SafeSocketIOInput(SocketIOInput):
                                 "Could you send a shorter question?" if rejected.status == 413
                            else "It looks like that message was empty. What can I help you with?")
                 return
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = _Output(sio, self.bot_message_evt)
             await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
                                              metadata=metadata))
 
