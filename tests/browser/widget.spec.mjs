@@ -30,8 +30,11 @@ let browser;
 before(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
+    // Pages the tests fulfil themselves (page.route) count as public pages for Chromium's
+    // Local Network Access checks, which would stop them reaching the assistant on loopback.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-features=LocalNetworkAccessChecks'],
   });
 });
 
@@ -427,5 +430,29 @@ test('data-lang="es" shows the widget in Spanish', async () => {
   await launcher(page).click();
   assert.ok(await page.getByRole('textbox', { name: 'Su mensaje' }).isVisible());
   assert.ok(await page.getByRole('button', { name: 'Hablar con una persona' }).isVisible());
+  await page.context().close();
+});
+
+test('where WebSocket cannot connect the chat falls back to long-polling', async () => {
+  const page = await newPage();
+  await page.addInitScript(() => { // a network that refuses every WebSocket, as some proxies do
+    window.WebSocket = function BlockedWebSocket() {
+      const ws = this;
+      ws.readyState = 0;
+      ws.send = () => {};
+      ws.close = () => {};
+      setTimeout(() => {
+        ws.readyState = 3;
+        if (ws.onerror) ws.onerror(new Event('error'));
+        if (ws.onclose) ws.onclose({ code: 1006, reason: '', wasClean: false });
+      });
+    };
+  });
+  await page.goto(WIDGET_URL);
+  await openChat(page);
+  await waitForGreeting(page);
+  assert.match(await ask(page, 'what are your hours'), /PM/);
+  assert.equal(await page.evaluate(() => window.MileaChat.transport), 'polling');
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });
