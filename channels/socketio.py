@@ -17,6 +17,7 @@ import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+import engineio
 from engineio import json as engineio_json
 from rasa.core.channels.channel import UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -108,9 +109,23 @@ def socketio_server(origins: list[str]) -> AsyncServer:
         own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
         return origin in allowed or origin == own
 
-    sio = AsyncServer(async_mode="sanic", cors_allowed_origins=accepts, json=_EngineIOJson)
+    sio = _OriginCheckedServer(async_mode="sanic", cors_allowed_origins=accepts, json=_EngineIOJson)
     sio.packet_class = _SocketIOPacket  # AsyncServer gave its packets _EngineIOJson too
     return sio
+
+
+class _OriginCheckingEngineIO(engineio.AsyncServer):
+    """engine.io's origin check without its CORS headers: Rasa's CORS (--cors, the same
+    widget origins) adds those to every response, and a second Access-Control-Allow-Origin
+    makes browsers refuse the response (long-polling then fails)."""
+
+    def _cors_headers(self, environ: dict) -> list:
+        return []
+
+
+class _OriginCheckedServer(AsyncServer):
+    def _engineio_server_class(self) -> type:
+        return _OriginCheckingEngineIO
 
 
 def _metadata(value: Any) -> Optional[dict]:

@@ -65,8 +65,15 @@ const wsErrors = (page) => page.consoleErrors.filter((t) => /WebSocket|Invalid f
 
 // Waits for the greeting the assistant sends when the chat first opens.
 async function waitForGreeting(page) {
-  await page.locator('.mc-from-bot .mc-bubble').first().waitFor({ timeout: REPLY_MS });
-  await page.locator('.mc-quick-reply').first().waitFor({ timeout: REPLY_MS });
+  try {
+    await page.locator('.mc-from-bot .mc-bubble').first().waitFor({ timeout: REPLY_MS });
+    await page.locator('.mc-quick-reply').first().waitFor({ timeout: REPLY_MS });
+  } catch (err) {
+    await shot(page, 'no-greeting');
+    const status = await page.locator('.mc-status').textContent();
+    throw new Error(`no greeting (status: ${status}; console: ${page.consoleErrors.join(' | ')}; ` +
+      `frames sent: ${page.wsFrames.slice(-5).join(' | ')}): ${err.message}`);
+  }
 }
 
 async function axeScan(page) {
