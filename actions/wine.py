@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cards import show_wine_cards
 from actions.commerce7.catalog import available_products, find_product, in_stock
 from actions.commerce7.models import Product
 from actions.commerce7.sync import price_text
@@ -77,6 +78,7 @@ class ActionAnswerWine(Action):
                 text="We make a few wines by that name. Which one do you mean?",
                 buttons=[{"title": w.title, "payload": f'/ask_wine{{"wine": "{w.title}"}}'} for w in candidates[:5]],
             )
+            show_wine_cards(dispatcher, (find_product(products or [], w.title) for w in candidates[:5]))
             return []
         product = find_product(products, wine.title) if wine and products else None
         live_question = bool(_ASKS_PRICE.search(text) or _ASKS_VINTAGE.search(text) or _ASKS_STOCK.search(text))
@@ -87,6 +89,7 @@ class ActionAnswerWine(Action):
                          f"Please try again shortly, or {contact_line()}.")
             else:
                 dispatcher.utter_message(text=live_facts(product, text))
+                show_wine_cards(dispatcher, [product])
             return [SlotSet("wine", wine.title)]
         question = text or (f"tell me about the {wine.title}" if wine else INTENT_DEFAULT_QUESTIONS["ask_wine"])
         answer = await get_service().answer(
@@ -98,4 +101,5 @@ class ActionAnswerWine(Action):
         if product is not None and "$" not in reply:
             reply += f" {live_facts(product, 'price')}"
         dispatcher.utter_message(text=with_link(reply, answer.url))
+        show_wine_cards(dispatcher, [product])
         return [SlotSet("wine", wine.title)] if wine else []

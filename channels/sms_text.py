@@ -158,7 +158,8 @@ def compose_reply(messages: Sequence[Dict[str, Any]]) -> Tuple[str, List[Dict[st
     """Rasa's collected bot messages -> (one SMS body, the buttons a number now stands for).
 
     Only the last message with buttons is numbered (one numbering per turn); images become
-    their URL; custom payloads and attachments have no SMS form and are left out.
+    their URL; custom payloads are sent as their "text" (wine cards: name, price and link,
+    actions/cards.py) or left out without one, like attachments.
     """
     last_with_buttons = max(
         (i for i, m in enumerate(messages) if _valid_buttons(m.get("buttons") or m.get("quick_replies"))),
@@ -173,6 +174,9 @@ def compose_reply(messages: Sequence[Dict[str, Any]]) -> Tuple[str, List[Dict[st
         image = message.get("image")
         if isinstance(image, str) and image.startswith(("http://", "https://")):
             texts.append(image)
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("text"), str) and custom["text"].strip():
+            texts.append(custom["text"])
         if index == last_with_buttons:
             buttons = _valid_buttons(message.get("buttons") or message.get("quick_replies"))
             texts.append(numbered_options([b["title"] for b in buttons]))

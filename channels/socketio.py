@@ -6,15 +6,18 @@ that are not text, empty or oversized get a clear reply instead of reaching NLU
 or crashing the handler, and typed '/intent{...}' payloads lose entities a
 button never sends. Events whose data cannot be decoded (integers over 100 digits,
 brackets nested thousands deep) arrive without data and are answered as unreadable.
+Only the widget's origins (WIDGET_ORIGINS) may open a connection, by polling or WebSocket.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+import engineio
 from engineio import json as engineio_json
 from rasa.core.channels.channel import UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -22,10 +25,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio import packet as socketio_packet
 
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             nested_too_deep, prepare_message)
+from channels.votes import add_vote_route
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ UNREADABLE_EVENT = "unreadable"  # no handler: an undecodable packet with no eve
 
 
 class _PacketJson:
-    """The json python-socketio decodes packets with, without its tracebacks.
+    """The json python-socketio decodes its packets with, without its tracebacks.
 
     engineio's loads refuses integers over 100 digits (ValueError) and json cannot decode
     thousands of nested brackets (RecursionError); either ended in a logged traceback and an
@@ -55,6 +60,75 @@ class _PacketJson:
                 return [UNREADABLE_EVENT]
 
 
+class _SocketIOPacket(socketio_packet.Packet):
+    """socket.io packets (events) decoded with _PacketJson."""
+
+    json = _PacketJson
+
+
+class _EngineIOJson:
+    """The json engine.io packets (ping "2probe", upgrade "5", ...) are decoded with.
+
+    engine.io tries json on every packet's data and keeps the raw text when json raises
+    ValueError: "2probe" is a PING whose data is the text "probe". It must therefore not get
+    _PacketJson, which answers anything undecodable with ["unreadable"]: the WebSocket
+    upgrade's probe then failed ("no PING packet"), engine.io ended the WebSocket handler and
+    Sanic wrote its HTTP 200 "OK" onto the upgraded connection, which the browser read as a
+    frame with reserved bits set ("Invalid frame header", close 1002), so socket.io-client
+    stayed on long-polling. Only RecursionError is turned into ValueError (raw text kept).
+    """
+
+    dumps = staticmethod(engineio_json.dumps)
+
+    @staticmethod
+    def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return engineio_json.loads(text, *args, **kwargs)
+        except RecursionError:
+            raise ValueError("nested too deep") from None
+
+
+def widget_origins() -> list[str]:
+    """The origins whose pages may talk to socket.io: WIDGET_ORIGINS (space-separated), by
+    default the widget page `make run` serves on WIDGET_PORT (8080)."""
+    configured = os.environ.get("WIDGET_ORIGINS", "").split()
+    port = os.environ.get("WIDGET_PORT", "8080")
+    return configured or [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+
+
+def socketio_server(origins: list[str]) -> AsyncServer:
+    """The socket.io server of the channel: Sanic driver, only `origins` may connect.
+
+    A request whose Origin header is neither in `origins` nor the server's own origin gets a
+    400 before any session exists (a page elsewhere cannot open the visitor's chat).
+    Requests without Origin (servers) pass: browsers always send one. Non-browser clients
+    that send their target as Origin (websocket-client does) are the server's own origin.
+    """
+    allowed = frozenset(origins)
+
+    def accepts(origin: str, environ: dict) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin in allowed or origin == own
+
+    sio = _OriginCheckedServer(async_mode="sanic", cors_allowed_origins=accepts, json=_EngineIOJson)
+    sio.packet_class = _SocketIOPacket  # AsyncServer gave its packets _EngineIOJson too
+    return sio
+
+
+class _OriginCheckingEngineIO(engineio.AsyncServer):
+    """engine.io's origin check without its CORS headers: Rasa's CORS (--cors, the same
+    widget origins) adds those to every response, and a second Access-Control-Allow-Origin
+    makes browsers refuse the response (long-polling then fails)."""
+
+    def _cors_headers(self, environ: dict) -> list:
+        return []
+
+
+class _OriginCheckedServer(AsyncServer):
+    def _engineio_server_class(self) -> type:
+        return _OriginCheckingEngineIO
+
+
 def _metadata(value: Any) -> Optional[dict]:
     if value is None:
         return {}
@@ -66,13 +140,24 @@ def _metadata(value: Any) -> Optional[dict]:
     return value if isinstance(value, dict) and not nested_too_deep(value) else None
 
 
+class _Output(SocketIOOutput):
+    """Rasa's socket.io output, with custom payloads (wine cards) sent as {"custom": payload}.
+
+    Rasa's send_custom_json passes the payload's keys to sio.emit as arguments: anything but
+    {"data": ...} raised a TypeError and the visitor got nothing.
+    """
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
 class SafeSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> Text:
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], json=_PacketJson)
+        sio = socketio_server(widget_origins())
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 
@@ -82,6 +167,8 @@ class SafeSocketIOInput(SocketIOInput):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        add_vote_route(webhook)  # POST /webhooks/socketio/feedback: the widget's thumbs
 
         # Handlers take *_ : a client may send any number of arguments with an event (a client
         # can even emit "connect"), and a TypeError would kill the handler without an answer.
@@ -128,7 +215,7 @@ class SafeSocketIOInput(SocketIOInput):
             if await self._flooded(sid, sender_id):
                 await tell(sid, LIMITED_TEXT)
                 return
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = _Output(sio, self.bot_message_evt)
             await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
                                              metadata=metadata))
 

@@ -2,19 +2,20 @@
 where the Rasa server is. Static files only; nothing is fetched from a CDN: the
 socket.io client comes from widget/node_modules (`npm ci` in widget/) as /vendor/.
 
-POST /feedback takes the widget's thumbs up/down on an answer (JSON: conversation_id,
-vote "up"|"down", answer_text, question_text) and stores it with actions.feedback_store
-(kind 'thumb', channel 'socketio'): 204 when stored, 400 on anything malformed."""
+The widget sends its thumbs up/down to the Rasa server (channels/votes.py). POST /feedback
+here takes the same votes from pages still running an older copy of the script: 204 when
+stored, 400 on anything malformed."""
 from __future__ import annotations
 
 import argparse
 import functools
 import json
 import logging
-import re
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
+
+from channels.votes import MAX_FEEDBACK_BYTES, BadFeedback, parse_vote
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 SOCKETIO_DIST = WIDGET_DIR / "node_modules" / "socket.io-client" / "dist"
@@ -26,54 +27,6 @@ VENDOR = {
 PRIVATE = (WIDGET_DIR / "node_modules", WIDGET_DIR / "package.json", WIDGET_DIR / "package-lock.json")
 
 log = logging.getLogger("milea.widget")
-MAX_FEEDBACK_BYTES = 16 * 1024
-MAX_FEEDBACK_TEXT = 2000
-VOTES = {"up": 1, "down": -1}
-FEEDBACK_FIELDS = {"conversation_id", "vote", "answer_text", "question_text"}
-_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
-
-
-class BadFeedback(ValueError):
-    """The vote is malformed; the message says what is wrong."""
-
-
-def parse_vote(body: bytes) -> Any:
-    """A Feedback record (kind 'thumb', channel 'socketio') from the widget's JSON, or BadFeedback."""
-    from actions.feedback_store import Feedback
-
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadFeedback("the body must be a UTF-8 JSON object") from None
-    if not isinstance(data, dict):
-        raise BadFeedback("the body must be a JSON object")
-    unknown = set(data) - FEEDBACK_FIELDS
-    if unknown:
-        raise BadFeedback(f"unknown field(s): {', '.join(sorted(unknown))[:200]}")
-    conversation = data.get("conversation_id")
-    if not isinstance(conversation, str) or not _CONVERSATION_ID.match(conversation):
-        raise BadFeedback("'conversation_id' must be 1-128 letters, digits or _.:@+-")
-    vote = data.get("vote")
-    if not isinstance(vote, str) or vote not in VOTES:
-        raise BadFeedback("'vote' must be \"up\" or \"down\"")
-    answer = _text(data, "answer_text", required=True)
-    question = _text(data, "question_text", required=False)
-    return Feedback(conversation_id=conversation, channel="socketio", kind="thumb", rating=VOTES[vote],
-                    answer_text=answer, question_text=question)
-
-
-def _text(data: dict, name: str, required: bool) -> Optional[str]:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise BadFeedback(f"'{name}' must be a string")
-    if len(value) > MAX_FEEDBACK_TEXT:
-        raise BadFeedback(f"'{name}' is longer than {MAX_FEEDBACK_TEXT} characters")
-    value = " ".join("".join(c if c.isprintable() else " " for c in value).split())
-    if required and not value:
-        raise BadFeedback(f"'{name}' must not be empty")
-    return value or None
 
 
 class WidgetHandler(SimpleHTTPRequestHandler):

@@ -6,6 +6,9 @@
  *   <script src="https://CHAT-HOST/milea-chat.js" data-server-url="https://RASA-HOST" defer></script>
  * Without data-server-url the widget reads window.MILEA_CHAT_CONFIG.serverUrl and, when
  * that is missing too, loads CHAT-HOST/config.js, which sets it.
+ * Other attributes: data-lang="en|es" (the widget's own texts, see STRINGS),
+ * data-customer-token="<signed token>" (a signed-in customer; or MileaChat.identify(token)).
+ * docs/widget.md has the embed instructions and the theme's CSS variables.
  *
  * The file is plain ASCII (non-ASCII characters are \u escapes), so it works whatever the
  * encoding of the host page.
@@ -24,12 +27,68 @@
   var REPLY_TIMEOUT_MS = 30000;
   var FAILS_BEFORE_UNREACHABLE = 3;
   var HANDOFF_PAYLOAD = "/human_handoff";
+  var GREET_PAYLOAD = "/greet";       // the greeting (text and buttons from the domain) on first open
+  var VOTE_PATH = "/webhooks/socketio/feedback"; // on the Rasa server, next to socket.io
+
+  // Every text the widget itself shows, by language (data-lang; English when missing).
+  // The assistant's replies come from the server.
+  var STRINGS = {
+    en: {
+      launcher: "Chat with us", launcherOpen: "Chat with Milea Estate Vineyard",
+      launcherClose: "Close chat with Milea Estate Vineyard", close: "Close", closeChat: "Close chat",
+      title: "Milea Estate Vineyard", subtitle: "Virtual assistant",
+      empty: "Hi! Ask about opening hours, visits and tastings, our wines, the wine club or events.",
+      conversation: "Conversation", typing: "The assistant is typing", you: "You: ", assistant: "Assistant: ",
+      handoff: "Talk to a person", restart: "Start over", restartLabel: "Start a new conversation",
+      placeholder: "Type your question\u2026", message: "Your message", send: "Send message",
+      helpful: "Helpful", notHelpful: "Not helpful", wasHelpful: "Was this answer helpful?",
+      suggested: "Suggested replies", unread: function (n) { return n === 1 ? "1 unread message" : n + " unread messages"; },
+      noAnswer: "No answer yet. Please try again in a moment.",
+      unreachable: "Can't reach the winery's assistant right now. We'll keep trying",
+      unreachableQueued: " and send your message when we're back.",
+      connecting: "Connecting\u2026", reconnecting: "Reconnecting\u2026",
+      cannotLoad: "Can't reach the winery's assistant right now (the chat could not load).",
+      notConfigured: "The chat is not configured (no server address).",
+      image: "Image from the assistant", attachment: "Open attachment",
+      wines: "Wines", bottle: function (t) { return "Bottle of " + t; }, nonVintage: "NV",
+      inStock: "In stock", soldOut: "Sold out", buy: "Buy", details: "Details",
+      buyLabel: function (t) { return "Buy " + t + " (opens the shop in a new tab)"; },
+      detailsLabel: function (t) { return "Details of " + t + " (opens the shop in a new tab)"; }
+    },
+    es: {
+      launcher: "Chatee con nosotros", launcherOpen: "Chatear con Milea Estate Vineyard",
+      launcherClose: "Cerrar el chat con Milea Estate Vineyard", close: "Cerrar", closeChat: "Cerrar el chat",
+      title: "Milea Estate Vineyard", subtitle: "Asistente virtual",
+      empty: "\u00a1Hola! Pregunte por el horario, las visitas y catas, nuestros vinos, el club o los eventos.",
+      conversation: "Conversaci\u00f3n", typing: "El asistente est\u00e1 escribiendo", you: "Usted: ",
+      assistant: "Asistente: ", handoff: "Hablar con una persona", restart: "Empezar de nuevo",
+      restartLabel: "Empezar una conversaci\u00f3n nueva", placeholder: "Escriba su pregunta\u2026",
+      message: "Su mensaje", send: "Enviar mensaje", helpful: "\u00datil", notHelpful: "No es \u00fatil",
+      wasHelpful: "\u00bfLe fue \u00fatil esta respuesta?", suggested: "Respuestas sugeridas",
+      unread: function (n) { return n === 1 ? "1 mensaje sin leer" : n + " mensajes sin leer"; },
+      noAnswer: "Todav\u00eda no hay respuesta. Int\u00e9ntelo de nuevo en un momento.",
+      unreachable: "No podemos contactar con el asistente ahora. Seguiremos intent\u00e1ndolo",
+      unreachableQueued: " y enviaremos su mensaje en cuanto volvamos.",
+      connecting: "Conectando\u2026", reconnecting: "Reconectando\u2026",
+      cannotLoad: "No podemos contactar con el asistente ahora (el chat no se pudo cargar).",
+      notConfigured: "El chat no est\u00e1 configurado (falta la direcci\u00f3n del servidor).",
+      image: "Imagen del asistente", attachment: "Abrir el adjunto",
+      wines: "Vinos", bottle: function (t) { return "Botella de " + t; }, nonVintage: "NV",
+      inStock: "Disponible", soldOut: "Agotado", buy: "Comprar", details: "Detalles",
+      buyLabel: function (t) { return "Comprar " + t + " (abre la tienda en una pesta\u00f1a nueva)"; },
+      detailsLabel: function (t) { return "Detalles de " + t + " (abre la tienda en una pesta\u00f1a nueva)"; }
+    }
+  };
 
   var script = document.currentScript ||
     document.querySelector('script[src*="milea-chat.js"]');
   var scriptUrl = new URL((script && script.src) || "milea-chat.js", document.baseURI);
   var assetBase = new URL(".", scriptUrl).href;
   var dataset = (script && script.dataset) || {};
+  var lang = STRINGS[(dataset.lang || "").toLowerCase()] ? dataset.lang.toLowerCase() : "en";
+  var T = STRINGS[lang];
+  // A signed-in customer's token from the host page: sent with every message (never stored).
+  var customerToken = typeof dataset.customerToken === "string" && dataset.customerToken ? dataset.customerToken : null;
 
   // ---------------------------------------------------------------- storage
   var memory = {};
@@ -130,6 +189,7 @@
   }
   var ICON_CHAT = ["M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"];
   var ICON_CLOSE = ["M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z"];
+  var ICON_RESTART = ["M12 5V1L7 6l5 5V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z"];
   var ICON_SEND = ["M3 20.5 21 12 3 3.5v6.6L15 12 3 13.9z"];
   var ICON_UP = ["M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z"];
   var ICON_DOWN = ["M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z"];
@@ -181,47 +241,51 @@
   // ---------------------------------------------------------------- widget UI
   var ui = {};
   var isOpen = false;
+  var unread = 0;
 
   function build() {
-    var root = el("div", { className: "mc-root", "data-milea-chat": "" });
+    var root = el("div", { className: "mc-root", "data-milea-chat": "", lang: lang });
 
+    ui.badge = el("span", { className: "mc-badge", "aria-hidden": "true" });
+    ui.badge.hidden = true;
     ui.launcher = el("button", {
-      type: "button", className: "mc-launcher", "aria-label": "Chat with Milea Estate Vineyard",
+      type: "button", className: "mc-launcher", "aria-label": T.launcherOpen,
       "aria-expanded": "false", "aria-controls": "mc-panel"
-    }, [svgIcon(ICON_CHAT), svgIcon(ICON_CLOSE), el("span", { className: "mc-launcher-label", text: "Chat with us" })]);
-    ui.launcherLabel = ui.launcher.lastChild;
+    }, [svgIcon(ICON_CHAT), svgIcon(ICON_CLOSE), el("span", { className: "mc-launcher-label", text: T.launcher }),
+      ui.badge]);
+    ui.launcherLabel = ui.launcher.querySelector(".mc-launcher-label");
 
-    ui.title = el("h2", { id: "mc-title", className: "mc-title", text: "Milea Estate Vineyard" });
-    ui.subtitle = el("p", { className: "mc-subtitle", text: "Virtual assistant" });
-    ui.close = el("button", { type: "button", className: "mc-icon-button mc-close", "aria-label": "Close chat" },
-      [svgIcon(ICON_CLOSE)]);
+    ui.title = el("h2", { id: "mc-title", className: "mc-title", text: T.title });
+    ui.subtitle = el("p", { className: "mc-subtitle", text: T.subtitle });
+    ui.restart = el("button", { type: "button", className: "mc-icon-button mc-restart", "aria-label": T.restartLabel,
+      title: T.restart }, [svgIcon(ICON_RESTART)]);
+    ui.close = el("button", { type: "button", className: "mc-icon-button mc-close", "aria-label": T.closeChat,
+      title: T.close }, [svgIcon(ICON_CLOSE)]);
     var header = el("div", { className: "mc-header" }, [
-      el("div", { className: "mc-heading" }, [ui.title, ui.subtitle]), ui.close
+      el("div", { className: "mc-heading" }, [ui.title, ui.subtitle]),
+      el("div", { className: "mc-header-buttons" }, [ui.restart, ui.close])
     ]);
 
     ui.log = el("div", {
       className: "mc-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
-      "aria-label": "Conversation", tabindex: "0"
+      "aria-label": T.conversation, tabindex: "0"
     });
-    ui.empty = el("p", {
-      className: "mc-empty",
-      text: "Hi! Ask about opening hours, visits and tastings, our wines, the wine club or events."
-    });
+    ui.empty = el("p", { className: "mc-empty", text: T.empty });
     ui.typing = el("div", { className: "mc-typing", hidden: true }, [
       el("span", { className: "mc-dot", "aria-hidden": "true" }),
       el("span", { className: "mc-dot", "aria-hidden": "true" }),
       el("span", { className: "mc-dot", "aria-hidden": "true" }),
-      el("span", { className: "mc-sr-only", text: "The assistant is typing" })
+      el("span", { className: "mc-sr-only", text: T.typing })
     ]);
     ui.status = el("div", { className: "mc-status", role: "status", "aria-live": "polite" });
     ui.status.hidden = true;
 
-    ui.handoff = el("button", { type: "button", className: "mc-handoff", text: "Talk to a person" });
+    ui.handoff = el("button", { type: "button", className: "mc-handoff", text: T.handoff });
     ui.input = el("input", {
       type: "text", className: "mc-input", id: "mc-input", name: "message", autocomplete: "off",
-      maxlength: String(MAX_CHARS), placeholder: "Type your question\u2026", "aria-label": "Your message"
+      maxlength: String(MAX_CHARS), placeholder: T.placeholder, "aria-label": T.message
     });
-    ui.send = el("button", { type: "submit", className: "mc-send", "aria-label": "Send message" },
+    ui.send = el("button", { type: "submit", className: "mc-send", "aria-label": T.send },
       [svgIcon(ICON_SEND)]);
     ui.form = el("form", { className: "mc-form" }, [ui.input, ui.send]);
     var footer = el("div", { className: "mc-footer" }, [
@@ -241,6 +305,7 @@
 
     ui.launcher.addEventListener("click", function () { isOpen ? close() : open(); });
     ui.close.addEventListener("click", function () { close(); });
+    ui.restart.addEventListener("click", function () { restart(); });
     ui.panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape" || event.key === "Esc") {
         event.preventDefault();
@@ -254,27 +319,96 @@
       ui.input.value = "";
       sendUser(text, text);
     });
-    ui.handoff.addEventListener("click", function () { sendUser("Talk to a person", HANDOFF_PAYLOAD); });
+    ui.handoff.addEventListener("click", function () { sendUser(T.handoff, HANDOFF_PAYLOAD); });
   }
 
-  function renderMessage(message, isLast) {
+  function timeLabel(at) {
+    var date = new Date(at);
+    try {
+      return date.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit" });
+    } catch (e) {
+      return ("0" + date.getHours()).slice(-2) + ":" + ("0" + date.getMinutes()).slice(-2);
+    }
+  }
+
+  function renderMessage(message, showReplies) {
     var item = el("div", {
       className: "mc-message mc-from-" + message.from, "data-message-id": message.id
     });
-    var who = el("span", { className: "mc-sr-only", text: message.from === "bot" ? "Assistant: " : "You: " });
-    var bubble = el("div", { className: "mc-bubble" }, [who]);
-    if (message.from === "bot" && typeof message.text === "string") appendRichText(bubble, message.text);
-    else if (typeof message.text === "string") bubble.appendChild(document.createTextNode(message.text));
-    if (message.attachment) renderAttachment(bubble, message.attachment);
-    item.appendChild(bubble);
-
+    var who = el("span", { className: "mc-sr-only", text: message.from === "bot" ? T.assistant : T.you });
+    if (typeof message.text === "string" || message.attachment) {
+      var bubble = el("div", { className: "mc-bubble" }, [who]);
+      if (message.from === "bot" && typeof message.text === "string") appendRichText(bubble, message.text);
+      else if (typeof message.text === "string") bubble.appendChild(document.createTextNode(message.text));
+      if (message.attachment) renderAttachment(bubble, message.attachment);
+      item.appendChild(bubble);
+    }
+    if (message.cards) item.appendChild(renderCards(message.cards));
+    if (typeof message.at === "number") {
+      item.appendChild(el("time", { className: "mc-time", datetime: new Date(message.at).toISOString(),
+        text: timeLabel(message.at) }));
+    }
     if (message.from === "bot") {
-      item.appendChild(renderFeedback(message));
-      if (isLast && Array.isArray(message.quickReplies) && message.quickReplies.length) {
+      if (typeof message.text === "string") item.appendChild(renderFeedback(message));
+      if (showReplies && Array.isArray(message.quickReplies) && message.quickReplies.length) {
         item.appendChild(renderQuickReplies(message.quickReplies));
       }
     }
     return item;
+  }
+
+  // Wine cards from the assistant (actions/cards.py): one card, or a carousel for several.
+  function renderCards(cards) {
+    var list = el("ul", { className: "mc-cards" + (cards.length > 1 ? " mc-carousel" : ""), "aria-label": T.wines });
+    if (cards.length > 1) list.setAttribute("tabindex", "0"); // scrollable: reachable by keyboard
+    cards.forEach(function (card) { list.appendChild(renderCard(card)); });
+    return el("div", { className: "mc-cards-wrap" }, [el("span", { className: "mc-sr-only", text: T.assistant }), list]);
+  }
+
+  function renderCard(card) {
+    var name = (card.vintage ? card.vintage + " " : "") + card.title;
+    var children = [];
+    var image = safeHref(card.image || "");
+    if (image) children.push(el("img", { className: "mc-card-image", src: image, alt: T.bottle(name), loading: "lazy" }));
+    var facts = [];
+    if (card.varietal) facts.push(el("p", { className: "mc-card-varietal", text: card.varietal }));
+    var line = el("p", { className: "mc-card-line" }, [
+      card.price ? el("span", { className: "mc-card-price", text: card.price }) : null,
+      card.inStock === true ? el("span", { className: "mc-card-stock", text: T.inStock }) : null,
+      card.inStock === false ? el("span", { className: "mc-card-stock mc-sold-out", text: T.soldOut }) : null
+    ]);
+    var body = el("div", { className: "mc-card-body" }, [
+      el("h3", { className: "mc-card-title", text: name })
+    ].concat(facts, [line]));
+    var url = safeHref(card.url || "");
+    if (url) {
+      var soldOut = card.inStock === false;
+      body.appendChild(el("a", {
+        className: "mc-card-buy" + (soldOut ? " mc-card-details" : ""), href: url, target: "_blank",
+        rel: "noopener noreferrer", text: soldOut ? T.details : T.buy,
+        "aria-label": soldOut ? T.detailsLabel(name) : T.buyLabel(name)
+      }));
+    }
+    children.push(body);
+    return el("li", { className: "mc-card" }, children);
+  }
+
+  // Only the fields the cards use, checked: the server's payload is data, never markup.
+  function cleanCards(payload) {
+    if (!payload || payload.type !== "wine_cards" || !Array.isArray(payload.cards)) return null;
+    var cards = payload.cards.filter(function (c) { return c && typeof c.title === "string" && c.title; })
+      .slice(0, 12).map(function (c) {
+        return {
+          title: c.title.slice(0, 200),
+          vintage: typeof c.vintage === "number" ? c.vintage : null,
+          varietal: typeof c.varietal === "string" ? c.varietal.slice(0, 200) : null,
+          price: typeof c.price === "string" ? c.price.slice(0, 40) : null,
+          inStock: c.in_stock === true || c.in_stock === false ? c.in_stock : (c.inStock === true || c.inStock === false ? c.inStock : null),
+          image: typeof c.image === "string" ? c.image : null,
+          url: typeof c.url === "string" ? c.url : null
+        };
+      });
+    return cards.length ? cards : null;
   }
 
   function renderAttachment(bubble, attachment) {
@@ -282,14 +416,14 @@
     var src = safeHref(typeof payload === "object" ? (payload.src || payload.url || "") : "");
     if (!src) return;
     if (attachment.type === "image") {
-      bubble.appendChild(el("img", { className: "mc-image", src: src, alt: "Image from the assistant", loading: "lazy" }));
+      bubble.appendChild(el("img", { className: "mc-image", src: src, alt: T.image, loading: "lazy" }));
     } else {
-      bubble.appendChild(link("Open attachment", src));
+      bubble.appendChild(link(T.attachment, src));
     }
   }
 
   function renderQuickReplies(replies) {
-    var group = el("div", { className: "mc-quick-replies", role: "group", "aria-label": "Suggested replies" });
+    var group = el("div", { className: "mc-quick-replies", role: "group", "aria-label": T.suggested });
     replies.forEach(function (reply) {
       if (!reply || typeof reply.title !== "string") return;
       var payload = typeof reply.payload === "string" && reply.payload ? reply.payload : reply.title;
@@ -301,8 +435,8 @@
   }
 
   function renderFeedback(message) {
-    var group = el("div", { className: "mc-feedback", role: "group", "aria-label": "Was this answer helpful?" });
-    [["up", ICON_UP, "Helpful"], ["down", ICON_DOWN, "Not helpful"]].forEach(function (choice) {
+    var group = el("div", { className: "mc-feedback", role: "group", "aria-label": T.wasHelpful });
+    [["up", ICON_UP, T.helpful], ["down", ICON_DOWN, T.notHelpful]].forEach(function (choice) {
       var button = el("button", {
         type: "button", className: "mc-vote mc-vote-" + choice[0], "aria-label": choice[2],
         title: choice[2], "aria-pressed": message.vote === choice[0] ? "true" : "false", "data-vote": choice[0]
@@ -313,17 +447,28 @@
     return group;
   }
 
+  // Quick replies show under the newest bot message that has some, until the visitor writes
+  // again (a wine card may follow the question its buttons answer).
+  function repliesOwner() {
+    for (var i = state.messages.length - 1; i >= 0; i--) {
+      var m = state.messages[i];
+      if (m.from === "user") return null;
+      if (Array.isArray(m.quickReplies) && m.quickReplies.length) return m;
+    }
+    return null;
+  }
+
   function renderAll() {
     while (ui.log.firstChild) ui.log.removeChild(ui.log.firstChild);
-    state.messages.forEach(function (message, i) {
-      ui.log.appendChild(renderMessage(message, i === state.messages.length - 1));
+    var owner = repliesOwner();
+    state.messages.forEach(function (message) {
+      ui.log.appendChild(renderMessage(message, message === owner));
     });
     ui.empty.hidden = state.messages.length > 0;
     scrollToEnd();
   }
 
-  // Quick replies belong to the newest bot message only.
-  function dropOldQuickReplies() {
+  function dropQuickReplies() {
     var groups = ui.log.querySelectorAll(".mc-quick-replies");
     Array.prototype.forEach.call(groups, function (g) { g.parentNode.removeChild(g); });
   }
@@ -333,11 +478,21 @@
     message.at = Date.now();
     state.messages.push(message);
     saveConversation();
-    dropOldQuickReplies();
-    ui.log.appendChild(renderMessage(message, true));
+    var hasReplies = Array.isArray(message.quickReplies) && message.quickReplies.length;
+    if (message.from === "user" || hasReplies) dropQuickReplies();
+    ui.log.appendChild(renderMessage(message, hasReplies));
     ui.empty.hidden = true;
+    if (message.from === "bot" && !isOpen) setUnread(unread + 1);
     scrollToEnd();
     return message;
+  }
+
+  function setUnread(count) {
+    unread = count;
+    ui.badge.textContent = count > 9 ? "9+" : String(count);
+    ui.badge.hidden = count === 0;
+    ui.launcher.setAttribute("aria-label", isOpen ? T.launcherClose
+      : T.launcherOpen + (count ? " (" + T.unread(count) + ")" : ""));
   }
 
   function scrollToEnd() {
@@ -361,11 +516,12 @@
     ui.panel.hidden = false;
     ui.root.classList.add("mc-open");
     ui.launcher.setAttribute("aria-expanded", "true");
-    ui.launcher.setAttribute("aria-label", "Close chat with Milea Estate Vineyard");
-    ui.launcherLabel.textContent = "Close";
+    ui.launcherLabel.textContent = T.close;
+    setUnread(0);
     perTab.setItem(PREFIX + "open", "1");
     scrollToEnd();
     ui.input.focus();
+    if (!state.messages.length && !greeted) greet();
     connect();
   }
 
@@ -375,10 +531,23 @@
     ui.panel.hidden = true;
     ui.root.classList.remove("mc-open");
     ui.launcher.setAttribute("aria-expanded", "false");
-    ui.launcher.setAttribute("aria-label", "Chat with Milea Estate Vineyard");
-    ui.launcherLabel.textContent = "Chat with us";
+    ui.launcherLabel.textContent = T.launcher;
+    setUnread(0);
     perTab.removeItem(PREFIX + "open");
     ui.launcher.focus();
+  }
+
+  // A new visitor is greeted by the assistant (its greeting and buttons live in the domain).
+  var greeted = false;
+  function greet() {
+    greeted = true;
+    sendUser(null, GREET_PAYLOAD);
+  }
+
+  function restart() {
+    window.MileaChat.reset();
+    greet();
+    ui.input.focus();
   }
 
   // --------------------------------------------------------------- feedback
@@ -418,13 +587,14 @@
     return typeof question === "string" && question ? question.slice(0, MAX_CHARS) : null;
   }
 
-  // Votes go to POST /feedback on the server this file came from (the widget server);
-  // keepalive lets a vote made just before leaving the page still arrive.
+  // Votes go to the Rasa server (the socket.io server: same origin and CORS wherever the
+  // widget is embedded); keepalive lets a vote made just before leaving the page still arrive.
   function sendVote(message) {
     var answer = typeof message.text === "string" ? message.text.slice(0, MAX_CHARS) : "";
-    if (!answer || !window.fetch) return;
+    serverUrl = serverUrl || resolveServerUrl();
+    if (!answer || !window.fetch || !serverUrl) return;
     try {
-      window.fetch(new URL("feedback", assetBase).href, {
+      window.fetch(new URL(VOTE_PATH, serverUrl).href, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({
@@ -432,7 +602,7 @@
           answer_text: answer, question_text: questionBefore(message)
         }),
         keepalive: true,
-        credentials: "same-origin"
+        credentials: "omit"
       }).catch(function () { /* offline: the vote stays in localStorage only */ });
     } catch (e) { /* very old browser: nothing to do */ }
   }
@@ -446,16 +616,17 @@
   var replyTimer = null;
   var serverUrl = null;
 
+  // display null: sent without a bubble (the greeting request).
   function sendUser(display, payload) {
     var text = String(payload).slice(0, MAX_CHARS);
-    addMessage({ from: "user", text: String(display).slice(0, MAX_CHARS) });
+    if (display !== null) addMessage({ from: "user", text: String(display).slice(0, MAX_CHARS) });
     outbox.push(text);
     setTyping(ready);
     if (!ready && failures) showTrouble();
     clearTimeout(replyTimer);
     replyTimer = setTimeout(function () {
       setTyping(false);
-      if (ready) setStatus("No answer yet. Please try again in a moment.", "warn");
+      if (ready) setStatus(T.noAnswer, "warn");
     }, REPLY_TIMEOUT_MS);
     if (isOpen) ui.input.focus();
     flush();
@@ -465,10 +636,9 @@
   function flush() {
     if (!ready || !socket) return;
     while (outbox.length) {
-      socket.emit("user_uttered", {
-        message: outbox.shift(), session_id: state.sessionId,
-        metadata: { source: "milea-chat-widget" }
-      });
+      var metadata = { source: "milea-chat-widget", lang: lang };
+      if (customerToken) metadata.customer_token = customerToken; // the server verifies it
+      socket.emit("user_uttered", { message: outbox.shift(), session_id: state.sessionId, metadata: metadata });
     }
   }
 
@@ -482,7 +652,9 @@
         .map(function (r) { return { title: r.title, payload: typeof r.payload === "string" ? r.payload : r.title }; });
     }
     if (data.attachment && typeof data.attachment === "object") message.attachment = data.attachment;
-    if (!message.text && !message.attachment) return;
+    var cards = cleanCards(data.custom);
+    if (cards) message.cards = cards;
+    if (!message.text && !message.attachment && !message.cards) return;
     clearTimeout(replyTimer);
     setTyping(false);
     if (ui.status.className.indexOf("mc-status-warn") !== -1) setStatus("");
@@ -498,10 +670,9 @@
 
   function showTrouble() {
     if (failures >= FAILS_BEFORE_UNREACHABLE) {
-      setStatus("Can't reach the winery's assistant right now. We'll keep trying" +
-        (outbox.length ? " and send your message when we're back." : "."), "error");
+      setStatus(T.unreachable + (outbox.length ? T.unreachableQueued : "."), "error");
     } else {
-      setStatus(everConnected ? "Reconnecting\u2026" : "Connecting\u2026", "warn");
+      setStatus(everConnected ? T.reconnecting : T.connecting, "warn");
     }
   }
 
@@ -509,11 +680,11 @@
     if (socket) return;
     loadClient(function (err) {
       if (err) {
-        setStatus("Can't reach the winery's assistant right now (the chat could not load).", "error");
+        setStatus(T.cannotLoad, "error");
         return;
       }
       if (!serverUrl) {
-        setStatus("The chat is not configured (no server address).", "error");
+        setStatus(T.notConfigured, "error");
         return;
       }
       if (socket) return;
@@ -521,6 +692,9 @@
         path: "/socket.io",
         // Behind several Rasa replicas nginx routes every request of a session to one of them.
         query: { sticky: state.sessionId },
+        // WebSocket from the start; long-polling only where WebSocket cannot connect.
+        transports: ["websocket", "polling"],
+        tryAllTransports: true,
         reconnection: true,
         reconnectionDelay: 1000,
         reconnectionDelayMax: 10000,
@@ -542,7 +716,7 @@
       socket.on("disconnect", function (reason) {
         ready = false;
         if (reason === "io client disconnect") return;
-        setStatus("Reconnecting\u2026", "warn");
+        setStatus(T.reconnecting, "warn");
         if (reason === "io server disconnect") socket.connect(); // not retried automatically
       });
     });
@@ -612,13 +786,20 @@
     open: function () { open(); },
     close: function () { close(); },
     send: function (text) { if (text) sendUser(String(text), String(text)); },
+    // A signed-in customer: the host page passes the token its server signed (null signs out).
+    identify: function (token) {
+      customerToken = typeof token === "string" && token ? token : null;
+    },
     get sessionId() { return state.sessionId; },
+    get transport() { return socket && socket.io && socket.io.engine ? socket.io.engine.transport.name : null; },
     // Starts a new conversation: new session id, empty transcript.
     reset: function () {
       local.removeItem(PREFIX + "conversation");
       loadConversation();
       outbox = [];
+      greeted = false;
       setTyping(false);
+      setStatus("");
       renderAll();
       if (socket && ready) socket.emit("session_request", { session_id: state.sessionId });
     }

@@ -18,6 +18,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../results/browser/', import.meta.url));
 const REPLY_MS = 45_000;
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+const CUSTOMER_TOKEN = process.env.CUSTOMER_TOKEN || '';
+// The online store the Buy buttons lead to (STORE_PRODUCT_URL's default); answered by a stand-in page.
+const SHOP = process.env.STORE_PRODUCT_URL || 'https://mileaestatevineyard.com/product/';
+const AXE = require.resolve('axe-core/axe.min.js');
 
 mkdirSync(SHOTS, { recursive: true });
 
@@ -26,8 +30,11 @@ let browser;
 before(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
+    // Pages the tests fulfil themselves (page.route) count as public pages for Chromium's
+    // Local Network Access checks, which would stop them reaching the assistant on loopback.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-features=LocalNetworkAccessChecks'],
   });
 });
 
@@ -35,12 +42,47 @@ after(async () => {
   await browser?.close();
 });
 
+// Every page records uncaught errors, console errors (a failed WebSocket upgrade shows there)
+// and the socket.io frames it sends over WebSocket.
 async function newPage(options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  await context.route(`${SHOP}**`, (route) => route.fulfill({
+    status: 200, contentType: 'text/html', body: '<!doctype html><title>Milea shop</title><h1>Product page</h1>',
+  }));
   const page = await context.newPage();
   page.errors = [];
+  page.consoleErrors = [];
+  page.wsFrames = [];
   page.on('pageerror', (err) => page.errors.push(String(err)));
+  page.on('console', (msg) => { if (msg.type() === 'error') page.consoleErrors.push(msg.text()); });
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (frame) => page.wsFrames.push(String(frame.payload)));
+  });
   return page;
+}
+
+const wsErrors = (page) => page.consoleErrors.filter((t) => /WebSocket|Invalid frame header/i.test(t));
+
+// Waits for the greeting the assistant sends when the chat first opens.
+async function waitForGreeting(page) {
+  try {
+    await page.locator('.mc-from-bot .mc-bubble').first().waitFor({ timeout: REPLY_MS });
+    await page.locator('.mc-quick-reply').first().waitFor({ timeout: REPLY_MS });
+  } catch (err) {
+    await shot(page, 'no-greeting');
+    const status = await page.locator('.mc-status').textContent();
+    throw new Error(`no greeting (status: ${status}; console: ${page.consoleErrors.join(' | ')}; ` +
+      `frames sent: ${page.wsFrames.slice(-5).join(' | ')}): ${err.message}`);
+  }
+}
+
+async function axeScan(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => window.axe.run(document.querySelector('.mc-root'), {
+    resultTypes: ['violations'],
+  }));
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 const launcher = (page) => page.locator('.mc-launcher');
@@ -78,22 +120,66 @@ describe('widget conversation on the demo page', () => {
 
   after(async () => {
     assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
+    assert.deepEqual(wsErrors(page), [], 'no WebSocket errors in the console');
     await page.context().close();
   });
 
-  test('the launcher opens a labelled panel with the message box focused', async () => {
+  test('the launcher opens a labelled panel with the message box focused, and the assistant greets', async () => {
     assert.equal(await launcher(page).getAttribute('aria-expanded'), 'false');
     await openChat(page);
     assert.equal(await launcher(page).getAttribute('aria-expanded'), 'true');
     assert.equal(await page.locator('.mc-log').getAttribute('aria-live'), 'polite');
     assert.ok(await page.getByRole('dialog', { name: 'Milea Estate Vineyard' }).isVisible());
     assert.ok(await input(page).evaluate((node) => node === document.activeElement), 'input has focus');
+    await waitForGreeting(page);
+    assert.match(await botBubbles(page).first().textContent(), /virtual assistant/i);
+    assert.equal(await userBubbles(page).count(), 0, 'the greeting request shows no message of the visitor');
+    const time = page.locator('.mc-from-bot .mc-time').first();
+    assert.match(await time.getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
+    assert.match(await time.textContent(), /\d/);
   });
 
-  test('asking for the hours gets an answer with the time', async () => {
+  test('asking for the hours gets an answer with the time, over WebSocket', async () => {
     const answer = await ask(page, 'what are your hours');
     assert.match(answer, /PM/);
     assert.ok(await page.locator('.mc-typing').isHidden(), 'typing indicator gone after the answer');
+    assert.equal(await page.evaluate(() => window.MileaChat.transport), 'websocket');
+    assert.ok(page.wsFrames.some((f) => f.includes('"user_uttered"') && f.includes('what are your hours')),
+      `the message went out as a WebSocket frame: ${page.wsFrames.slice(-5)}`);
+    assert.deepEqual(wsErrors(page), [], 'no failed WebSocket upgrade or bad frame in the console');
+  });
+
+  test('a price question shows a wine card with image, price and a Buy link to the product page', async () => {
+    await ask(page, 'how much is the reserve cab franc?');
+    const card = page.locator('.mc-card').last();
+    await card.waitFor({ timeout: REPLY_MS });
+    assert.match(await card.locator('.mc-card-title').textContent(), /2022 Reserve Cabernet Franc/);
+    assert.equal(await card.locator('.mc-card-price').textContent(), '$45');
+    assert.match(await card.locator('.mc-card-stock').textContent(), /In stock/);
+    const image = card.locator('img.mc-card-image');
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await image.elementHandle(),
+      { timeout: 10_000 });
+    assert.match(await image.getAttribute('alt'), /Reserve Cabernet Franc/);
+    const buy = card.getByRole('link', { name: /Buy 2022 Reserve Cabernet Franc/ });
+    assert.equal(await buy.getAttribute('href'), `${SHOP}reserve-cabernet-franc-2022`);
+    const [shop] = await Promise.all([page.context().waitForEvent('page'), buy.click()]);
+    await shop.waitForLoadState();
+    assert.equal(shop.url(), `${SHOP}reserve-cabernet-franc-2022`);
+    assert.equal(await shop.locator('h1').textContent(), 'Product page');
+    await shop.close();
+    await shot(page, 'desktop-wine-card');
+  });
+
+  test('a name that fits several wines shows a carousel and keeps the buttons', async () => {
+    await ask(page, 'what does the chardonnay taste like');
+    const carousel = page.locator('.mc-carousel').last();
+    await carousel.waitFor({ timeout: REPLY_MS });
+    const titles = await carousel.locator('.mc-card-title').allTextContents();
+    assert.deepEqual(titles.map((t) => t.replace(/^\d{4} /, '')).sort(), ['Farmhouse Chardonnay', 'Reserve Chardonnay']);
+    assert.equal(await carousel.locator('img.mc-card-image').count(), 2);
+    assert.ok(await page.getByRole('button', { name: 'Reserve Chardonnay' }).isVisible(), 'the choice buttons stay');
+    assert.deepEqual(await axeScan(page), [], 'no serious or critical accessibility violation');
+    await shot(page, 'desktop-carousel');
   });
 
   test('a quick-reply button from the greeting sends its payload and shows its title', async () => {
@@ -103,7 +189,7 @@ describe('widget conversation on the demo page', () => {
     assert.ok(await buttons.count() >= 2, 'greeting has buttons');
     await shot(page, 'desktop-greeting');
     const before = await botBubbles(page).count();
-    await page.getByRole('button', { name: 'Opening hours' }).click();
+    await page.getByRole('button', { name: 'Opening hours' }).last().click();
     await page.waitForFunction(
       (n) => document.querySelectorAll('.mc-from-bot .mc-bubble').length > n, before, { timeout: REPLY_MS });
     const users = await userBubbles(page).allTextContents();
@@ -120,13 +206,18 @@ describe('widget conversation on the demo page', () => {
     for (const href of hrefs) assert.match(href, /^https?:\/\//);
   });
 
-  test('thumbs up/down is recorded and reported to the onFeedback hook', async () => {
+  test('thumbs up/down is stored by the assistant and reported to the onFeedback hook', async () => {
+    await ask(page, 'what are your hours on saturday');
     await page.evaluate(() => {
       window.__votes = [];
       window.MileaChat.onFeedback = (record) => window.__votes.push(record);
     });
     const up = page.locator('.mc-from-bot').last().getByRole('button', { name: 'Helpful', exact: true });
-    await up.click();
+    const [posted] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/webhooks/socketio/feedback') && r.request().method() === 'POST'),
+      up.click(),
+    ]);
+    assert.equal(posted.status(), 204, 'the Rasa server stored the vote');
     assert.equal(await up.getAttribute('aria-pressed'), 'true');
     const votes = await page.evaluate(() => window.__votes);
     assert.equal(votes.length, 1);
@@ -148,13 +239,30 @@ describe('widget conversation on the demo page', () => {
         .getAttribute('aria-pressed'), 'true', 'the vote survives the reload');
     const answer = await ask(page, 'can i bring my dog?');
     assert.match(answer.toLowerCase(), /leash|dog/);
+    assert.ok(await page.locator('.mc-card').count() >= 1, 'the wine cards are still there');
+  });
+
+  test('replies that arrive while the chat is closed show an unread badge', async () => {
+    await page.getByRole('button', { name: 'Close chat', exact: true }).click();
+    await page.locator('#mc-panel').waitFor({ state: 'hidden' });
+    const before = await botBubbles(page).count();
+    await page.evaluate(() => window.MileaChat.send('are you open on monday?'));
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('.mc-from-bot .mc-bubble').length > n, before, { timeout: REPLY_MS });
+    const badge = page.locator('.mc-badge');
+    await badge.waitFor({ state: 'visible' });
+    assert.match(await badge.textContent(), /^[1-9]/);
+    assert.match(await launcher(page).getAttribute('aria-label'), /unread message/);
+    await shot(page, 'desktop-unread-badge');
+    await openChat(page);
+    assert.ok(await badge.isHidden(), 'opening the chat clears the badge');
   });
 
   test('markup typed by the user is shown as text and never runs', async () => {
     await ask(page, XSS);
     const users = await userBubbles(page).allTextContents();
     assert.ok(users.at(-1).endsWith(XSS), `shown verbatim: ${users.at(-1)}`);
-    assert.equal(await page.locator('.mc-root img, .mc-root script').count(), 0);
+    assert.equal(await page.locator('.mc-bubble img, .mc-root script').count(), 0);
     await page.waitForTimeout(500);
     assert.equal(await page.evaluate(() => typeof window.__xss), 'undefined');
     await page.reload(); // and not when re-rendered from storage either
@@ -170,6 +278,15 @@ describe('widget conversation on the demo page', () => {
       (n) => document.querySelectorAll('.mc-from-bot .mc-bubble').length > n, before, { timeout: REPLY_MS });
     assert.match((await userBubbles(page).allTextContents()).at(-1), /Talk to a person$/);
     await shot(page, 'desktop-conversation');
+  });
+
+  test('"Start over" begins a new conversation with a new greeting', async () => {
+    const old = await page.evaluate(() => window.MileaChat.sessionId);
+    await page.getByRole('button', { name: 'Start a new conversation' }).click();
+    assert.equal(await userBubbles(page).count(), 0);
+    await waitForGreeting(page);
+    assert.notEqual(await page.evaluate(() => window.MileaChat.sessionId), old);
+    assert.match(await botBubbles(page).first().textContent(), /virtual assistant/i);
   });
 
   test('Esc closes the panel and gives focus back to the launcher', async () => {
@@ -275,13 +392,74 @@ test('on a 375px phone the open panel fits the screen', async () => {
   assert.ok(panel.width >= 370, `full width under 480px: ${panel.width}`);
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(scrollWidth <= 375, `no sideways scrolling: ${scrollWidth}`);
+  assert.deepEqual(await axeScan(page), [], 'no serious or critical accessibility violation at phone width');
+  await ask(page, 'how much is the farmhouse chardonnay');
+  await page.locator('.mc-card').last().waitFor({ timeout: REPLY_MS });
   for (const control of [input(page), page.getByRole('button', { name: 'Send message' }),
-    page.getByRole('button', { name: 'Close chat' }), page.locator('.mc-quick-reply').last()]) {
+    page.getByRole('button', { name: 'Close chat' }), page.locator('.mc-card-buy').last()]) {
     const b = await control.boundingBox();
     assert.ok(b && b.x >= 0 && b.x + b.width <= 375 && b.y >= 0 && b.y + b.height <= 740,
       `control inside the screen: ${JSON.stringify(b)}`);
   }
   await shot(page, 'phone-375');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a signed-in customer (token from the host page) sees their points; without it they are not shown', async () => {
+  assert.ok(CUSTOMER_TOKEN, 'CUSTOMER_TOKEN is set by tests/integration/test_widget_browser.py');
+  const page = await newPage();
+  const html = '<!doctype html><html lang="en"><head><title>Account</title></head><body><main><h1>My account</h1></main>' +
+    `<script src="/milea-chat.js" data-customer-token="${CUSTOMER_TOKEN}" defer></script></body></html>`;
+  await page.route('**/account.html', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+  await page.goto(`${WIDGET_URL}/account.html`);
+  await openChat(page);
+  await waitForGreeting(page);
+  assert.match(await ask(page, 'how many points do i have'), /12,400/);
+  const sent = page.wsFrames.find((f) => f.includes('how many points do i have'));
+  assert.ok(sent && sent.includes('"customer_token"'), 'the token travels in the message metadata');
+  await page.evaluate(() => window.MileaChat.identify(null)); // signed out
+  const answer = await ask(page, 'what is my points balance');
+  assert.ok(!answer.includes('12,400'), answer);
+  await page.evaluate((token) => window.MileaChat.identify(token), CUSTOMER_TOKEN);
+  assert.match(await ask(page, 'how many milea miles do i have'), /12,400/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('data-lang="es" shows the widget in Spanish', async () => {
+  const page = await newPage();
+  const html = '<!doctype html><html lang="es"><head><title>Milea</title></head><body><main><h1>Milea</h1></main>' +
+    '<script src="/milea-chat.js" data-lang="es" defer></script></body></html>';
+  await page.route('**/es.html', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+  await page.goto(`${WIDGET_URL}/es.html`);
+  assert.match(await launcher(page).textContent(), /Chatee con nosotros/);
+  await launcher(page).click();
+  assert.ok(await page.getByRole('textbox', { name: 'Su mensaje' }).isVisible());
+  assert.ok(await page.getByRole('button', { name: 'Hablar con una persona' }).isVisible());
+  await page.context().close();
+});
+
+test('where WebSocket cannot connect the chat falls back to long-polling', async () => {
+  const page = await newPage();
+  await page.addInitScript(() => { // a network that refuses every WebSocket, as some proxies do
+    window.WebSocket = function BlockedWebSocket() {
+      const ws = this;
+      ws.readyState = 0;
+      ws.send = () => {};
+      ws.close = () => {};
+      setTimeout(() => {
+        ws.readyState = 3;
+        if (ws.onerror) ws.onerror(new Event('error'));
+        if (ws.onclose) ws.onclose({ code: 1006, reason: '', wasClean: false });
+      });
+    };
+  });
+  await page.goto(WIDGET_URL);
+  await openChat(page);
+  await waitForGreeting(page);
+  assert.match(await ask(page, 'what are your hours'), /PM/);
+  assert.equal(await page.evaluate(() => window.MileaChat.transport), 'polling');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -209,6 +209,13 @@ def load_seed(facts_path: Path | None = None, seed_path: Path = SEED_PATH) -> di
     return seed
 
 
+BOTTLE_COLOURS = {"Red": "#5b1426", "Rose": "#e58a97", "White": "#d8c36a", "Sparkling": "#e9dca0"}
+BOTTLE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 160" width="120" height="160">'
+              '<rect width="120" height="160" fill="#f4ede4"/>'
+              '<path d="M52 14h16v34c0 6 14 12 14 30v66a6 6 0 0 1-6 6H44a6 6 0 0 1-6-6V78c0-18 14-24 14-30z" '
+              'fill="{colour}"/><rect x="42" y="92" width="36" height="30" rx="2" fill="#fbf7f1"/></svg>')
+
+
 def _wine_type(varietal: str) -> str:
     v = varietal.lower()
     if "sparkling" in v:
@@ -256,7 +263,8 @@ def build_state(seed: dict, tenant: str) -> dict:
         product = {
             "id": pid, "title": item["title"], "subTitle": None, "slug": slug, "type": kind,
             "webStatus": "Available", "adminStatus": "Available", "teaser": notes, "content": content,
-            "image": None, "metaData": {"accolade": accolade} if accolade else {},
+            "image": f"/images/{slug}.svg" if kind == "Wine" else None,  # served by product_image
+            "metaData": {"accolade": accolade} if accolade else {},
             "createdAt": ts, "updatedAt": ts, "wine": None, "variants": [variant],
             "collections": [], "security": {"availableTo": "Public"},
         }
@@ -555,7 +563,7 @@ class Emulator:
 
     @web.middleware
     async def gate(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
-        if request.path.startswith("/__admin"):
+        if request.path.startswith(("/__admin", "/images/")):  # images are public, as on Commerce7's CDN
             return await handler(request)
         started = time.monotonic()
         delay_ms = float(self.faults["latency_ms"] or 0)
@@ -959,6 +967,16 @@ class Emulator:
     async def admin_requests(self, request: web.Request) -> web.Response:
         return web.json_response({"requests": list(self.requests)})
 
+    async def product_image(self, request: web.Request) -> web.Response:
+        """A small bottle picture (SVG made here, in the wine's colour) for a product's `image`."""
+        wanted = "/images/" + request.match_info["name"]
+        product = next((p for p in self.state["products"].values() if p.get("image") == wanted), None)
+        if product is None:
+            raise web.HTTPNotFound()
+        colour = BOTTLE_COLOURS.get((product.get("wine") or {}).get("type"), BOTTLE_COLOURS["White"])
+        return web.Response(text=BOTTLE_SVG.format(colour=colour), content_type="image/svg+xml",
+                            headers={"Cache-Control": "max-age=3600"})
+
 
 EMULATOR_KEY: web.AppKey["Emulator"] = web.AppKey("emulator", Emulator)
 
@@ -997,6 +1015,7 @@ def build_app(state_path: str | os.PathLike | None, app_id: str = DEFAULT_APP_ID
     r.add_post("/__admin/faults", emu.admin_set_faults)
     r.add_post("/__admin/reset", emu.admin_reset)
     r.add_get("/__admin/requests", emu.admin_requests)
+    r.add_get("/images/{name}", emu.product_image)
     return app
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+
+from actions.feedback_store import FeedbackStore
+from actions.identity import sign_token
+from tests.integration.conftest import CUSTOMER_TOKEN_SECRET
+from tests.integration.stack import Commerce7View
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -33,7 +39,10 @@ def test_widget_in_a_browser(request):
             pytest.fail(f"browser tests cannot run in CI: {reason}")
         pytest.skip(reason)
     stack = request.getfixturevalue("stack")  # only started once the browser can run
-    env = {**os.environ, "WIDGET_URL": f"http://localhost:{stack.widget_port}", "CHROMIUM_PATH": str(CHROMIUM)}
+    customer = Commerce7View(stack).customer("jordan.rivera@example.com")  # 12,400 points in the demo tenant
+    token = sign_token({"sub": customer["id"], "exp": time.time() + 3600}, CUSTOMER_TOKEN_SECRET)
+    env = {**os.environ, "WIDGET_URL": f"http://localhost:{stack.widget_port}", "CHROMIUM_PATH": str(CHROMIUM),
+           "CUSTOMER_TOKEN": token}
     try:
         run = subprocess.run(
             ["node", "--test", "--test-reporter=spec", str(SPEC)], cwd=ROOT, env=env,
@@ -45,3 +54,7 @@ def test_widget_in_a_browser(request):
     output = f"{run.stdout}\n{run.stderr}".strip()
     print(output)
     assert run.returncode == 0, f"browser tests failed (screenshots in results/browser/):\n{output}"
+    # the thumbs up the browser gave is in the assistant's feedback table
+    votes = FeedbackStore(f"sqlite:///{Path(stack.env['MILEA_DATA_DIR']) / 'tracker.db'}").all()
+    assert any(v.kind == "thumb" and v.channel == "socketio" and v.rating == 1 and "PM" in (v.answer_text or "")
+               for v in votes), votes
