@@ -69,6 +69,12 @@ def _database(url: str) -> str:
     return database.label
 
 
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 async def _http(session: aiohttp.ClientSession, url: str, **kwargs) -> str:
     async with session.get(url, **kwargs) as response:
         if response.status >= 500:
@@ -89,8 +95,8 @@ def checks(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Call
         "database": lambda: asyncio.to_thread(_database, database_url),
         "chroma": (lambda: _http(session, f"{chroma.rstrip('/')}/api/v2/heartbeat")) if chroma else None,
         # Any answer below 500 means Commerce7 is reachable; the tenant header keeps it a cheap request.
-        "commerce7": lambda: _http(session, f"{c7_base}/setting", headers={"tenant": settings.c7_tenant},
-                                   auth=aiohttp.BasicAuth(settings.c7_app_id, settings.c7_secret)),
+        "commerce7": lambda: _http(session, f"{c7_base}/setting", headers={
+            "tenant": settings.c7_tenant, "Authorization": _basic(settings.c7_app_id, settings.c7_secret)}),
         "redis": (lambda: asyncio.to_thread(_redis, redis_url)) if redis_url else None,
         "rabbitmq": (lambda: asyncio.to_thread(_rabbitmq, broker_url)) if broker_url else None,
         "llm": (lambda: _http(session, f"{llm_base}/models", headers=llm_headers)) if settings.llm_enabled else None,

@@ -40,6 +40,10 @@ def next_sync(now: datetime, at: time = SYNC_AT, tz: ZoneInfo = NY) -> datetime:
 async def run_outbox(settings: Settings, outbox: Outbox) -> None:
     async with make_client(settings) as client:
         counts = await process_outbox(outbox, client, settings.c7_pickup_location_id)
+    failed = counts.get("retry", 0) + counts.get("attention", 0)
+    if failed and os.environ.get("JOBS_PORT"):  # counted for /metrics
+        from scripts import metrics
+        metrics.get(settings).c7_errors.labels("outbox").inc(failed)
     if any(counts.values()):
         log.info("outbox: %s", counts)
 
@@ -59,23 +63,21 @@ async def serve_status(port: int, settings: Settings):
     container); returns the runner."""
     from aiohttp import web
 
-    from scripts import health
+    from scripts import health, metrics
 
     async def health_view(_request: web.Request) -> web.Response:
         report = await health.report(settings)
+        if report["dependencies"]["commerce7"]["status"] == "down":
+            metrics.get(settings).c7_errors.labels("health").inc()
         return web.json_response(report, status=200 if report["status"] != "down" else 503)
 
     app = web.Application()
     app.router.add_get("/health", health_view)
-    try:
-        from scripts import metrics
-        app.router.add_get("/metrics", metrics.aiohttp_view(settings))
-    except ImportError:  # prometheus-client not installed: health only
-        pass
+    app.router.add_get("/metrics", metrics.aiohttp_view(settings))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, os.environ.get("JOBS_HOST") or "127.0.0.1", port).start()
-    log.info("health on :%d/health", port)
+    log.info("health on :%d/health, metrics on :%d/metrics", port, port)
     return runner
 
 
