@@ -53,7 +53,8 @@ PORT_VARIABLES = {("proxy", 80): ("RASA_PORT", 5005), ("proxy", 443): ("HTTPS_PO
                   ("chroma", 8000): ("CHROMA_PORT", 8000), ("widget", 8080): ("WIDGET_PORT", 8080),
                   ("console", 8090): ("CONSOLE_PORT", 8090), ("jobs", 9100): ("JOBS_PORT", 9100),
                   ("commerce7-demo", 7070): ("C7_EMULATOR_PORT", 7070)}
-DEV_SECRETS = ("ACTION_SERVER_TOKEN", "CONSOLE_SECRET")
+START_ATTEMPTS = 3
+DEV_SECRETS = ("ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET")
 # Compose needs these to build the in-network URLs; here the URLs of the local servers replace them.
 UNUSED_HERE = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "RABBITMQ_PASSWORD")
 
@@ -142,6 +143,8 @@ class Local:
                 value = str(self.ports[int(value)])
             elif value.isdigit() and int(value) in self.ports and key.endswith("_LISTEN"):
                 value = f"127.0.0.1:{self.ports[int(value)]}"
+            elif value == "0.0.0.0" and key.endswith("_HOST"):  # a container's own network: loopback here
+                value = "127.0.0.1"
             env[key] = self.text(value)
         return env
 
@@ -377,15 +380,21 @@ class Cluster:
             if exited == 0:
                 self.state[name] = "done"
             elif exited is not None:
-                if self.attempts[name] < 3:
+                if self.attempts[name] < START_ATTEMPTS:
                     say(f"{name} exited with code {exited}: running it again (restart: on-failure)")
                     self.start(name)
                 else:
                     self.state[name] = "failed"
             return
-        if exited is not None:
-            say(f"{name} exited with code {exited} while starting")
-            self.state[name] = "failed"
+        if exited is not None:  # the restart policy applies while starting too (e.g. two replicas racing
+            # to create the tracker store's tables on an empty database: the loser starts again)
+            if self.attempts[name] < START_ATTEMPTS:
+                say(f"{name} exited with code {exited} while starting: starting it again "
+                    f"(restart: {self.services[name].get('restart')})")
+                self.start(name)
+            else:
+                say(f"{name} exited with code {exited} while starting, {START_ATTEMPTS} times: giving up")
+                self.state[name] = "failed"
             return
         url = self.local[name].health_url()
         if url is None or healthy(url, timeout=2):

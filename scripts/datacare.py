@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         out = args.out or Path("backups") / f"milea-{stamp}.tar.gz"
         held = backup(settings, out)
-        say(f"backup {out}: {', '.join(held)}")
+        say(f"backup {out}: {', '.join(held) or 'empty (no databases or knowledge index yet)'}")
     elif args.command == "restore":
         if not args.archive.exists():
             say(f"no such backup: {args.archive}")

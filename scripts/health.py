@@ -1,4 +1,5 @@
-"""The assistant's dependencies, each with status and latency: what /health of the jobs process reports.
+"""The assistant's dependencies, each with status and latency: what /health of the jobs process reports
+(and, for its own stores and action servers, /webhooks/ops/health of each Rasa replica).
 
     {"status": "ok" | "degraded" | "down", "checked_at": ..., "dependencies": {
         "database":  {"status": "ok", "latency_ms": 2.1, "detail": "PostgreSQL 127.0.0.1:5432/milea"},
@@ -75,9 +76,14 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+# Answers that mean the service is failing; any other answer (401, 404, 501 ...) means it is up and
+# reachable, which is what a probe that sends no real request can tell.
+DOWN_STATUSES = {500, 502, 503, 504}
+
+
 async def _http(session: aiohttp.ClientSession, url: str, **kwargs) -> str:
     async with session.get(url, **kwargs) as response:
-        if response.status >= 500:
+        if response.status in DOWN_STATUSES:
             raise ConnectionError(f"HTTP {response.status}")
         return f"HTTP {response.status}"
 
@@ -90,6 +96,7 @@ def checks(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Call
     chroma = settings.chroma_url
     c7_base = settings.c7_api_url.rstrip("/")
     llm_base = (settings.openai_base_url or "https://api.openai.com/v1").rstrip("/")
+    action_url = env.get("ACTION_SERVER_URL", "").strip()
     llm_headers = {"Authorization": f"Bearer {settings.openai_api_key}"} if settings.openai_api_key else {}
     return {
         "database": lambda: asyncio.to_thread(_database, database_url),
@@ -100,6 +107,7 @@ def checks(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Call
         "redis": (lambda: asyncio.to_thread(_redis, redis_url)) if redis_url else None,
         "rabbitmq": (lambda: asyncio.to_thread(_rabbitmq, broker_url)) if broker_url else None,
         "llm": (lambda: _http(session, f"{llm_base}/models", headers=llm_headers)) if settings.llm_enabled else None,
+        "action_server": (lambda: _http(session, action_url.rsplit("/", 1)[0] + "/health")) if action_url else None,
     }
 
 
@@ -115,11 +123,16 @@ async def _measure(probe: Callable[[], Awaitable[str]] | None) -> dict:
     return {"status": status, "latency_ms": round((time.perf_counter() - started) * 1000, 1), "detail": detail}
 
 
-async def report(settings: Settings | None = None) -> dict:
+JOBS = ("database", "chroma", "commerce7", "redis", "rabbitmq", "llm")
+REPLICA = ("database", "redis", "rabbitmq", "action_server")
+
+
+async def report(settings: Settings | None = None, names: tuple[str, ...] = JOBS) -> dict:
+    """The dependencies `names` (the jobs process: all the assistant's; a replica: its own stores)."""
     settings = settings or Settings.from_env()
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        probes = checks(settings, session)
+        probes = {name: probe for name, probe in checks(settings, session).items() if name in names}
         results = await asyncio.gather(*(_measure(p) for p in probes.values()))
     dependencies = dict(zip(probes, results))
     down = [name for name, result in dependencies.items() if result["status"] == "down"]

@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[milea] {args.env_file.name}: {len(loaded)} setting(s) read (the environment wins over the file)")
     if not check(os.environ, tuple(args.checks.split(","))):
         return 2
+    if args.then == "rasa_sdk" and (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json":
+        rest += ["--logging-config_file", str(ROOT / "deploy" / "logging-json.yml")]  # one JSON object per line
     if args.then:
         sys.argv = [args.then, *rest]
         runpy.run_module(args.then, run_name="__main__", alter_sys=True)

@@ -17,6 +17,8 @@ import socket
 import sys
 from pathlib import Path
 
+import yaml
+
 from scripts import endpoints, modes, run
 
 LOGGING_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "logging-json.yml"
@@ -38,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     run.RUN_DIR = out  # write_credentials writes into the run folder
     credentials = run.write_credentials()
+    channels = yaml.safe_load(credentials.read_text())
+    channels["scripts.rasa_metrics.OpsInput"] = {}  # the replica's health and metrics (the proxy keeps them internal)
+    credentials.write_text(yaml.safe_dump(channels, sort_keys=False))
     action_url = os.environ.get("ACTION_SERVER_URL") or "http://localhost:5055/webhook"
     for line in endpoints.write(out / "endpoints.yml", os.environ, action_url, data_dir):
         run.say(line)

@@ -40,6 +40,7 @@ class Cluster:
             "C7_EMULATOR_PORT": str(self.c7_port), "HTTPS_PORT": str(self.https_port),
             "CONSOLE_HTTPS_PORT": str(self.console_https_port), "JOBS_PORT": str(self.jobs_port),
             "CONSOLE_PORT": str(self.console_port), "PUBLIC_URL": f"https://localhost:{self.https_port}",
+            "HTTP_REDIRECT": "1",  # as in production: plain HTTP only redirects
             "TRACKER_DB_URL": database_url(self.database), "REDIS_URL": REDIS_URL,
             "RABBITMQ_URL": RABBITMQ_URL, "RABBITMQ_QUEUE": self.queue,
             "MILEA_ENV_FILE": os.devnull, "MILEA_OUTBOX_EVERY_S": "2", "MILEA_OUTBOX_BACKOFF_S": "1", "MILEA_WARM_ON_START": "1",

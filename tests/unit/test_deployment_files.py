@@ -21,7 +21,7 @@ INSTALL = re.compile(r"\b(pip3?|npm|apt-get|apt|yarn|poetry|uv)\b\s+(install|ci|
 def production_env(**overrides: str) -> dict:
     """What an operator's .env holds (the secrets are placeholders)."""
     env = {name: "x" * 32 for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "RABBITMQ_PASSWORD", "RASA_AUTH_TOKEN",
-                                       "ACTION_SERVER_TOKEN", "CONSOLE_SECRET")}
+                                       "ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET")}
     env.update(PUBLIC_URL="https://chat.example.com", C7_APP_ID="app", C7_SECRET="secret", C7_TENANT="tenant")
     env.update(overrides)
     return env
@@ -138,7 +138,7 @@ def test_files_the_compose_file_mounts_exist():
     for service in SERVICES.values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            if source.startswith("./") and source != "./deploy/certs":  # certificates: the operator's own
+            if source.startswith("./"):
                 assert (ROOT / source).exists(), source
 
 
@@ -168,6 +168,7 @@ def test_make_cluster_maps_every_service_to_this_machine(tmp_path, monkeypatch):
     assert rasa.environment()["TRACKER_DB_URL"] == "postgresql://postgres@127.0.0.1:5432/local"
     assert rasa.environment()["ACTION_SERVER_URL"] == f"http://127.0.0.1:{plan['proxy'][5055]}/webhook"
     assert rasa.health_url() == "http://127.0.0.1:6001/"
+    assert cluster.Local("jobs", SERVICES["jobs"], plan).environment()["JOBS_HOST"] == "127.0.0.1"
     proxy = cluster.Local("proxy", SERVICES["proxy"], plan).environment()
     assert proxy["HTTPS_LISTEN"] == "127.0.0.1:6443" and "127.0.0.1:6001" in proxy["RASA_SERVERS"]
 
