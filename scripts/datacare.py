@@ -153,6 +153,9 @@ class Forgotten:
             lines.append("  SMS opt-out: kept, so this number is never texted again")
         lines.append("  not touched here: the customer's Commerce7 record (delete it in Commerce7 admin) "
                      "and backups made before today (they expire with your backup rotation)")
+        if (os.environ.get("RABBITMQ_URL") or "").strip():
+            lines.append("  RabbitMQ: events already published went to the queue's consumers; ask whoever reads "
+                         f"queue {os.environ.get('RABBITMQ_QUEUE') or 'milea_events'} to delete them too")
         return lines
 
 

@@ -176,3 +176,31 @@ def test_make_cluster_maps_every_service_to_this_machine(tmp_path, monkeypatch):
 def test_a_missing_module_is_skipped_not_fatal():
     assert cluster.module_present("scripts.serve_rasa") and cluster.module_present("rasa_sdk")
     assert not cluster.module_present("scripts.no_such_step")
+
+
+def test_a_replica_writes_its_channels_from_the_environment_then_becomes_rasa_run(tmp_path, monkeypatch):
+    """The compose file's Rasa command: without Twilio settings the SMS channel is left out (Rasa would
+    refuse empty credentials), the ops channel is in, and the endpoints come from the environment."""
+    from scripts import serve_rasa
+
+    env = SERVICES["rasa1"]["environment"]
+    for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "MILEA_MODE_ANNOUNCED"):
+        monkeypatch.delenv(key, raising=False)
+    for key in ("RASA_AUTH_TOKEN", "ACTION_SERVER_URL", "TRACKER_DB_URL", "REDIS_URL", "RABBITMQ_URL", "PUBLIC_URL",
+                "WIDGET_ORIGINS"):
+        monkeypatch.setenv(key, env[key])
+    monkeypatch.setenv("MILEA_ENV", "development")
+    monkeypatch.setenv("MILEA_DATA_DIR", str(tmp_path))
+    started = []
+    monkeypatch.setattr(serve_rasa.os, "execv", lambda path, args: started.append(args))
+    assert serve_rasa.main(["--port", "5005", "--model", "models/milea.tar.gz"]) == 0
+    command = started[0]
+    credentials = yaml.safe_load(Path(command[command.index("--credentials") + 1]).read_text())
+    assert "channels.rest.SafeRestInput" in credentials and "scripts.rasa_metrics.OpsInput" in credentials
+    assert not any("twilio" in name.lower() for name in credentials)
+    endpoints = yaml.safe_load(Path(command[command.index("--endpoints") + 1]).read_text())
+    assert endpoints["action_endpoint"]["url"] == "http://proxy:5055/webhook"
+    assert endpoints["tracker_store"]["url"].startswith("postgresql://milea:")
+    assert command[command.index("--auth-token") + 1] == "x" * 32
+    assert "https://chat.example.com" in command[command.index("--cors"):]
+    assert command[1] == "run" or command[1:3] == ["-m", "rasa"]
