@@ -13,8 +13,10 @@ ACT_STAMP  := $(ACT_VENV)/.installed
 DEV_STAMP  := $(ACT_VENV)/.installed-dev
 WIDGET_STAMP := widget/node_modules/.installed
 CONSOLE_STAMP := console/node_modules/.installed
+WIDGET_TEST_STAMP := widget/node_modules/.installed-test
 
-.PHONY: help run cluster nginx test venvs train index eval bench sync validate test-rasa test-nlu test-py clean
+.PHONY: help run cluster nginx test venvs train index eval bench sync validate test-rasa test-nlu test-py clean \
+        backup restore forget health
 
 help:
 	@echo "make run    - set up, train if needed, index the knowledge, start everything (Ctrl-C stops)"
@@ -25,6 +27,11 @@ help:
 	@echo "make bench  - latency and load benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
 	@echo "make staff-user EMAIL=... [ROLE=admin] - add a staff console account (or set a new password)"
 	@echo "make feedback-report - ratings and thumbs to results/feedback/feedback.csv, with a summary"
+	@echo "make backup - databases + knowledge index to backups/milea-<time>.tar.gz (OUT=file to choose)"
+	@echo "make restore FILE=backups/milea-....tar.gz - put a backup back (stop the assistant first)"
+	@echo "make forget WHO=+18455550100|ann@example.com - delete one person's data, says what it removed"
+	@echo "make health - the dependencies (database, Chroma, Commerce7, Redis, RabbitMQ, LLM) with latency"
+	@echo "Settings: .env (see .env.example) is read by make run and make cluster; the environment wins"
 
 # ---- environments: rebuilt only when their requirement files change
 $(RASA_STAMP): requirements/rasa.txt requirements/rasa-constraints.txt scripts/make_venv.sh
@@ -41,11 +48,17 @@ $(DEV_STAMP): $(ACT_STAMP) requirements/dev.txt
 
 venvs: $(RASA_STAMP) $(ACT_STAMP)
 
-# ---- widget: socket.io client + playwright-core (npm), system Chromium for the browser tests
+# ---- widget: what running needs (the socket.io client) apart from the browser test tools
+# (playwright-core and system Chromium), which only `make test` installs.
 $(WIDGET_STAMP): widget/package.json widget/package-lock.json
+	@if [ -f $(WIDGET_TEST_STAMP) ] && [ $(WIDGET_TEST_STAMP) -nt widget/package-lock.json ]; then :; \
+	 else cd widget && npm ci --omit=dev --no-audit --no-fund; fi
+	@touch $@
+
+$(WIDGET_TEST_STAMP): widget/package.json widget/package-lock.json
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || echo "[widget] /usr/bin/chromium missing and could not be installed (needs root: apt-get install -y chromium); browser tests will be skipped"
 	cd widget && npm ci --no-audit --no-fund
-	@touch $@
+	@touch $(WIDGET_STAMP) $@
 
 # ---- staff console: chart.js from npm, served by the console itself (no CDN)
 $(CONSOLE_STAMP): console/package.json console/package-lock.json
@@ -67,8 +80,9 @@ train: $(MODEL)
 index: $(ACT_STAMP)
 	@$(APY) -m scripts.index
 
+# .env is read first (the environment wins); MILEA_ENV=production checks before anything starts
 run: venvs $(MODEL) index $(WIDGET_STAMP) $(CONSOLE_STAMP)
-	@$(APY) -m scripts.run
+	@$(APY) -m scripts.modes --then scripts.run
 
 # ---- production profile on this machine (PostgreSQL, Redis, RabbitMQ already running)
 nginx:
@@ -86,7 +100,7 @@ test-rasa: $(MODEL)
 	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out results/nlu
 	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.92
 
-test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_STAMP) $(CONSOLE_STAMP) nginx
+test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_TEST_STAMP) $(CONSOLE_STAMP) nginx
 	$(APY) -m pytest tests -q -p no:cacheprovider
 
 eval: $(ACT_STAMP) index
@@ -108,6 +122,21 @@ sync: $(ACT_STAMP)
 staff-user: $(ACT_STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make staff-user EMAIL=you@example.com [ROLE=staff|admin] [NAME=...]"; exit 2; }
 	@$(APY) -m console.users --email "$(EMAIL)" --role "$(or $(ROLE),staff)" --name "$(NAME)"
+
+# ---- data care and health (the same environment as make run / make cluster: .env, then the environment)
+backup: $(ACT_STAMP)
+	@$(APY) -m scripts.modes --checks none --then scripts.datacare backup $(if $(OUT),--out $(OUT))
+
+restore: $(ACT_STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/milea-<time>.tar.gz"; exit 2; }
+	@$(APY) -m scripts.modes --checks none --then scripts.datacare restore "$(FILE)"
+
+forget: $(ACT_STAMP)
+	@test -n "$(WHO)" || { echo "usage: make forget WHO=+18455550100 (or WHO=ann@example.com)"; exit 2; }
+	@$(APY) -m scripts.modes --checks none --then scripts.datacare forget "$(WHO)"
+
+health: $(ACT_STAMP)
+	@$(APY) -m scripts.modes --checks none --then scripts.health
 
 .PHONY: feedback-report
 feedback-report: $(ACT_STAMP)

@@ -101,6 +101,7 @@ def staff_secret() -> str:
     path = DATA_DIR / "staff_channel_secret"
     if not secret:
         if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(24))
             path.chmod(0o600)
         secret = path.read_text().strip()

@@ -1,5 +1,9 @@
 """Background jobs while `make run` is up: deliver the Commerce7 outbox every
-30 seconds, and sync the catalog daily at 02:00 America/New_York."""
+30 seconds, sync the catalog daily at 02:00 America/New_York, and delete conversations
+and personal data older than RETENTION_DAYS (default 365) daily at 03:00.
+
+With JOBS_PORT set (the production profile) it also serves GET /health (its dependencies
+with status and latency) and GET /metrics (Prometheus) on that port."""
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +24,7 @@ from actions.settings import Settings
 log = logging.getLogger("scheduler")
 NY = ZoneInfo("America/New_York")
 SYNC_AT = time(2, 0)
+RETENTION_AT = time(3, 0)
 OUTBOX_EVERY_S = float(os.environ.get("MILEA_OUTBOX_EVERY_S") or 30.0)
 
 
@@ -35,6 +40,10 @@ def next_sync(now: datetime, at: time = SYNC_AT, tz: ZoneInfo = NY) -> datetime:
 async def run_outbox(settings: Settings, outbox: Outbox) -> None:
     async with make_client(settings) as client:
         counts = await process_outbox(outbox, client, settings.c7_pickup_location_id)
+    failed = counts.get("retry", 0) + counts.get("attention", 0)
+    if failed and os.environ.get("JOBS_PORT"):  # counted for /metrics
+        from scripts import metrics
+        metrics.get(settings).c7_errors.labels("outbox").inc(failed)
     if any(counts.values()):
         log.info("outbox: %s", counts)
 
@@ -49,12 +58,51 @@ async def run_sync(settings: Settings) -> None:
     log.info(report.summary())
 
 
+async def serve_status(port: int, settings: Settings):
+    """GET /health and /metrics on `port` (loopback unless JOBS_HOST=0.0.0.0, e.g. for a Prometheus in another
+    container); returns the runner."""
+    from aiohttp import web
+
+    from scripts import health, metrics
+
+    async def health_view(_request: web.Request) -> web.Response:
+        report = await health.report(settings)
+        if report["dependencies"]["commerce7"]["status"] == "down":
+            metrics.get(settings).c7_errors.labels("health").inc()
+        return web.json_response(report, status=200 if report["status"] != "down" else 503)
+
+    app = web.Application()
+    app.router.add_get("/health", health_view)
+    app.router.add_get("/metrics", metrics.aiohttp_view(settings))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, os.environ.get("JOBS_HOST") or "127.0.0.1", port).start()
+    log.info("health on :%d/health, metrics on :%d/metrics", port, port)
+    return runner
+
+
+async def run_retention() -> None:
+    from scripts import datacare
+
+    try:
+        days = datacare.retention_days()
+        removed = await asyncio.to_thread(datacare.retention, Settings.from_env(), days)
+    except (Exception, SystemExit) as exc:  # tomorrow's pass tries again; the reason is logged
+        log.error("retention pass failed: %s", exc if isinstance(exc, SystemExit) else type(exc).__name__)
+        return
+    log.info("retention %g days: %s", days, ", ".join(f"{n} {kind}" for kind, n in removed.items()))
+
+
 async def main(stop: Optional[asyncio.Event] = None) -> None:
     settings = Settings.from_env()
     outbox = Outbox(settings.outbox_database)
     stop = stop or asyncio.Event()
+    port = int(os.environ.get("JOBS_PORT") or 0)
+    runner = await serve_status(port, settings) if port else None
     due = next_sync(datetime.now(NY))
-    log.info("outbox every %.0fs; next catalog sync %s", OUTBOX_EVERY_S, due.isoformat())
+    cleanup = next_sync(datetime.now(NY), RETENTION_AT)
+    log.info("outbox every %.0fs; next catalog sync %s; next retention pass %s", OUTBOX_EVERY_S, due.isoformat(),
+             cleanup.isoformat())
     while not stop.is_set():
         try:
             await run_outbox(settings, outbox)
@@ -63,14 +111,21 @@ async def main(stop: Optional[asyncio.Event] = None) -> None:
         if datetime.now(NY) >= due:
             await run_sync(settings)
             due = next_sync(datetime.now(NY))
+        if datetime.now(NY) >= cleanup:
+            await run_retention()
+            cleanup = next_sync(datetime.now(NY), RETENTION_AT)
         try:
             await asyncio.wait_for(stop.wait(), OUTBOX_EVERY_S)
         except asyncio.TimeoutError:
             pass
+    if runner:
+        await runner.cleanup()
 
 
 def cli() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from scripts.jsonlog import setup
+
+    setup()
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

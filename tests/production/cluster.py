@@ -1,5 +1,6 @@
-"""Start the production profile the way `make cluster` does (scripts/cluster.py) on free ports,
-with its own PostgreSQL database and RabbitMQ queue, and give tests its processes."""
+"""Start the production profile the way `make cluster` does (scripts/cluster.py reads
+docker-compose.yml) on free ports, with its own PostgreSQL database and RabbitMQ queue, and give
+tests its processes. The public URL is HTTPS through the proxy, with a certificate made for the run."""
 from __future__ import annotations
 
 import json
@@ -25,18 +26,24 @@ class Cluster:
         self.replica_ports = [free_port(), free_port()]
         self.action_base_port = free_port()  # the cluster counts up from here
         self.c7_port, self.chroma_port, self.widget_port = free_port(), free_port(), free_port()
+        self.https_port, self.console_https_port = free_port(), free_port()
+        self.jobs_port, self.console_port = free_port(), free_port()
         self.token = "cluster-token"
         self.data_dir = data_dir
+        self.certificate = data_dir / "certs" / "fullchain.pem"  # the cluster makes it (self-signed, localhost)
         self.env = deployment_env({
             "MILEA_DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": self.token,
             "RASA_PORT": str(self.port), "ACTION_PORT": str(self.action_port),
             "RASA_REPLICA_PORTS": " ".join(map(str, self.replica_ports)),
             "ACTION_BASE_PORT": str(self.action_base_port), "ACTION_SERVERS": "2",
             "CHROMA_PORT": str(self.chroma_port), "WIDGET_PORT": str(self.widget_port),
-            "C7_EMULATOR_PORT": str(self.c7_port),
+            "C7_EMULATOR_PORT": str(self.c7_port), "HTTPS_PORT": str(self.https_port),
+            "CONSOLE_HTTPS_PORT": str(self.console_https_port), "JOBS_PORT": str(self.jobs_port),
+            "CONSOLE_PORT": str(self.console_port), "PUBLIC_URL": f"https://localhost:{self.https_port}",
+            "HTTP_REDIRECT": "1",  # as in production: plain HTTP only redirects
             "TRACKER_DB_URL": database_url(self.database), "REDIS_URL": REDIS_URL,
             "RABBITMQ_URL": RABBITMQ_URL, "RABBITMQ_QUEUE": self.queue,
-            "MILEA_OUTBOX_EVERY_S": "2", "MILEA_OUTBOX_BACKOFF_S": "1", "MILEA_WARM_ON_START": "1",
+            "MILEA_ENV_FILE": os.devnull, "MILEA_OUTBOX_EVERY_S": "2", "MILEA_OUTBOX_BACKOFF_S": "1", "MILEA_WARM_ON_START": "1",
             **LOAD_RATE_LIMITS,
         }, extra_env)
         self.log_path = data_dir / "cluster.log"
@@ -44,6 +51,11 @@ class Cluster:
 
     @property
     def url(self) -> str:
+        """The public address: HTTPS through the proxy."""
+        return f"https://localhost:{self.https_port}"
+
+    @property
+    def plain_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -72,7 +84,9 @@ class Cluster:
         return json.loads((self.data_dir / "cluster" / "pids.json").read_text())
 
     def post(self, payload: dict, url: str | None = None, timeout: float = 30) -> requests.Response:
-        return requests.post(f"{url or self.url}/webhooks/rest/webhook", json=payload, timeout=timeout)
+        target = url or self.url
+        return requests.post(f"{target}/webhooks/rest/webhook", json=payload, timeout=timeout,
+                             verify=str(self.certificate) if target.startswith("https:") else True)
 
     def say(self, sender: str, message: str, url: str | None = None, **metadata) -> list[dict]:
         response = self.post({"sender": sender, "message": message, "metadata": metadata}, url)
@@ -80,7 +94,8 @@ class Cluster:
         return response.json()
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token},
+        # Rasa's HTTP API is internal (the proxy does not publish it): ask a replica
+        response = requests.get(f"{self.replica_urls[0]}/conversations/{sender}/tracker", params={"token": self.token},
                                 timeout=30)
         response.raise_for_status()
         return response.json()
