@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -30,6 +29,7 @@ from socketio import packet as socketio_packet
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             nested_too_deep, prepare_message)
+from channels.origins import widget_origins
 from channels.votes import add_vote_route
 
 log = logging.getLogger(__name__)
@@ -86,14 +86,6 @@ class _EngineIOJson:
             return engineio_json.loads(text, *args, **kwargs)
         except RecursionError:
             raise ValueError("nested too deep") from None
-
-
-def widget_origins() -> list[str]:
-    """The origins whose pages may talk to socket.io: WIDGET_ORIGINS (space-separated), by
-    default the widget page `make run` serves on WIDGET_PORT (8080)."""
-    configured = os.environ.get("WIDGET_ORIGINS", "").split()
-    port = os.environ.get("WIDGET_PORT", "8080")
-    return configured or [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
 
 
 def socketio_server(origins: list[str]) -> AsyncServer:

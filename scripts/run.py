@@ -17,6 +17,7 @@ from typing import Optional
 
 import yaml
 
+from channels.origins import widget_origins
 from scripts.processes import Service, Stopping, stop_services, supervise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,11 +171,6 @@ def announce(ready: bool, stopping: Stopping, ready_line: str) -> None:
     else:
         say("a service failed to start (see its lines above): stopping")
         stopping.set()
-
-
-def widget_origins() -> list[str]:
-    configured = os.environ.get("WIDGET_ORIGINS", "").split()
-    return configured or [f"http://localhost:{WIDGET_PORT}", f"http://127.0.0.1:{WIDGET_PORT}"]
 
 
 def commerce7_services() -> list[Service]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from channels.origins import widget_origins
 from scripts import endpoints, modes, run
 
 LOGGING_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "logging-json.yml"
@@ -46,9 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     action_url = os.environ.get("ACTION_SERVER_URL") or "http://localhost:5055/webhook"
     for line in endpoints.write(out / "endpoints.yml", os.environ, action_url, data_dir):
         run.say(line)
-    origins = os.environ.get("WIDGET_ORIGINS", "").split()
-    public = (os.environ.get("PUBLIC_URL") or "").rstrip("/")
-    origins += [public] if public and public not in origins else []
+    origins = widget_origins()
     # the rasa script next to this Python (the image's and the venv's), so Rasa starts as `rasa run` does
     rasa = Path(sys.executable).with_name("rasa")
     command = [str(rasa)] if rasa.exists() else [sys.executable, "-m", "rasa"]
