@@ -60,6 +60,8 @@ class Settings:
     c7_pickup_location_id: Optional[str] = None
     # Where members add a card: never in chat.
     store_account_url: str = "https://mileaestatevineyard.com/profile"
+    # The web store: a wine's page is <store_base_url>/product/<Commerce7 slug>.
+    store_base_url: str = "https://mileaestatevineyard.com"
     customer_token_secret: Optional[str] = None
     extra: dict = field(default_factory=dict)
     # Feedback: the tracker store's database (SQLite file in data_dir) unless
@@ -132,6 +134,7 @@ class Settings:
             c7_timeout_s=_env_float("C7_TIMEOUT_S", 4.0),
             c7_pickup_location_id=_env("C7_PICKUP_LOCATION_ID"),
             store_account_url=_env("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
+            store_base_url=_env("STORE_BASE_URL", "https://mileaestatevineyard.com"),
             customer_token_secret=_env("CUSTOMER_TOKEN_SECRET"),
             feedback_db_url=_env("FEEDBACK_DB_URL") or _env("TRACKER_DB_URL"),
             outbox_db_url=_env("OUTBOX_DB_URL"),

@@ -86,3 +86,86 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
 def find_wine(name: str, wines: tuple[Wine, ...]) -> Optional[Wine]:
     found = match_wines(name, wines)
     return found[0] if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- structured rows
+ATTRIBUTES_FILE = "wine-guide/attributes.yml"
+
+
+@dataclass(frozen=True)
+class WineRow:
+    """One wine as the structured answers see it: live Commerce7 facts joined with
+    the attributes of knowledge/wine-guide/attributes.yml (by title)."""
+    title: str
+    price: Optional[float]          # dollars per bottle, live
+    price_text: str
+    vintage: Optional[int]
+    in_stock: Optional[bool]
+    slug: Optional[str]
+    type: str = ""                  # red | white | rose | sparkling
+    style: str = ""
+    body: str = ""
+    oak: Optional[bool] = None
+    grapes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    pairs_with: tuple[str, ...] = ()
+    like: tuple[str, ...] = ()
+    rating_points: Optional[int] = None
+    rating_by: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.vintage} {self.title}" if self.vintage else f"{self.title} (NV)"
+
+    def as_card(self) -> dict:
+        """The row as plain data, for a card payload or a prompt."""
+        return {"title": self.title, "vintage": self.vintage, "price": self.price_text, "type": self.type,
+                "style": self.style, "body": self.body, "in_stock": self.in_stock, "slug": self.slug,
+                "pairs_with": list(self.pairs_with), "notes": list(self.notes),
+                "rating": f"{self.rating_points} points, {self.rating_by}" if self.rating_points else ""}
+
+
+@lru_cache(maxsize=4)
+def _attributes(path: str, stamp: float) -> dict:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {str(k).casefold(): v or {} for k, v in (data.get("wines") or {}).items()}
+
+
+def wine_attributes(knowledge_dir: Path) -> dict:
+    path = knowledge_dir / ATTRIBUTES_FILE
+    return _attributes(str(path), path.stat().st_mtime) if path.exists() else {}
+
+
+def wine_rows(products, knowledge_dir: Path) -> list[WineRow]:
+    """Every wine product on sale, with its attributes; order: the catalog's."""
+    from actions.commerce7.catalog import in_stock
+    from actions.commerce7.sync import price_text
+
+    attrs = wine_attributes(knowledge_dir)
+    rows = []
+    for p in products or []:
+        if (p.type or "") != "Wine":
+            continue
+        a = attrs.get(p.title.strip().casefold(), {})
+        rating = a.get("rating") or {}
+        rows.append(WineRow(
+            title=p.title, price=p.price_cents / 100 if p.price_cents is not None else None,
+            price_text=price_text(p),
+            vintage=p.vintage, in_stock=in_stock(p), slug=p.slug,
+            type=str(a.get("type") or _type_from_varietal(p.varietal or "")), style=str(a.get("style") or ""),
+            body=str(a.get("body") or ""), oak=a.get("oak"),
+            grapes=tuple(a.get("grapes") or ()), notes=tuple(a.get("notes") or ()),
+            pairs_with=tuple(a.get("pairs_with") or ()), like=tuple(a.get("like") or ()),
+            rating_points=rating.get("points"), rating_by=str(rating.get("by") or "")))
+    return rows
+
+
+def _type_from_varietal(varietal: str) -> str:
+    v = varietal.casefold()
+    if "sparkling" in v:
+        return "sparkling"
+    if "rose" in v or "rosé" in v:
+        return "rose"
+    if any(w in v for w in ("chardonnay", "blanc", "gruner", "riesling", "white")):
+        return "white"
+    return "red" if v else ""
