@@ -175,12 +175,36 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         reply = converse.answer_day(text, days, schedule, (clock or _now)())
     if reply is None and not turn.kind:
         reply = await _unnamed(turn, text, intent, before, products, kdir, channel)
+    if reply is not None and reply.texts and settings.llm_enabled and reply.rows \
+            and (reply.slots.get("subject_aspect") == "recommend" or turn.aspect == "pairing"):
+        reply = await _checked_llm(reply, text, tracker, before, settings, wines, wine_rows(products or [], kdir))
     if reply is not None and reply.texts:
         _send(dispatcher, reply)
         return Outcome(_events(reply.slots), reply.rows)
     if default is not None:
         return await default(dispatcher, tracker, intent)
     return await answer_from_knowledge(dispatcher, tracker, intent)
+
+
+async def _checked_llm(reply: converse.Reply, text: str, tracker: Tracker, before: Subject, settings,
+                       wines, all_rows) -> converse.Reply:
+    """The LLM's answer to an open-ended wine question when it passes the checks, else the offline one."""
+    from actions.wine_llm import WineLLM, history_of
+
+    global _llm
+    if _llm is None:
+        _llm = WineLLM(settings)
+    hits = await asyncio.to_thread(get_service().retriever.search, text, ("wine", "wine-guide"), 3)
+    subject = before.current() or ""
+    rows = list(reply.rows) + [r for r in all_rows if r.title == before.wine and r not in reply.rows]
+    text_out = await _llm.answer(text, history_of(tracker.events or []), subject, rows,
+                                 [h.passage.text for h in hits], [w.title for w in wines])
+    if text_out:
+        return converse.Reply(texts=[text_out], buttons=reply.buttons, rows=reply.rows, slots=reply.slots)
+    return reply
+
+
+_llm = None
 
 
 async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optional[converse.Reply]:
