@@ -51,6 +51,7 @@ class Turn:
     follow_up: bool = False
     ambiguous: list = field(default_factory=list)   # candidates to ask about
     clarify: bool = False             # a follow-up with nothing to refer to
+    options: list = field(default_factory=list)     # what a later "which one" chooses from
 
 
 @dataclass
@@ -116,15 +117,24 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
               knowledge_dir: Path) -> Turn:
     """Which subject the turn is about, and what is asked about it."""
     aspect = aspect_of(text)
-    follow_up = refers_back(text)
+    short = len(text.split()) <= 4
+    follow_up = refers_back(text) or (short and bool(aspect))
     correction = is_correction(text)
     # 1. subjects the customer names now
     wines_now, ambiguous = named_wines(text, entities.get("wine", []), wines, intent)
+    wish = read_wish(text)
+    if (wish.like or wish.gift) and not _names_fully(text, entities.get("wine", []), wines_now):
+        wines_now, ambiguous = [], []   # "a gift for a Chardonnay lover" names a grape, not our wine
     if before.wine and (correction or follow_up) and (wines_now or ambiguous) \
             and not _names_fully(text, entities.get("wine", []), wines_now):
         partial = partial_wines(text, wines, before.wine)   # "I meant the farmhouse one": within the wine's kind
         if len(partial) == 1:
             wines_now, ambiguous = partial, []
+    if not wines_now and len(before.options) > 1 and before.kind == "wine" and (follow_up or correction or short):
+        among = [w for w in wines if w.title in before.options]
+        picked = [w for w in among if _words(text) & set(_DISTINCT.findall(w.title.casefold()))]
+        if len(picked) == 1:   # "the reserve one" after "which cab franc?"
+            wines_now, ambiguous = picked, []
     tiers_now = offerings.mentioned(text, offerings.tiers(knowledge_dir))
     for value in entities.get("club_tier", []):
         tier = offerings.find(knowledge_dir, "tier", value)
@@ -141,27 +151,32 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     if day_now and (intent in ("ask_hours", "ask_reservation") or (before.kind == "date" and not kinds_named)):
         return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:
-        plural = re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines)\b", text, re.I)
+        plural = re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
+                           r"list|make|sell|carry|options)\b", text, re.I) and aspect not in ("price", "stock", "vintage", "buy")
         if aspect not in ("cheaper", "dearer", "difference", "best", "more") and not plural and len(ambiguous) > 1:
             return Turn("wine", [], aspect, follow_up, ambiguous=ambiguous)
         named["wine"] = [w.title for w in ambiguous]
         kinds_named = ["wine"]
         aspect = aspect or "difference"
-    if len(kinds_named) > 1 and "wine" in kinds_named and intent != "ask_wine":
+    if len(kinds_named) > 1 and "wine" in kinds_named and intent != "ask_wine" \
+            and not _names_fully(text, entities.get("wine", []), wines_now):
         kinds_named.remove("wine")  # "Grand Prix" or "Heritage Flight" also match wine words loosely
     if len(kinds_named) == 1:
         kind = kinds_named[0]
-        if not aspect and (follow_up or correction or re.match(r"^\s*(and|what about|how about)", text, re.I)) \
-                and before.kind == kind:
+        if not aspect and (follow_up or correction or short or re.match(r"^\s*(and|what about|how about)", text, re.I)) \
+                and before.kind in (kind, ""):
             aspect = before.aspect
-        return Turn(kind, named[kind], aspect, follow_up)
+        previous = before.current(kind)
+        options = [previous, *named[kind]] if previous and (follow_up or correction) and previous not in named[kind] else []
+        return Turn(kind, named[kind], aspect, follow_up, options=options)
     if len(kinds_named) > 1:
         return Turn("mixed", [n for k in kinds_named for n in named[k]], aspect, follow_up)
     # 2. a correction or partial name within the previous kind ("the farmhouse one")
     if before.kind == "wine" and (correction or follow_up) and intent in COMPATIBLE["wine"]:
         partial = partial_wines(text, wines, before.wine)
         if len(partial) == 1:
-            return Turn("wine", [partial[0].title], aspect or before.aspect, True)
+            return Turn("wine", [partial[0].title], aspect or before.aspect, True,
+                        options=[before.wine, partial[0].title])
     # 3. a follow-up about the previous subject
     previous_kind = before.kind if before.kind in KINDS else ""
     if previous_kind and (follow_up or correction or aspect in ("cheaper", "dearer", "more", "discount", "bottles")) \
@@ -493,7 +508,16 @@ def answer_states(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Re
     return reply
 
 
-def answer_day(text: str, entities: list[str], schedule, now: datetime) -> Reply:
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.I)
+_DAY_OF_MONTH = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", re.I)
+
+
+def answer_day(text: str, entities: list[str], schedule, now: datetime, previous: str = "") -> Reply:
+    """Hours on the day asked; "and the 26th?" takes its month from the day asked before."""
+    day = _DAY_OF_MONTH.search(text)
+    month = _MONTH.search(previous or "")
+    if day and not _MONTH.search(text) and month:
+        text = f"{month.group(0)} {day.group(1)}"
     reply = Reply(texts=[business_hours.hours_reply(schedule, now, text, entities)])
     reply.slots = {"subject_kind": "date", "subject_date": text, "subject_aspect": "hours"}
     return reply
@@ -505,9 +529,9 @@ _REWARD_WORDS = {"hat": "hat", "wine key": "wine key", "opener": "wine key", "co
                  "staatsburg": "night", "house": "night", "stay": "night"}
 
 
-def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str]) -> Optional[Reply]:
-    """"How many points for a free hat?" from knowledge/loyalty/rewards.yml."""
-    if not _REWARD_Q.search(text):
+def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str], follow_up: bool = False) -> Optional[Reply]:
+    """"How many points for a free hat?" ("and for a case?" right after) from knowledge/loyalty/rewards.yml."""
+    if not _REWARD_Q.search(text) and not (follow_up and len(text.split()) <= 6):
         return None
     low = text.casefold()
     table = sorted(offerings.rewards(knowledge_dir), key=lambda r: r["points"])

@@ -87,7 +87,8 @@ def read_wish(text: str) -> Wish:
             if any(name in f for f in wish.foods):
                 continue
             wish.foods.append(FOODS[name])
-    if re.search(r"\b(like|similar to|lover|loves|fan of|usually drink|drinks|enjoy|enjoys|into)\b", low):
+    if re.search(r"\b(something like|anything like|similar to|lovers?|loves?|fan of|usually drink|drinks|enjoys?|"
+                 r"into|(i|we|she|he|they|wife|husband|mom|dad|friend) (really )?likes?)\b", low):
         for grape in _GRAPES:
             if re.search(rf"\b{re.escape(grape)}s?\b", low):
                 wish.like.append(_GRAPE_NORMAL.get(grape, grape))
@@ -111,9 +112,9 @@ def read_wish(text: str) -> Wish:
     for word, (food, kind) in OCCASIONS.items():
         if re.search(rf"\b{word}\b", low):
             wish.occasion = word
-            wish.foods.append(food)
-            if not wish.types and not wish.like:
+            if not wish.foods and not wish.types and not wish.like:
                 wish.types.add(kind)
+            wish.foods.append(food)
             break
     return wish
 

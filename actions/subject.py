@@ -33,8 +33,8 @@ ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much 
     ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget|"
                 r"better value|best value|cheap one)\b"),
     ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge)\b"),
-    ("more", r"\b(more bottles|most bottles|bigger|biggest|largest|more wine|most wine)\b"),
     ("discount", r"\b(discount|percent off|% off|savings|save)\b"),
+    ("more", r"\b(more bottles|most bottles|bigger|biggest|largest|more wine|most wine)\b"),
     ("best", r"\b(best rated|best-rated|highest rated|top rated|best|rating|rated|points|award)\b"),
     ("pairing", r"\b(pair|pairs|pairing|go with|goes with|goes well|match|serve with|with (steak|fish|chicken|"
                 r"pizza|lobster|oysters|cheese|pasta|salmon|burgers?|lamb|pork|duck|sushi|thai|turkey))\b"),
@@ -75,7 +75,10 @@ US_STATES = {
     "wisconsin": "WI", "wyoming": "WY", "washington dc": "DC", "dc": "DC", "d.c.": "DC", "district of columbia": "DC",
     "nyc": "NY", "cali": "CA", "jersey": "NJ", "mass": "MA", "philly": "PA",
 }
-STATE_NAMES = {code: name for name, code in US_STATES.items() if len(name) > 3 and name not in ("cali", "mass")}
+STATE_NAMES: dict = {}
+for _name, _code in US_STATES.items():   # the first (full) name of each code
+    if len(_name) > 3:
+        STATE_NAMES.setdefault(_code, _name)
 STATE_NAMES["DC"] = "Washington DC"
 STATE_NAMES["NY"] = "New York"
 _STATE_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, US_STATES), key=len, reverse=True)) + r")\b", re.I)
@@ -101,7 +104,8 @@ def state_name(code: str) -> str:
 _DATE_WORDS = re.compile(
     r"\b(today|tonight|tomorrow|tmrw|tmr|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|christmas|xmas|new years?|thanksgiving|"
-    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(st|nd|rd|th)?|\d{1,2}/\d{1,2})\b",
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(st|nd|rd|th)?|\d{1,2}/\d{1,2}|"
+    r"the \d{1,2}(st|nd|rd|th))\b",
     re.I)
 
 

@@ -23,7 +23,7 @@ from actions.commerce7.catalog import available_products, find_product
 from actions.common import contact_line, dont_know_reply, latest_intent, latest_text, winery, with_link
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
 from actions.settings import get_settings
-from actions.subject import KINDS, SUBJECT_SLOTS, Subject
+from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
 from actions.wine_catalog import load_wines, wine_rows
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
 
     if turn.clarify:
         dispatcher.utter_message(text=render("clarify_no_subject", channel), buttons=CLARIFY_BUTTONS)
-        return Outcome()
+        return Outcome([SlotSet("subject_aspect", turn.aspect)])
     if turn.ambiguous:
         dispatcher.utter_message(text=render("wine_which", channel), buttons=[
             {"title": w.title, "payload": f'/ask_wine{{"wine": "{w.title}"}}'} for w in turn.ambiguous[:5]])
@@ -172,7 +172,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     elif turn.kind == "date":
         schedule = business_hours.schedule_from(kdir / "hours.yml")
         days = entities.get("weekday", []) + entities.get("date_phrase", [])
-        reply = converse.answer_day(text, days, schedule, (clock or _now)())
+        reply = converse.answer_day(text, days, schedule, (clock or _now)(), before.date)
     if reply is None and not turn.kind:
         reply = await _unnamed(turn, text, intent, before, products, kdir, channel)
     if reply is not None and reply.texts and settings.llm_enabled and reply.rows \
@@ -180,10 +180,13 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         reply = await _checked_llm(reply, text, tracker, before, settings, wines, wine_rows(products or [], kdir))
     if reply is not None and reply.texts:
         _send(dispatcher, reply)
+        if turn.options and "subject_options" not in reply.slots:
+            reply.slots["subject_options"] = turn.options
         return Outcome(_events(reply.slots), reply.rows)
-    if default is not None:
-        return await default(dispatcher, tracker, intent)
-    return await answer_from_knowledge(dispatcher, tracker, intent)
+    outcome = await (default or answer_from_knowledge)(dispatcher, tracker, intent)
+    if turn.kind in KINDS and len(turn.names) == 1:   # the prose talked about the thing named
+        outcome.events += [SlotSet("subject_kind", turn.kind), SlotSet(SLOT_OF[turn.kind], turn.names[0])]
+    return outcome
 
 
 async def _checked_llm(reply: converse.Reply, text: str, tracker: Tracker, before: Subject, settings,
@@ -209,8 +212,8 @@ _llm = None
 
 async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optional[converse.Reply]:
     """Questions that name no subject: catalog searches, club/tasting comparisons, rewards."""
-    if intent == "ask_loyalty" or (before.topic == "ask_loyalty" and intent in ("ask_wine", "nlu_fallback")):
-        reward = converse.answer_reward(text, kdir, channel)
+    if intent == "ask_loyalty" or (before.topic == "ask_loyalty" and intent in ("ask_wine", "nlu_fallback", "ask_shipping")):
+        reward = converse.answer_reward(text, kdir, channel, follow_up=before.topic == "ask_loyalty")
         if reward:
             return reward
     if intent == "ask_club" and turn.aspect in ("cheaper", "dearer", "more", "discount", "bottles", "difference"):

@@ -17,6 +17,7 @@ ABBREVIATIONS = {"cab": "cabernet", "sav": "sauvignon", "chard": "chardonnay", "
 # Grape and style words: naming one of these is naming every wine that carries it.
 STYLE_WORDS = frozenset({"cabernet", "franc", "chardonnay", "rose", "seyval", "blanc", "gruner", "veltliner",
                          "bdx", "bordeaux", "brut", "cuvee", "vincenza", "clinton"})
+FUZZY_MIN = 0.7
 _VINTAGE = re.compile(r"^(?:19|20)\d\d\s+|^NV\s+", re.I)
 
 
@@ -45,6 +46,7 @@ def _load(root: str, stamp: float) -> tuple[Wine, ...]:
             match = _FRONT_MATTER.match(text)
             meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
             title = _VINTAGE.sub("", str(meta.get("wine") or meta.get("title") or path.stem)).strip()
+            title = re.sub(r"\s*\((?:NV|non-vintage)\)$", "", title, flags=re.I)
             by_title.setdefault(title, []).append(f"{folder}/{path.name}")
     return tuple(Wine(title, tuple(sources)) for title, sources in sorted(by_title.items()))
 
@@ -65,6 +67,9 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
     exact = [w for w in wines if _norm(w.title) in query]
     if exact:
         return exact
+    phrased = _by_phrase(query, wines)
+    if phrased:
+        return phrased
     scored = []
     q_words = set(query.split())
     for w in wines:
@@ -72,7 +77,8 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
         t_words = set(title.split())
         overlap = len(q_words & t_words) / len(t_words)
         ratio = difflib.SequenceMatcher(None, query, title).ratio()
-        scored.append((max(overlap, ratio), w))
+        # a loose character match alone ("the reserve one" ~ "reserve chardonnay") is not a name
+        scored.append((max(overlap, ratio if ratio >= FUZZY_MIN else 0.0), w))
     scored.sort(key=lambda s: -s[0])
     best = scored[0][0] if scored else 0
     if best >= 0.6:
@@ -81,6 +87,28 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
     if not styles:
         return []
     return [w for w in wines if styles <= set(_norm(w.title).split())]
+
+
+_PLAIN = {"farmhouse", "reserve", "hvv", "right", "bank", "rose", "blend", "red", "blanc"}
+
+
+def _by_phrase(query: str, wines: tuple[Wine, ...]) -> list[Wine]:
+    """Wines named by a run of two or more of their title's words ("blanc de blanc", "queen meadow"),
+    longest run first; runs of only generic words ("right bank") do not count."""
+    padded = f" {query} "
+    best, found = 0, []
+    for w in wines:
+        words = _norm(w.title).split()
+        for n in range(len(words), 1, -1):
+            grams = [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+            hit = [g for g in grams if f" {g} " in padded and not set(g.split()) <= _PLAIN]
+            if hit:
+                if n > best:
+                    best, found = n, [w]
+                elif n == best:
+                    found.append(w)
+                break
+    return found
 
 
 def find_wine(name: str, wines: tuple[Wine, ...]) -> Optional[Wine]:

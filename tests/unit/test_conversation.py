@@ -164,3 +164,36 @@ def test_buying_mentions_the_members_discount_for_a_verified_member(settings, mo
     anonymous = Conversation()
     anonymous.say("tell me about the reserve chardonnay", "ask_wine", wine="Reserve Chardonnay")
     assert "member" not in anonymous.say("can i buy it online?", "ask_wine")["text"]
+
+
+def test_the_day_of_month_takes_the_month_asked_before():
+    c = Conversation()
+    c.say("are you open on december 24?", "ask_hours", date_phrase="december 24")
+    assert "December 26" in c.say("and the 26th?", "ask_hours")["text"]
+
+
+def test_a_wine_and_a_club_tier_are_not_compared():
+    c = Conversation()
+    reply = c.say("which is better, the grand prix or the reserve chardonnay?", "ask_club",
+                  club_tier="Grand Prix", wine="Reserve Chardonnay")
+    assert reply["buttons"] and "$" not in reply["text"]
+
+
+def test_the_reserve_one_after_an_ambiguous_name():
+    c = Conversation()
+    assert c.say("how much is the cab franc", "ask_wine")["buttons"]
+    picked = c.say("the reserve one", "ask_wine", wine="reserve")
+    assert "Reserve Cabernet Franc" in picked["text"] and "$45" in picked["text"]
+
+
+def test_which_is_cheaper_after_a_partial_name():
+    c = Conversation()
+    c.say("hw much is the farmhouse chard", "ask_wine", wine="Farmhouse Chardonnay")
+    assert "Reserve Chardonnay" in c.say("what about the reserve one?", "ask_wine", wine="reserve")["text"]
+    assert "Farmhouse Chardonnay" in c.say("which one is cheaper", "ask_wine")["text"]
+
+
+def test_a_gift_for_a_grape_lover_is_a_recommendation_not_a_name():
+    c = Conversation()
+    assert "Chardonnay" in c.say("gift for a chardonnay lover?", "ask_wine")["text"]
+    assert "/product/" in c.say("can i order it online", "ask_wine")["text"]
