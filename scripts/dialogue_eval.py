@@ -56,17 +56,23 @@ def judge(replies: list[dict], expect: dict) -> list[str]:
 
 def run_dialogue(say, dialogue: dict) -> dict:
     sender = f"eval-{uuid.uuid4().hex[:10]}"
-    turns = []
+    turns, timings = [], []
     for turn in dialogue["turns"]:
         started = time.perf_counter()
         replies = say(sender, turn["user"])
         elapsed = time.perf_counter() - started
+        timings.append(elapsed)
         if "expect" in turn:
             problems = judge(replies, turn["expect"])
             turns.append({"user": turn["user"], "ok": not problems, "problems": problems, "seconds": elapsed,
                           "reply": " | ".join(r.get("text") or "" for r in replies)})
     return {"name": dialogue["name"], "file": dialogue["file"], "tags": dialogue.get("tags") or [], "turns": turns,
-            "ok": all(t["ok"] for t in turns)}
+            "ok": all(t["ok"] for t in turns), "first_s": timings[:1], "follow_up_s": timings[1:]}
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))] if ordered else 0.0
 
 
 def summarise(results: list[dict]) -> dict:
@@ -122,18 +128,20 @@ def main() -> int:
     print_table(summary)
     total = summary["ALL"]
     turn_rate, dialogue_rate = total["turns_ok"] / total["turns"], total["dialogues_ok"] / total["dialogues"]
-    latencies = sorted(t["seconds"] for r in results for t in r["turns"])
-    p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else 0.0
+    first = p95([s for r in results for s in r["first_s"]])
+    follow = p95([s for r in results for s in r["follow_up_s"]])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "turns": total["turns"], "turns_right": total["turns_ok"], "turn_accuracy": round(turn_rate, 4),
         "dialogues": total["dialogues"], "dialogues_right": total["dialogues_ok"],
-        "dialogue_accuracy": round(dialogue_rate, 4), "turn_p95_seconds": round(p95, 3), "by_tag": summary,
+        "dialogue_accuracy": round(dialogue_rate, 4), "first_turn_p95_seconds": round(first, 3),
+        "follow_up_p95_seconds": round(follow, 3), "by_tag": summary,
         "failures": [{"dialogue": r["name"], **t} for r in results for t in r["turns"] if not t["ok"]],
     }, indent=2) + "\n")
     print(f"checked turns right: {total['turns_ok']}/{total['turns']} ({turn_rate:.3f}); dialogues all right: "
           f"{total['dialogues_ok']}/{total['dialogues']} ({dialogue_rate:.3f}); details in "
           f"{RESULTS.relative_to(ROOT)}")
+    print(f"latency p95: first question {first * 1000:.0f} ms, follow-up {follow * 1000:.0f} ms")
     if args.show_failures:
         for r in results:
             for t in r["turns"]:
