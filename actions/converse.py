@@ -408,7 +408,8 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
     chosen = [t for t in all_tiers if t.name in turn.names] or all_tiers
     reply = Reply(rows=[t.facts for t in chosen])
     aspect = turn.aspect
-    if aspect in ("cheaper", "dearer", "more", "discount", "bottles") and (len(chosen) > 1 or turn.follow_up):
+    if aspect in ("cheaper", "dearer", "more", "discount", "bottles") and \
+            (len(chosen) > 1 or (turn.follow_up and aspect != "bottles")):
         pool = chosen if len(chosen) > 1 else all_tiers
         key, what, detail = {
             "cheaper": (lambda t: t.facts["price_from"], "least expensive" if len(pool) > 2 else "less expensive",

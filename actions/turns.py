@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional
 
@@ -24,6 +25,7 @@ from actions.common import contact_line, dont_know_reply, latest_intent, latest_
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
 from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
+from actions.recommend import read_wish
 from actions.wine_catalog import load_wines, wine_rows
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ CLARIFY_BUTTONS = [
     {"title": "Tastings", "payload": "/ask_tastings"},
     {"title": "Wine club", "payload": "/ask_club"},
 ]
+# A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
+_SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
 _MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
 
 
@@ -220,7 +224,11 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
         return converse.answer_tiers(converse.Turn("tier", [], turn.aspect), kdir, channel)
     if intent == "ask_tastings" and turn.aspect in ("cheaper", "dearer"):
         return converse.answer_experiences(converse.Turn("experience", [], turn.aspect), kdir, channel)
-    if intent in ("ask_wine", "nlu_fallback") and products:
+    if products is None and _SHOPPING.search(text):
+        products = await available_products()
+    if products and intent in ("ask_wine", "nlu_fallback"):
+        return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
+    if products and _SHOPPING.search(text) and not read_wish(text).empty:   # e.g. classified as an event question
         return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
     return None
 

@@ -197,3 +197,16 @@ def test_a_gift_for_a_grape_lover_is_a_recommendation_not_a_name():
     c = Conversation()
     assert "Chardonnay" in c.say("gift for a chardonnay lover?", "ask_wine")["text"]
     assert "/product/" in c.say("can i order it online", "ask_wine")["text"]
+
+
+def test_a_wine_recommendation_classified_as_another_intent_is_still_answered():
+    c = Conversation()
+    reply = c.say("its our anniversary next week, what would you recommend to celebrate?", "ask_events")
+    assert "Brut Cuvee" in reply["text"] or "Blanc de Blanc" in reply["text"]
+    assert "Brut Cuvee" in c.say("hmm which one is cheaper", "ask_wine")["text"]
+
+
+def test_a_single_tiers_bottles():
+    c = Conversation()
+    c.say("what perks come with grand prix", "ask_club", club_tier="Grand Prix")
+    assert "6 bottles" in c.say("how many bottles is that", "ask_club")["text"]
