@@ -74,7 +74,7 @@ validate: $(RASA_STAMP)
 test-rasa: $(MODEL)
 	$(RASA) test core --stories tests/ --model $(MODEL) --fail-on-prediction-errors --out results/core
 	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out results/nlu
-	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.92
+	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.95
 
 test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_STAMP) nginx
 	$(APY) -m pytest tests -q -p no:cacheprovider

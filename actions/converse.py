@@ -185,6 +185,12 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
             return Turn("", [], aspect)  # "what goes with steak?" is a new question, not about the last wine
         if previous_kind == "wine" and aspect == "" and read_wish(text).types:
             return Turn("", [], aspect)  # "what about a white?" starts a new search
+        if previous_kind == "wine" and aspect == "cheaper" and len(before.options) < 2 and before.wine:
+            return Turn("wine", [before.wine], "cheaper_than", True)   # "something similar but cheaper?"
+        if previous_kind == "wine" and len(before.options) > 1 and before.aspect in ("list", "difference") \
+                and aspect not in ("cheaper", "dearer", "more", "best", "difference"):
+            listed = [w for w in wines if w.title in before.options]
+            return Turn("wine", [], aspect, True, ambiguous=listed)   # "what goes with it?" after a list: which?
         names = before.options if aspect in ("cheaper", "dearer", "more", "discount", "best", "difference") \
             and len(before.options) > 1 else [before.current(previous_kind)]
         names = [n for n in names if n]
@@ -262,6 +268,20 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
             reply.say("wine_stock_no", channel, alternative=_alternative(rows, row, channel), **values)
         else:
             reply.say("wine_price", channel, **values)
+    elif aspect == "cheaper_than":
+        cheaper = sorted((r for r in rows if r.type == row.type and r.price is not None and row.price is not None
+                          and r.price < row.price and r.in_stock is not False),
+                         key=lambda r: (not set(r.grapes) & set(row.grapes), -(r.price or 0)))   # same grape first
+        if cheaper:
+            pick = cheaper[0]
+            reply.say("wine_cheaper_alternative", channel, label=pick.label, price=pick.price_text,
+                      type_word=TYPE_WORD.get(pick.type, pick.type), than=row.title, than_price=row.price_text)
+            reply.rows = [pick]
+            slots = {"subject_kind": "wine", "wine": pick.title, "subject_aspect": "price",
+                     "subject_options": [row.title, pick.title]}
+        else:
+            reply.say("wine_cheapest_of_type", channel, label=row.label, price=row.price_text,
+                      type_word=TYPE_WORD.get(row.type, row.type))
     elif aspect in ("price", "cheaper", "dearer", "difference", "discount"):
         reply.say("wine_price", channel, **values)
     elif aspect == "pairing" and row.pairs_with:
@@ -318,7 +338,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     reply = Reply()
     for grape in NOT_CARRIED:
         if re.search(rf"\b{grape}\b", low) and grape not in wish.like:
-            alt = recommend(rows, read_wish(f"like {grape}"), k=1)
+            alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
             alternative = (f"If you like {grape.title()}, you might enjoy our {alt[0].label} ({alt[0].price_text})."
                            if alt else "")
             reply.say("wine_not_carried", channel, grape=grape.title(), alternative=alternative)
@@ -375,9 +395,8 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
                 (" in stock" if wish.in_stock else "")
         reply.say("wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
         reply.rows = pool
-        reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list"}
-        if len(pool) == 1:
-            reply.slots["wine"] = pool[0].title
+        reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list",
+                       "wine": pool[0].title if len(pool) == 1 else None}
         return reply
     return None
 

@@ -210,3 +210,20 @@ def test_a_single_tiers_bottles():
     c = Conversation()
     c.say("what perks come with grand prix", "ask_club", club_tier="Grand Prix")
     assert "6 bottles" in c.say("how many bottles is that", "ask_club")["text"]
+
+
+def test_it_after_a_list_asks_which_and_similar_but_cheaper_stays_in_type():
+    c = Conversation()
+    c.say("anything bubbly?", "ask_wine")
+    which = c.say("what goes with it?", "ask_wine")
+    assert {b["title"] for b in which["buttons"]} == {"HVV Right Bank Brut Cuvee", "HVV Right Bank Blanc de Blanc"}
+    c = Conversation()
+    c.say("tell me about the reserve chardonnay", "ask_wine", wine="Reserve Chardonnay")
+    cheaper = c.say("something similar but cheaper?", "ask_wine")["text"]
+    assert "than the Reserve Chardonnay" in cheaper and "$40" in cheaper
+    assert any(w in cheaper for w in ("Farmhouse Chardonnay", "Seyval Blanc", "Gruner Veltliner"))
+
+
+def test_a_grape_we_do_not_make_suggests_a_wine_like_it():
+    reply = Conversation().say("do you have pinot grigio", "ask_wine")["text"]
+    assert "do not make a Pinot Grigio" in reply and "Queen of the Meadow" in reply
