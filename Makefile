@@ -22,7 +22,7 @@ help:
 	@echo "make run    - set up, train if needed, index the knowledge, start everything (Ctrl-C stops)"
 	@echo "make cluster - production profile here: 2 Rasa replicas behind nginx on PostgreSQL, Redis, RabbitMQ"
 	@echo "make test   - the whole suite: rasa data validate, rasa test, NLU holdout, pytest, QA eval"
-	@echo "make eval   - knowledge QA table: retrieval hit@3 and answer fact accuracy"
+	@echo "make eval   - knowledge QA table (hit@3, fact accuracy) and the dialogue set through REST (tests/dialogues)"
 	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
 	@echo "make bench  - latency and load benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
 	@echo "make staff-user EMAIL=... [ROLE=admin] - add a staff console account (or set a new password)"
@@ -98,13 +98,14 @@ validate: $(RASA_STAMP)
 test-rasa: $(MODEL)
 	$(RASA) test core --stories tests/ --model $(MODEL) --fail-on-prediction-errors --out results/core
 	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out results/nlu
-	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.92
+	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.95
 
 test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_TEST_STAMP) $(CONSOLE_STAMP) nginx
 	$(APY) -m pytest tests -q -p no:cacheprovider
 
-eval: $(ACT_STAMP) index
-	@$(APY) -m scripts.eval --min-hit 0.90 --min-accuracy 0.90
+eval: $(ACT_STAMP) index $(MODEL)
+	@$(APY) -m scripts.eval --min-hit 0.95 --min-accuracy 0.95
+	@$(APY) -m scripts.dialogue_eval --min-turns 0.90 --min-dialogues 0.80
 
 test: venvs validate test-rasa test-py eval
 

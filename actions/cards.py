@@ -16,7 +16,7 @@ emulator serves its own) are made absolute.
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Protocol
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 from actions.commerce7.catalog import in_stock
 from actions.commerce7.models import Product
@@ -27,11 +27,18 @@ PAYLOAD_TYPE = "wine_cards"
 MAX_CARDS = 6  # a carousel longer than this is a catalogue, not an answer
 
 
+def store_page(store_products: str, slug: Optional[str]) -> str:
+    """A product's page in the online store (STORE_PRODUCT_URL + its Commerce7 slug); the store's
+    front page for a product without a slug."""
+    if not slug:
+        parts = urlsplit(store_products)
+        return f"{parts.scheme}://{parts.netloc}/"
+    return urljoin(store_products.rstrip("/") + "/", quote(slug, safe=""))
+
+
 def product_url(product: Product, settings: Settings) -> Optional[str]:
     """The product's page in the online store, from its Commerce7 slug."""
-    if not product.slug:
-        return None
-    return urljoin(settings.store_product_url.rstrip("/") + "/", quote(product.slug, safe=""))
+    return store_page(settings.store_product_url, product.slug) if product.slug else None
 
 
 def image_url(product: Product, settings: Settings) -> Optional[str]:

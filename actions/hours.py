@@ -1,4 +1,5 @@
-"""ask_hours: opening hours from knowledge/hours.yml, for the moment asked."""
+"""ask_hours: opening hours from knowledge/hours.yml, for the moment asked.
+A follow-up day ("what about Sunday?") is resolved by actions/responder.py."""
 from __future__ import annotations
 
 import os
@@ -6,17 +7,29 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours
 from actions.common import latest_entities, latest_text
 from actions.settings import get_settings
+from actions.responder import Outcome, respond
 
 
 def system_clock() -> datetime:
     # MILEA_NOW pins the clock (ISO 8601 with offset) for demos and end-to-end tests.
     pinned = os.environ.get("MILEA_NOW")
     return datetime.fromisoformat(pinned) if pinned else datetime.now(timezone.utc)
+
+
+def hours_answer(clock: Callable[[], datetime]):
+    """The hours action's own answer (now, this week), as a `respond` default."""
+    async def answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
+        schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
+        entities = latest_entities(tracker, "weekday", "date_phrase")
+        dispatcher.utter_message(text=business_hours.hours_reply(schedule, clock(), latest_text(tracker), entities))
+        return Outcome([SlotSet("subject_kind", "date"), SlotSet("subject_aspect", "hours")])
+    return answer
 
 
 class ActionTellHours(Action):
@@ -26,8 +39,4 @@ class ActionTellHours(Action):
         return "action_tell_hours"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
-        entities = latest_entities(tracker, "weekday", "date_phrase")
-        reply = business_hours.hours_reply(schedule, self.clock(), latest_text(tracker), entities)
-        dispatcher.utter_message(text=reply)
-        return []
+        return (await respond(dispatcher, tracker, default=hours_answer(self.clock), clock=self.clock)).events

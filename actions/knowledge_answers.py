@@ -1,5 +1,6 @@
 """Questions answered from knowledge/: visiting, club, loyalty, events, about,
-and the low-confidence fallback that searches every domain."""
+and the low-confidence fallback that searches every domain. A follow-up about
+a subject ("which one is cheaper?") is answered by actions/responder.py first."""
 from __future__ import annotations
 
 import logging
@@ -9,9 +10,10 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import dont_know_reply, latest_intent, latest_text, with_link
-from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
+from actions.common import latest_text, with_link
+from actions.knowledge.service import get_service
 from actions.settings import get_settings
+from actions.responder import Outcome, respond
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +31,21 @@ class ActionAnswerKnowledge(Action):
         return "action_answer_knowledge"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        intent = latest_intent(tracker)
-        question = latest_text(tracker) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
-        answer = await get_service().answer(question, intent)
-        dispatcher.utter_message(text=with_link(answer.text, answer.url) if answer.found else dont_know_reply())
-        return []
+        return (await respond(dispatcher, tracker)).events
+
+
+async def search_everything(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
+    """The fallback's own answer: every domain of the knowledge base, or a clarifying question."""
+    question = latest_text(tracker)
+    answer = await get_service().answer(question, None) if question else None
+    if answer and answer.found:
+        dispatcher.utter_message(text=with_link(answer.text, answer.url))
+    else:
+        dispatcher.utter_message(
+            text="I'm not sure I understood. Could you tell me a bit more, or pick one of these?",
+            buttons=CLARIFY_BUTTONS,
+        )
+    return Outcome()
 
 
 class ActionAnswerFallback(Action):
@@ -41,16 +53,7 @@ class ActionAnswerFallback(Action):
         return "action_answer_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        question = latest_text(tracker)
-        answer = await get_service().answer(question, None) if question else None
-        if answer and answer.found:
-            dispatcher.utter_message(text=with_link(answer.text, answer.url))
-        else:
-            dispatcher.utter_message(
-                text="I'm not sure I understood. Could you tell me a bit more, or pick one of these?",
-                buttons=CLARIFY_BUTTONS,
-            )
-        return []
+        return (await respond(dispatcher, tracker, default=search_everything)).events
 
 
 def _warm() -> None:

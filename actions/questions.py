@@ -3,28 +3,21 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.hours import ActionTellHours
+from actions.hours import hours_answer, system_clock
 from actions.knowledge.service import INTENT_DOMAINS
-from actions.knowledge_answers import ActionAnswerKnowledge
-from actions.wine import ActionAnswerWine
+from actions.responder import respond
 
 QUESTION_INTENTS = frozenset(INTENT_DOMAINS) | {"ask_hours"}
 
 
-def _handler(intent: str) -> Action:
-    if intent == "ask_hours":
-        return ActionTellHours()
-    if intent == "ask_wine":
-        return ActionAnswerWine()
-    return ActionAnswerKnowledge()
-
-
 async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict]:
+    """The answer the question's own action would give (shared functions, not its run())."""
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
-    return await _handler(intent).run(dispatcher, tracker, domain)
+    default = hours_answer(system_clock) if intent == "ask_hours" else None
+    return (await respond(dispatcher, tracker, default=default)).events
 
 
 def is_question(tracker: Tracker, min_confidence: float = 0.6) -> bool:

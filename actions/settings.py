@@ -61,7 +61,7 @@ class Settings:
     c7_pickup_location_id: Optional[str] = None
     # Where members add a card: never in chat.
     store_account_url: str = "https://mileaestatevineyard.com/profile"
-    # Product pages of the online store: this + the Commerce7 slug (wine cards' Buy button).
+    # Product pages of the online store: this + the Commerce7 slug (Buy buttons and links).
     store_product_url: str = "https://mileaestatevineyard.com/product/"
     customer_token_secret: Optional[str] = None
     extra: dict = field(default_factory=dict)

@@ -17,6 +17,7 @@ ABBREVIATIONS = {"cab": "cabernet", "sav": "sauvignon", "chard": "chardonnay", "
 # Grape and style words: naming one of these is naming every wine that carries it.
 STYLE_WORDS = frozenset({"cabernet", "franc", "chardonnay", "rose", "seyval", "blanc", "gruner", "veltliner",
                          "bdx", "bordeaux", "brut", "cuvee", "vincenza", "clinton"})
+FUZZY_MIN = 0.7
 _VINTAGE = re.compile(r"^(?:19|20)\d\d\s+|^NV\s+", re.I)
 
 
@@ -45,6 +46,7 @@ def _load(root: str, stamp: float) -> tuple[Wine, ...]:
             match = _FRONT_MATTER.match(text)
             meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
             title = _VINTAGE.sub("", str(meta.get("wine") or meta.get("title") or path.stem)).strip()
+            title = re.sub(r"\s*\((?:NV|non-vintage)\)$", "", title, flags=re.I)
             by_title.setdefault(title, []).append(f"{folder}/{path.name}")
     return tuple(Wine(title, tuple(sources)) for title, sources in sorted(by_title.items()))
 
@@ -65,6 +67,9 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
     exact = [w for w in wines if _norm(w.title) in query]
     if exact:
         return exact
+    phrased = _by_phrase(query, wines)
+    if phrased:
+        return phrased
     scored = []
     q_words = set(query.split())
     for w in wines:
@@ -72,7 +77,8 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
         t_words = set(title.split())
         overlap = len(q_words & t_words) / len(t_words)
         ratio = difflib.SequenceMatcher(None, query, title).ratio()
-        scored.append((max(overlap, ratio), w))
+        # a loose character match alone ("the reserve one" ~ "reserve chardonnay") is not a name
+        scored.append((max(overlap, ratio if ratio >= FUZZY_MIN else 0.0), w))
     scored.sort(key=lambda s: -s[0])
     best = scored[0][0] if scored else 0
     if best >= 0.6:
@@ -83,6 +89,111 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
     return [w for w in wines if styles <= set(_norm(w.title).split())]
 
 
+_PLAIN = {"farmhouse", "reserve", "hvv", "right", "bank", "rose", "blend", "red", "blanc"}
+
+
+def _by_phrase(query: str, wines: tuple[Wine, ...]) -> list[Wine]:
+    """Wines named by a run of two or more of their title's words ("blanc de blanc", "queen meadow"),
+    longest run first; runs of only generic words ("right bank") do not count."""
+    padded = f" {query} "
+    best, found = 0, []
+    for w in wines:
+        words = _norm(w.title).split()
+        for n in range(len(words), 1, -1):
+            grams = [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+            hit = [g for g in grams if f" {g} " in padded and not set(g.split()) <= _PLAIN]
+            if hit:
+                if n > best:
+                    best, found = n, [w]
+                elif n == best:
+                    found.append(w)
+                break
+    return found
+
+
 def find_wine(name: str, wines: tuple[Wine, ...]) -> Optional[Wine]:
     found = match_wines(name, wines)
     return found[0] if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- structured rows
+ATTRIBUTES_FILE = "wine-guide/attributes.yml"
+
+
+@dataclass(frozen=True)
+class WineRow:
+    """One wine as the structured answers see it: live Commerce7 facts joined with
+    the attributes of knowledge/wine-guide/attributes.yml (by title)."""
+    title: str
+    price: Optional[float]          # dollars per bottle, live
+    price_text: str
+    vintage: Optional[int]
+    in_stock: Optional[bool]
+    slug: Optional[str]
+    type: str = ""                  # red | white | rose | sparkling
+    style: str = ""
+    body: str = ""
+    oak: Optional[bool] = None
+    grapes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    pairs_with: tuple[str, ...] = ()
+    like: tuple[str, ...] = ()
+    rating_points: Optional[int] = None
+    rating_by: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.vintage} {self.title}" if self.vintage else f"{self.title} (NV)"
+
+    def as_card(self) -> dict:
+        """The row as plain data, for a card payload or a prompt."""
+        return {"title": self.title, "vintage": self.vintage, "price": self.price_text, "type": self.type,
+                "style": self.style, "body": self.body, "in_stock": self.in_stock, "slug": self.slug,
+                "pairs_with": list(self.pairs_with), "notes": list(self.notes),
+                "rating": f"{self.rating_points} points, {self.rating_by}" if self.rating_points else ""}
+
+
+@lru_cache(maxsize=4)
+def _attributes(path: str, stamp: float) -> dict:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {str(k).casefold(): v or {} for k, v in (data.get("wines") or {}).items()}
+
+
+def wine_attributes(knowledge_dir: Path) -> dict:
+    path = knowledge_dir / ATTRIBUTES_FILE
+    return _attributes(str(path), path.stat().st_mtime) if path.exists() else {}
+
+
+def wine_rows(products, knowledge_dir: Path) -> list[WineRow]:
+    """Every wine product on sale, with its attributes; order: the catalog's."""
+    from actions.commerce7.catalog import in_stock
+    from actions.commerce7.sync import price_text
+
+    attrs = wine_attributes(knowledge_dir)
+    rows = []
+    for p in products or []:
+        if (p.type or "") != "Wine":
+            continue
+        a = attrs.get(p.title.strip().casefold(), {})
+        rating = a.get("rating") or {}
+        rows.append(WineRow(
+            title=p.title, price=p.price_cents / 100 if p.price_cents is not None else None,
+            price_text=price_text(p),
+            vintage=p.vintage, in_stock=in_stock(p), slug=p.slug,
+            type=str(a.get("type") or _type_from_varietal(p.varietal or "")), style=str(a.get("style") or ""),
+            body=str(a.get("body") or ""), oak=a.get("oak"),
+            grapes=tuple(a.get("grapes") or ()), notes=tuple(a.get("notes") or ()),
+            pairs_with=tuple(a.get("pairs_with") or ()), like=tuple(a.get("like") or ()),
+            rating_points=rating.get("points"), rating_by=str(rating.get("by") or "")))
+    return rows
+
+
+def _type_from_varietal(varietal: str) -> str:
+    v = varietal.casefold()
+    if "sparkling" in v:
+        return "sparkling"
+    if "rose" in v or "rosé" in v:
+        return "rose"
+    if any(w in v for w in ("chardonnay", "blanc", "gruner", "riesling", "white")):
+        return "white"
+    return "red" if v else ""

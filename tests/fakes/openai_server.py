@@ -7,6 +7,7 @@ Modes (set per test with `server.mode = ...`):
   malformed   HTTP 200 with a body that is not a chat completion
   ungrounded  an answer stating a price that no passage contains
   no_answer   the model says it cannot answer (NO_ANSWER)
+  scripted    answers with `server.reply` (a test sets what the model "says")
 Every request body is kept in `requests` so tests can check what reached the prompt.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ class FakeOpenAIServer:
     def __init__(self) -> None:
         self.mode = "ok"
         self.delay_s = 5.0
+        self.reply = ""
         self.requests: list[dict[str, Any]] = []
         server = self
 
@@ -77,6 +79,7 @@ class FakeOpenAIServer:
                 text = {
                     "ungrounded": "A tasting costs $999 per person.",
                     "no_answer": "NO_ANSWER",
+                    "scripted": server.reply,
                 }.get(mode) or _first_passage_sentence(prompt)
                 completion = {
                     "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),

@@ -85,7 +85,11 @@ def test_fuzzy_names_resolve_to_one_wine():
 def test_ambiguous_wine_name_offers_buttons():
     messages, events = run(ActionAnswerWine(), tracker("what does the chardonnay taste like", "ask_wine"))
     titles = [b["title"] for b in messages[0].get("buttons", [])]
-    assert set(titles) == {"Farmhouse Chardonnay", "Reserve Chardonnay"} and events == []
+    assert set(titles) == {"Farmhouse Chardonnay", "Reserve Chardonnay"}
+    # no wine is assumed; the candidates are kept so that "the reserve one" resolves
+    assert not [e for e in events if e["name"] == "wine"]
+    assert {"event": "slot", "name": "subject_options", "value": ["Farmhouse Chardonnay", "Reserve Chardonnay"]} in [
+        {k: e[k] for k in ("event", "name", "value")} for e in events]
 
 
 def test_wine_the_winery_does_not_make_is_answered_honestly():

@@ -90,10 +90,21 @@ def test_processes_starting_together_on_an_empty_file_all_succeed(tmp_path):
 
 
 def test_make_run_migrates_before_it_starts_any_server():
-    for script in ("run.py", "cluster.py"):
-        source = (ROOT / "scripts" / script).read_text()
-        main = source[source.index("def main("):]
-        assert "migrate(say)" in main and main.index("migrate(say)") < main.index(".start()"), script
+    source = (ROOT / "scripts" / "run.py").read_text()
+    main = source[source.index("def main("):]
+    assert "migrate(say)" in main and main.index("migrate(say)") < main.index(".start()")
+
+
+def test_the_cluster_migrates_once_before_any_server_that_uses_the_database():
+    """make cluster and docker compose: the one-shot `migrate` service, which every server waits for."""
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["migrate"]["command"][-2:] == ["-m", "scripts.migrate"]
+    for name, service in services.items():
+        uses_database = any("TRACKER_DB_URL" in str(v) for v in (service.get("environment") or {}).keys())
+        if uses_database and name != "migrate" and "command" in service and name not in ("index", "commerce7-demo"):
+            assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
 
 
 def test_stores_no_longer_create_tables_themselves():

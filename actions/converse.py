@@ -1,0 +1,570 @@
+"""One turn of a conversation about things with a name: which subject the
+customer means (named now, referred back to, corrected) and the structured
+answer about it, computed from the live catalog and the structured files.
+
+`plan_turn` reads the turn, `answer_structured` answers it. The actions
+(actions/wine.py, actions/knowledge_answers.py, actions/hours.py) call these
+and fall back to the knowledge answer when the turn is not about a subject.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Optional, Sequence
+
+from actions import business_hours, offerings
+from actions.answer_texts import render
+from actions.cards import store_page
+from actions.recommend import read_wish, recommend, why
+from actions.subject import (KINDS, Subject, aspect_of, is_correction, names_a_day, refers_back,
+                             state_name, states_in)
+from actions.wine_catalog import Wine, WineRow, find_wine, match_wines
+
+# Intents a follow-up about each kind of subject may be classified as.
+COMPATIBLE = {
+    "wine": {"ask_wine", "ask_shipping", "nlu_fallback", "ask_about", "ask_club", "ask_tastings", "ask_loyalty"},
+    "tier": {"ask_club", "ask_wine", "ask_shipping", "ask_loyalty", "nlu_fallback"},
+    "experience": {"ask_tastings", "ask_reservation", "ask_wine", "nlu_fallback", "ask_events"},
+    "space": {"ask_events", "ask_reservation", "ask_wine", "nlu_fallback", "ask_tastings"},
+    "date": {"ask_hours", "ask_reservation", "nlu_fallback", "ask_wine", "ask_events", "ask_tastings"},
+    "state": {"ask_shipping", "ask_club", "ask_wine", "nlu_fallback"},
+}
+TYPE_WORD = {"red": "red", "white": "white", "rose": "rosé", "sparkling": "sparkling wine"}
+TYPE_PLURAL = {"red": "reds", "white": "whites", "rose": "rosés", "sparkling": "sparkling wines"}
+_DISTINCT = re.compile(r"[a-z]+")
+_GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", "not", "that", "actually", "what",
+                  "about", "how", "and", "wine", "bottle", "please", "pls", "ok", "oh", "my", "bad", "instead",
+                  "rather", "is", "it", "of", "to", "for", "on", "which", "price", "much", "cost", "u", "you",
+                  "your", "do", "have", "any", "some", "me", "tell", "more", "this", "them", "abt", "wat", "like",
+                  "oops", "said", "other", "can", "buy", "online", "order", "get", "in", "stock"}
+NOT_CARRIED = ("pinot noir", "merlot", "riesling", "malbec", "cabernet sauvignon", "syrah", "zinfandel",
+               "sauvignon blanc", "pinot grigio", "moscato", "port")
+
+
+@dataclass
+class Turn:
+    """What this turn is about, once resolved."""
+    kind: str = ""                    # one of subject.KINDS, "" when not about a named subject
+    names: list = field(default_factory=list)   # the subjects meant (titles, tier names, codes, date text)
+    aspect: str = ""
+    follow_up: bool = False
+    ambiguous: list = field(default_factory=list)   # candidates to ask about
+    clarify: bool = False             # a follow-up with nothing to refer to
+    options: list = field(default_factory=list)     # what a later "which one" chooses from
+
+
+@dataclass
+class Reply:
+    """A structured answer: its texts, buttons, the rows it used (for cards) and what it talked about."""
+    texts: list = field(default_factory=list)
+    buttons: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    slots: dict = field(default_factory=dict)
+
+    def say(self, key: str, channel: Optional[str], **values) -> "Reply":
+        self.texts.append(render(key, channel, **values))
+        return self
+
+
+def _words(text: str) -> set:
+    return set(_DISTINCT.findall(text.casefold())) - _GENERIC_WORDS
+
+
+def partial_wines(text: str, wines: Sequence[Wine], previous: Optional[str]) -> list[Wine]:
+    """Wines a partial name points at ("the farmhouse one"), narrowed to the previous wine's kind."""
+    words = _words(text)
+    if not words:
+        return []
+    found = [w for w in wines if words & set(_DISTINCT.findall(w.title.casefold()))]
+    if previous and len(found) > 1:
+        prev_words = set(_DISTINCT.findall(previous.casefold()))
+        same_kind = [w for w in found if w.title != previous
+                     and (prev_words - {"farmhouse", "reserve", "hvv", "right", "bank"})
+                     & set(_DISTINCT.findall(w.title.casefold()))]
+        if same_kind:
+            found = same_kind
+    return [w for w in found if w.title != previous] or found
+
+
+def named_wines(text: str, entity_values: list[str], wines: Sequence[Wine], intent: str) -> tuple[list[Wine], list[Wine]]:
+    """(wines the turn names, ambiguous candidates)."""
+    named: list[Wine] = []
+    for value in entity_values:
+        wine = find_wine(value, tuple(wines))
+        if wine and wine not in named:
+            named.append(wine)
+    if named:
+        return named, []
+    candidates = match_wines(text, tuple(wines))
+    if not candidates:
+        return [], []
+    low = text.casefold()
+    exact = [w for w in candidates if w.title.casefold() in low]
+    if len(candidates) == 1 or exact:
+        return (exact or candidates), []
+    return [], candidates
+
+
+def _names_fully(text: str, entity_values: list[str], wines: Sequence[Wine]) -> bool:
+    """Whether each wine was named by its full title (or an entity resolved to it), not a partial word."""
+    titles = {v.casefold() for v in entity_values}
+    low = text.casefold()
+    return bool(wines) and all(w.title.casefold() in titles or w.title.casefold() in low for w in wines)
+
+
+def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Sequence[Wine],
+              knowledge_dir: Path) -> Turn:
+    """Which subject the turn is about, and what is asked about it."""
+    aspect = aspect_of(text)
+    short = len(text.split()) <= 4
+    follow_up = refers_back(text) or (short and bool(aspect))
+    correction = is_correction(text)
+    # 1. subjects the customer names now
+    wines_now, ambiguous = named_wines(text, entities.get("wine", []), wines, intent)
+    wish = read_wish(text)
+    if (wish.like or wish.gift) and not _names_fully(text, entities.get("wine", []), wines_now):
+        wines_now, ambiguous = [], []   # "a gift for a Chardonnay lover" names a grape, not our wine
+    if before.wine and (correction or follow_up) and (wines_now or ambiguous) \
+            and not _names_fully(text, entities.get("wine", []), wines_now):
+        partial = partial_wines(text, wines, before.wine)   # "I meant the farmhouse one": within the wine's kind
+        if len(partial) == 1:
+            wines_now, ambiguous = partial, []
+    if not wines_now and len(before.options) > 1 and before.kind == "wine" and (follow_up or correction or short):
+        among = [w for w in wines if w.title in before.options]
+        picked = [w for w in among if _words(text) & set(_DISTINCT.findall(w.title.casefold()))]
+        if len(picked) == 1:   # "the reserve one" after "which cab franc?"
+            wines_now, ambiguous = picked, []
+    tiers_now = offerings.mentioned(text, offerings.tiers(knowledge_dir))
+    for value in entities.get("club_tier", []):
+        tier = offerings.find(knowledge_dir, "tier", value)
+        if tier and tier not in tiers_now:
+            tiers_now.append(tier)
+    exps_now = offerings.mentioned(text, offerings.experiences(knowledge_dir))
+    spaces_now = offerings.mentioned(text, offerings.spaces(knowledge_dir))
+    states_now = states_in(text, entities.get("us_state", [])) if intent != "ask_location" else []
+    day_now = names_a_day(text, entities.get("date_phrase", []) + entities.get("weekday", []))
+    named = {"wine": [w.title for w in wines_now], "tier": [t.name for t in tiers_now],
+             "experience": [e.name for e in exps_now], "space": [s.name for s in spaces_now],
+             "state": states_now}
+    kinds_named = [k for k, v in named.items() if v]
+    if day_now and (intent in ("ask_hours", "ask_reservation") or (before.kind == "date" and not kinds_named)):
+        return Turn("date", [text], "hours", follow_up)
+    if ambiguous and not kinds_named:
+        plural = re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
+                           r"list|make|sell|carry|options)\b", text, re.I) and aspect not in ("price", "stock", "vintage", "buy")
+        if aspect not in ("cheaper", "dearer", "difference", "best", "more") and not plural and len(ambiguous) > 1:
+            return Turn("wine", [], aspect, follow_up, ambiguous=ambiguous)
+        named["wine"] = [w.title for w in ambiguous]
+        kinds_named = ["wine"]
+        aspect = aspect or "difference"
+    if len(kinds_named) > 1 and "wine" in kinds_named and intent != "ask_wine" \
+            and not _names_fully(text, entities.get("wine", []), wines_now):
+        kinds_named.remove("wine")  # "Grand Prix" or "Heritage Flight" also match wine words loosely
+    if len(kinds_named) == 1:
+        kind = kinds_named[0]
+        if not aspect and (follow_up or correction or short or re.match(r"^\s*(and|what about|how about)", text, re.I)) \
+                and before.kind in (kind, ""):
+            aspect = before.aspect
+        previous = before.current(kind)
+        options = [previous, *named[kind]] if previous and (follow_up or correction) and previous not in named[kind] else []
+        return Turn(kind, named[kind], aspect, follow_up, options=options)
+    if len(kinds_named) > 1:
+        return Turn("mixed", [n for k in kinds_named for n in named[k]], aspect, follow_up)
+    # 2. a correction or partial name within the previous kind ("the farmhouse one")
+    if before.kind == "wine" and (correction or follow_up) and intent in COMPATIBLE["wine"]:
+        partial = partial_wines(text, wines, before.wine)
+        if len(partial) == 1:
+            return Turn("wine", [partial[0].title], aspect or before.aspect, True,
+                        options=[before.wine, partial[0].title])
+    # 3. a follow-up about the previous subject
+    previous_kind = before.kind if before.kind in KINDS else ""
+    if previous_kind and (follow_up or correction or aspect in ("cheaper", "dearer", "more", "discount", "bottles")) \
+            and intent in COMPATIBLE[previous_kind]:
+        if previous_kind == "wine" and aspect in ("pairing", "best") and not follow_up:
+            return Turn("", [], aspect)  # "what goes with steak?" is a new question, not about the last wine
+        if previous_kind == "wine" and aspect == "" and read_wish(text).types:
+            return Turn("", [], aspect)  # "what about a white?" starts a new search
+        if previous_kind == "wine" and aspect == "cheaper" and len(before.options) < 2 and before.wine:
+            return Turn("wine", [before.wine], "cheaper_than", True)   # "something similar but cheaper?"
+        if previous_kind == "wine" and len(before.options) > 1 and before.aspect in ("list", "difference") \
+                and aspect not in ("cheaper", "dearer", "more", "best", "difference"):
+            listed = [w for w in wines if w.title in before.options]
+            return Turn("wine", [], aspect, True, ambiguous=listed)   # "what goes with it?" after a list: which?
+        names = before.options if aspect in ("cheaper", "dearer", "more", "discount", "best", "difference") \
+            and len(before.options) > 1 else [before.current(previous_kind)]
+        names = [n for n in names if n]
+        if names:
+            return Turn(previous_kind, names, aspect or before.aspect, True)
+    if follow_up and aspect in ("price", "stock", "vintage", "buy") and intent in ("ask_wine", "nlu_fallback") \
+            and re.search(r"\b(it|that|this|that one|this one|them)\b", text, re.I) and not before.kind:
+        return Turn("", [], aspect, True, clarify=True)
+    return Turn("", [], aspect, follow_up)
+
+
+# ---------------------------------------------------------------- answers
+
+def _stock_sentence(row: WineRow) -> str:
+    return " It's in stock." if row.in_stock else " It's sold out at the moment." if row.in_stock is False else ""
+
+
+def _alternative(rows: Sequence[WineRow], like: Optional[WineRow], channel: Optional[str]) -> str:
+    pool = [r for r in rows if r.in_stock is not False and (like is None or r.title != like.title)]
+    same = [r for r in pool if like is not None and r.type == like.type]
+    pick = (same or pool)[:1]
+    return f"A similar wine in stock is the {pick[0].label} ({pick[0].price_text})." if pick else ""
+
+
+def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], store_products: str,
+                 member: Optional[tuple[str, str]] = None) -> Optional[Reply]:
+    """Structured answer about named wines; None when it needs prose (tasting notes, stories)."""
+    by_title = {r.title: r for r in rows}
+    chosen = [by_title[n] for n in turn.names if n in by_title]
+    reply = Reply()
+    missing = [n for n in turn.names if n not in by_title]
+    if not chosen:
+        if missing:
+            reply.say("wine_gone", channel, title=missing[0], alternative=_alternative(rows, None, channel))
+            reply.slots = {"subject_kind": "wine", "wine": None}
+            return reply
+        return None
+    reply.rows = chosen
+    aspect = turn.aspect
+    if len(chosen) > 1:
+        if aspect in ("cheaper", "dearer", "best", "more"):
+            return _pick_wine(chosen, aspect, channel, reply, among="two")
+        lines = " ".join(f"The {r.label} is a {r.style} {r.body}-bodied {TYPE_WORD.get(r.type, r.type)}"
+                         f"{' with notes of ' + ', '.join(r.notes[:3]) if r.notes else ''}, {r.price_text} a bottle."
+                         for r in chosen)
+        cheaper = sorted(chosen, key=lambda r: r.price or 0)
+        verdict = (f" The {cheaper[0].title} is the less expensive of the two." if len(chosen) == 2
+                   and cheaper[0].price != cheaper[1].price else "")
+        reply.say("wine_compare", channel, lines=lines, verdict=verdict)
+        reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in chosen], "subject_aspect": "difference"}
+        return reply
+    row = chosen[0]
+    values = dict(label=row.label, title=row.title, price=row.price_text, vintage=row.vintage,
+                  stock=_stock_sentence(row))
+    slots = {"subject_kind": "wine", "wine": row.title, "subject_aspect": aspect}
+    if aspect == "buy":
+        if row.in_stock is False:
+            reply.say("wine_buy_sold_out", channel, alternative=_alternative(rows, row, channel), **values)
+        else:
+            url = store_page(store_products, row.slug)
+            member_text = render("wine_buy_member", channel, tier=member[0], discount=member[1]) if member else ""
+            reply.say("wine_buy", channel, url=url, member=member_text, **values)
+            reply.buttons = [{"title": render("wine_buy_button", channel, title=row.title), "url": url,
+                              "type": "web_url"}]
+    elif aspect == "vintage":
+        reply.say("wine_vintage" if row.vintage else "wine_nv", channel, **values)
+    elif aspect == "stock":
+        if row.in_stock is True:
+            reply.say("wine_stock_yes", channel, **values)
+        elif row.in_stock is False:
+            reply.say("wine_stock_no", channel, alternative=_alternative(rows, row, channel), **values)
+        else:
+            reply.say("wine_price", channel, **values)
+    elif aspect == "cheaper_than":
+        cheaper = sorted((r for r in rows if r.type == row.type and r.price is not None and row.price is not None
+                          and r.price < row.price and r.in_stock is not False),
+                         key=lambda r: (not set(r.grapes) & set(row.grapes), -(r.price or 0)))   # same grape first
+        if cheaper:
+            pick = cheaper[0]
+            reply.say("wine_cheaper_alternative", channel, label=pick.label, price=pick.price_text,
+                      type_word=TYPE_WORD.get(pick.type, pick.type), than=row.title, than_price=row.price_text)
+            reply.rows = [pick]
+            slots = {"subject_kind": "wine", "wine": pick.title, "subject_aspect": "price",
+                     "subject_options": [row.title, pick.title]}
+        else:
+            reply.say("wine_cheapest_of_type", channel, label=row.label, price=row.price_text,
+                      type_word=TYPE_WORD.get(row.type, row.type))
+    elif aspect in ("price", "cheaper", "dearer", "difference", "discount"):
+        reply.say("wine_price", channel, **values)
+    elif aspect == "pairing" and row.pairs_with:
+        foods = ", ".join(row.pairs_with[:3])
+        reply.say("wine_pairing", channel, foods=foods, foods_cap=foods[:1].upper() + foods[1:], style=row.style,
+                  type_word=TYPE_WORD.get(row.type, row.type), body=row.body, **values)
+    else:
+        return Reply(rows=[row], slots=slots)  # prose about the wine: the caller asks the knowledge base
+    reply.slots = slots
+    return reply
+
+
+def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], reply: Reply, among: str) -> Reply:
+    priced = [r for r in rows if r.price is not None]
+    if aspect == "best":
+        rated = sorted((r for r in rows if r.rating_points), key=lambda r: -(r.rating_points or 0))
+        if rated:
+            r = rated[0]
+            reply.say("wine_best_rated", channel, what="wine" if among == "two" else among, label=r.label,
+                      points=r.rating_points, by=r.rating_by, price=r.price_text)
+            reply.rows = [r]
+            reply.slots = {"subject_kind": "wine", "wine": r.title, "subject_aspect": "best"}
+            return reply
+        aspect = "dearer"
+    ordered = sorted(priced, key=lambda r: (r.price, r.title), reverse=aspect in ("dearer",))
+    if not ordered:
+        return reply
+    best = ordered[0]
+    ties = [r for r in ordered[1:] if r.price == best.price]
+    what = {"cheaper": "less expensive one" if among == "two" else f"least expensive {among}",
+            "dearer": "more expensive one" if among == "two" else f"most expensive {among}"}.get(aspect, "one")
+    also = f" The {ties[0].label} is the same price." if ties else ""
+    reply.say("wine_pick", channel, what=what, label=best.label, price=best.price_text, also=also)
+    reply.rows = [best]
+    reply.slots = {"subject_kind": "wine", "wine": best.title, "subject_aspect": "price",
+                   "subject_options": [r.title for r in rows]}
+    return reply
+
+
+_COUNT = re.compile(r"\bhow many\b.*\b(wines?|reds?|whites?|roses?|rosés?|sparkling|bottles you make|kinds?)\b", re.I)
+_LIST = re.compile(r"\b(what|which|list|got|have|any|anything|something|show)\b", re.I)
+_SUPER_CHEAP = re.compile(r"\b(cheapest|least expensive|most affordable|lowest price|budget|inexpensive|cheap)\b", re.I)
+_SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge)\b", re.I)
+_SUPER_BEST = re.compile(r"\b(best|best rated|highest rated|top rated|rating|rated|points|award|acclaimed|favou?rite|popular)\b", re.I)
+
+
+def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str]) -> Optional[Reply]:
+    """Filters, superlatives, counts and recommendations over the whole catalog;
+    None when the question is not one of these (the knowledge base answers it)."""
+    if not rows:
+        return None
+    low = text.casefold()
+    wish = read_wish(text)
+    reply = Reply()
+    for grape in NOT_CARRIED:
+        if re.search(rf"\b{grape}\b", low) and grape not in wish.like:
+            alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
+            alternative = (f"If you like {grape.title()}, you might enjoy our {alt[0].label} ({alt[0].price_text})."
+                           if alt else "")
+            reply.say("wine_not_carried", channel, grape=grape.title(), alternative=alternative)
+            reply.rows = alt
+            reply.slots = {"subject_kind": "wine", "wine": alt[0].title} if alt else {}
+            return reply
+    if wish.style == "sweet" and not wish.foods:
+        fruity = sorted((r for r in rows if r.type == "rose" and r.notes), key=lambda r: r.price or 0)[:1]
+        if fruity:
+            r = fruity[0]
+            reply.say("wine_no_sweet", channel, label=r.label, price=r.price_text, notes=", ".join(r.notes[:3]))
+            reply.rows = [r]
+            reply.slots = {"subject_kind": "wine", "wine": r.title}
+            return reply
+    pool = [r for r in rows if _passes(r, wish)]
+    what = " and ".join(TYPE_PLURAL[t] for t in sorted(wish.types)) if wish.types else "wines"
+    if wish.style == "dry" and wish.types:
+        what = "dry " + what
+    if _SUPER_CHEAP.search(low) or _SUPER_DEAR.search(low) or (_SUPER_BEST.search(low) and not wish.foods
+                                                                and not wish.like and not wish.gift):
+        aspect = "cheaper" if _SUPER_CHEAP.search(low) else "dearer" if _SUPER_DEAR.search(low) else "best"
+        if not pool:
+            return _none(reply, what, rows, channel)
+        among = (TYPE_WORD.get(next(iter(wish.types)), "wine") if len(wish.types) == 1 else "wine")
+        _pick_wine(pool, aspect, channel, reply, among=among)
+        reply.slots["subject_options"] = [r.title for r in pool]
+        return reply
+    if _COUNT.search(low):
+        reply.say("wine_count", channel, count=len(pool), what=what,
+                  items=", ".join(f"{r.label} ({r.price_text})" for r in pool))
+        reply.rows = pool
+        reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list"}
+        return reply
+    if wish.foods or wish.like or wish.gift or wish.occasion or re.search(r"\b(recommend|suggest|should i get|pick)\b", low):
+        picks = recommend(rows, wish, k=2)
+        if not picks:
+            return _none(reply, what, rows, channel)
+        first = picks[0]
+        occasion = (f"{wish.foods[0]}" if wish.foods else f"a {wish.like[0].title()} lover" if wish.like
+                    else "a gift" if wish.gift else wish.occasion or "you")
+        second = render("wine_recommend_second", channel, label=picks[1].label, price=picks[1].price_text) \
+            if len(picks) > 1 else ""
+        reply.say("wine_recommend", channel, occasion=occasion, label=first.label, price=first.price_text,
+                  style=first.style, type_word=TYPE_WORD.get(first.type, first.type), why=why(first, wish),
+                  second=second)
+        reply.rows = picks
+        reply.slots = {"subject_kind": "wine", "wine": first.title, "subject_options": [r.title for r in picks],
+                       "subject_aspect": "recommend"}
+        return reply
+    if not wish.empty and _LIST.search(low) or (wish.types and len(low.split()) <= 5) or wish.max_price:
+        if not pool:
+            return _none(reply, what, rows, channel)
+        intro = f"Our {what}" + (f" under ${wish.max_price:g}" if wish.max_price else "") + \
+                (" in stock" if wish.in_stock else "")
+        reply.say("wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
+        reply.rows = pool
+        reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list",
+                       "wine": pool[0].title if len(pool) == 1 else None}
+        return reply
+    return None
+
+
+def _passes(row: WineRow, wish) -> bool:
+    from actions.recommend import matches
+    return matches(row, wish)
+
+
+def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[str]) -> Reply:
+    cheapest = sorted((r for r in rows if r.price is not None), key=lambda r: r.price)[:1]
+    alternative = (f"Our least expensive wine is the {cheapest[0].label} at {cheapest[0].price_text}."
+                   if cheapest else "")
+    reply.say("wine_none", channel, what=f"any {what} like that", alternative=alternative)
+    return reply
+
+
+# ---- tiers, tastings, spaces, states, days, rewards
+
+def _tier_line(t: offerings.Offering, channel: Optional[str]) -> str:
+    f = t.facts
+    return render("tier_line", channel, name=t.name, bottles=f["bottles"], price=f["price_from"],
+                  discount=f["discount_text"])
+
+
+def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Reply:
+    all_tiers = offerings.tiers(knowledge_dir)
+    chosen = [t for t in all_tiers if t.name in turn.names] or all_tiers
+    reply = Reply(rows=[t.facts for t in chosen])
+    aspect = turn.aspect
+    if aspect in ("cheaper", "dearer", "more", "discount", "bottles") and \
+            (len(chosen) > 1 or (turn.follow_up and aspect != "bottles")):
+        pool = chosen if len(chosen) > 1 else all_tiers
+        key, what, detail = {
+            "cheaper": (lambda t: t.facts["price_from"], "least expensive" if len(pool) > 2 else "less expensive",
+                        lambda t: f"from ${t.facts['price_from']} plus tax per shipment for {t.facts['bottles']} bottles"),
+            "dearer": (lambda t: -t.facts["price_from"], "most expensive" if len(pool) > 2 else "more expensive",
+                       lambda t: f"from ${t.facts['price_from']} plus tax per shipment for {t.facts['bottles']} bottles"),
+            "more": (lambda t: -t.facts["bottles"], "one with the most bottles",
+                     lambda t: f"{t.facts['bottles']} bottles per shipment, from ${t.facts['price_from']} plus tax"),
+            "bottles": (lambda t: -t.facts["bottles"], "one with the most bottles",
+                        lambda t: f"{t.facts['bottles']} bottles per shipment, from ${t.facts['price_from']} plus tax"),
+            "discount": (lambda t: (-t.facts["wine_discount"], t.facts["price_from"]), "one with the biggest discount",
+                         lambda t: t.facts["discount_text"]),
+        }[aspect]
+        best = sorted(pool, key=key)[0]
+        text = render("tier_pick", channel, what=what, name=best.name, detail=detail(best))
+        if aspect == "discount":
+            same = [t.name for t in pool if t is not best and t.facts["wine_discount"] == best.facts["wine_discount"]]
+            if same:
+                text += f" {' and '.join(same)} also gives {best.facts['wine_discount']}% off wine."
+        reply.texts.append(text + render("tier_join_hint", channel, name=best.name))
+        reply.rows = [best.facts]
+        reply.slots = {"subject_kind": "tier", "subject_tier": best.name, "club_tier": best.name,
+                       "subject_options": [t.name for t in pool], "subject_aspect": aspect}
+        return reply
+    if len(chosen) == 1:
+        t = chosen[0]
+        extras = f" Also: {t.facts['extras']}." if t.facts.get("extras") else ""
+        reply.say("tier_facts", channel, name=t.name, bottles=t.facts["bottles"], price=t.facts["price_from"],
+                  discount=t.facts["discount_text"], extras=extras)
+        reply.slots = {"subject_kind": "tier", "subject_tier": t.name, "club_tier": t.name, "subject_aspect": aspect}
+        return reply
+    lines = ". ".join(_tier_line(t, channel) for t in chosen) + "."
+    cheapest = min(chosen, key=lambda t: t.facts["price_from"])
+    verdict = f" {cheapest.name} is the least expensive" + (" of the two." if len(chosen) == 2 else ".")
+    reply.say("tier_compare", channel, lines=lines, verdict=verdict)
+    reply.slots = {"subject_kind": "tier", "subject_options": [t.name for t in chosen], "subject_aspect": "difference",
+                   "subject_tier": None}
+    return reply
+
+
+def answer_experiences(turn: Turn, knowledge_dir: Path, channel: Optional[str],
+                       live_prices: Optional[dict] = None) -> Reply:
+    items = offerings.experiences(knowledge_dir)
+    chosen = [e for e in items if e.name in turn.names] or items
+    price = lambda e: (live_prices or {}).get(e.name.casefold(), e.facts["price"])
+    reply = Reply(rows=[e.facts for e in chosen])
+    if turn.aspect in ("cheaper", "dearer") or len(chosen) > 1:
+        pool = chosen
+        best = sorted(pool, key=lambda e: price(e) * (-1 if turn.aspect == "dearer" else 1))[0]
+        if turn.aspect in ("cheaper", "dearer"):
+            what = ("least expensive" if turn.aspect == "cheaper" else "most expensive") + \
+                   (" option" if len(pool) > 2 else " of the two")
+            reply.say("experience_pick", channel, what=what, name=best.name, price=f"{price(best):g}")
+            reply.slots = {"subject_kind": "experience", "subject_experience": best.name, "subject_aspect": turn.aspect,
+                           "subject_options": [e.name for e in pool]}
+            return reply
+        lines = " ".join(f"The {e.name} is ${price(e):g} per person"
+                         f"{', ' + e.facts['duration'] if e.facts.get('duration') else ''}." for e in pool)
+        reply.say("experience_compare", channel, lines=lines, verdict="")
+        reply.slots = {"subject_kind": "experience", "subject_options": [e.name for e in pool], "subject_aspect": "difference"}
+        return reply
+    e = chosen[0]
+    note = e.facts.get("price_note") or f"${price(e):g} per person"
+    reply.say("experience_facts", channel, name=e.name, price_note=note,
+              duration=f" and lasts {e.facts['duration']}" if e.facts.get("duration") else "",
+              includes=f" It includes {e.facts['includes']}." if e.facts.get("includes") else "")
+    reply.slots = {"subject_kind": "experience", "subject_experience": e.name, "subject_aspect": turn.aspect}
+    return reply
+
+
+def answer_spaces(turn: Turn, knowledge_dir: Path, channel: Optional[str], events_email: str) -> Reply:
+    items = offerings.spaces(knowledge_dir)
+    chosen = [s for s in items if s.name in turn.names] or items
+    reply = Reply(rows=[s.facts for s in chosen])
+    for s in chosen:
+        standing = (f" or {s.facts['standing']} for a cocktail-style event"
+                    if s.facts.get("standing") and s.facts["standing"] != s.facts["seated"] else "")
+        reply.say("space_facts", channel, name=s.name, seated=s.facts["seated"], standing=standing, email=events_email)
+    if len(reply.texts) > 1:
+        reply.texts = [" ".join(t.split(" For a private event")[0] for t in reply.texts) +
+                       f" For a private event, email {events_email}."]
+    reply.slots = {"subject_kind": "space", "subject_space": chosen[0].name if len(chosen) == 1 else None,
+                   "subject_options": [s.name for s in chosen], "subject_aspect": "capacity"}
+    return reply
+
+
+def answer_states(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Reply:
+    allowed = offerings.ships_to(knowledge_dir)
+    reply = Reply()
+    for code in turn.names:
+        if code in allowed:
+            reply.say("state_ships", channel, state=state_name(code))
+        else:
+            reply.say("state_no_ship", channel, state=state_name(code),
+                      states=", ".join(state_name(c) for c in allowed))
+    reply.slots = {"subject_kind": "state", "subject_state": turn.names[-1], "subject_aspect": "shipping"}
+    return reply
+
+
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.I)
+_DAY_OF_MONTH = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", re.I)
+
+
+def answer_day(text: str, entities: list[str], schedule, now: datetime, previous: str = "") -> Reply:
+    """Hours on the day asked; "and the 26th?" takes its month from the day asked before."""
+    day = _DAY_OF_MONTH.search(text)
+    month = _MONTH.search(previous or "")
+    if day and not _MONTH.search(text) and month:
+        text = f"{month.group(0)} {day.group(1)}"
+    reply = Reply(texts=[business_hours.hours_reply(schedule, now, text, entities)])
+    reply.slots = {"subject_kind": "date", "subject_date": text, "subject_aspect": "hours"}
+    return reply
+
+
+_REWARD_Q = re.compile(r"\b(how many|how much|need|redeem|free|get with|worth|what can i get|enough)\b", re.I)
+_REWARD_WORDS = {"hat": "hat", "wine key": "wine key", "opener": "wine key", "corkscrew": "wine key",
+                 "case": "case", "tour": "tour", "tasting": "tour", "dinner": "dinner", "night": "night",
+                 "staatsburg": "night", "house": "night", "stay": "night"}
+
+
+def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str], follow_up: bool = False) -> Optional[Reply]:
+    """"How many points for a free hat?" ("and for a case?" right after) from knowledge/loyalty/rewards.yml."""
+    if not _REWARD_Q.search(text) and not (follow_up and len(text.split()) <= 6):
+        return None
+    low = text.casefold()
+    table = sorted(offerings.rewards(knowledge_dir), key=lambda r: r["points"])
+    m = re.search(r"\b(\d[\d,]*)\s*(points|miles|pts)\b", low)
+    if m:
+        have = int(m.group(1).replace(",", ""))
+        reachable = [r for r in table if r["points"] <= have]
+        if reachable:
+            r = reachable[-1]
+            return Reply(texts=[render("reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
+                                       next=f" With {have:,} points that's the best reward you can redeem.")])
+    for word, key in _REWARD_WORDS.items():
+        if re.search(rf"\b{word}s?\b", low):
+            for r in table:
+                if key in r["reward"].casefold():
+                    return Reply(texts=[render("reward_points", channel, points=f"{r['points']:,}",
+                                               reward=r["reward"], next="")],
+                                 slots={"subject_topic": "ask_loyalty"})
+    return None

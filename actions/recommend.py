@@ -1,0 +1,182 @@
+"""Offline wine recommender: filters and scores the catalog rows (live price and
+stock + the structured attributes) against what the customer asked for.
+
+It only ever names wines of the catalog and facts of their rows, so its answer
+is safe to send without a model, and is what the LLM answer falls back to.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from actions.wine_catalog import WineRow
+
+TYPE_WORDS = {
+    "red": "red", "reds": "red", "rouge": "red", "white": "white", "whites": "white", "blanc": None,
+    "rose": "rose", "rosé": "rose", "roses": "rose", "pink": "rose", "sparkling": "sparkling", "bubbly": "sparkling",
+    "bubbles": "sparkling", "fizz": "sparkling", "fizzy": "sparkling", "champagne": "sparkling",
+    "prosecco": "sparkling",
+}
+# Foods customers name -> the words the attributes use.
+FOODS = {
+    "steak": "steak", "steaks": "steak", "ribeye": "steak", "filet": "steak", "beef": "beef", "brisket": "beef",
+    "prime rib": "prime rib", "short ribs": "short rib", "short rib": "short rib", "burger": "burger",
+    "burgers": "burger", "lamb": "lamb", "pork": "pork", "ham": "pork", "duck": "duck", "chicken": "chicken",
+    "turkey": "chicken", "thanksgiving": "chicken", "salmon": "fish", "smoked salmon": "smoked salmon",
+    "fish": "fish", "cod": "fish", "halibut": "fish", "tuna": "fish", "trout": "fish", "oyster": "oyster",
+    "oysters": "oyster", "clam": "clam", "clams": "clam", "shellfish": "shellfish", "mussels": "shellfish",
+    "scallops": "shellfish", "shrimp": "shrimp", "prawns": "shrimp", "crab": "crab", "lobster": "lobster",
+    "lobster roll": "lobster roll", "pasta": "creamy pasta", "mushroom": "mushroom", "mushrooms": "mushroom",
+    "cheese": "cheese", "cheeses": "cheese", "goat cheese": "goat cheese", "brie": "soft cheese",
+    "charcuterie": "charcuterie", "salad": "salad", "salads": "salad", "veggies": "vegetable",
+    "vegetables": "vegetable", "sushi": "sushi", "thai": "thai", "spicy": "spicy food", "curry": "spicy food",
+    "schnitzel": "schnitzel", "stew": "beef stew", "appetizers": "appetizer", "apps": "appetizer",
+    "snacks": "salty snack", "brunch": "brunch", "fruit": "fruit", "bbq": "burger", "barbecue": "burger",
+    "pizza": "burger", "tacos": "spicy food",
+}
+OCCASIONS = {
+    "celebration": ("celebration", "sparkling"), "celebrate": ("celebration", "sparkling"),
+    "party": ("celebration", "sparkling"), "wedding": ("celebration", "sparkling"),
+    "anniversary": ("celebration", "sparkling"), "new year": ("celebration", "sparkling"),
+    "toast": ("celebration", "sparkling"), "picnic": ("salad", "rose"), "summer": ("salad", "rose"),
+    "patio": ("appetizer", "rose"), "beach": ("salad", "rose"), "pool": ("salad", "rose"),
+}
+GIFT = re.compile(r"\b(gift|present|birthday|boss|host|hostess|impress|special occasion|thank you gift)\b", re.I)
+_GRAPES = ("pinot noir", "cabernet sauvignon", "cab sauv", "cabernet franc", "cab franc", "merlot", "syrah", "shiraz",
+           "malbec", "zinfandel", "sauvignon blanc", "sauv blanc", "pinot grigio", "pinot gris", "riesling",
+           "chardonnay", "chard", "albarino", "chablis", "champagne", "prosecco", "cava", "bordeaux", "rose",
+           "gamay", "muscadet", "gruner", "seyval")
+_GRAPE_NORMAL = {"cab sauv": "cabernet sauvignon", "cab franc": "cabernet franc", "sauv blanc": "sauvignon blanc",
+                 "chard": "chardonnay", "pinot gris": "pinot grigio", "shiraz": "syrah", "gruner": "gruner veltliner",
+                 "seyval": "seyval blanc"}
+_UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|no more than|max|up to|<)\s*\$?\s*(\d+)", re.I)
+_OVER = re.compile(r"\b(?:over|above|more than|at least)\s*\$?\s*(\d+)", re.I)
+_BUDGET = re.compile(r"\$\s*(\d+)|(\d+)\s*(?:bucks|dollars)", re.I)
+
+
+@dataclass
+class Wish:
+    """What the customer asked for, read from their words."""
+    types: set = field(default_factory=set)
+    foods: list = field(default_factory=list)
+    like: list = field(default_factory=list)
+    style: str = ""
+    body: str = ""
+    max_price: Optional[float] = None
+    min_price: Optional[float] = None
+    in_stock: bool = False
+    gift: bool = False
+    occasion: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.types or self.foods or self.like or self.style or self.body or self.max_price
+                    or self.min_price or self.in_stock or self.gift or self.occasion)
+
+
+def read_wish(text: str) -> Wish:
+    low = " " + text.casefold().replace("’", "'") + " "
+    wish = Wish()
+    for word in re.findall(r"[a-zé]+", low):
+        kind = TYPE_WORDS.get(word)
+        if kind:
+            wish.types.add(kind)
+    for name in sorted(FOODS, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(name)}\b", low) and FOODS[name] not in wish.foods:
+            if any(name in f for f in wish.foods):
+                continue
+            wish.foods.append(FOODS[name])
+    if re.search(r"\b(something like|anything like|similar to|lovers?|loves?|fan of|usually drink|drinks|enjoys?|"
+                 r"into|(i|we|she|he|they|wife|husband|mom|dad|friend) (really )?likes?)\b", low):
+        for grape in _GRAPES:
+            if re.search(rf"\b{re.escape(grape)}s?\b", low):
+                wish.like.append(_GRAPE_NORMAL.get(grape, grape))
+    if re.search(r"\b(sweet|dessert|semi[- ]sweet|off[- ]dry)\b", low):
+        wish.style = "sweet"
+    elif re.search(r"\bdry\b", low):
+        wish.style = "dry"
+    if re.search(r"\b(bold|big|full|full[- ]bodied|heavy|robust|rich)\b", low):
+        wish.body = "full"
+    elif re.search(r"\b(light|lighter|light[- ]bodied|crisp|refreshing|easy drinking)\b", low):
+        wish.body = "light"
+    m = _UNDER.search(low)
+    if m:
+        wish.max_price = float(m.group(1))
+    else:
+        m = _OVER.search(low)
+        if m:
+            wish.min_price = float(m.group(1))
+    wish.in_stock = bool(re.search(r"\b(in stock|available|have right now|on hand)\b", low))
+    wish.gift = bool(GIFT.search(low))
+    for word, (food, kind) in OCCASIONS.items():
+        if re.search(rf"\b{word}\b", low):
+            wish.occasion = word
+            if not wish.foods and not wish.types and not wish.like:
+                wish.types.add(kind)
+            wish.foods.append(food)
+            break
+    return wish
+
+
+def matches(row: WineRow, wish: Wish) -> bool:
+    """Hard filters: type, price bounds, stock, dryness."""
+    if wish.types and row.type not in wish.types:
+        return False
+    if wish.max_price is not None and (row.price is None or row.price > wish.max_price):
+        return False
+    if wish.min_price is not None and (row.price is None or row.price < wish.min_price):
+        return False
+    if wish.in_stock and row.in_stock is False:
+        return False
+    if wish.style == "dry" and row.style and row.style != "dry":
+        return False
+    return True
+
+
+def food_match(row: WineRow, food: str) -> bool:
+    return any(food == p or food in p or p in food for p in row.pairs_with)
+
+
+def score(row: WineRow, wish: Wish) -> float:
+    s = 0.0
+    for food in wish.foods:
+        s += 3.0 if food_match(row, food) else 0.0
+    for grape in wish.like:
+        if grape in row.like:
+            s += 3.0
+        elif grape in row.grapes:
+            s += 1.5
+    if wish.body and row.body == wish.body:
+        s += 1.0
+    if wish.gift:
+        s += (row.price or 0) / 30 + (1.0 if row.rating_points else 0.0)
+    s += (row.rating_points or 0) / 200  # a small nudge towards the rated wine on ties
+    if row.in_stock is False:
+        s -= 5.0
+    return s
+
+
+def recommend(rows: Sequence[WineRow], wish: Wish, k: int = 2) -> list[WineRow]:
+    """The best k rows for the wish, best first; [] when nothing fits the hard filters."""
+    pool = [r for r in rows if matches(r, wish)]
+    if wish.foods or wish.like:
+        scored = [(score(r, wish), r) for r in pool]
+        if any(s > 0.5 for s, _ in scored):
+            pool = [r for s, r in scored if s > 0.5]
+    return sorted(pool, key=lambda r: (-score(r, wish), r.price or 0, r.title))[:k]
+
+
+def why(row: WineRow, wish: Wish) -> str:
+    """A short reason grounded in the row's attributes."""
+    foods = [f for f in wish.foods if food_match(row, f)]
+    if foods:
+        return f" that pairs well with {foods[0]}"
+    liked = [g for g in wish.like if g in row.like or g in row.grapes]
+    if liked:
+        return f" that {liked[0].title()} lovers tend to enjoy" if liked[0] not in row.grapes else f" made from {liked[0].title()}"
+    if row.notes:
+        return f" with notes of {', '.join(row.notes[:3])}"
+    if row.rating_points:
+        return f", rated {row.rating_points} points by {row.rating_by}"
+    return ""

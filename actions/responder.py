@@ -1,0 +1,268 @@
+"""Answering one customer turn: shared by every answering action (wine,
+knowledge, hours, fallback, and questions asked inside a form).
+
+`respond` resolves the subject (actions/converse.py) and sends the structured
+answer; when the turn is not about a subject it sends the action's own default
+answer. It returns the events to apply and the catalog rows it used, so a card
+can be attached to a wine answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import business_hours, converse, offerings
+from actions.answer_texts import render
+from actions.commerce7.catalog import available_products
+from actions.commerce7.connection import get_client
+from actions.identity import identified_customer
+from actions.common import contact_line, dont_know_reply, latest_intent, latest_text, winery, with_link
+from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
+from actions.settings import get_settings
+from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
+from actions.recommend import read_wish
+from actions.wine_catalog import load_wines, wine_rows
+
+log = logging.getLogger(__name__)
+
+CLARIFY_BUTTONS = [
+    {"title": "Our wines", "payload": "/ask_wine"},
+    {"title": "Tastings", "payload": "/ask_tastings"},
+    {"title": "Wine club", "payload": "/ask_club"},
+]
+# A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
+_SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
+_MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
+
+
+@dataclass
+class Outcome:
+    events: list = field(default_factory=list)
+    rows: list = field(default_factory=list)   # the wines the answer named, each with a .title (for cards)
+
+
+def slots_before_turn(tracker: Tracker) -> dict:
+    """Slot values as they were before the customer's latest message (so entity
+    mappings of this turn do not hide what was talked about before)."""
+    events = list(tracker.events or [])
+    if not any(e.get("event") == "user" for e in events):   # no history given: the slots are all we know
+        return {name: tracker.get_slot(name) for name in SUBJECT_SLOTS}
+    values: dict = {}
+    last_user = max(i for i, e in enumerate(events) if e.get("event") == "user")
+    for event in events[:last_user]:
+        if event.get("event") == "slot" and event.get("name") in SUBJECT_SLOTS:
+            values[event["name"]] = event.get("value")
+        elif event.get("event") == "restart":
+            values.clear()
+    return values
+
+
+def entity_values(tracker: Tracker) -> dict:
+    found: dict = {}
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        value = entity.get("value")
+        if isinstance(value, str) and entity.get("entity"):
+            found.setdefault(entity["entity"], []).append(value)
+    return found
+
+
+def _send(dispatcher: CollectingDispatcher, reply: converse.Reply) -> None:
+    for i, text in enumerate(reply.texts):
+        last = i == len(reply.texts) - 1
+        dispatcher.utter_message(text=text, buttons=reply.buttons if last else [])
+
+
+def _events(slots: dict) -> list:
+    return [SlotSet(name, value) for name, value in slots.items()]
+
+
+async def member_discount(tracker: Tracker) -> Optional[tuple[str, str]]:
+    """(tier, discount) when the customer is verified (actions/identity.py) and an active club member."""
+    try:
+        customer = await identified_customer(tracker, get_settings(), get_client())
+    except Exception as exc:  # a member discount is a nicety: never fail the answer for it
+        log.info("member lookup skipped: %s", type(exc).__name__)
+        return None
+    for club in (customer.clubs if customer else []):
+        if club.cancel_date:
+            continue
+        tier = offerings.find(get_settings().knowledge_dir, "tier", club.club_title)
+        if tier:
+            return tier.name, tier.facts["discount_text"]
+    return None
+
+
+def _now():
+    from actions.hours import system_clock
+    return system_clock()
+
+
+async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
+                  default: Optional[Callable[[CollectingDispatcher, Tracker, str], Awaitable[Outcome]]] = None,
+                  clock: Optional[Callable[[], Any]] = None) -> Outcome:
+    """Answer the latest message about its subject, or with `default` (the action's own answer).
+
+    Args: dispatcher, tracker: as given to the action; default: the intent's own answer;
+        clock: the hours action's clock (for "what about Sunday?").
+    Returns: the events to apply and the rows used.
+    """
+    settings = get_settings()
+    kdir = settings.knowledge_dir
+    text = latest_text(tracker)
+    intent = latest_intent(tracker)
+    channel = tracker.get_latest_input_channel()
+    entities = entity_values(tracker)
+    before = Subject.from_slots(slots_before_turn(tracker).get)
+    needs_catalog = intent in ("ask_wine", "nlu_fallback") or before.kind == "wine" or bool(entities.get("wine"))
+    products = await available_products() if needs_catalog else None
+    titles = tuple(p.title for p in products or [] if p.type == "Wine")
+    wines = load_wines(kdir, titles)
+    turn = converse.plan_turn(text, intent, entities, before, wines, kdir)
+    if products is None and (turn.kind in ("wine", "experience") or not turn.kind):
+        products = await available_products()
+    log.debug("turn %s: intent=%s kind=%s names=%s aspect=%s", tracker.sender_id, intent, turn.kind, turn.names, turn.aspect)
+
+    if turn.clarify:
+        dispatcher.utter_message(text=render("clarify_no_subject", channel), buttons=CLARIFY_BUTTONS)
+        return Outcome([SlotSet("subject_aspect", turn.aspect)])
+    if turn.ambiguous:
+        dispatcher.utter_message(text=render("wine_which", channel), buttons=[
+            {"title": w.title, "payload": f'/ask_wine{{"wine": "{w.title}"}}'} for w in turn.ambiguous[:5]])
+        return Outcome([SlotSet("subject_options", [w.title for w in turn.ambiguous]), SlotSet("subject_kind", "wine"),
+                        SlotSet("subject_aspect", turn.aspect)], list(turn.ambiguous[:5]))  # shown as a carousel
+    if turn.kind == "mixed":
+        dispatcher.utter_message(text=render("clarify_kinds", channel), buttons=CLARIFY_BUTTONS)
+        return Outcome()
+
+    reply: Optional[converse.Reply] = None
+    if turn.kind == "wine":
+        if products is None:
+            dispatcher.utter_message(text=render("wine_no_live_data", channel, title=turn.names[0] if turn.names
+                                                 else "wine", contact=contact_line()))
+            return Outcome()
+        rows = wine_rows(products, kdir)
+        member = await member_discount(tracker) if turn.aspect == "buy" else None
+        reply = converse.answer_wines(turn, rows, channel, settings.store_product_url, member)
+        if reply is not None and not reply.texts:   # prose about one wine: the knowledge base, with its price
+            return await _wine_prose(dispatcher, text, reply, products, kdir)
+    elif turn.kind == "tier":
+        reply = converse.answer_tiers(turn, kdir, channel)
+    elif turn.kind == "experience":
+        live = {p.title.casefold(): p.price_cents / 100 for p in products or []
+                if p.type == "Tasting" and p.price_cents is not None}
+        if turn.aspect in ("", "difference") and len(turn.names) == 1 and not turn.follow_up and intent == "ask_tastings":
+            reply = None   # "tell me about the private tour": the prose says more
+        else:
+            reply = converse.answer_experiences(turn, kdir, channel, live)
+    elif turn.kind == "space":
+        reply = converse.answer_spaces(turn, kdir, channel, winery()["emails"]["events"])
+    elif turn.kind == "state":
+        reply = converse.answer_states(turn, kdir, channel)
+    elif turn.kind == "date":
+        schedule = business_hours.schedule_from(kdir / "hours.yml")
+        days = entities.get("weekday", []) + entities.get("date_phrase", [])
+        reply = converse.answer_day(text, days, schedule, (clock or _now)(), before.date)
+    if reply is None and not turn.kind:
+        reply = await _unnamed(turn, text, intent, before, products, kdir, channel)
+    if reply is not None and reply.texts and settings.llm_enabled and reply.rows \
+            and (reply.slots.get("subject_aspect") == "recommend" or turn.aspect == "pairing"):
+        reply = await _checked_llm(reply, text, tracker, before, settings, wines, wine_rows(products or [], kdir))
+    if reply is not None and reply.texts:
+        _send(dispatcher, reply)
+        if turn.options and "subject_options" not in reply.slots:
+            reply.slots["subject_options"] = turn.options
+        return Outcome(_events(reply.slots), reply.rows)
+    outcome = await (default or answer_from_knowledge)(dispatcher, tracker, intent)
+    if turn.kind in KINDS and len(turn.names) == 1:   # the prose talked about the thing named
+        outcome.events += [SlotSet("subject_kind", turn.kind), SlotSet(SLOT_OF[turn.kind], turn.names[0])]
+    return outcome
+
+
+async def _checked_llm(reply: converse.Reply, text: str, tracker: Tracker, before: Subject, settings,
+                       wines, all_rows) -> converse.Reply:
+    """The LLM's answer to an open-ended wine question when it passes the checks, else the offline one."""
+    from actions.wine_llm import WineLLM, history_of
+
+    global _llm
+    if _llm is None:
+        _llm = WineLLM(settings)
+    hits = await asyncio.to_thread(get_service().retriever.search, text, ("wine", "wine-guide"), 3)
+    subject = before.current() or ""
+    rows = list(reply.rows) + [r for r in all_rows if r.title == before.wine and r not in reply.rows]
+    text_out = await _llm.answer(text, history_of(tracker.events or []), subject, rows,
+                                 [h.passage.text for h in hits], [w.title for w in wines])
+    if text_out:
+        return converse.Reply(texts=[text_out], buttons=reply.buttons, rows=reply.rows, slots=reply.slots)
+    return reply
+
+
+_llm = None
+
+
+async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optional[converse.Reply]:
+    """Questions that name no subject: catalog searches, club/tasting comparisons, rewards."""
+    if intent == "ask_loyalty" or (before.topic == "ask_loyalty" and intent in ("ask_wine", "nlu_fallback", "ask_shipping")):
+        reward = converse.answer_reward(text, kdir, channel, follow_up=before.topic == "ask_loyalty")
+        if reward:
+            return reward
+    if intent == "ask_club" and turn.aspect in ("cheaper", "dearer", "more", "discount", "bottles", "difference"):
+        return converse.answer_tiers(converse.Turn("tier", [], turn.aspect), kdir, channel)
+    if intent == "ask_tastings" and turn.aspect in ("cheaper", "dearer"):
+        return converse.answer_experiences(converse.Turn("experience", [], turn.aspect), kdir, channel)
+    if products is None and _SHOPPING.search(text):
+        products = await available_products()
+    if products and intent in ("ask_wine", "nlu_fallback"):
+        return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
+    if products and _SHOPPING.search(text) and not read_wish(text).empty:   # e.g. classified as an event question
+        return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
+    return None
+
+
+async def _wine_prose(dispatcher, text, reply: converse.Reply, products, kdir) -> Outcome:
+    row = reply.rows[0]
+    wines = load_wines(kdir, (row.title,))
+    wine = next((w for w in wines if w.title == row.title), None)
+    question = text or f"tell me about the {row.title}"
+    answer = await get_service().answer(question, "ask_wine", prefer_source=wine.sources if wine else (),
+                                        context=row.title)
+    body = answer.text if answer.found and row.title.split()[0].casefold() in answer.text.casefold() else ""
+    if not body:
+        body = f"The {row.label} is a {row.style} {converse.TYPE_WORD.get(row.type, row.type)}" + \
+               (f" with notes of {', '.join(row.notes[:3])}" if row.notes else "") + "."
+    if "$" not in body and row.price_text:
+        body += f" It's {row.price_text} a bottle."
+    dispatcher.utter_message(text=with_link(body, answer.url if answer.found else None))
+    return Outcome(_events(reply.slots), [row])
+
+
+async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
+    """The knowledge answer for the intent; it also records the topic, and for the
+    club and tastings the things a follow-up may compare."""
+    question = latest_text(tracker) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
+    answer = await get_service().answer(question, intent or None)
+    wine_question = intent == "ask_wine"
+    if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \
+            and not any(w in question.casefold() for w in _MERCH_WORDS):
+        answer = None   # a wine question is never answered with merchandise
+    if answer is not None and answer.found:
+        dispatcher.utter_message(text=with_link(answer.text, answer.url))
+    else:
+        dispatcher.utter_message(text=dont_know_reply())
+        return Outcome()
+    events = [SlotSet("subject_topic", intent)]
+    kdir = get_settings().knowledge_dir
+    if intent == "ask_club":
+        events += [SlotSet("subject_kind", "tier"), SlotSet("subject_options", [t.name for t in offerings.tiers(kdir)])]
+    elif intent == "ask_tastings":
+        events += [SlotSet("subject_kind", "experience"),
+                   SlotSet("subject_options", [e.name for e in offerings.experiences(kdir)])]
+    elif intent == "ask_loyalty":
+        events += [SlotSet("subject_kind", None)]
+    return Outcome(events)

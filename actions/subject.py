@@ -1,0 +1,144 @@
+"""What the conversation is about: the subject slots and how a turn refers to them.
+
+The domain holds one slot per kind of subject (see domain.yml, "subject" slots):
+`wine`, `subject_tier`, `subject_experience`, `subject_space`, `subject_date`,
+`subject_state`; `subject_kind` says which kind was talked about last,
+`subject_options` the things last compared or listed (for "the cheaper one"),
+`subject_aspect` what was asked about it (price, pairing, ...) and
+`subject_topic` the knowledge topic (intent) of the last answer. Entities fill
+some of them through their mappings; the answering actions set all of them to
+what they actually talked about.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+KINDS = ("wine", "tier", "experience", "space", "date", "state")
+SLOT_OF = {"wine": "wine", "tier": "subject_tier", "experience": "subject_experience", "space": "subject_space",
+           "date": "subject_date", "state": "subject_state"}
+SUBJECT_SLOTS = (*SLOT_OF.values(), "subject_kind", "subject_options", "subject_aspect", "subject_topic")
+
+_REFERS_BACK = re.compile(
+    r"\b(it|its|it's|itss|that|this|that one|this one|them|they|those|these|the other|other one|which one|"
+    r"which of them|which is|which 1|which|either|both|one|ones|thx one|same)\b", re.I)
+_FOLLOW_UP_START = re.compile(r"^\s*(and|also|so|ok|okay|k|hmm|what about|how about|wbu|wat about|whatabout|"
+                              r"what abt|how abt|and what about|n)\b", re.I)
+_CORRECTION = re.compile(r"\b(i meant|i mean|meant|sorry|no,? not|not that|actually|rather|instead|i said|"
+                         r"my bad|oops|correction)\b", re.I)
+
+ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much to buy it online")
+    ("buy", r"\b(buy|order|purchase|checkout|check out|add to cart|ship me|online|take it|get it|i'?ll take)\b"),
+    ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget|"
+                r"better value|best value|cheap one)\b"),
+    ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge)\b"),
+    ("discount", r"\b(discount|percent off|% off|savings|save)\b"),
+    ("more", r"\b(more bottles|most bottles|bigger|biggest|largest|more wine|most wine)\b"),
+    ("best", r"\b(best rated|best-rated|highest rated|top rated|best|rating|rated|points|award)\b"),
+    ("pairing", r"\b(pair|pairs|pairing|go with|goes with|goes well|match|serve with|with (steak|fish|chicken|"
+                r"pizza|lobster|oysters|cheese|pasta|salmon|burgers?|lamb|pork|duck|sushi|thai|turkey))\b"),
+    ("vintage", r"\b(vintage|what year|which year)\b"),
+    ("stock", r"\b(in stock|stock|available|availability|sold out|left|have any)\b"),
+    ("price", r"\b(how much|price|prices|priced|cost|costs|\$|expensive|hw much|how mch|hm|pricey)\b"),
+    ("capacity", r"\b(how many (people|guests)|capacity|hold|fit|seat|seats)\b"),
+    ("bottles", r"\b(how many bottles|bottles)\b"),
+    ("difference", r"\b(difference|differ|compare|comparison|vs|versus|better|or the)\b"),
+]
+
+
+def aspect_of(text: str) -> str:
+    for name, pattern in ASPECTS:
+        if re.search(pattern, text, re.I):
+            return name
+    return ""
+
+
+def refers_back(text: str) -> bool:
+    return bool(_REFERS_BACK.search(text) or _FOLLOW_UP_START.search(text))
+
+
+def is_correction(text: str) -> bool:
+    return bool(_CORRECTION.search(text))
+
+
+US_STATES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
+    "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID",
+    "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
+    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
+    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
+    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY", "north carolina": "NC",
+    "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
+    "rhode island": "RI", "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX",
+    "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA", "west virginia": "WV",
+    "wisconsin": "WI", "wyoming": "WY", "washington dc": "DC", "dc": "DC", "d.c.": "DC", "district of columbia": "DC",
+    "nyc": "NY", "cali": "CA", "jersey": "NJ", "mass": "MA", "philly": "PA",
+}
+STATE_NAMES: dict = {}
+for _name, _code in US_STATES.items():   # the first (full) name of each code
+    if len(_name) > 3:
+        STATE_NAMES.setdefault(_code, _name)
+STATE_NAMES["DC"] = "Washington DC"
+STATE_NAMES["NY"] = "New York"
+_STATE_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, US_STATES), key=len, reverse=True)) + r")\b", re.I)
+_CODE_RE = re.compile(r"\b(" + "|".join(sorted(set(US_STATES.values()))) + r")\b")  # upper case only
+
+
+def states_in(text: str, entities: list[str]) -> list[str]:
+    """State codes named in the text ("Florida", "FL", "new jersey") or by us_state entities."""
+    codes = []
+    for value in [*entities, text]:
+        for m in _STATE_RE.finditer(value):
+            codes.append(US_STATES[m.group(1).lower()])
+        for m in _CODE_RE.finditer(value):
+            if m.group(1) not in ("OR", "IN", "ME", "OK", "HI", "LA", "MA", "DE", "PA", "OH", "ID"):
+                codes.append(m.group(1))
+    return list(dict.fromkeys(codes))
+
+
+def state_name(code: str) -> str:
+    return STATE_NAMES.get(code, code).title().replace("Dc", "DC")
+
+
+_DATE_WORDS = re.compile(
+    r"\b(today|tonight|tomorrow|tmrw|tmr|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|christmas|xmas|new years?|thanksgiving|"
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(st|nd|rd|th)?|\d{1,2}/\d{1,2}|"
+    r"the \d{1,2}(st|nd|rd|th))\b",
+    re.I)
+
+
+def names_a_day(text: str, entities: list[str]) -> bool:
+    return bool(entities) or bool(_DATE_WORDS.search(text))
+
+
+@dataclass
+class Subject:
+    """What the tracker says the conversation is about before this turn is answered."""
+    kind: str = ""
+    wine: str = ""
+    tier: str = ""
+    experience: str = ""
+    space: str = ""
+    date: str = ""
+    state: str = ""
+    options: list = field(default_factory=list)
+    aspect: str = ""
+    topic: str = ""
+
+    def current(self, kind: Optional[str] = None) -> str:
+        return getattr(self, kind or self.kind, "") if (kind or self.kind) in KINDS else ""
+
+    @classmethod
+    def from_slots(cls, get) -> "Subject":
+        def text(name: str) -> str:
+            value = get(name)
+            return value if isinstance(value, str) else ""
+
+        options = get("subject_options")
+        kind = text("subject_kind") or ("wine" if text("wine") else "")
+        return cls(kind=kind, wine=text("wine"), tier=text("subject_tier"),
+                   experience=text("subject_experience"), space=text("subject_space"), date=text("subject_date"),
+                   state=text("subject_state"), options=[o for o in options or [] if isinstance(o, str)],
+                   aspect=text("subject_aspect"), topic=text("subject_topic"))
