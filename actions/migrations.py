@@ -1,5 +1,5 @@
 """Versioned schema of the project's own tables (feedback, outbox, SMS state, hand-off notices,
-verification codes).
+verification codes, SMS that could not be sent).
 
 Each database (the SQLite files of `make run`, or the one PostgreSQL database of the
 production profile) records the migrations it has in `schema_version`. `upgrade(url)`
@@ -84,6 +84,11 @@ MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
             used_at {real})""",
         "CREATE INDEX verification_codes_recent ON verification_codes (customer_id, created_at)",
         "CREATE INDEX verification_codes_sender ON verification_codes (sender_key, created_at)",
+    )),
+    (7, "sms_failed: SMS Twilio would not take after every retry, for staff to follow up", (
+        """CREATE TABLE sms_failed (
+            id {pk}, phone TEXT NOT NULL, reason TEXT NOT NULL, failed_at {real} NOT NULL, dismissed_at {real})""",
+        "CREATE INDEX sms_failed_open ON sms_failed (dismissed_at, failed_at)",
     )),
 )
 LATEST = MIGRATIONS[-1][0]

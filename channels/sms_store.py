@@ -1,5 +1,5 @@
-"""What the SMS channel remembers per number: received and handled MessageSids (a day), opt-outs
-and the last numbered menu.
+"""What the SMS channel remembers per number: received and handled MessageSids (a day), opt-outs,
+the last numbered menu, and the SMS that could not be sent (kept for staff until dismissed).
 
 A message is recorded as `received` (with its sender and text) before Twilio gets its 200 and
 marked `done` (text cleared) only after its turn was stored: a retry of a received-but-unfinished
@@ -94,6 +94,12 @@ class SmsStore(Database):
                 self._execute(db, "DELETE FROM sms_buttons WHERE phone = ?", (phone,))
             else:
                 self._execute(db, "DELETE FROM sms_opt_out WHERE phone = ?", (phone,))
+
+    def record_failed(self, phone: str, reason: str) -> None:
+        """An SMS to `phone` that Twilio would not take after every retry: the number (staff call back),
+        why, and when; never the text. The console's needs-attention page lists it until dismissed."""
+        self._run("INSERT INTO sms_failed (phone, reason, failed_at) VALUES (?, ?, ?)",
+                  (phone, reason[:500], time.time()))
 
     def buttons(self, phone: str) -> List[Dict[str, str]]:
         row = self._run("SELECT buttons, at FROM sms_buttons WHERE phone = ?", (phone,), write=False)

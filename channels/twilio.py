@@ -14,6 +14,8 @@ rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
   HELP answers with the winery's name and phone.
 - More messages from one number than RATE_LIMIT_PER_SENDER per window (channels/guard.py):
   the first one over gets a TwiML reply saying so, later ones none, until the window ends.
+- An SMS Twilio will not take after the retries is recorded (number, reason, time) for the staff
+  console's needs-attention page.
 - One SMS per turn: the bot's messages joined, buttons as numbered options ("Reply 1 for ..."),
   and a reply "2" maps back to that button; split only above 1,600 characters.
 State (handled MessageSids, opt-outs, last buttons) is SQLite in MILEA_DATA_DIR/sms.db, or the
@@ -83,16 +85,22 @@ class _Params(dict):
 
 
 class TwilioSender:
-    """Sends one SMS through the REST API without blocking the event loop, with retries."""
+    """Sends one SMS through the REST API without blocking the event loop, with retries.
+
+    `on_failed(to, reason)` is told of every SMS that finally could not be sent (the channel records
+    it for staff: SmsStore.record_failed); its own errors are logged, never raised into the send.
+    """
 
     RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
     UNSUBSCRIBED = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str, base_url: Optional[str] = None,
-                 attempts: int = 4, backoff: float = 0.5, timeout: float = 10.0) -> None:
+                 attempts: int = 4, backoff: float = 0.5, timeout: float = 10.0,
+                 on_failed: Optional[Callable[[str, str], None]] = None) -> None:
         self.account_sid, self.auth_token, self.from_number = account_sid, auth_token, from_number
         self.base_url = (base_url or "").rstrip("/") or None
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
+        self.on_failed = on_failed
         self._client: Optional[Client] = None
 
     def _get_client(self) -> Client:
@@ -119,11 +127,20 @@ class TwilioSender:
                 retry, reason = True, type(exc).__name__
             if not retry or attempt == self.attempts:
                 log.error("SMS to %s not sent after %d attempt(s): %s", sms_text.mask_phone(to), attempt, reason)
+                self._failed(to, f"{reason}, after {attempt} attempt(s)")
                 return "failed"
             log.warning("SMS to %s: %s, retrying (attempt %d of %d)", sms_text.mask_phone(to), reason,
                         attempt + 1, self.attempts)
             await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1), 8.0))
         return "failed"
+
+    def _failed(self, to: str, reason: str) -> None:
+        if self.on_failed is None:
+            return
+        try:
+            self.on_failed(to, reason)
+        except Exception as exc:  # noqa: BLE001 - the store may be down; the log line above remains
+            log.error("SMS to %s: could not record the failed send: %s", sms_text.mask_phone(to), type(exc).__name__)
 
     async def close(self) -> None:
         if self._client is not None:
@@ -170,7 +187,8 @@ class SafeTwilioInput(InputChannel):
         self.validator = RequestValidator(token)
         data_dir = data_dir or Path(os.environ.get("MILEA_DATA_DIR") or ROOT / ".data")
         self.store = SmsStore(sms_database(Path(data_dir)))
-        self.sender = TwilioSender(sid, token, number, api_base_url or os.environ.get("TWILIO_API_BASE_URL"))
+        self.sender = TwilioSender(sid, token, number, api_base_url or os.environ.get("TWILIO_API_BASE_URL"),
+                                   on_failed=self.store.record_failed)
         winery = _winery()
         self.help = sms_text.help_text(winery["name"], winery["phone"])
         self.opt_in = OPT_IN_TEXT.format(name=winery["name"])

@@ -370,40 +370,44 @@ def routes(console: Console) -> web.RouteTableDef:
     async def api_message(request: web.Request) -> web.Response:
         return await _act(request, "message")
 
-    # ---- needs attention: the Commerce7 outbox
-    def outbox():
-        return attention.outbox_db()
+    # ---- needs attention: the Commerce7 outbox and SMS that could not be sent
+    async def _on(open_db: Callable[[], Optional[ConsoleDB]], fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(db, *args) in the worker thread, on a handle opened and closed for this call."""
+        def work() -> Any:
+            db_ = open_db()
+            try:
+                return fn(db_, *args)
+            finally:
+                if db_:
+                    db_.close()
+        return await console.call(work)
 
     async def _outbox_jobs() -> list[dict]:
-        def read() -> list[dict]:
-            db_ = outbox()
-            try:
-                return attention.jobs(db_)
-            finally:
-                if db_:
-                    db_.close()
-        return await console.call(read)
+        return await _on(attention.outbox_db, attention.jobs)
+
+    async def _failed_sms() -> list[dict]:
+        return await _on(attention.sms_db, attention.failed_sms)
 
     async def _outbox_act(verb: str, job_id: str) -> bool:
-        def act() -> bool:
-            db_ = outbox()
-            try:
-                return (attention.retry if verb == "retry" else attention.cancel)(db_, job_id)
-            finally:
-                if db_:
-                    db_.close()
-        done = await console.call(act)
+        done = await _on(attention.outbox_db, attention.retry if verb == "retry" else attention.cancel, job_id)
         if done:
             log.info("outbox job %s by staff", verb)
         return done
 
+    async def _dismiss_sms(failure_id: str) -> bool:
+        done = await _on(attention.sms_db, attention.dismiss_sms, failure_id)
+        if done:
+            log.info("failed SMS dismissed by staff")
+        return done
+
     @r.get("/attention")
     async def attention_page(request: web.Request) -> web.Response:
-        return _page(pages.attention_page(session(request), await _outbox_jobs(), request.query.get("done", "")[:100]))
+        return _page(pages.attention_page(session(request), await _outbox_jobs(), request.query.get("done", "")[:100],
+                                          await _failed_sms()))
 
     @r.get("/api/attention")
     async def api_attention(request: web.Request) -> web.Response:
-        return web.json_response({"outbox": await _outbox_jobs()})
+        return web.json_response({"outbox": await _outbox_jobs(), "sms_failed": await _failed_sms()})
 
     @r.post("/api/attention/{job}/{verb:retry|cancel}")
     async def api_attention_act(request: web.Request) -> web.Response:
@@ -417,6 +421,17 @@ def routes(console: Console) -> web.RouteTableDef:
         done = await _outbox_act(verb, request.match_info["job"])
         message = ("Retrying now." if verb == "retry" else "Cancelled.") if done else "That job is no longer waiting."
         raise web.HTTPSeeOther("/attention?done=" + quote(message))
+
+    @r.post("/api/attention/sms/{failure}/dismiss")
+    async def api_sms_dismiss(request: web.Request) -> web.Response:
+        if not await _dismiss_sms(request.match_info["failure"]):
+            return _json_error(409, "that failed SMS is already dismissed or unknown")
+        return web.json_response({"ok": True})
+
+    @r.post("/attention/sms/{failure}/dismiss")
+    async def sms_dismiss(request: web.Request) -> web.Response:
+        done = await _dismiss_sms(request.match_info["failure"])
+        raise web.HTTPSeeOther("/attention?done=" + quote("Dismissed." if done else "That SMS was already dismissed."))
 
     # ---- knowledge pages and catalog sync
     async def _history() -> list[dict]:

@@ -1,5 +1,6 @@
 """Needs attention: Commerce7 writes (club signups, subscriptions) that the outbox could not
-deliver yet (waiting) or that Commerce7 refused, with retry and cancel.
+deliver yet (waiting) or that Commerce7 refused, with retry and cancel; and text messages the
+SMS channel could not send (table sms_failed, channels/sms_store.py), with dismiss.
 
 Reads and writes the outbox table of actions/commerce7/outbox.py directly and simply: any job
 not delivered ('done') nor cancelled is listed; retry makes it due now; cancel sets 'cancelled',
@@ -25,6 +26,34 @@ def outbox_db() -> Optional[ConsoleDB]:
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
         return None
     return ConsoleDB(url)
+
+
+def sms_db() -> Optional[ConsoleDB]:
+    """The SMS channel's database (channels/sms_store.py), or None while SMS never ran here."""
+    from actions.settings import Settings
+    from channels.sms_store import sms_database
+
+    url = sms_database(Settings.from_env().data_dir)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return None
+    return ConsoleDB(url)
+
+
+def failed_sms(db: Optional[ConsoleDB], limit: int = 200) -> list[dict]:
+    """SMS that could not be sent and nobody dismissed yet, newest first."""
+    if db is None or not db.table_exists("sms_failed"):
+        return []
+    rows = db.all("SELECT id, phone, reason, failed_at FROM sms_failed WHERE dismissed_at IS NULL "
+                  "ORDER BY failed_at DESC LIMIT ?", (limit,))
+    return [{"id": row_id, "phone": phone, "reason": reason, "failed_at": at} for row_id, phone, reason, at in rows]
+
+
+def dismiss_sms(db: Optional[ConsoleDB], failure_id: str) -> bool:
+    """Staff followed up: the failure leaves the list (kept in the table)."""
+    if db is None or not failure_id.isdigit():
+        return False
+    return db.run("UPDATE sms_failed SET dismissed_at = ? WHERE id = ? AND dismissed_at IS NULL",
+                  (time.time(), int(failure_id))) == 1
 
 
 def _who(payload: dict) -> str:

@@ -180,7 +180,23 @@ def users_page(session: Session, users: list[tuple[User, int]], message: str = "
     return layout("Staff accounts", body, session, "users")
 
 
-def attention_page(session: Session, jobs: list[dict], message: str = "") -> str:
+def _failed_sms_section(session: Session, failures: list[dict]) -> str:
+    def row(failure: dict) -> str:
+        dismiss = (f'<form method="post" action="/attention/sms/{e(failure["id"])}/dismiss" class="inline">'
+                   f'<input type="hidden" name="csrf" value="{e(session.csrf)}"><button type="submit">Dismiss'
+                   f'</button></form>')
+        return (f'<tr><td>{e(failure["phone"])}</td><td>{e(failure["reason"])}</td>'
+                f'<td>{e(when(failure["failed_at"]))}</td><td>{dismiss}</td></tr>')
+
+    rows = "".join(row(f) for f in failures) or \
+        '<tr><td colspan="4" class="empty">Every text message went out.</td></tr>'
+    return ('<h2>Text messages that could not be sent</h2><p>Replies Twilio would not take after every retry: the '
+            'customer did not get them. Reach them another way, then dismiss.</p>'
+            '<div class="table"><table><thead><tr><th>Number</th><th>Reason</th><th>When</th><th></th></tr></thead>'
+            f'<tbody>{rows}</tbody></table></div>')
+
+
+def attention_page(session: Session, jobs: list[dict], message: str = "", failed_sms: Optional[list] = None) -> str:
     def row(job: dict) -> str:
         actions = "".join(
             f'<form method="post" action="/attention/{e(job["id"])}/{verb}" class="inline">'
@@ -197,7 +213,8 @@ def attention_page(session: Session, jobs: list[dict], message: str = "") -> str
     body = (f'<h1>Needs attention</h1>{note}<p>Commerce7 writes (club signups, mailing list) that are still '
             f'waiting to be delivered or that Commerce7 refused. Retry sends again now; cancel drops the job.</p>'
             f'<div class="table"><table><thead><tr><th>What</th><th>Customer</th><th>State</th><th>Reason</th>'
-            f'<th>Attempts</th><th>Since</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>')
+            f'<th>Attempts</th><th>Since</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>'
+            f'{_failed_sms_section(session, failed_sms or [])}')
     return layout("Needs attention", body, session, "attention")
 
 

@@ -10,15 +10,17 @@ import random
 import socket
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
 import socketio
 
 from channels.guard import LIMITED_TEXT
+from channels.sms_store import SmsStore
 from tests.integration.conftest import NUMBER, SID, TOKEN
 from tests.integration.stack import Stack
-from tests.integration.test_twilio_channel import QUIET, params_for, post_signed, replies
+from tests.integration.test_twilio_channel import params_for, post_signed, replies
 
 PER_SENDER, PER_ADDRESS = 3, 6
 
@@ -138,9 +140,35 @@ def test_an_sms_sender_over_the_limit_gets_one_notice_not_one_per_message(flood_
     for _ in range(3):
         again = post_signed(flood_stack, params_for(phone, "hello??"))
         assert again.status_code == 200 and again.text.endswith("<Response/>")
-    time.sleep(QUIET)  # nothing more goes out by the REST API either
+    stop_and_settle(flood_stack, phone)  # nothing more goes out by the REST API either
     assert len(api.sent_to(phone)) == PER_SENDER
     assert user_turns(flood_stack, phone) == PER_SENDER
+
+
+def stop_and_settle(stack: Stack, phone: str, timeout: float = 30.0) -> None:
+    """Text STOP and wait until the stack has recorded the opt-out. STOP passes the flood limit and one
+    number's messages are handled in order, so once it is recorded nothing earlier is still on its way."""
+    response = post_signed(stack, params_for(phone, "STOP"))
+    assert response.status_code == 200 and response.text.endswith("<Response/>"), response.text
+    store = SmsStore(Path(stack.env["MILEA_DATA_DIR"]) / "sms.db")
+    deadline = time.monotonic() + timeout
+    while not store.opted_out(phone):
+        assert time.monotonic() < deadline, f"STOP from a limited sender was not recorded in {timeout}s"
+        time.sleep(0.2)
+
+
+def test_stop_from_a_limited_sms_sender_still_opts_out(flood_stack, api):
+    phone = "+1555" + "".join(random.choices("0123456789", k=7))
+    for n in range(1, PER_SENDER + 1):
+        assert post_signed(flood_stack, params_for(phone, "are you open today?")).status_code == 200
+        replies(api, phone, n)
+    # STOP is the first message over the limit: no "too many messages" notice, and the opt-out is kept
+    stop_and_settle(flood_stack, phone)
+    # the notice is not sent afterwards either: an opted-out number gets nothing
+    after = post_signed(flood_stack, params_for(phone, "hello?"))
+    assert after.status_code == 200 and after.text.endswith("<Response/>"), after.text
+    assert len(api.sent_to(phone)) == PER_SENDER
+    assert user_turns(flood_stack, phone) == PER_SENDER  # STOP never reached the assistant
 
 
 def test_the_action_server_of_the_stack_refuses_calls_that_do_not_come_from_rasa(flood_stack):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
 from channels.sms_text import gsm_friendly
+from console import attention
+from console.db import ConsoleDB
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integration.conftest import NUMBER, SID, TOKEN
 from tests.integration.stack import Stack
@@ -168,6 +171,19 @@ def test_reply_is_delivered_when_the_api_fails_twice(sms_stack, api, phone):
     [reply] = replies(api, phone)
     assert "PM" in reply
     assert api.requests - before == 3
+
+
+def test_a_reply_twilio_never_takes_is_listed_for_staff(sms_stack, api, phone):
+    before = api.requests
+    api.fail_next(4, status=503)  # every attempt the channel makes for this reply
+    text(sms_stack, phone, "are you open right now?")
+    sms_db = ConsoleDB(f"sqlite:///{Path(sms_stack.env['MILEA_DATA_DIR']) / 'sms.db'}")
+    deadline = time.monotonic() + 30
+    while not (mine := [f for f in attention.failed_sms(sms_db) if f["phone"] == phone]):
+        assert time.monotonic() < deadline, "the failed SMS was not recorded for the console"
+        time.sleep(0.2)
+    assert "HTTP 503" in mine[0]["reason"] and "4 attempt(s)" in mine[0]["reason"]
+    assert api.requests - before == 4 and settled(sms_stack, api, phone) == []  # the customer got nothing
 
 
 @pytest.mark.parametrize("body, statuses", [
