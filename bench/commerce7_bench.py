@@ -20,7 +20,7 @@ from actions.knowledge.embeddings import LocalEmbedder
 from actions.knowledge.index import sync_index
 from actions.settings import Settings
 from bench.common import ROOT, summarise, timed, write_result
-from tests.fakes.commerce7_emulator import DEFAULT_TENANT, EmulatorServer, build_state, load_seed
+from commerce7_demo.emulator import DEFAULT_TENANT, EmulatorServer, build_state, load_seed
 from tests.integration.stack import Stack
 
 VARIETALS = ["Cabernet Franc", "Chardonnay", "Rose", "Riesling", "Merlot", "Pinot Noir", "Sparkling"]

@@ -16,7 +16,7 @@ from contextlib import aclosing
 from actions.commerce7.client import Commerce7Client
 from actions.commerce7.models import Customer
 from bench.common import summarise, write_result
-from tests.fakes.commerce7_emulator import EmulatorServer
+from commerce7_demo.emulator import EmulatorServer
 
 SHARED = "+18455009999"   # one number on two customers: identifies nobody
 

@@ -179,7 +179,7 @@ def commerce7_services() -> list[Service]:
         return []
     port = _port("C7_EMULATOR_PORT", 7070)
     os.environ["C7_API_URL"] = f"http://127.0.0.1:{port}/v1"
-    return [Service("c7-demo", [str(ACTIONS_PY), "-m", "tests.fakes.commerce7_emulator", "--port", str(port),
+    return [Service("c7-demo", [str(ACTIONS_PY), "-m", "commerce7_demo.emulator", "--port", str(port),
                                 "--data-file", str(DATA_DIR / "c7-emulator.json")])]
 
 

@@ -17,7 +17,7 @@ os.environ["MILEA_WARM_ON_START"] = "0"
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """The Commerce7 emulator on loopback; the actions' settings point at it."""
-    from tests.fakes.commerce7_emulator import EmulatorServer
+    from commerce7_demo.emulator import EmulatorServer
 
     server = EmulatorServer(tmp_path_factory.mktemp("c7") / "c7.json").start()
     yield server

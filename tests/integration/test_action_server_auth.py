@@ -49,7 +49,7 @@ def servers(tmp_path_factory):
     env = deployment_env({"MILEA_DATA_DIR": str(data), "C7_API_URL": f"http://127.0.0.1:{c7_port}/v1",
                           "PYTHONPATH": str(ROOT), "ACTION_SERVER_TOKEN": TOKEN})
     env.pop("ACTION_HOST", None)
-    procs = [_start(["-m", "tests.fakes.commerce7_emulator", "--port", str(c7_port),
+    procs = [_start(["-m", "commerce7_demo.emulator", "--port", str(c7_port),
                      "--data-file", str(data / "c7.json")], env, data / "c7.log")]
     procs.append(_start(["-m", "scripts.action_server", "--actions", "actions", "--port", str(action_port)], env,
                         data / "actions.log"))

@@ -11,7 +11,7 @@ import pytest
 
 from actions.commerce7 import (Commerce7Client, NotFound, RateLimited, ServerError, Unauthorized,
                                Unavailable, ValidationError, error_from_response, format_cents, to_e164)
-from tests.fakes.commerce7_emulator import EmulatorServer
+from commerce7_demo.emulator import EmulatorServer
 
 T = TypeVar("T")
 JORDAN_PHONE = "+15551234567"

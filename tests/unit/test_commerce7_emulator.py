@@ -1,4 +1,4 @@
-"""The Commerce7 emulator speaks the API described in /work/shared/reference/commerce7-api.md."""
+"""The Commerce7 emulator speaks the API described in ../shared/reference/commerce7-api.md."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes.commerce7_emulator import (DEFAULT_FACTS, EmulatorServer, build_state, catalog_from_facts,
+from commerce7_demo.emulator import (DEFAULT_FACTS, EmulatorServer, build_state, catalog_from_facts,
                                             load_seed, now_iso)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -399,7 +399,7 @@ def test_command_line_entry_point(tmp_path):
     with EmulatorServer(None) as probe:   # borrow a free port, then release it
         port = probe.port
     data = tmp_path / "cli.json"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.commerce7_emulator", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "commerce7_demo.emulator", "--port", str(port),
                              "--data-file", str(data), "--rate-limit", "5", "--latency-ms", "1"],
                             cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "C7_EMU_SECRET": "from-env"})

@@ -12,7 +12,7 @@ from actions.commerce7.client import Commerce7Client
 from actions.commerce7.outbox import Outbox
 from actions.commerce7.signup import (ClubSignup, OwnershipRequired, keep_for_staff, perform_signup, process_outbox,
                                      subscribe_key)
-from tests.fakes.commerce7_emulator import EmulatorServer
+from commerce7_demo.emulator import EmulatorServer
 
 
 @pytest.fixture()

@@ -15,7 +15,7 @@ from actions.identity import sign_token, verify_token
 from actions.loyalty import balance_reply
 from actions.settings import Settings
 from scripts.scheduler import next_sync
-from tests.fakes.commerce7_emulator import EmulatorServer
+from commerce7_demo.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 NY = ZoneInfo("America/New_York")

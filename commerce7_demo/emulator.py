@@ -1,10 +1,10 @@
 """A local HTTP emulator of the Commerce7 REST API subset the assistant uses.
 
-It follows /work/shared/reference/commerce7-api.md: Basic auth + `tenant` header, the error
+It follows ../shared/reference/commerce7-api.md: Basic auth + `tenant` header, the error
 envelope, page and cursor pagination, 100 requests/minute/tenant. It is a demo backend
 and a test double, so it adds `/__admin/*` routes (no auth) to inject faults and reset state.
 
-Run:  python -m tests.fakes.commerce7_emulator --port 7070 --data-file .data/c7-emulator.json
+Run:  python -m commerce7_demo.emulator --port 7070 --data-file .data/c7-emulator.json
 Test: EmulatorServer(tmp_path / "c7.json").start() -> .url == "http://127.0.0.1:<port>/v1"
 
 Choices where the reference leaves room (the real API may differ):
@@ -49,7 +49,7 @@ from aiohttp import web
 log = logging.getLogger("c7-emulator")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED_PATH = Path(__file__).with_name("commerce7_seed.yaml")
+SEED_PATH = Path(__file__).with_name("seed.yaml")
 DEFAULT_FACTS = REPO_ROOT.parent / "shared" / "reference" / "milea-facts.yaml"
 DEFAULT_APP_ID, DEFAULT_SECRET, DEFAULT_TENANT = "demo-app", "demo-secret", "milea-demo"
 
