@@ -10,11 +10,13 @@ import requests
 
 from tests.console.helpers import ADMIN, console, wait_for  # noqa: F401 - fixture
 
-NOW = time.time()
+NOW = time.time()  # set again when the module's data is written: ages are counted from then
 
 
 @pytest.fixture(scope="module")
 def api(console):
+    global NOW
+    NOW = time.time()
     t = console.tracker
     t.user("web-old", "what are your hours?", NOW - 3600, intent="ask_hours")
     t.action("web-old", "action_hours", NOW - 3599)
