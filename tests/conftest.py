@@ -66,4 +66,18 @@ def pytest_collection_modifyitems(config, items):
     if seed is not None:
         import random
 
-        random.Random(seed).shuffle(items)
+        # As pytest-randomly does: the modules in a random order, then the tests inside each
+        # module. Shuffling every item across modules would tear down and restart the
+        # module-scoped stacks between neighbours and find nothing more.
+        rng = random.Random(seed)
+        modules: dict[str, list] = {}
+        for item in items:
+            modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+        order = list(modules)
+        rng.shuffle(order)
+        shuffled = []
+        for module in order:
+            group = modules[module]
+            rng.shuffle(group)
+            shuffled.extend(group)
+        items[:] = shuffled
