@@ -111,6 +111,7 @@ test: venvs validate test-rasa test-py eval
 
 bench: venvs $(DEV_STAMP) $(MODEL) index
 	@$(APY) -m bench.rest_latency
+	@$(APY) -m bench.followup_latency
 	@$(APY) -m bench.channels_latency
 	@$(APY) -m bench.commerce7_bench
 	@$(APY) -m bench.load
