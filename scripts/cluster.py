@@ -475,6 +475,7 @@ def main() -> int:
         cluster.supervise(stopping)
     say("stopping")
     cluster.down(stopping)
+    stopping.finish()
     return 0 if ready else 1
 
 

@@ -4,7 +4,8 @@ Embedded (`make run`): SQLite tracker store in the data folder, in-memory lock s
 Production (`make cluster`, docker-compose): each service is switched on by its variable:
   TRACKER_DB_URL  postgresql://user:pass@host:5432/db   tracker store (also feedback, outbox, SMS state)
   REDIS_URL       redis://[:pass@]host:6379/0            lock store: several replicas, one turn at a time
-  RABBITMQ_URL    amqp://user:pass@host:5672/            event broker (queue RABBITMQ_QUEUE, default milea_events)
+  RABBITMQ_URL    amqp://user:pass@host:5672/            event broker (queue RABBITMQ_QUEUE, default milea_events;
+                                                         exchange RABBITMQ_EXCHANGE, default "<queue>.exchange")
 Always: ACTION_SERVER_TOKEN, the secret the action server checks (scripts/action_server.py);
 Rasa sends it with every action call.
 
@@ -76,12 +77,15 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
         if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
             raise ValueError("RABBITMQ_URL must look like amqp://user:pass@host:5672/")
         queue = (env.get("RABBITMQ_QUEUE") or DEFAULT_QUEUE).strip()
+        # Rasa's default fanout exchange ("rasa-exchange") is shared by every deployment on the broker, so a
+        # staging and a production assistant on one RabbitMQ would each receive the other's events.
+        exchange = (env.get("RABBITMQ_EXCHANGE") or f"{queue}.exchange").strip()
         endpoints["event_broker"] = {
             "type": EVENT_BROKER_CLASS, "status_dir": str(data_dir / "health"),
             "url": parts.hostname, "port": parts.port or 5672,
             "username": unquote(parts.username or "guest"), "password": unquote(parts.password or "guest"),
-            "queues": [queue], "raise_on_failure": False}
-        lines.append(f"Event broker: RabbitMQ {_redact(broker_url)}, queue {queue}")
+            "queues": [queue], "exchange_name": exchange, "raise_on_failure": False}
+        lines.append(f"Event broker: RabbitMQ {_redact(broker_url)}, queue {queue} (exchange {exchange})")
     else:
         lines.append("Event broker: off (set RABBITMQ_URL to publish conversation events to RabbitMQ)")
     return endpoints, lines

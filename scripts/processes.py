@@ -87,6 +87,14 @@ class Stopping:
     def is_set(self) -> bool:
         return self._flag
 
+    def finish(self) -> None:
+        """The supervisor's own end, once its services are down: later stop signals are ignored.
+        Python puts the default handlers back while it exits, so the tail of a burst of SIGTERMs would
+        otherwise turn a clean stop into death by signal (exit status -15 instead of 0)."""
+        self._flag = True
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
     def wait(self, timeout: float) -> bool:
         """Sleep until a stop request or `timeout` seconds; True when stopping."""
         if not self._flag:

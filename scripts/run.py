@@ -238,6 +238,7 @@ def main() -> int:
                 stopping.set()
     say("stopping")
     stop_services(started, stopping)
+    stopping.finish()
     say("stopped")
     return code if ready else 1
 

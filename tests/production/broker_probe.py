@@ -24,7 +24,7 @@ async def main(path: str, port: int, queue: str, status_dir: str) -> None:
     from stores.event_broker import CheckedPikaEventBroker
     from stores.sql_tracker_store import CheckedSQLTrackerStore
 
-    config = EndpointConfig(url="127.0.0.1", port=port, username="guest", password="guest", queues=[queue],
+    config = EndpointConfig(url="127.0.0.1", port=port, username="guest", password="guest", queues=[queue], exchange_name=f"{queue}.exchange",
                             status_dir=status_dir, type="stores.event_broker.CheckedPikaEventBroker")
     broker = await CheckedPikaEventBroker.from_endpoint_config(config, asyncio.get_running_loop())
     store = CheckedSQLTrackerStore(Domain.empty(), dialect="sqlite", db=path, event_broker=broker)

@@ -143,7 +143,9 @@ class Cluster:
         db.close()
         connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
         try:
-            connection.channel().queue_delete(self.queue)
+            channel = connection.channel()
+            channel.queue_delete(self.queue)
+            channel.exchange_delete(f"{self.queue}.exchange")  # scripts/endpoints.py names it after the queue
         except pika.exceptions.ChannelClosedByBroker:  # never declared: nothing to delete
             pass
         connection.close()

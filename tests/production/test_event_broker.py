@@ -135,7 +135,9 @@ def queue():
     name = f"milea_probe_{uuid.uuid4().hex[:8]}"
     yield name
     connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    connection.channel().queue_delete(name)
+    channel = connection.channel()
+    channel.queue_delete(name)
+    channel.exchange_delete(f"{name}.exchange")
     connection.close()
 
 

@@ -36,6 +36,7 @@ def main() -> int:
     while not stopping.wait(0.5):
         pass
     stop_services(services, stopping)
+    stopping.finish()
     print("stopped", flush=True)
     return 0
 

@@ -31,6 +31,10 @@ def test_production_stores_from_urls_and_no_password_in_the_lines():
     broker = endpoints["event_broker"]
     assert (broker["url"], broker["port"], broker["username"], broker["password"], broker["queues"]) == \
         ("mq", 5673, "bunny", "r4bbit", ["events"])
+    # its own exchange: another deployment on the same RabbitMQ does not receive these events
+    assert broker["exchange_name"] == "events.exchange"
+    assert build({**env, "RABBITMQ_EXCHANGE": "shared"}, ACTIONS, Path("/data"))[0]["event_broker"]["exchange_name"] \
+        == "shared"
     text = "\n".join(lines)
     assert "PostgreSQL" in text and "Redis" in text and "RabbitMQ" in text
     assert not any(secret in text for secret in ("s3cret", "r3dis", "r4bbit"))
