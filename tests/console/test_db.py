@@ -4,13 +4,11 @@ again. Connections and transactions are actions.database's; the SQLite file shar
 other writer: tests/unit/test_sqlite_stress.py."""
 from __future__ import annotations
 
-import uuid
-
 import psycopg2
 import pytest
 
 from console.db import ConsoleDB
-from tests.production.services import POSTGRES_URL, database_url, require
+from tests.production.services import POSTGRES_URL, scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -18,18 +16,8 @@ def url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tracker.db'}"
         return
-    require("PostgreSQL")
-    name = f"milea_console_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(name)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database("milea_console") as url:
+        yield url
 
 
 def test_statements_and_whole_transactions(url):
@@ -54,22 +42,18 @@ def test_statements_and_whole_transactions(url):
 
 
 def test_a_connection_postgresql_dropped_is_not_handed_out_again():
-    require("PostgreSQL")
-    name = f"milea_console_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    db = ConsoleDB(database_url(name))
-    try:
-        assert db.one("SELECT 1") == (1,)
-        with admin.cursor() as cursor:  # as a PostgreSQL restart does to every open connection
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        with pytest.raises(psycopg2.Error):
-            db.one("SELECT 1")  # the statement in flight fails...
-        assert db.one("SELECT 2") == (2,)  # ...and the next one gets a fresh connection
-    finally:
-        db.close()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database("milea_console") as url:
+        db = ConsoleDB(url)
+        try:
+            assert db.one("SELECT 1") == (1,)
+            admin = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
+            admin.autocommit = True
+            with admin.cursor() as cursor:  # as a PostgreSQL restart does to every open connection
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                               (url.rsplit("/", 1)[1],))
+            admin.close()
+            with pytest.raises(psycopg2.Error):
+                db.one("SELECT 1")  # the statement in flight fails...
+            assert db.one("SELECT 2") == (2,)  # ...and the next one gets a fresh connection
+        finally:
+            db.close()
