@@ -7,7 +7,6 @@ import asyncio
 import threading
 import uuid
 
-import psycopg2
 import pytest
 
 from actions.commerce7.outbox import Outbox
