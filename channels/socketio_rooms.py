@@ -3,10 +3,12 @@ can reach a visitor whose connection another replica holds (a staff reply sent t
 console lands on whichever replica it calls).
 
 python-socketio's AsyncRedisManager publishes every emit on a Redis channel and each server
-delivers it to the members it holds. Two changes to it, both for the visitor's sake:
+delivers it to the members it holds. What this changes in it:
 - the replica that emits delivers to its own members at once and only publishes for the
   others (skipping its own message when it comes back): the assistant's answers to a visitor
   connected here never wait for, or depend on, Redis;
+- messages travel as JSON, not the library's pickle: whoever can publish on the Redis channel
+  cannot make a replica run code by unpickling (a message that is not a JSON object is dropped);
 - while Redis is unreachable, publishing is skipped for a few seconds after each failure (the
   library tried to connect twice on every emit) and the listener waits between reconnections
   (the library retried its first subscribe in a tight loop, printing a traceback each time).
@@ -15,9 +17,9 @@ Without REDIS_URL (`make run`, one process) the server keeps its in-process mana
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
-import pickle
 import time
 from typing import Any, AsyncIterator, Optional
 
@@ -49,7 +51,12 @@ class SharedRooms(AsyncRedisManager):
         if time.monotonic() < self._publish_paused_until:
             return
         try:
-            await self.redis.publish(self.channel, pickle.dumps(data))  # the library's own format
+            text = json.dumps(data)
+        except (TypeError, ValueError):  # socket.io can carry bytes; our channels never send them
+            log.warning("socket.io rooms: an emit that is not JSON stays on this replica")
+            return
+        try:
+            await self.redis.publish(self.channel, text)
         except (RedisError, OSError) as exc:
             self._publish_paused_until = time.monotonic() + PUBLISH_PAUSE_S
             log.warning("socket.io rooms: cannot publish to Redis (%s); other replicas' visitors miss "
@@ -60,7 +67,8 @@ class SharedRooms(AsyncRedisManager):
             return  # emitted here: the local members already have it
         await super()._handle_emit(message)
 
-    async def _listen(self) -> AsyncIterator[bytes]:
+    async def _listen(self) -> AsyncIterator[dict]:
+        """Each message as a dict (the library's listener takes dicts as they are, never unpickling)."""
         channel, delay = self.channel.encode(), 0.5
         while True:
             try:
@@ -68,7 +76,9 @@ class SharedRooms(AsyncRedisManager):
                 delay = 0.5
                 async for message in self.pubsub.listen():
                     if message.get("type") == "message" and message.get("channel") == channel:
-                        yield message["data"]
+                        decoded = _json_object(message.get("data"))
+                        if decoded is not None:
+                            yield decoded
             except (RedisError, OSError) as exc:
                 log.warning("socket.io rooms: Redis unreachable (%s); visitors on other replicas miss "
                             "messages until it is back, retrying in %.1f s", type(exc).__name__, delay)
@@ -82,6 +92,17 @@ class SharedRooms(AsyncRedisManager):
         except (RedisError, OSError):
             pass
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+
+
+def _json_object(data: Any) -> Optional[dict]:
+    try:
+        decoded = json.loads(data)
+    except (TypeError, ValueError, RecursionError):
+        decoded = None
+    if not isinstance(decoded, dict):
+        log.warning("socket.io rooms: dropped a message on the Redis channel that is not a JSON object")
+        return None
+    return decoded
 
 
 def client_manager(environ: Optional[dict] = None) -> Optional[SharedRooms]:

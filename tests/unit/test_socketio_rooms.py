@@ -1,6 +1,7 @@
 """channels/socketio_rooms.py: two socket.io servers sharing rooms through the real Redis, as two
-Rasa replicas do. A visitor connected to one gets what the other emits to their room, once; and
-when Redis is unreachable the server holding the visitor still delivers its own emits. The
+Rasa replicas do. A visitor connected to one gets what the other emits to their room, once; a
+pickle someone publishes on the channel is never unpickled; and when Redis is unreachable the
+server holding the visitor still delivers its own emits. The
 whole channel across the real replicas: tests/production/test_staff_replies.py."""
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Runs in the Rasa venv: servers A and B (aiohttp driver, same manager as the Sanic channel),
 # one client on A in room "conv-1"; prints what the client received after each step.
 REPLICAS = """
-import asyncio, json, os, socket, sys, uuid
+import asyncio, json, os, pickle, socket, sys, uuid
 from aiohttp import web
 import socketio
 from redis.exceptions import RedisError
@@ -76,6 +77,14 @@ async def main(url):
     steps["from_b"] = await drain(got, 3)
     await a.emit("bot_uttered", {"text": "from A"}, room="conv-1")
     steps["from_a"] = await drain(got, 3)
+    if len(sys.argv) > 2:  # someone with access to Redis publishes a pickle that would write a file
+        class Payload:
+            def __reduce__(self):
+                return (open, (sys.argv[2], "w"))
+        await b.manager.redis.publish(CHANNEL, pickle.dumps(Payload()))
+        await b.manager.redis.publish(CHANNEL, b"not json")
+        await b.emit("bot_uttered", {"text": "after junk"}, room="conv-1")
+        steps["after_junk"] = await drain(got, 3)
     await client.disconnect()
     print(json.dumps(steps), flush=True)
     os._exit(0)  # the servers' graceful shutdown waits out the long-poll: nothing to keep
@@ -84,8 +93,8 @@ asyncio.run(main(sys.argv[1]))
 """
 
 
-def replicas(redis_url: str) -> dict:
-    done = subprocess.run([str(RASA_PY), "-c", REPLICAS, redis_url], cwd=ROOT, capture_output=True, text=True,
+def replicas(redis_url: str, *marker: str) -> dict:
+    done = subprocess.run([str(RASA_PY), "-c", REPLICAS, redis_url, *marker], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=90)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -103,13 +112,16 @@ def redis_reachable() -> bool:
 pytestmark = pytest.mark.skipif(not RASA_PY.exists(), reason="the Rasa venv is not set up")
 
 
-def test_an_emit_on_one_server_reaches_a_visitor_held_by_the_other_once():
+def test_an_emit_on_one_server_reaches_a_visitor_held_by_the_other_once(tmp_path):
     if not redis_reachable():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"no Redis at {REDIS_URL}, and CI must have it")
         pytest.skip(f"no Redis at {REDIS_URL}")
-    steps = replicas(REDIS_URL)
-    assert steps == {"join": ["joined conv-1"], "from_b": ["from B"], "from_a": ["from A"]}
+    marker = tmp_path / "unpickled"
+    steps = replicas(REDIS_URL, str(marker))
+    assert steps == {"join": ["joined conv-1"], "from_b": ["from B"], "from_a": ["from A"],
+                     "after_junk": ["after junk"]}
+    assert not marker.exists(), "a replica unpickled what someone published on the channel"
 
 
 def test_without_redis_the_server_holding_the_visitor_still_delivers():
