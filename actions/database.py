@@ -29,7 +29,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, ContextManager, Iterator, Union
 
 _POSTGRES = re.compile(r"^postgres(ql)?(\+\w+)?://")
 BUSY_TIMEOUT_S = 15.0  # how long a writer waits for another writer's transaction
@@ -128,9 +128,13 @@ def _thread_connection(path: Path) -> sqlite3.Connection:
 
 
 class Database:
-    def __init__(self, url: Union[str, Path]) -> None:
+    """Args: url: sqlite:///<path> (or a Path) or postgresql://...; pool: PostgreSQL only, keep up to
+    this many connections open for the threads of a long-running process (0: one per transaction)."""
+
+    def __init__(self, url: Union[str, Path], pool: int = 0) -> None:
         url = f"sqlite:///{url}" if isinstance(url, Path) else url
         self.url = url
+        self._pool: Any = None
         if url.startswith("sqlite:///"):
             self.dialect = "sqlite"
             self.path = Path(url[len("sqlite:///"):])
@@ -139,6 +143,10 @@ class Database:
             self.dialect = "postgresql"
             # SQLAlchemy-style "postgresql+psycopg2://" and "postgres://" are the same for libpq
             self.dsn = _POSTGRES.sub("postgresql://", url)
+            if pool:
+                import psycopg2.pool
+
+                self._pool = psycopg2.pool.ThreadedConnectionPool(1, pool, self.dsn, connect_timeout=5)
         else:
             raise ValueError("the database must be sqlite:///<path> or postgresql://...")
 
@@ -148,14 +156,18 @@ class Database:
             return f"SQLite {self.path}"
         return "PostgreSQL " + self.dsn.split("@", 1)[-1].split("?", 1)[0]  # never the password
 
-    @contextlib.contextmanager
-    def _connect(self, write: bool = True) -> Iterator[Any]:
-        """A connection whose work is one transaction: committed on success, rolled back on error.
+    def connection(self, write: bool = True) -> ContextManager[Any]:
+        """A DB-API connection whose work is one transaction, committed on success and rolled back
+        on error, under the rules above (SQLite: write lock up front, the bounded BEGIN retry).
 
         Args:
             write: the transaction writes (SQLite: takes the write lock at BEGIN); False for
                 reads, which in WAL mode never wait.
         """
+        return self._connect(write)
+
+    @contextlib.contextmanager
+    def _connect(self, write: bool = True) -> Iterator[Any]:
         if self.dialect == "sqlite":
             db = _thread_connection(self.path)
             _begin(db, "BEGIN IMMEDIATE" if write else "BEGIN")
@@ -165,6 +177,18 @@ class Database:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        elif self._pool is not None:
+            import psycopg2
+
+            db, broken = self._pool.getconn(), False
+            try:
+                with db:  # commits, or rolls back on error
+                    yield db
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                broken = True  # the server went away: never hand this connection out again
+                raise
+            finally:
+                self._pool.putconn(db, close=broken or bool(db.closed))
         else:
             import psycopg2  # only needed with PostgreSQL
 
@@ -175,10 +199,16 @@ class Database:
             finally:
                 db.close()
 
-    def _sql(self, sql: str) -> str:
+    def sql(self, sql: str) -> str:
+        """`sql` written with ? placeholders, in this database's paramstyle."""
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def close(self) -> None:
+        """Closes the PostgreSQL pool (SQLite connections stay with their threads)."""
+        if self._pool is not None:
+            self._pool.closeall()
 
     def _execute(self, db: Any, sql: str, params: tuple = ()) -> Any:
         cursor = db.cursor()
-        cursor.execute(self._sql(sql), params)
+        cursor.execute(self.sql(sql), params)
         return cursor

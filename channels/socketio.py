@@ -7,6 +7,8 @@ or crashing the handler, and typed '/intent{...}' payloads lose entities a
 button never sends. Events whose data cannot be decoded (integers over 100 digits,
 brackets nested thousands deep) arrive without data and are answered as unreadable.
 Only the widget's origins (WIDGET_ORIGINS) may open a connection, by polling or WebSocket.
+With REDIS_URL the replicas share their rooms (channels/socketio_rooms.py): a reply emitted to a
+conversation's room on any replica reaches the visitor wherever their connection lives.
 """
 from __future__ import annotations
 
@@ -23,13 +25,14 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncManager, AsyncServer
 from socketio import packet as socketio_packet
 
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             nested_too_deep, prepare_message)
 from channels.origins import widget_origins
+from channels.socketio_rooms import client_manager
 from channels.votes import add_vote_route
 
 log = logging.getLogger(__name__)
@@ -88,8 +91,11 @@ class _EngineIOJson:
             raise ValueError("nested too deep") from None
 
 
-def socketio_server(origins: list[str]) -> AsyncServer:
+def socketio_server(origins: list[str], manager: Optional[AsyncManager] = None) -> AsyncServer:
     """The socket.io server of the channel: Sanic driver, only `origins` may connect.
+
+    `manager` shares rooms between replicas (socketio_rooms.SharedRooms); None keeps them in
+    this process.
 
     A request whose Origin header is neither in `origins` nor the server's own origin gets a
     400 before any session exists (a page elsewhere cannot open the visitor's chat).
@@ -102,7 +108,8 @@ def socketio_server(origins: list[str]) -> AsyncServer:
         own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
         return origin in allowed or origin == own
 
-    sio = _OriginCheckedServer(async_mode="sanic", cors_allowed_origins=accepts, json=_EngineIOJson)
+    sio = _OriginCheckedServer(async_mode="sanic", cors_allowed_origins=accepts, json=_EngineIOJson,
+                               client_manager=manager)
     sio.packet_class = _SocketIOPacket  # AsyncServer gave its packets _EngineIOJson too
     return sio
 
@@ -149,7 +156,7 @@ class SafeSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = socketio_server(widget_origins())
+        sio = socketio_server(widget_origins(), client_manager())
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 

@@ -62,6 +62,8 @@ async def _send_sms(channel: Any, to: str, text: str) -> None:
 async def _send_socketio(channel: Any, sender_id: str, text: str) -> None:
     if getattr(channel, "sio", None) is None:
         raise Undeliverable(409, "the web chat channel is not running")
+    # to the conversation's room (the widget rejoins it on every reconnect); with REDIS_URL the
+    # replicas share their rooms, so this reaches a visitor connected to another replica
     await SocketIOOutput(channel.sio, channel.bot_message_evt).send_text_message(sender_id, text)
 
 

@@ -2,84 +2,32 @@
 
 Rasa's `events` table is only read; the console's own tables (prefixed `console_`) live
 beside it so that one query can join them. SQL is written once with `?` placeholders.
-Reads never take SQLite's writer lock (Rasa writes there on every turn); writes do.
+Connections, transactions, SQLite's write lock and its bounded retry are actions.database's,
+the same as every other process on this file: reads never take the writer lock (Rasa writes
+there on every turn); writes take it up front.
 """
 from __future__ import annotations
 
 import contextlib
-import re
-import sqlite3
-import threading
-from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
-_POSTGRES = re.compile(r"^postgres(ql)?(\+\w+)?://")
+from actions.database import Database
+
+POOL = 8  # PostgreSQL connections kept open for the console's worker threads
 
 
-class ConsoleDB:
+class ConsoleDB(Database):
     def __init__(self, url: str) -> None:
-        self.url = url
-        if url.startswith("sqlite:///"):
-            self.dialect = "sqlite"
-            self.path = Path(url[len("sqlite:///"):])
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._local = threading.local()
-        elif _POSTGRES.match(url):
-            import psycopg2.pool
-
-            self.dialect = "postgresql"
-            self._pool = psycopg2.pool.ThreadedConnectionPool(1, 8, _POSTGRES.sub("postgresql://", url),
-                                                              connect_timeout=5)
-        else:
-            raise ValueError("the console database must be sqlite:///<path> or postgresql://...")
-
-    @property
-    def label(self) -> str:
-        return f"SQLite {self.path}" if self.dialect == "sqlite" else "PostgreSQL " + \
-            self.url.split("@", 1)[-1].split("?", 1)[0]
-
-    def sql(self, text: str) -> str:
-        return text if self.dialect == "sqlite" else text.replace("?", "%s")
-
-    @contextlib.contextmanager
-    def _connection(self, write: bool) -> Iterator[Any]:
-        if self.dialect == "sqlite":
-            db = getattr(self._local, "db", None)
-            if db is None:  # one connection per thread, kept: opening the file costs more than the query
-                db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=True)
-                db.execute("PRAGMA busy_timeout = 10000")
-                self._local.db = db
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        else:
-            db = self._pool.getconn()
-            broken = False
-            try:
-                with db:  # one transaction: commit, or roll back on error
-                    yield db
-            except Exception as exc:
-                import psycopg2
-
-                broken = isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
-                raise
-            finally:
-                self._pool.putconn(db, close=broken or db.closed)
+        super().__init__(url, pool=POOL)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Tx"]:
-        with self._connection(write=True) as db:
+        with self.connection(write=True) as db:
             yield Tx(self, db)
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._connection(write=False) as db:
-            cursor = db.cursor()
-            cursor.execute(self.sql(sql), tuple(params))
-            return cursor.fetchall()
+        with self.connection(write=False) as db:
+            return Tx(self, db).all(sql, params)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Optional[tuple]:
         rows = self.all(sql, params)
@@ -95,13 +43,9 @@ class ConsoleDB:
             return self.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) is not None
         return self.one("SELECT to_regclass(?)", (name,))[0] is not None
 
-    def close(self) -> None:
-        if self.dialect == "postgresql":
-            self._pool.closeall()
-
 
 class Tx:
-    """Statements inside one write transaction."""
+    """Statements inside one transaction."""
 
     def __init__(self, owner: ConsoleDB, db: Any) -> None:
         self.owner, self.db = owner, db

@@ -49,13 +49,13 @@ class Store(Database):
     def run(self, sql: str, params: Iterable[Any] = ()) -> int:
         with self._connect() as db:
             cursor = db.cursor()
-            cursor.execute(self._sql(sql), tuple(params))
+            cursor.execute(self.sql(sql), tuple(params))
             return cursor.rowcount
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         with self._connect() as db:
             cursor = db.cursor()
-            cursor.execute(self._sql(sql), tuple(params))
+            cursor.execute(self.sql(sql), tuple(params))
             return cursor.fetchall()
 
     def like(self) -> str:

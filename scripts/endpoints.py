@@ -66,10 +66,12 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
         if parts.password:
             store["password"] = unquote(parts.password)
         endpoints["lock_store"] = store
-        lines.append(f"Lock store: Redis {_redact(redis_url)} (replicas take turns per conversation)")
+        lines.append(f"Lock store and socket.io rooms: Redis {_redact(redis_url)} (replicas take turns per "
+                     "conversation and reach web chats held by each other)")
     else:
         endpoints["lock_store"] = {"type": "in_memory"}
-        lines.append("Lock store: in memory, one Rasa process only (set REDIS_URL to run replicas)")
+        lines.append("Lock store and socket.io rooms: in memory, one Rasa process only (set REDIS_URL to run "
+                     "replicas)")
 
     broker_url = (env.get("RABBITMQ_URL") or "").strip()
     if broker_url:

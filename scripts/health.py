@@ -63,7 +63,7 @@ def _rabbitmq(url: str) -> str:
 
 def _database(url: str) -> str:
     database = Database(url)
-    with database._connect() as db:
+    with database.connection(write=False) as db:
         cursor = db.cursor()
         cursor.execute("SELECT 1")
         cursor.fetchone()

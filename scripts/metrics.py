@@ -65,9 +65,9 @@ class Metrics:
             table.popitem(last=False)
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self.tracker._connect() as db:
+        with self.tracker.connection(write=False) as db:  # a read: no write lock
             cursor = db.cursor()
-            cursor.execute(self.tracker._sql(sql), params)
+            cursor.execute(self.tracker.sql(sql), params)
             return cursor.fetchall()
 
     def read_events(self) -> None:
@@ -103,7 +103,7 @@ class Metrics:
     # ---- outbox
     def read_outbox(self) -> None:
         try:
-            with self.outbox._connect() as db:
+            with self.outbox.connection(write=False) as db:
                 cursor = db.cursor()
                 cursor.execute("SELECT status, COUNT(*), MIN(created_at) FROM outbox GROUP BY status")
                 rows = cursor.fetchall()

@@ -4,8 +4,11 @@ Outside CI a missing service skips the tests with the reason; in CI (CI=true) it
 because CI is meant to have all three."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import uuid
+from typing import Iterator
 
 import pytest
 
@@ -28,3 +31,22 @@ def require(*names: str) -> None:
 
 def database_url(name: str) -> str:
     return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards (skips without PostgreSQL)."""
+    import psycopg2
+
+    require("PostgreSQL")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield database_url(name)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

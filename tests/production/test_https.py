@@ -43,6 +43,35 @@ def test_widget_socketio_over_wss_through_the_proxy(cluster):
         sio.disconnect()
 
 
+def test_widget_long_polling_sessions_stay_on_one_replica_through_the_proxy(cluster):
+    """Polling keeps its session in the replica that made it: the proxy hashes the widget's ?sticky=
+    (its session id) so that every request of one client goes there; six clients, six keys."""
+    clients = []
+    try:
+        for _ in range(6):
+            http = requests.Session()
+            http.verify = str(cluster.certificate)
+            http.trust_env = False  # REQUESTS_CA_BUNDLE would replace the cluster's own certificate
+            sio = socketio.Client(reconnection=False, http_session=http)
+            replies: "queue.Queue[dict]" = queue.Queue()
+            confirmed: "queue.Queue[str]" = queue.Queue()
+            sio.on("bot_uttered", replies.put)
+            sio.on("session_confirm", confirmed.put)
+            session = f"poll-{uuid.uuid4().hex[:8]}"
+            sio.connect(f"{cluster.url}?sticky={session}", socketio_path="/socket.io", transports=["polling"])
+            clients.append((sio, session, replies, confirmed))
+        for sio, session, replies, confirmed in clients:
+            assert sio.transport() == "polling"
+            sio.emit("session_request", {"session_id": session})
+            assert confirmed.get(timeout=20) == session
+            sio.emit("user_uttered", {"message": "can i bring my dog?", "session_id": session})
+        for sio, session, replies, confirmed in clients:
+            assert "leash" in replies.get(timeout=60).get("text", "").lower()
+    finally:
+        for sio, *_ in clients:
+            sio.disconnect()
+
+
 def test_widget_page_is_served_through_the_proxy_and_points_at_https(cluster):
     page = requests.get(f"{cluster.url}/", timeout=10, verify=str(cluster.certificate))
     assert page.status_code == 200 and "<html" in page.text.lower()

@@ -7,29 +7,18 @@ import asyncio
 import threading
 import uuid
 
-import psycopg2
 import pytest
 
 from actions.commerce7.outbox import Outbox
 from actions.commerce7.signup import process_outbox, subscribe_key
-from tests.production.services import POSTGRES_URL, database_url, require
+from tests.production.services import scratch_database
 from tests.unit.test_signup_outbox import client_for
 
 
 @pytest.fixture
 def pg_url():
-    require("PostgreSQL")
-    name = f"milea_state_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(name)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database("milea_state") as url:
+        yield url
 
 
 def test_two_deliverers_deliver_each_outbox_job_exactly_once(emulator, pg_url):
