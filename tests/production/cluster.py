@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -17,6 +18,24 @@ from tests.integration.stack import LOAD_RATE_LIMITS, deployment_env, free_port,
 from tests.production.services import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, database_url
 
 
+def free_ports_in_a_row(count: int) -> int:
+    """A port that is free with the `count - 1` after it: the cluster numbers its action servers
+    upwards from ACTION_BASE_PORT, and a busy neighbour stopped a cluster from starting."""
+    while True:
+        base, sockets = free_port(), []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+
+
 class Cluster:
     def __init__(self, data_dir: Path, extra_env: dict | None = None) -> None:
         tag = uuid.uuid4().hex[:10]
@@ -24,7 +43,7 @@ class Cluster:
         self.queue = f"milea_test_{tag}"
         self.port, self.action_port = free_port(), free_port()
         self.replica_ports = [free_port(), free_port()]
-        self.action_base_port = free_port()  # the cluster counts up from here
+        self.action_base_port = free_ports_in_a_row(2)  # the cluster counts up from here
         self.c7_port, self.chroma_port, self.widget_port = free_port(), free_port(), free_port()
         self.https_port, self.console_https_port = free_port(), free_port()
         self.jobs_port, self.console_port = free_port(), free_port()
