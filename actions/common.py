@@ -57,12 +57,5 @@ def contact_line(email_key: str = "general") -> str:
     return f"call or text us at {info['phone']} or email {info['emails'][email_key]}"
 
 
-def dont_know_reply() -> str:
-    return (
-        "I'm sorry, I don't have an answer to that. For anything I can't help with, "
-        f"{contact_line()}."
-    )
-
-
 def with_link(text: str, url: Optional[str]) -> str:
     return f"{text} More: {url}" if url and url not in text else text

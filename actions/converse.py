@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from actions import business_hours, offerings
-from actions.answer_texts import render
+from actions.texts import render
 from actions.cards import store_page
 from actions.recommend import read_wish, recommend, why
 from actions.subject import (KINDS, Subject, aspect_of, is_correction, names_a_day, refers_back,
@@ -225,7 +225,7 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
     missing = [n for n in turn.names if n not in by_title]
     if not chosen:
         if missing:
-            reply.say("wine_gone", channel, title=missing[0], alternative=_alternative(rows, None, channel))
+            reply.say("utter_wine_gone", channel, title=missing[0], alternative=_alternative(rows, None, channel))
             reply.slots = {"subject_kind": "wine", "wine": None}
             return reply
         return None
@@ -240,7 +240,7 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
         cheaper = sorted(chosen, key=lambda r: r.price or 0)
         verdict = (f" The {cheaper[0].title} is the less expensive of the two." if len(chosen) == 2
                    and cheaper[0].price != cheaper[1].price else "")
-        reply.say("wine_compare", channel, lines=lines, verdict=verdict)
+        reply.say("utter_wine_compare", channel, lines=lines, verdict=verdict)
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in chosen], "subject_aspect": "difference"}
         return reply
     row = chosen[0]
@@ -249,41 +249,41 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
     slots = {"subject_kind": "wine", "wine": row.title, "subject_aspect": aspect}
     if aspect == "buy":
         if row.in_stock is False:
-            reply.say("wine_buy_sold_out", channel, alternative=_alternative(rows, row, channel), **values)
+            reply.say("utter_wine_buy_sold_out", channel, alternative=_alternative(rows, row, channel), **values)
         else:
             url = store_page(store_products, row.slug)
-            member_text = render("wine_buy_member", channel, tier=member[0], discount=member[1]) if member else ""
-            reply.say("wine_buy", channel, url=url, member=member_text, **values)
-            reply.buttons = [{"title": render("wine_buy_button", channel, title=row.title), "url": url,
+            member_text = render("utter_wine_buy_member", channel, tier=member[0], discount=member[1]) if member else ""
+            reply.say("utter_wine_buy", channel, url=url, member=member_text, **values)
+            reply.buttons = [{"title": render("utter_wine_buy_button", channel, title=row.title), "url": url,
                               "type": "web_url"}]
     elif aspect == "vintage":
-        reply.say("wine_vintage" if row.vintage else "wine_nv", channel, **values)
+        reply.say("utter_wine_vintage" if row.vintage else "utter_wine_nv", channel, **values)
     elif aspect == "stock":
         if row.in_stock is True:
-            reply.say("wine_stock_yes", channel, **values)
+            reply.say("utter_wine_stock_yes", channel, **values)
         elif row.in_stock is False:
-            reply.say("wine_stock_no", channel, alternative=_alternative(rows, row, channel), **values)
+            reply.say("utter_wine_stock_no", channel, alternative=_alternative(rows, row, channel), **values)
         else:
-            reply.say("wine_price", channel, **values)
+            reply.say("utter_wine_price", channel, **values)
     elif aspect == "cheaper_than":
         cheaper = sorted((r for r in rows if r.type == row.type and r.price is not None and row.price is not None
                           and r.price < row.price and r.in_stock is not False),
                          key=lambda r: (not set(r.grapes) & set(row.grapes), -(r.price or 0)))   # same grape first
         if cheaper:
             pick = cheaper[0]
-            reply.say("wine_cheaper_alternative", channel, label=pick.label, price=pick.price_text,
+            reply.say("utter_wine_cheaper_alternative", channel, label=pick.label, price=pick.price_text,
                       type_word=TYPE_WORD.get(pick.type, pick.type), than=row.title, than_price=row.price_text)
             reply.rows = [pick]
             slots = {"subject_kind": "wine", "wine": pick.title, "subject_aspect": "price",
                      "subject_options": [row.title, pick.title]}
         else:
-            reply.say("wine_cheapest_of_type", channel, label=row.label, price=row.price_text,
+            reply.say("utter_wine_cheapest_of_type", channel, label=row.label, price=row.price_text,
                       type_word=TYPE_WORD.get(row.type, row.type))
     elif aspect in ("price", "cheaper", "dearer", "difference", "discount"):
-        reply.say("wine_price", channel, **values)
+        reply.say("utter_wine_price", channel, **values)
     elif aspect == "pairing" and row.pairs_with:
         foods = ", ".join(row.pairs_with[:3])
-        reply.say("wine_pairing", channel, foods=foods, foods_cap=foods[:1].upper() + foods[1:], style=row.style,
+        reply.say("utter_wine_pairing", channel, foods=foods, foods_cap=foods[:1].upper() + foods[1:], style=row.style,
                   type_word=TYPE_WORD.get(row.type, row.type), body=row.body, **values)
     else:
         return Reply(rows=[row], slots=slots)  # prose about the wine: the caller asks the knowledge base
@@ -297,7 +297,7 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
         rated = sorted((r for r in rows if r.rating_points), key=lambda r: -(r.rating_points or 0))
         if rated:
             r = rated[0]
-            reply.say("wine_best_rated", channel, what="wine" if among == "two" else among, label=r.label,
+            reply.say("utter_wine_best_rated", channel, what="wine" if among == "two" else among, label=r.label,
                       points=r.rating_points, by=r.rating_by, price=r.price_text)
             reply.rows = [r]
             reply.slots = {"subject_kind": "wine", "wine": r.title, "subject_aspect": "best"}
@@ -311,7 +311,7 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
     what = {"cheaper": "less expensive one" if among == "two" else f"least expensive {among}",
             "dearer": "more expensive one" if among == "two" else f"most expensive {among}"}.get(aspect, "one")
     also = f" The {ties[0].label} is the same price." if ties else ""
-    reply.say("wine_pick", channel, what=what, label=best.label, price=best.price_text, also=also)
+    reply.say("utter_wine_pick", channel, what=what, label=best.label, price=best.price_text, also=also)
     reply.rows = [best]
     reply.slots = {"subject_kind": "wine", "wine": best.title, "subject_aspect": "price",
                    "subject_options": [r.title for r in rows]}
@@ -338,7 +338,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
             alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
             alternative = (f"If you like {grape.title()}, you might enjoy our {alt[0].label} ({alt[0].price_text})."
                            if alt else "")
-            reply.say("wine_not_carried", channel, grape=grape.title(), alternative=alternative)
+            reply.say("utter_wine_not_carried", channel, grape=grape.title(), alternative=alternative)
             reply.rows = alt
             reply.slots = {"subject_kind": "wine", "wine": alt[0].title} if alt else {}
             return reply
@@ -346,7 +346,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         fruity = sorted((r for r in rows if r.type == "rose" and r.notes), key=lambda r: r.price or 0)[:1]
         if fruity:
             r = fruity[0]
-            reply.say("wine_no_sweet", channel, label=r.label, price=r.price_text, notes=", ".join(r.notes[:3]))
+            reply.say("utter_wine_no_sweet", channel, label=r.label, price=r.price_text, notes=", ".join(r.notes[:3]))
             reply.rows = [r]
             reply.slots = {"subject_kind": "wine", "wine": r.title}
             return reply
@@ -364,7 +364,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         reply.slots["subject_options"] = [r.title for r in pool]
         return reply
     if _COUNT.search(low):
-        reply.say("wine_count", channel, count=len(pool), what=what,
+        reply.say("utter_wine_count", channel, count=len(pool), what=what,
                   items=", ".join(f"{r.label} ({r.price_text})" for r in pool))
         reply.rows = pool
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list"}
@@ -376,9 +376,9 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         first = picks[0]
         occasion = (f"{wish.foods[0]}" if wish.foods else f"a {wish.like[0].title()} lover" if wish.like
                     else "a gift" if wish.gift else wish.occasion or "you")
-        second = render("wine_recommend_second", channel, label=picks[1].label, price=picks[1].price_text) \
+        second = render("utter_wine_recommend_second", channel, label=picks[1].label, price=picks[1].price_text) \
             if len(picks) > 1 else ""
-        reply.say("wine_recommend", channel, occasion=occasion, label=first.label, price=first.price_text,
+        reply.say("utter_wine_recommend", channel, occasion=occasion, label=first.label, price=first.price_text,
                   style=first.style, type_word=TYPE_WORD.get(first.type, first.type), why=why(first, wish),
                   second=second)
         reply.rows = picks
@@ -390,7 +390,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
             return _none(reply, what, rows, channel)
         intro = f"Our {what}" + (f" under ${wish.max_price:g}" if wish.max_price else "") + \
                 (" in stock" if wish.in_stock else "")
-        reply.say("wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
+        reply.say("utter_wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
         reply.rows = pool
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list",
                        "wine": pool[0].title if len(pool) == 1 else None}
@@ -407,7 +407,7 @@ def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[st
     cheapest = sorted((r for r in rows if r.price is not None), key=lambda r: r.price)[:1]
     alternative = (f"Our least expensive wine is the {cheapest[0].label} at {cheapest[0].price_text}."
                    if cheapest else "")
-    reply.say("wine_none", channel, what=f"any {what} like that", alternative=alternative)
+    reply.say("utter_wine_none", channel, what=f"any {what} like that", alternative=alternative)
     return reply
 
 
@@ -415,7 +415,7 @@ def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[st
 
 def _tier_line(t: offerings.Offering, channel: Optional[str]) -> str:
     f = t.facts
-    return render("tier_line", channel, name=t.name, bottles=f["bottles"], price=f["price_from"],
+    return render("utter_tier_line", channel, name=t.name, bottles=f["bottles"], price=f["price_from"],
                   discount=f["discount_text"])
 
 
@@ -440,12 +440,12 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
                          lambda t: t.facts["discount_text"]),
         }[aspect]
         best = sorted(pool, key=key)[0]
-        text = render("tier_pick", channel, what=what, name=best.name, detail=detail(best))
+        text = render("utter_tier_pick", channel, what=what, name=best.name, detail=detail(best))
         if aspect == "discount":
             same = [t.name for t in pool if t is not best and t.facts["wine_discount"] == best.facts["wine_discount"]]
             if same:
                 text += f" {' and '.join(same)} also gives {best.facts['wine_discount']}% off wine."
-        reply.texts.append(text + render("tier_join_hint", channel, name=best.name))
+        reply.texts.append(text + render("utter_tier_join_hint", channel, name=best.name))
         reply.rows = [best.facts]
         reply.slots = {"subject_kind": "tier", "subject_tier": best.name, "club_tier": best.name,
                        "subject_options": [t.name for t in pool], "subject_aspect": aspect}
@@ -453,14 +453,14 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
     if len(chosen) == 1:
         t = chosen[0]
         extras = f" Also: {t.facts['extras']}." if t.facts.get("extras") else ""
-        reply.say("tier_facts", channel, name=t.name, bottles=t.facts["bottles"], price=t.facts["price_from"],
+        reply.say("utter_tier_facts", channel, name=t.name, bottles=t.facts["bottles"], price=t.facts["price_from"],
                   discount=t.facts["discount_text"], extras=extras)
         reply.slots = {"subject_kind": "tier", "subject_tier": t.name, "club_tier": t.name, "subject_aspect": aspect}
         return reply
     lines = ". ".join(_tier_line(t, channel) for t in chosen) + "."
     cheapest = min(chosen, key=lambda t: t.facts["price_from"])
     verdict = f" {cheapest.name} is the least expensive" + (" of the two." if len(chosen) == 2 else ".")
-    reply.say("tier_compare", channel, lines=lines, verdict=verdict)
+    reply.say("utter_tier_compare", channel, lines=lines, verdict=verdict)
     reply.slots = {"subject_kind": "tier", "subject_options": [t.name for t in chosen], "subject_aspect": "difference",
                    "subject_tier": None}
     return reply
@@ -478,18 +478,18 @@ def answer_experiences(turn: Turn, knowledge_dir: Path, channel: Optional[str],
         if turn.aspect in ("cheaper", "dearer"):
             what = ("least expensive" if turn.aspect == "cheaper" else "most expensive") + \
                    (" option" if len(pool) > 2 else " of the two")
-            reply.say("experience_pick", channel, what=what, name=best.name, price=f"{price(best):g}")
+            reply.say("utter_experience_pick", channel, what=what, name=best.name, price=f"{price(best):g}")
             reply.slots = {"subject_kind": "experience", "subject_experience": best.name, "subject_aspect": turn.aspect,
                            "subject_options": [e.name for e in pool]}
             return reply
         lines = " ".join(f"The {e.name} is ${price(e):g} per person"
                          f"{', ' + e.facts['duration'] if e.facts.get('duration') else ''}." for e in pool)
-        reply.say("experience_compare", channel, lines=lines, verdict="")
+        reply.say("utter_experience_compare", channel, lines=lines, verdict="")
         reply.slots = {"subject_kind": "experience", "subject_options": [e.name for e in pool], "subject_aspect": "difference"}
         return reply
     e = chosen[0]
     note = e.facts.get("price_note") or f"${price(e):g} per person"
-    reply.say("experience_facts", channel, name=e.name, price_note=note,
+    reply.say("utter_experience_facts", channel, name=e.name, price_note=note,
               duration=f" and lasts {e.facts['duration']}" if e.facts.get("duration") else "",
               includes=f" It includes {e.facts['includes']}." if e.facts.get("includes") else "")
     reply.slots = {"subject_kind": "experience", "subject_experience": e.name, "subject_aspect": turn.aspect}
@@ -503,7 +503,7 @@ def answer_spaces(turn: Turn, knowledge_dir: Path, channel: Optional[str], event
     for s in chosen:
         standing = (f" or {s.facts['standing']} for a cocktail-style event"
                     if s.facts.get("standing") and s.facts["standing"] != s.facts["seated"] else "")
-        reply.say("space_facts", channel, name=s.name, seated=s.facts["seated"], standing=standing, email=events_email)
+        reply.say("utter_space_facts", channel, name=s.name, seated=s.facts["seated"], standing=standing, email=events_email)
     if len(reply.texts) > 1:
         reply.texts = [" ".join(t.split(" For a private event")[0] for t in reply.texts) +
                        f" For a private event, email {events_email}."]
@@ -517,9 +517,9 @@ def answer_states(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Re
     reply = Reply()
     for code in turn.names:
         if code in allowed:
-            reply.say("state_ships", channel, state=state_name(code))
+            reply.say("utter_state_ships", channel, state=state_name(code))
         else:
-            reply.say("state_no_ship", channel, state=state_name(code),
+            reply.say("utter_state_no_ship", channel, state=state_name(code),
                       states=", ".join(state_name(c) for c in allowed))
     reply.slots = {"subject_kind": "state", "subject_state": turn.names[-1], "subject_aspect": "shipping"}
     return reply
@@ -558,13 +558,13 @@ def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str], follow
         reachable = [r for r in table if r["points"] <= have]
         if reachable:
             r = reachable[-1]
-            return Reply(texts=[render("reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
+            return Reply(texts=[render("utter_reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
                                        next=f" With {have:,} points that's the best reward you can redeem.")])
     for word, key in _REWARD_WORDS.items():
         if re.search(rf"\b{word}s?\b", low):
             for r in table:
                 if key in r["reward"].casefold():
-                    return Reply(texts=[render("reward_points", channel, points=f"{r['points']:,}",
+                    return Reply(texts=[render("utter_reward_points", channel, points=f"{r['points']:,}",
                                                reward=r["reward"], next="")],
                                  slots={"subject_topic": "ask_loyalty"})
     return None

@@ -19,11 +19,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours, converse, offerings
-from actions.answer_texts import render
+from actions.texts import say
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
-from actions.common import contact_line, dont_know_reply, latest_intent, latest_text, winery, with_link
+from actions.common import contact_line, latest_intent, latest_text, winery, with_link
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
 from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
@@ -32,11 +32,6 @@ from actions.wine_catalog import load_wines, wine_rows
 
 log = logging.getLogger(__name__)
 
-CLARIFY_BUTTONS = [
-    {"title": "Our wines", "payload": "/ask_wine"},
-    {"title": "Tastings", "payload": "/ask_tastings"},
-    {"title": "Wine club", "payload": "/ask_club"},
-]
 # A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
 _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
 _MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
@@ -130,22 +125,22 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     log.debug("turn %s: intent=%s kind=%s names=%s aspect=%s", tracker.sender_id, intent, turn.kind, turn.names, turn.aspect)
 
     if turn.clarify:
-        dispatcher.utter_message(text=render("clarify_no_subject", channel), buttons=CLARIFY_BUTTONS)
+        say(dispatcher, "utter_clarify_no_subject")
         return Outcome([SlotSet("subject_aspect", turn.aspect)])
     if turn.ambiguous:
-        dispatcher.utter_message(text=render("wine_which", channel), buttons=[
+        say(dispatcher, "utter_wine_which", buttons=[
             {"title": w.title, "payload": f'/ask_wine{{"wine": "{w.title}"}}'} for w in turn.ambiguous[:5]])
         return Outcome([SlotSet("subject_options", [w.title for w in turn.ambiguous]), SlotSet("subject_kind", "wine"),
                         SlotSet("subject_aspect", turn.aspect)], list(turn.ambiguous[:5]))  # shown as a carousel
     if turn.kind == "mixed":
-        dispatcher.utter_message(text=render("clarify_kinds", channel), buttons=CLARIFY_BUTTONS)
+        say(dispatcher, "utter_clarify_kinds")
         return Outcome()
 
     reply: Optional[converse.Reply] = None
     if turn.kind == "wine":
         if products is None:
-            dispatcher.utter_message(text=render("wine_no_live_data", channel, title=turn.names[0] if turn.names
-                                                 else "wine", contact=contact_line()))
+            say(dispatcher, "utter_wine_no_live_data", title=turn.names[0] if turn.names else "wine",
+                contact=contact_line())
             return Outcome()
         rows = wine_rows(products, kdir)
         member = await member_discount(tracker) if turn.aspect == "buy" else None
@@ -254,7 +249,7 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     if answer is not None and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
     else:
-        dispatcher.utter_message(text=dont_know_reply())
+        say(dispatcher, "utter_dont_know", contact=contact_line())
         return Outcome()
     events = [SlotSet("subject_topic", intent)]
     kdir = get_settings().knowledge_dir
