@@ -206,14 +206,16 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
 # ---------------------------------------------------------------- answers
 
 def _stock_sentence(row: WineRow) -> str:
-    return " It's in stock." if row.in_stock else " It's sold out at the moment." if row.in_stock is False else ""
+    if row.in_stock is None:
+        return ""
+    return render("utter_wine_stock_note_in" if row.in_stock else "utter_wine_stock_note_out")
 
 
 def _alternative(rows: Sequence[WineRow], like: Optional[WineRow], channel: Optional[str]) -> str:
     pool = [r for r in rows if r.in_stock is not False and (like is None or r.title != like.title)]
     same = [r for r in pool if like is not None and r.type == like.type]
     pick = (same or pool)[:1]
-    return f"A similar wine in stock is the {pick[0].label} ({pick[0].price_text})." if pick else ""
+    return render("utter_wine_similar_in_stock", channel, label=pick[0].label, price=pick[0].price_text) if pick else ""
 
 
 def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], store_products: str,
@@ -234,11 +236,12 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
     if len(chosen) > 1:
         if aspect in ("cheaper", "dearer", "best", "more"):
             return _pick_wine(chosen, aspect, channel, reply, among="two")
-        lines = " ".join(f"The {r.label} is a {r.style} {r.body}-bodied {TYPE_WORD.get(r.type, r.type)}"
-                         f"{' with notes of ' + ', '.join(r.notes[:3]) if r.notes else ''}, {r.price_text} a bottle."
+        lines = " ".join(render("utter_wine_compare_line", channel, label=r.label, style=r.style, body=r.body,
+                                type_word=TYPE_WORD.get(r.type, r.type), price=r.price_text,
+                                notes=render("utter_wine_notes", channel, notes=", ".join(r.notes[:3])) if r.notes else "")
                          for r in chosen)
         cheaper = sorted(chosen, key=lambda r: r.price or 0)
-        verdict = (f" The {cheaper[0].title} is the less expensive of the two." if len(chosen) == 2
+        verdict = (render("utter_wine_compare_cheaper", channel, title=cheaper[0].title) if len(chosen) == 2
                    and cheaper[0].price != cheaper[1].price else "")
         reply.say("utter_wine_compare", channel, lines=lines, verdict=verdict)
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in chosen], "subject_aspect": "difference"}
@@ -310,7 +313,7 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
     ties = [r for r in ordered[1:] if r.price == best.price]
     what = {"cheaper": "less expensive one" if among == "two" else f"least expensive {among}",
             "dearer": "more expensive one" if among == "two" else f"most expensive {among}"}.get(aspect, "one")
-    also = f" The {ties[0].label} is the same price." if ties else ""
+    also = render("utter_wine_same_price", channel, label=ties[0].label) if ties else ""
     reply.say("utter_wine_pick", channel, what=what, label=best.label, price=best.price_text, also=also)
     reply.rows = [best]
     reply.slots = {"subject_kind": "wine", "wine": best.title, "subject_aspect": "price",
@@ -336,8 +339,8 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     for grape in NOT_CARRIED:
         if re.search(rf"\b{grape}\b", low) and grape not in wish.like:
             alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
-            alternative = (f"If you like {grape.title()}, you might enjoy our {alt[0].label} ({alt[0].price_text})."
-                           if alt else "")
+            alternative = (render("utter_wine_grape_alternative", channel, grape=grape.title(), label=alt[0].label,
+                                  price=alt[0].price_text) if alt else "")
             reply.say("utter_wine_not_carried", channel, grape=grape.title(), alternative=alternative)
             reply.rows = alt
             reply.slots = {"subject_kind": "wine", "wine": alt[0].title} if alt else {}
@@ -405,8 +408,8 @@ def _passes(row: WineRow, wish) -> bool:
 
 def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[str]) -> Reply:
     cheapest = sorted((r for r in rows if r.price is not None), key=lambda r: r.price)[:1]
-    alternative = (f"Our least expensive wine is the {cheapest[0].label} at {cheapest[0].price_text}."
-                   if cheapest else "")
+    alternative = (render("utter_wine_cheapest_alternative", channel, label=cheapest[0].label,
+                          price=cheapest[0].price_text) if cheapest else "")
     reply.say("utter_wine_none", channel, what=f"any {what} like that", alternative=alternative)
     return reply
 
@@ -427,15 +430,17 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
     if aspect in ("cheaper", "dearer", "more", "discount", "bottles") and \
             (len(chosen) > 1 or (turn.follow_up and aspect != "bottles")):
         pool = chosen if len(chosen) > 1 else all_tiers
+        by_price = lambda t: render("utter_tier_detail_price", channel, price=t.facts["price_from"],  # noqa: E731
+                                    bottles=t.facts["bottles"])
+        by_bottles = lambda t: render("utter_tier_detail_bottles", channel, price=t.facts["price_from"],  # noqa: E731
+                                      bottles=t.facts["bottles"])
         key, what, detail = {
             "cheaper": (lambda t: t.facts["price_from"], "least expensive" if len(pool) > 2 else "less expensive",
-                        lambda t: f"from ${t.facts['price_from']} plus tax per shipment for {t.facts['bottles']} bottles"),
+                        by_price),
             "dearer": (lambda t: -t.facts["price_from"], "most expensive" if len(pool) > 2 else "more expensive",
-                       lambda t: f"from ${t.facts['price_from']} plus tax per shipment for {t.facts['bottles']} bottles"),
-            "more": (lambda t: -t.facts["bottles"], "one with the most bottles",
-                     lambda t: f"{t.facts['bottles']} bottles per shipment, from ${t.facts['price_from']} plus tax"),
-            "bottles": (lambda t: -t.facts["bottles"], "one with the most bottles",
-                        lambda t: f"{t.facts['bottles']} bottles per shipment, from ${t.facts['price_from']} plus tax"),
+                       by_price),
+            "more": (lambda t: -t.facts["bottles"], "one with the most bottles", by_bottles),
+            "bottles": (lambda t: -t.facts["bottles"], "one with the most bottles", by_bottles),
             "discount": (lambda t: (-t.facts["wine_discount"], t.facts["price_from"]), "one with the biggest discount",
                          lambda t: t.facts["discount_text"]),
         }[aspect]
@@ -444,7 +449,8 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
         if aspect == "discount":
             same = [t.name for t in pool if t is not best and t.facts["wine_discount"] == best.facts["wine_discount"]]
             if same:
-                text += f" {' and '.join(same)} also gives {best.facts['wine_discount']}% off wine."
+                text += render("utter_tier_same_discount", channel, names=" and ".join(same),
+                               discount=best.facts["wine_discount"])
         reply.texts.append(text + render("utter_tier_join_hint", channel, name=best.name))
         reply.rows = [best.facts]
         reply.slots = {"subject_kind": "tier", "subject_tier": best.name, "club_tier": best.name,
@@ -452,14 +458,15 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
         return reply
     if len(chosen) == 1:
         t = chosen[0]
-        extras = f" Also: {t.facts['extras']}." if t.facts.get("extras") else ""
+        extras = render("utter_tier_extras", channel, extras=t.facts["extras"]) if t.facts.get("extras") else ""
         reply.say("utter_tier_facts", channel, name=t.name, bottles=t.facts["bottles"], price=t.facts["price_from"],
                   discount=t.facts["discount_text"], extras=extras)
         reply.slots = {"subject_kind": "tier", "subject_tier": t.name, "club_tier": t.name, "subject_aspect": aspect}
         return reply
     lines = ". ".join(_tier_line(t, channel) for t in chosen) + "."
     cheapest = min(chosen, key=lambda t: t.facts["price_from"])
-    verdict = f" {cheapest.name} is the least expensive" + (" of the two." if len(chosen) == 2 else ".")
+    verdict = render("utter_tier_cheapest_of_two" if len(chosen) == 2 else "utter_tier_cheapest", channel,
+                     name=cheapest.name)
     reply.say("utter_tier_compare", channel, lines=lines, verdict=verdict)
     reply.slots = {"subject_kind": "tier", "subject_options": [t.name for t in chosen], "subject_aspect": "difference",
                    "subject_tier": None}
@@ -482,16 +489,19 @@ def answer_experiences(turn: Turn, knowledge_dir: Path, channel: Optional[str],
             reply.slots = {"subject_kind": "experience", "subject_experience": best.name, "subject_aspect": turn.aspect,
                            "subject_options": [e.name for e in pool]}
             return reply
-        lines = " ".join(f"The {e.name} is ${price(e):g} per person"
-                         f"{', ' + e.facts['duration'] if e.facts.get('duration') else ''}." for e in pool)
+        lines = " ".join(render("utter_experience_line", channel, name=e.name, price=f"{price(e):g}",
+                                duration=f", {e.facts['duration']}" if e.facts.get("duration") else "")
+                         for e in pool)
         reply.say("utter_experience_compare", channel, lines=lines, verdict="")
         reply.slots = {"subject_kind": "experience", "subject_options": [e.name for e in pool], "subject_aspect": "difference"}
         return reply
     e = chosen[0]
-    note = e.facts.get("price_note") or f"${price(e):g} per person"
+    note = e.facts.get("price_note") or render("utter_experience_price", channel, price=f"{price(e):g}")
     reply.say("utter_experience_facts", channel, name=e.name, price_note=note,
-              duration=f" and lasts {e.facts['duration']}" if e.facts.get("duration") else "",
-              includes=f" It includes {e.facts['includes']}." if e.facts.get("includes") else "")
+              duration=render("utter_experience_lasts", channel, duration=e.facts["duration"])
+              if e.facts.get("duration") else "",
+              includes=render("utter_experience_includes", channel, includes=e.facts["includes"])
+              if e.facts.get("includes") else "")
     reply.slots = {"subject_kind": "experience", "subject_experience": e.name, "subject_aspect": turn.aspect}
     return reply
 
@@ -501,12 +511,11 @@ def answer_spaces(turn: Turn, knowledge_dir: Path, channel: Optional[str], event
     chosen = [s for s in items if s.name in turn.names] or items
     reply = Reply(rows=[s.facts for s in chosen])
     for s in chosen:
-        standing = (f" or {s.facts['standing']} for a cocktail-style event"
+        standing = (render("utter_space_standing", channel, standing=s.facts["standing"])
                     if s.facts.get("standing") and s.facts["standing"] != s.facts["seated"] else "")
-        reply.say("utter_space_facts", channel, name=s.name, seated=s.facts["seated"], standing=standing, email=events_email)
-    if len(reply.texts) > 1:
-        reply.texts = [" ".join(t.split(" For a private event")[0] for t in reply.texts) +
-                       f" For a private event, email {events_email}."]
+        reply.say("utter_space_facts", channel, name=s.name, seated=s.facts["seated"], standing=standing)
+    # one sentence per space, then once how to book
+    reply.texts = [" ".join(reply.texts) + render("utter_space_private_event", channel, email=events_email)]
     reply.slots = {"subject_kind": "space", "subject_space": chosen[0].name if len(chosen) == 1 else None,
                    "subject_options": [s.name for s in chosen], "subject_aspect": "capacity"}
     return reply
@@ -559,7 +568,7 @@ def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str], follow
         if reachable:
             r = reachable[-1]
             return Reply(texts=[render("utter_reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
-                                       next=f" With {have:,} points that's the best reward you can redeem.")])
+                                       next=render("utter_reward_best_you_can", channel, points=f"{have:,}"))])
     for word, key in _REWARD_WORDS.items():
         if re.search(rf"\b{word}s?\b", low):
             for r in table:
