@@ -238,7 +238,8 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
             return _pick_wine(chosen, aspect, channel, reply, among="two")
         lines = " ".join(render("utter_wine_compare_line", channel, label=r.label, style=r.style, body=r.body,
                                 type_word=TYPE_WORD.get(r.type, r.type), price=r.price_text,
-                                notes=render("utter_wine_notes", channel, notes=", ".join(r.notes[:3])) if r.notes else "")
+                                notes=render("utter_wine_notes", channel, notes=", ".join(r.notes[:3]))
+                                if r.notes else "")
                          for r in chosen)
         cheaper = sorted(chosen, key=lambda r: r.price or 0)
         verdict = (render("utter_wine_compare_cheaper", channel, title=cheaper[0].title) if len(chosen) == 2

@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours, converse, offerings
-from actions.texts import say
+from actions.texts import render, say
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
@@ -146,7 +146,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         member = await member_discount(tracker) if turn.aspect == "buy" else None
         reply = converse.answer_wines(turn, rows, channel, settings.store_product_url, member)
         if reply is not None and not reply.texts:   # prose about one wine: the knowledge base, with its price
-            return await _wine_prose(dispatcher, text, reply, products, kdir)
+            return await _wine_prose(dispatcher, text, reply, kdir, channel)
     elif turn.kind == "tier":
         reply = converse.answer_tiers(turn, kdir, channel)
     elif turn.kind == "experience":
@@ -220,7 +220,7 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
     return None
 
 
-async def _wine_prose(dispatcher, text, reply: converse.Reply, products, kdir) -> Outcome:
+async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) -> Outcome:
     row = reply.rows[0]
     wines = load_wines(kdir, (row.title,))
     wine = next((w for w in wines if w.title == row.title), None)
@@ -229,10 +229,11 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, products, kdir) -
                                         context=row.title)
     body = answer.text if answer.found and row.title.split()[0].casefold() in answer.text.casefold() else ""
     if not body:
-        body = f"The {row.label} is a {row.style} {converse.TYPE_WORD.get(row.type, row.type)}" + \
-               (f" with notes of {', '.join(row.notes[:3])}" if row.notes else "") + "."
+        body = render("utter_wine_about", channel, label=row.label, style=row.style,
+                      type_word=converse.TYPE_WORD.get(row.type, row.type),
+                      notes=render("utter_wine_notes", channel, notes=", ".join(row.notes[:3])) if row.notes else "")
     if "$" not in body and row.price_text:
-        body += f" It's {row.price_text} a bottle."
+        body += render("utter_wine_price_note", channel, price=row.price_text)
     dispatcher.utter_message(text=with_link(body, answer.url if answer.found else None))
     return Outcome(_events(reply.slots), [row])
 
