@@ -1,10 +1,10 @@
 """What the assistant says: the responses of domain.yml, the one home of every customer-facing text.
 
-A whole message is sent by name, `say(dispatcher, "utter_x", **values)`, and Rasa's NLG picks the
+A whole message is sent by name, `say(dispatcher, <response>, **values)`, and Rasa's NLG picks the
 variation and the channel version (`channel: twilio` for SMS) and fills the {placeholders} from the
 values and the slots. A piece of a message that an action composes (a member discount inside a buying
 answer, a button title, a code sent by SMS or email) is rendered here from the same responses with the
-same rules: `render("utter_x", channel, **values)`.
+same rules: `render(<response>, channel, **values)`.
 
 The responses are read from domain.yml beside this package rather than from the `domain` rasa-sdk
 passes to `run`: the answers are composed by plain functions far from `run` (actions/converse.py),
