@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from actions import business_hours, offerings
-from actions.texts import render
+from actions.texts import Said, render
 from actions.cards import store_page
 from actions.recommend import read_wish, recommend, why
 from actions.subject import (KINDS, Subject, aspect_of, is_correction, names_a_day, refers_back,
@@ -64,7 +64,7 @@ class Reply:
     slots: dict = field(default_factory=dict)
 
     def say(self, key: str, channel: Optional[str], **values) -> "Reply":
-        self.texts.append(render(key, channel, **values))
+        self.texts.append(Said.of(key, channel, **values))   # sent by name (actions/texts.py)
         return self
 
 
@@ -568,13 +568,13 @@ def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str], follow
         reachable = [r for r in table if r["points"] <= have]
         if reachable:
             r = reachable[-1]
-            return Reply(texts=[render("utter_reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
+            return Reply(texts=[Said.of("utter_reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
                                        next=render("utter_reward_best_you_can", channel, points=f"{have:,}"))])
     for word, key in _REWARD_WORDS.items():
         if re.search(rf"\b{word}s?\b", low):
             for r in table:
                 if key in r["reward"].casefold():
-                    return Reply(texts=[render("utter_reward_points", channel, points=f"{r['points']:,}",
+                    return Reply(texts=[Said.of("utter_reward_points", channel, points=f"{r['points']:,}",
                                                reward=r["reward"], next="")],
                                  slots={"subject_topic": "ask_loyalty"})
     return None

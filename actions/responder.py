@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours, converse, offerings
-from actions.texts import render, say
+from actions.texts import render, say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
@@ -71,7 +71,7 @@ def entity_values(tracker: Tracker) -> dict:
 def _send(dispatcher: CollectingDispatcher, reply: converse.Reply) -> None:
     for i, text in enumerate(reply.texts):
         last = i == len(reply.texts) - 1
-        dispatcher.utter_message(text=text, buttons=reply.buttons if last else [])
+        send(dispatcher, text, reply.buttons if last else [])
 
 
 def _events(slots: dict) -> list:

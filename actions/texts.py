@@ -3,8 +3,9 @@
 A whole message is sent by name, `say(dispatcher, <response>, **values)`, and Rasa's NLG picks the
 variation and the channel version (`channel: twilio` for SMS) and fills the {placeholders} from the
 values and the slots. A piece of a message that an action composes (a member discount inside a buying
-answer, a button title, a code sent by SMS or email) is rendered here from the same responses with the
-same rules: `render(<response>, channel, **values)`.
+answer, a button title, a code sent by SMS or email, the channels' own texts) is rendered here from the
+same responses with the same rules: `render(<response>, channel, **values)`. A structured answer is
+built as text (actions/converse.py) but remembers its response (`Said`), so it too is sent by name.
 
 The responses are read from domain.yml beside this package rather than from the `domain` rasa-sdk
 passes to `run`: the answers are composed by plain functions far from `run` (actions/converse.py),
@@ -60,6 +61,28 @@ def render(response: str, channel: Optional[str] = None, rng: Optional[random.Ra
     Returns: the text.
     """
     return fill(variation(response, channel, rng)["text"], values)
+
+
+class Said(str):
+    """The text of one response, filled in, that remembers the response and its values. Joined or
+    added to, it becomes a plain str (a composed text, sent as text)."""
+
+    response: str
+    values: dict
+
+    @classmethod
+    def of(cls, response: str, channel: Optional[str] = None, /, **values: Any) -> "Said":
+        said = cls(render(response, channel, **values))
+        said.response, said.values = response, values
+        return said
+
+
+def send(dispatcher: CollectingDispatcher, text: str, buttons: Optional[list] = None) -> None:
+    """Send `text`: by its response when it is one (Said), else as the composed text it is."""
+    if isinstance(text, Said):
+        say(dispatcher, text.response, buttons=buttons or [], **text.values)
+    else:
+        dispatcher.utter_message(text=text, buttons=buttons or [])
 
 
 def say(dispatcher: CollectingDispatcher, response: str, /, **values: Any) -> None:

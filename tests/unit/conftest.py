@@ -6,6 +6,8 @@ Rasa's own NLG, channel versions included, is checked through the running stack
 (tests/integration/test_forms_rest.py, tests/integration/test_twilio_channel.py)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -21,6 +23,7 @@ def responses_rendered(monkeypatch):
     def utter_message(self, *args, **kwargs):
         original(self, *args, **kwargs)
         message = self.messages[-1]
+        json.dumps(message)   # rasa-sdk sends it to Rasa as JSON
         name = message.get("response")
         if name and not message.get("text"):
             variation = texts.variation(name)
