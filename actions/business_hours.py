@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from actions.texts import render
+
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WEEKDAY_ALIASES = {
     "mon": 0, "tue": 1, "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3, "thurs": 3,
@@ -137,10 +139,8 @@ def fmt_hours(schedule: Schedule, hours: Hours) -> str:
 
 
 def fmt_last_orders(schedule: Schedule, hours: Hours) -> str:
-    return (
-        f"last tasting seating at {fmt_time(_minus(hours.closes, schedule.last_seating))}, "
-        f"last call at {fmt_time(_minus(hours.closes, schedule.last_call))}"
-    )
+    return render("utter_hours_last_orders", None, seating=fmt_time(_minus(hours.closes, schedule.last_seating)),
+                  call=fmt_time(_minus(hours.closes, schedule.last_call)))
 
 
 def weekly_summary(schedule: Schedule) -> str:
@@ -179,10 +179,7 @@ def _md(key: str) -> str:
 def last_orders_policy(schedule: Schedule) -> str:
     seating = int(schedule.last_seating.total_seconds() // 60)
     call = int(schedule.last_call.total_seconds() // 60)
-    return (
-        f"The last tasting seating is {seating} minutes before closing "
-        f"and last call is {call} minutes before closing."
-    )
+    return render("utter_hours_last_orders_policy", None, seating=seating, call=call)
 
 
 def days_off(schedule: Schedule) -> str:
@@ -282,10 +279,10 @@ def _thanksgiving_on_or_after(today: date) -> date:
 
 def _label(day: date, today: date) -> str:
     if day == today:
-        return f"Today ({fmt_day(day)})"
+        return render("utter_hours_label_today", None, day=fmt_day(day))
     if day == today + timedelta(days=1):
-        return f"Tomorrow ({fmt_day(day)})"
-    return f"On {fmt_day(day)}"
+        return render("utter_hours_label_tomorrow", None, day=fmt_day(day))
+    return render("utter_hours_label_on", None, day=fmt_day(day))
 
 
 def describe_day(schedule: Schedule, day: date, today: date) -> str:
@@ -293,14 +290,17 @@ def describe_day(schedule: Schedule, day: date, today: date) -> str:
     closure = schedule.closure_on(day)
     if closure:
         nxt = schedule.next_open_day(day)
-        reopen = f" We reopen {fmt_day(nxt)}, {fmt_hours(schedule, schedule.hours_on(nxt))}." if nxt else ""
-        return f"{label} the tasting room is closed for {closure.name}.{reopen}"
+        reopen = render("utter_hours_reopen", None, day=fmt_day(nxt),
+                        hours=fmt_hours(schedule, schedule.hours_on(nxt))) if nxt else ""
+        return render("utter_hours_day_closure", None, label=label, closure=closure.name, reopen=reopen)
     hours = schedule.hours_on(day)
     if hours is None:
         nxt = schedule.next_open_day(day)
-        nxt_text = f" The next open day is {fmt_day(nxt)}, {fmt_hours(schedule, schedule.hours_on(nxt))}." if nxt else ""
-        return f"{label} the tasting room is closed (we're closed {days_off(schedule)}).{nxt_text}"
-    return f"{label} the tasting room is open {fmt_hours(schedule, hours)}, with {fmt_last_orders(schedule, hours)}."
+        nxt_text = render("utter_hours_next_open_day", None, day=fmt_day(nxt),
+                          hours=fmt_hours(schedule, schedule.hours_on(nxt))) if nxt else ""
+        return render("utter_hours_day_off", None, label=label, days_off=days_off(schedule), next=nxt_text)
+    return render("utter_hours_day_open", None, label=label, hours=fmt_hours(schedule, hours),
+                  last_orders=fmt_last_orders(schedule, hours))
 
 
 def describe_now(schedule: Schedule, now: datetime) -> str:
@@ -308,35 +308,33 @@ def describe_now(schedule: Schedule, now: datetime) -> str:
     today = local.date()
     hours = schedule.hours_on(today)
     if hours and hours.opens <= local.time() < hours.closes:
-        return (
-            f"Yes, we're open right now until {fmt_time(hours.closes)} today, with "
-            f"{fmt_last_orders(schedule, hours)}."
-        )
+        return render("utter_hours_open_now", None, closes=fmt_time(hours.closes),
+                      last_orders=fmt_last_orders(schedule, hours))
     if hours and local.time() < hours.opens:
-        return f"We're not open yet. Today the tasting room opens at {fmt_time(hours.opens)} and closes at {fmt_time(hours.closes)}."
+        return render("utter_hours_not_open_yet", None, opens=fmt_time(hours.opens), closes=fmt_time(hours.closes))
     closure = schedule.closure_on(today)
     if closure:
-        reason = f" for {closure.name}"
+        reason = render("utter_hours_closed_for", None, closure=closure.name)
     elif hours:
-        reason = " for the day"
+        reason = render("utter_hours_closed_for_the_day")
     else:
-        reason = f" (we're closed {days_off(schedule)})"
+        reason = render("utter_hours_closed_days_off", None, days_off=days_off(schedule))
     nxt = schedule.next_open_day(today)
     nxt_text = ""
     if nxt:
-        when = f"tomorrow, {fmt_day(nxt)}" if nxt == today + timedelta(days=1) else fmt_day(nxt)
-        nxt_text = f" We next open {when}, {fmt_hours(schedule, schedule.hours_on(nxt))}."
-    return f"We're closed right now{reason}.{nxt_text}"
+        when = render("utter_hours_tomorrow", None, day=fmt_day(nxt)) if nxt == today + timedelta(days=1) \
+            else fmt_day(nxt)
+        nxt_text = render("utter_hours_next_open", None, when=when, hours=fmt_hours(schedule, schedule.hours_on(nxt)))
+    return render("utter_hours_closed_now", None, reason=reason, next=nxt_text)
 
 
 def describe_week(schedule: Schedule, now: datetime) -> str:
     local = now.astimezone(schedule.tz)
-    text = f"Our tasting room hours are {weekly_summary(schedule)}. {last_orders_policy(schedule)}"
     upcoming = upcoming_closure(schedule, local.date())
-    if upcoming:
-        day, closure = upcoming
-        text += f" Please note we're closed {fmt_day(day)} for {closure.name}."
-    return text
+    note = render("utter_hours_closure_note", None, day=fmt_day(upcoming[0]), closure=upcoming[1].name) \
+        if upcoming else ""
+    return render("utter_hours_week", None, weekly=weekly_summary(schedule), last_orders=last_orders_policy(schedule),
+                  closure_note=note)
 
 
 def upcoming_closure(schedule: Schedule, today: date, within_days: int = 21) -> Optional[tuple[date, Closure]]:

@@ -1,4 +1,4 @@
-"""Helpers shared by the actions: the customer's question, contact details, replies."""
+"""Helpers shared by the actions: the customer's question, contact details, links."""
 from __future__ import annotations
 
 import re
@@ -11,6 +11,7 @@ import yaml
 from rasa_sdk import Tracker
 
 from actions.settings import get_settings
+from actions.texts import render
 
 MAX_QUESTION_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -57,12 +58,6 @@ def contact_line(email_key: str = "general") -> str:
     return f"call or text us at {info['phone']} or email {info['emails'][email_key]}"
 
 
-def dont_know_reply() -> str:
-    return (
-        "I'm sorry, I don't have an answer to that. For anything I can't help with, "
-        f"{contact_line()}."
-    )
-
-
 def with_link(text: str, url: Optional[str]) -> str:
-    return f"{text} More: {url}" if url and url not in text else text
+    """The answer with its source page (utter_more_link), unless it already names it."""
+    return text + render("utter_more_link", url=url) if url and url not in text else text

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from actions import business_hours, offerings
-from actions.answer_texts import render
+from actions.texts import Said, render
 from actions.cards import store_page
 from actions.recommend import read_wish, recommend, why
 from actions.subject import (KINDS, Subject, aspect_of, is_correction, names_a_day, refers_back,
@@ -64,7 +64,7 @@ class Reply:
     slots: dict = field(default_factory=dict)
 
     def say(self, key: str, channel: Optional[str], **values) -> "Reply":
-        self.texts.append(render(key, channel, **values))
+        self.texts.append(Said.of(key, channel, **values))   # sent by name (actions/texts.py)
         return self
 
 
@@ -206,14 +206,16 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
 # ---------------------------------------------------------------- answers
 
 def _stock_sentence(row: WineRow) -> str:
-    return " It's in stock." if row.in_stock else " It's sold out at the moment." if row.in_stock is False else ""
+    if row.in_stock is None:
+        return ""
+    return render("utter_wine_stock_note_in" if row.in_stock else "utter_wine_stock_note_out")
 
 
 def _alternative(rows: Sequence[WineRow], like: Optional[WineRow], channel: Optional[str]) -> str:
     pool = [r for r in rows if r.in_stock is not False and (like is None or r.title != like.title)]
     same = [r for r in pool if like is not None and r.type == like.type]
     pick = (same or pool)[:1]
-    return f"A similar wine in stock is the {pick[0].label} ({pick[0].price_text})." if pick else ""
+    return render("utter_wine_similar_in_stock", channel, label=pick[0].label, price=pick[0].price_text) if pick else ""
 
 
 def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], store_products: str,
@@ -225,7 +227,7 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
     missing = [n for n in turn.names if n not in by_title]
     if not chosen:
         if missing:
-            reply.say("wine_gone", channel, title=missing[0], alternative=_alternative(rows, None, channel))
+            reply.say("utter_wine_gone", channel, title=missing[0], alternative=_alternative(rows, None, channel))
             reply.slots = {"subject_kind": "wine", "wine": None}
             return reply
         return None
@@ -234,13 +236,15 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
     if len(chosen) > 1:
         if aspect in ("cheaper", "dearer", "best", "more"):
             return _pick_wine(chosen, aspect, channel, reply, among="two")
-        lines = " ".join(f"The {r.label} is a {r.style} {r.body}-bodied {TYPE_WORD.get(r.type, r.type)}"
-                         f"{' with notes of ' + ', '.join(r.notes[:3]) if r.notes else ''}, {r.price_text} a bottle."
+        lines = " ".join(render("utter_wine_compare_line", channel, label=r.label, style=r.style, body=r.body,
+                                type_word=TYPE_WORD.get(r.type, r.type), price=r.price_text,
+                                notes=render("utter_wine_notes", channel, notes=", ".join(r.notes[:3]))
+                                if r.notes else "")
                          for r in chosen)
         cheaper = sorted(chosen, key=lambda r: r.price or 0)
-        verdict = (f" The {cheaper[0].title} is the less expensive of the two." if len(chosen) == 2
+        verdict = (render("utter_wine_compare_cheaper", channel, title=cheaper[0].title) if len(chosen) == 2
                    and cheaper[0].price != cheaper[1].price else "")
-        reply.say("wine_compare", channel, lines=lines, verdict=verdict)
+        reply.say("utter_wine_compare", channel, lines=lines, verdict=verdict)
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in chosen], "subject_aspect": "difference"}
         return reply
     row = chosen[0]
@@ -249,41 +253,41 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
     slots = {"subject_kind": "wine", "wine": row.title, "subject_aspect": aspect}
     if aspect == "buy":
         if row.in_stock is False:
-            reply.say("wine_buy_sold_out", channel, alternative=_alternative(rows, row, channel), **values)
+            reply.say("utter_wine_buy_sold_out", channel, alternative=_alternative(rows, row, channel), **values)
         else:
             url = store_page(store_products, row.slug)
-            member_text = render("wine_buy_member", channel, tier=member[0], discount=member[1]) if member else ""
-            reply.say("wine_buy", channel, url=url, member=member_text, **values)
-            reply.buttons = [{"title": render("wine_buy_button", channel, title=row.title), "url": url,
+            member_text = render("utter_wine_buy_member", channel, tier=member[0], discount=member[1]) if member else ""
+            reply.say("utter_wine_buy", channel, url=url, member=member_text, **values)
+            reply.buttons = [{"title": render("utter_wine_buy_button", channel, title=row.title), "url": url,
                               "type": "web_url"}]
     elif aspect == "vintage":
-        reply.say("wine_vintage" if row.vintage else "wine_nv", channel, **values)
+        reply.say("utter_wine_vintage" if row.vintage else "utter_wine_nv", channel, **values)
     elif aspect == "stock":
         if row.in_stock is True:
-            reply.say("wine_stock_yes", channel, **values)
+            reply.say("utter_wine_stock_yes", channel, **values)
         elif row.in_stock is False:
-            reply.say("wine_stock_no", channel, alternative=_alternative(rows, row, channel), **values)
+            reply.say("utter_wine_stock_no", channel, alternative=_alternative(rows, row, channel), **values)
         else:
-            reply.say("wine_price", channel, **values)
+            reply.say("utter_wine_price", channel, **values)
     elif aspect == "cheaper_than":
         cheaper = sorted((r for r in rows if r.type == row.type and r.price is not None and row.price is not None
                           and r.price < row.price and r.in_stock is not False),
                          key=lambda r: (not set(r.grapes) & set(row.grapes), -(r.price or 0)))   # same grape first
         if cheaper:
             pick = cheaper[0]
-            reply.say("wine_cheaper_alternative", channel, label=pick.label, price=pick.price_text,
+            reply.say("utter_wine_cheaper_alternative", channel, label=pick.label, price=pick.price_text,
                       type_word=TYPE_WORD.get(pick.type, pick.type), than=row.title, than_price=row.price_text)
             reply.rows = [pick]
             slots = {"subject_kind": "wine", "wine": pick.title, "subject_aspect": "price",
                      "subject_options": [row.title, pick.title]}
         else:
-            reply.say("wine_cheapest_of_type", channel, label=row.label, price=row.price_text,
+            reply.say("utter_wine_cheapest_of_type", channel, label=row.label, price=row.price_text,
                       type_word=TYPE_WORD.get(row.type, row.type))
     elif aspect in ("price", "cheaper", "dearer", "difference", "discount"):
-        reply.say("wine_price", channel, **values)
+        reply.say("utter_wine_price", channel, **values)
     elif aspect == "pairing" and row.pairs_with:
         foods = ", ".join(row.pairs_with[:3])
-        reply.say("wine_pairing", channel, foods=foods, foods_cap=foods[:1].upper() + foods[1:], style=row.style,
+        reply.say("utter_wine_pairing", channel, foods=foods, foods_cap=foods[:1].upper() + foods[1:], style=row.style,
                   type_word=TYPE_WORD.get(row.type, row.type), body=row.body, **values)
     else:
         return Reply(rows=[row], slots=slots)  # prose about the wine: the caller asks the knowledge base
@@ -297,7 +301,7 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
         rated = sorted((r for r in rows if r.rating_points), key=lambda r: -(r.rating_points or 0))
         if rated:
             r = rated[0]
-            reply.say("wine_best_rated", channel, what="wine" if among == "two" else among, label=r.label,
+            reply.say("utter_wine_best_rated", channel, what="wine" if among == "two" else among, label=r.label,
                       points=r.rating_points, by=r.rating_by, price=r.price_text)
             reply.rows = [r]
             reply.slots = {"subject_kind": "wine", "wine": r.title, "subject_aspect": "best"}
@@ -310,8 +314,8 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
     ties = [r for r in ordered[1:] if r.price == best.price]
     what = {"cheaper": "less expensive one" if among == "two" else f"least expensive {among}",
             "dearer": "more expensive one" if among == "two" else f"most expensive {among}"}.get(aspect, "one")
-    also = f" The {ties[0].label} is the same price." if ties else ""
-    reply.say("wine_pick", channel, what=what, label=best.label, price=best.price_text, also=also)
+    also = render("utter_wine_same_price", channel, label=ties[0].label) if ties else ""
+    reply.say("utter_wine_pick", channel, what=what, label=best.label, price=best.price_text, also=also)
     reply.rows = [best]
     reply.slots = {"subject_kind": "wine", "wine": best.title, "subject_aspect": "price",
                    "subject_options": [r.title for r in rows]}
@@ -336,9 +340,9 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     for grape in NOT_CARRIED:
         if re.search(rf"\b{grape}\b", low) and grape not in wish.like:
             alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
-            alternative = (f"If you like {grape.title()}, you might enjoy our {alt[0].label} ({alt[0].price_text})."
-                           if alt else "")
-            reply.say("wine_not_carried", channel, grape=grape.title(), alternative=alternative)
+            alternative = (render("utter_wine_grape_alternative", channel, grape=grape.title(), label=alt[0].label,
+                                  price=alt[0].price_text) if alt else "")
+            reply.say("utter_wine_not_carried", channel, grape=grape.title(), alternative=alternative)
             reply.rows = alt
             reply.slots = {"subject_kind": "wine", "wine": alt[0].title} if alt else {}
             return reply
@@ -346,7 +350,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         fruity = sorted((r for r in rows if r.type == "rose" and r.notes), key=lambda r: r.price or 0)[:1]
         if fruity:
             r = fruity[0]
-            reply.say("wine_no_sweet", channel, label=r.label, price=r.price_text, notes=", ".join(r.notes[:3]))
+            reply.say("utter_wine_no_sweet", channel, label=r.label, price=r.price_text, notes=", ".join(r.notes[:3]))
             reply.rows = [r]
             reply.slots = {"subject_kind": "wine", "wine": r.title}
             return reply
@@ -364,7 +368,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         reply.slots["subject_options"] = [r.title for r in pool]
         return reply
     if _COUNT.search(low):
-        reply.say("wine_count", channel, count=len(pool), what=what,
+        reply.say("utter_wine_count", channel, count=len(pool), what=what,
                   items=", ".join(f"{r.label} ({r.price_text})" for r in pool))
         reply.rows = pool
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list"}
@@ -376,9 +380,9 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         first = picks[0]
         occasion = (f"{wish.foods[0]}" if wish.foods else f"a {wish.like[0].title()} lover" if wish.like
                     else "a gift" if wish.gift else wish.occasion or "you")
-        second = render("wine_recommend_second", channel, label=picks[1].label, price=picks[1].price_text) \
+        second = render("utter_wine_recommend_second", channel, label=picks[1].label, price=picks[1].price_text) \
             if len(picks) > 1 else ""
-        reply.say("wine_recommend", channel, occasion=occasion, label=first.label, price=first.price_text,
+        reply.say("utter_wine_recommend", channel, occasion=occasion, label=first.label, price=first.price_text,
                   style=first.style, type_word=TYPE_WORD.get(first.type, first.type), why=why(first, wish),
                   second=second)
         reply.rows = picks
@@ -390,7 +394,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
             return _none(reply, what, rows, channel)
         intro = f"Our {what}" + (f" under ${wish.max_price:g}" if wish.max_price else "") + \
                 (" in stock" if wish.in_stock else "")
-        reply.say("wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
+        reply.say("utter_wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
         reply.rows = pool
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list",
                        "wine": pool[0].title if len(pool) == 1 else None}
@@ -405,9 +409,9 @@ def _passes(row: WineRow, wish) -> bool:
 
 def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[str]) -> Reply:
     cheapest = sorted((r for r in rows if r.price is not None), key=lambda r: r.price)[:1]
-    alternative = (f"Our least expensive wine is the {cheapest[0].label} at {cheapest[0].price_text}."
-                   if cheapest else "")
-    reply.say("wine_none", channel, what=f"any {what} like that", alternative=alternative)
+    alternative = (render("utter_wine_cheapest_alternative", channel, label=cheapest[0].label,
+                          price=cheapest[0].price_text) if cheapest else "")
+    reply.say("utter_wine_none", channel, what=f"any {what} like that", alternative=alternative)
     return reply
 
 
@@ -415,7 +419,7 @@ def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[st
 
 def _tier_line(t: offerings.Offering, channel: Optional[str]) -> str:
     f = t.facts
-    return render("tier_line", channel, name=t.name, bottles=f["bottles"], price=f["price_from"],
+    return render("utter_tier_line", channel, name=t.name, bottles=f["bottles"], price=f["price_from"],
                   discount=f["discount_text"])
 
 
@@ -427,40 +431,44 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
     if aspect in ("cheaper", "dearer", "more", "discount", "bottles") and \
             (len(chosen) > 1 or (turn.follow_up and aspect != "bottles")):
         pool = chosen if len(chosen) > 1 else all_tiers
+        by_price = lambda t: render("utter_tier_detail_price", channel, price=t.facts["price_from"],  # noqa: E731
+                                    bottles=t.facts["bottles"])
+        by_bottles = lambda t: render("utter_tier_detail_bottles", channel, price=t.facts["price_from"],  # noqa: E731
+                                      bottles=t.facts["bottles"])
         key, what, detail = {
             "cheaper": (lambda t: t.facts["price_from"], "least expensive" if len(pool) > 2 else "less expensive",
-                        lambda t: f"from ${t.facts['price_from']} plus tax per shipment for {t.facts['bottles']} bottles"),
+                        by_price),
             "dearer": (lambda t: -t.facts["price_from"], "most expensive" if len(pool) > 2 else "more expensive",
-                       lambda t: f"from ${t.facts['price_from']} plus tax per shipment for {t.facts['bottles']} bottles"),
-            "more": (lambda t: -t.facts["bottles"], "one with the most bottles",
-                     lambda t: f"{t.facts['bottles']} bottles per shipment, from ${t.facts['price_from']} plus tax"),
-            "bottles": (lambda t: -t.facts["bottles"], "one with the most bottles",
-                        lambda t: f"{t.facts['bottles']} bottles per shipment, from ${t.facts['price_from']} plus tax"),
+                       by_price),
+            "more": (lambda t: -t.facts["bottles"], "one with the most bottles", by_bottles),
+            "bottles": (lambda t: -t.facts["bottles"], "one with the most bottles", by_bottles),
             "discount": (lambda t: (-t.facts["wine_discount"], t.facts["price_from"]), "one with the biggest discount",
                          lambda t: t.facts["discount_text"]),
         }[aspect]
         best = sorted(pool, key=key)[0]
-        text = render("tier_pick", channel, what=what, name=best.name, detail=detail(best))
+        text = render("utter_tier_pick", channel, what=what, name=best.name, detail=detail(best))
         if aspect == "discount":
             same = [t.name for t in pool if t is not best and t.facts["wine_discount"] == best.facts["wine_discount"]]
             if same:
-                text += f" {' and '.join(same)} also gives {best.facts['wine_discount']}% off wine."
-        reply.texts.append(text + render("tier_join_hint", channel, name=best.name))
+                text += render("utter_tier_same_discount", channel, names=" and ".join(same),
+                               discount=best.facts["wine_discount"])
+        reply.texts.append(text + render("utter_tier_join_hint", channel, name=best.name))
         reply.rows = [best.facts]
         reply.slots = {"subject_kind": "tier", "subject_tier": best.name, "club_tier": best.name,
                        "subject_options": [t.name for t in pool], "subject_aspect": aspect}
         return reply
     if len(chosen) == 1:
         t = chosen[0]
-        extras = f" Also: {t.facts['extras']}." if t.facts.get("extras") else ""
-        reply.say("tier_facts", channel, name=t.name, bottles=t.facts["bottles"], price=t.facts["price_from"],
+        extras = render("utter_tier_extras", channel, extras=t.facts["extras"]) if t.facts.get("extras") else ""
+        reply.say("utter_tier_facts", channel, name=t.name, bottles=t.facts["bottles"], price=t.facts["price_from"],
                   discount=t.facts["discount_text"], extras=extras)
         reply.slots = {"subject_kind": "tier", "subject_tier": t.name, "club_tier": t.name, "subject_aspect": aspect}
         return reply
     lines = ". ".join(_tier_line(t, channel) for t in chosen) + "."
     cheapest = min(chosen, key=lambda t: t.facts["price_from"])
-    verdict = f" {cheapest.name} is the least expensive" + (" of the two." if len(chosen) == 2 else ".")
-    reply.say("tier_compare", channel, lines=lines, verdict=verdict)
+    verdict = render("utter_tier_cheapest_of_two" if len(chosen) == 2 else "utter_tier_cheapest", channel,
+                     name=cheapest.name)
+    reply.say("utter_tier_compare", channel, lines=lines, verdict=verdict)
     reply.slots = {"subject_kind": "tier", "subject_options": [t.name for t in chosen], "subject_aspect": "difference",
                    "subject_tier": None}
     return reply
@@ -478,20 +486,23 @@ def answer_experiences(turn: Turn, knowledge_dir: Path, channel: Optional[str],
         if turn.aspect in ("cheaper", "dearer"):
             what = ("least expensive" if turn.aspect == "cheaper" else "most expensive") + \
                    (" option" if len(pool) > 2 else " of the two")
-            reply.say("experience_pick", channel, what=what, name=best.name, price=f"{price(best):g}")
+            reply.say("utter_experience_pick", channel, what=what, name=best.name, price=f"{price(best):g}")
             reply.slots = {"subject_kind": "experience", "subject_experience": best.name, "subject_aspect": turn.aspect,
                            "subject_options": [e.name for e in pool]}
             return reply
-        lines = " ".join(f"The {e.name} is ${price(e):g} per person"
-                         f"{', ' + e.facts['duration'] if e.facts.get('duration') else ''}." for e in pool)
-        reply.say("experience_compare", channel, lines=lines, verdict="")
+        lines = " ".join(render("utter_experience_line", channel, name=e.name, price=f"{price(e):g}",
+                                duration=f", {e.facts['duration']}" if e.facts.get("duration") else "")
+                         for e in pool)
+        reply.say("utter_experience_compare", channel, lines=lines, verdict="")
         reply.slots = {"subject_kind": "experience", "subject_options": [e.name for e in pool], "subject_aspect": "difference"}
         return reply
     e = chosen[0]
-    note = e.facts.get("price_note") or f"${price(e):g} per person"
-    reply.say("experience_facts", channel, name=e.name, price_note=note,
-              duration=f" and lasts {e.facts['duration']}" if e.facts.get("duration") else "",
-              includes=f" It includes {e.facts['includes']}." if e.facts.get("includes") else "")
+    note = e.facts.get("price_note") or render("utter_experience_price", channel, price=f"{price(e):g}")
+    reply.say("utter_experience_facts", channel, name=e.name, price_note=note,
+              duration=render("utter_experience_lasts", channel, duration=e.facts["duration"])
+              if e.facts.get("duration") else "",
+              includes=render("utter_experience_includes", channel, includes=e.facts["includes"])
+              if e.facts.get("includes") else "")
     reply.slots = {"subject_kind": "experience", "subject_experience": e.name, "subject_aspect": turn.aspect}
     return reply
 
@@ -501,12 +512,11 @@ def answer_spaces(turn: Turn, knowledge_dir: Path, channel: Optional[str], event
     chosen = [s for s in items if s.name in turn.names] or items
     reply = Reply(rows=[s.facts for s in chosen])
     for s in chosen:
-        standing = (f" or {s.facts['standing']} for a cocktail-style event"
+        standing = (render("utter_space_standing", channel, standing=s.facts["standing"])
                     if s.facts.get("standing") and s.facts["standing"] != s.facts["seated"] else "")
-        reply.say("space_facts", channel, name=s.name, seated=s.facts["seated"], standing=standing, email=events_email)
-    if len(reply.texts) > 1:
-        reply.texts = [" ".join(t.split(" For a private event")[0] for t in reply.texts) +
-                       f" For a private event, email {events_email}."]
+        reply.say("utter_space_facts", channel, name=s.name, seated=s.facts["seated"], standing=standing)
+    # one sentence per space, then once how to book
+    reply.texts = [" ".join(reply.texts) + render("utter_space_private_event", channel, email=events_email)]
     reply.slots = {"subject_kind": "space", "subject_space": chosen[0].name if len(chosen) == 1 else None,
                    "subject_options": [s.name for s in chosen], "subject_aspect": "capacity"}
     return reply
@@ -517,9 +527,9 @@ def answer_states(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Re
     reply = Reply()
     for code in turn.names:
         if code in allowed:
-            reply.say("state_ships", channel, state=state_name(code))
+            reply.say("utter_state_ships", channel, state=state_name(code))
         else:
-            reply.say("state_no_ship", channel, state=state_name(code),
+            reply.say("utter_state_no_ship", channel, state=state_name(code),
                       states=", ".join(state_name(c) for c in allowed))
     reply.slots = {"subject_kind": "state", "subject_state": turn.names[-1], "subject_aspect": "shipping"}
     return reply
@@ -558,13 +568,13 @@ def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str], follow
         reachable = [r for r in table if r["points"] <= have]
         if reachable:
             r = reachable[-1]
-            return Reply(texts=[render("reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
-                                       next=f" With {have:,} points that's the best reward you can redeem.")])
+            return Reply(texts=[Said.of("utter_reward_points", channel, points=f"{r['points']:,}", reward=r["reward"],
+                                       next=render("utter_reward_best_you_can", channel, points=f"{have:,}"))])
     for word, key in _REWARD_WORDS.items():
         if re.search(rf"\b{word}s?\b", low):
             for r in table:
                 if key in r["reward"].casefold():
-                    return Reply(texts=[render("reward_points", channel, points=f"{r['points']:,}",
+                    return Reply(texts=[Said.of("utter_reward_points", channel, points=f"{r['points']:,}",
                                                reward=r["reward"], next="")],
                                  slots={"subject_topic": "ask_loyalty"})
     return None

@@ -37,7 +37,7 @@ from actions import validators as v
 from actions.common import clean_text, winery
 from actions.handoff_notices import notify_once
 from actions.hours import system_clock
-from actions.replies import say, text
+from actions.texts import render, say
 from actions.settings import Settings, get_settings
 from actions.turns import turn_key
 
@@ -264,23 +264,22 @@ class ActionHandoff(Action):
             log.warning("hand-off: no staff notification channel is configured (STAFF_PHONE/TWILIO_*, "
                         "STAFF_EMAIL/SMTP_*): the customer was given the phone and email")
         if not any(results.values()):
-            say(dispatcher, "handoff_unavailable", **contact)
+            say(dispatcher, "utter_handoff_unavailable", **contact)
             return []
         log.info("hand-off from %s: staff notified by %s", label, ", ".join(k for k, ok in results.items() if ok))
         if customer.sms:
-            how = text("handoff_how_sms")
+            how = render("utter_handoff_how_sms")
         elif customer.email:
-            how = text("handoff_how_email", email=customer.email)
+            how = render("utter_handoff_how_email", email=customer.email)
         elif customer.phone:
-            how = text("handoff_how_phone", phone=customer.phone)
+            how = render("utter_handoff_how_phone", phone=customer.phone)
         else:
             how = ""
+        # no way to reach the customer but this chat: say how to reach the team too
+        reach_us = "" if how else " " + render("utter_handoff_no_contact", **contact)
         open_now, when = next_opening(settings, now)
         if open_now or when is None:
-            reply = text("handoff_open", how=how)
+            say(dispatcher, "utter_handoff_open", how=how, reach_us=reach_us)
         else:
-            reply = text("handoff_closed", how=how, when=when)
-        if not how:
-            reply += " " + text("handoff_no_contact", **contact)
-        dispatcher.utter_message(text=reply)
+            say(dispatcher, "utter_handoff_closed", how=how, when=when, reach_us=reach_us)
         return []

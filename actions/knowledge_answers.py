@@ -14,16 +14,10 @@ from actions.common import latest_text, with_link
 from actions.knowledge.service import get_service
 from actions.settings import get_settings
 from actions.responder import Outcome, respond
+from actions.texts import say
 
 log = logging.getLogger(__name__)
 
-CLARIFY_BUTTONS = [
-    {"title": "Opening hours", "payload": "/ask_hours"},
-    {"title": "Visiting & tastings", "payload": "/ask_tastings"},
-    {"title": "Our wines", "payload": "/ask_wine"},
-    {"title": "Wine club", "payload": "/ask_club"},
-    {"title": "Talk to a person", "payload": "/human_handoff"},
-]
 
 
 class ActionAnswerKnowledge(Action):
@@ -41,10 +35,7 @@ async def search_everything(dispatcher: CollectingDispatcher, tracker: Tracker, 
     if answer and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
     else:
-        dispatcher.utter_message(
-            text="I'm not sure I understood. Could you tell me a bit more, or pick one of these?",
-            buttons=CLARIFY_BUTTONS,
-        )
+        say(dispatcher, "utter_not_understood")
     return Outcome()
 
 

@@ -18,7 +18,7 @@ from actions.commerce7.errors import Commerce7Error, NotFound
 from actions.commerce7.models import Customer
 from actions.common import contact_line
 from actions.identity import identified_customer
-from actions.replies import say, text
+from actions.texts import render, say
 from actions.settings import get_settings
 from actions.verification import PURPOSE_POINTS, start_events
 
@@ -35,24 +35,37 @@ def next_reward(points: int) -> Optional[dict]:
     return next((r for r in rewards() if r["points"] > points), None)
 
 
-def balance_reply(points: int, tier: Optional[str]) -> str:
-    reply = (text("points_balance_tier", points=f"{points:,}", tier=tier) if tier
-             else text("points_balance", points=f"{points:,}"))
+def reward_note(points: int) -> str:
+    """What the balance buys now and what it nears, in the words of domain.yml ('' for neither)."""
+    note = ""
     reachable = [r for r in rewards() if r["points"] <= points]
     if reachable:
-        reply += text("points_can_redeem", reward=reachable[-1]["reward"], points=f"{reachable[-1]['points']:,}")
+        note += render("utter_points_can_redeem", reward=reachable[-1]["reward"],
+                       points=f"{reachable[-1]['points']:,}")
     upcoming = next_reward(points)
     if upcoming:
-        reply += text("points_next_reward", reward=upcoming["reward"], points=f"{upcoming['points']:,}",
-                      missing=f"{upcoming['points'] - points:,}")
-    return reply
+        note += render("utter_points_next_reward", reward=upcoming["reward"], points=f"{upcoming['points']:,}",
+                       missing=f"{upcoming['points'] - points:,}")
+    return note
+
+
+def balance_reply(points: int, tier: Optional[str]) -> str:
+    """The balance message as text (what say_balance sends, rendered here)."""
+    response, values = _balance(points, tier)
+    return render(response, None, **values)
+
+
+def _balance(points: int, tier: Optional[str]) -> tuple[str, dict]:
+    values = {"points": f"{points:,}", "rewards": reward_note(points)}
+    return ("utter_points_balance_tier", {**values, "tier": tier}) if tier else ("utter_points_balance", values)
 
 
 def say_balance(dispatcher: CollectingDispatcher, customer: Optional[Customer]) -> None:
     if customer is None or customer.loyalty is None:
-        say(dispatcher, "points_no_account", contact=contact_line("wine_club"))
+        say(dispatcher, "utter_points_no_account", contact=contact_line("wine_club"))
     else:
-        dispatcher.utter_message(text=balance_reply(customer.loyalty.points, customer.loyalty.tier))
+        response, values = _balance(customer.loyalty.points, customer.loyalty.tier)
+        say(dispatcher, response, **values)
 
 
 async def tell_balance(dispatcher: CollectingDispatcher, customer_id: str) -> None:
@@ -63,7 +76,7 @@ async def tell_balance(dispatcher: CollectingDispatcher, customer_id: str) -> No
         customer = None
     except (Commerce7Error, asyncio.TimeoutError) as exc:
         log.warning("points lookup failed: %s", type(exc).__name__)
-        say(dispatcher, "points_unavailable", contact=contact_line("wine_club"))
+        say(dispatcher, "utter_points_unavailable", contact=contact_line("wine_club"))
         return
     say_balance(dispatcher, customer)
 
@@ -78,12 +91,12 @@ class ActionCheckPoints(Action):
             customer = await identified_customer(tracker, settings, get_client())
         except (Commerce7Error, asyncio.TimeoutError) as exc:
             log.warning("points lookup failed: %s", type(exc).__name__)
-            say(dispatcher, "points_unavailable", contact=contact_line("wine_club"))
+            say(dispatcher, "utter_points_unavailable", contact=contact_line("wine_club"))
             return [SlotSet("verification_needed", None)]
         if customer is None and (settings.sms_codes_enabled or settings.email_codes_enabled):
             return start_events(PURPOSE_POINTS)   # verify_form asks for the account's email or phone
         if customer is None:   # no way to send a code from this deployment: say how else to prove it
-            say(dispatcher, "points_need_verification")
+            say(dispatcher, "utter_points_need_verification")
             return [SlotSet("verification_needed", None)]
         say_balance(dispatcher, customer)
         return [SlotSet("verification_needed", None)]

@@ -19,11 +19,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours, converse, offerings
-from actions.answer_texts import render
+from actions.texts import render, say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
-from actions.common import contact_line, dont_know_reply, latest_intent, latest_text, winery, with_link
+from actions.common import contact_line, latest_intent, latest_text, winery, with_link
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
 from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
@@ -32,11 +32,6 @@ from actions.wine_catalog import load_wines, wine_rows
 
 log = logging.getLogger(__name__)
 
-CLARIFY_BUTTONS = [
-    {"title": "Our wines", "payload": "/ask_wine"},
-    {"title": "Tastings", "payload": "/ask_tastings"},
-    {"title": "Wine club", "payload": "/ask_club"},
-]
 # A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
 _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
 _MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
@@ -76,7 +71,7 @@ def entity_values(tracker: Tracker) -> dict:
 def _send(dispatcher: CollectingDispatcher, reply: converse.Reply) -> None:
     for i, text in enumerate(reply.texts):
         last = i == len(reply.texts) - 1
-        dispatcher.utter_message(text=text, buttons=reply.buttons if last else [])
+        send(dispatcher, text, reply.buttons if last else [])
 
 
 def _events(slots: dict) -> list:
@@ -130,28 +125,28 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     log.debug("turn %s: intent=%s kind=%s names=%s aspect=%s", tracker.sender_id, intent, turn.kind, turn.names, turn.aspect)
 
     if turn.clarify:
-        dispatcher.utter_message(text=render("clarify_no_subject", channel), buttons=CLARIFY_BUTTONS)
+        say(dispatcher, "utter_clarify_no_subject")
         return Outcome([SlotSet("subject_aspect", turn.aspect)])
     if turn.ambiguous:
-        dispatcher.utter_message(text=render("wine_which", channel), buttons=[
+        say(dispatcher, "utter_wine_which", buttons=[
             {"title": w.title, "payload": f'/ask_wine{{"wine": "{w.title}"}}'} for w in turn.ambiguous[:5]])
         return Outcome([SlotSet("subject_options", [w.title for w in turn.ambiguous]), SlotSet("subject_kind", "wine"),
                         SlotSet("subject_aspect", turn.aspect)], list(turn.ambiguous[:5]))  # shown as a carousel
     if turn.kind == "mixed":
-        dispatcher.utter_message(text=render("clarify_kinds", channel), buttons=CLARIFY_BUTTONS)
+        say(dispatcher, "utter_clarify_kinds")
         return Outcome()
 
     reply: Optional[converse.Reply] = None
     if turn.kind == "wine":
         if products is None:
-            dispatcher.utter_message(text=render("wine_no_live_data", channel, title=turn.names[0] if turn.names
-                                                 else "wine", contact=contact_line()))
+            say(dispatcher, "utter_wine_no_live_data", title=turn.names[0] if turn.names else "wine",
+                contact=contact_line())
             return Outcome()
         rows = wine_rows(products, kdir)
         member = await member_discount(tracker) if turn.aspect == "buy" else None
         reply = converse.answer_wines(turn, rows, channel, settings.store_product_url, member)
         if reply is not None and not reply.texts:   # prose about one wine: the knowledge base, with its price
-            return await _wine_prose(dispatcher, text, reply, products, kdir)
+            return await _wine_prose(dispatcher, text, reply, kdir, channel)
     elif turn.kind == "tier":
         reply = converse.answer_tiers(turn, kdir, channel)
     elif turn.kind == "experience":
@@ -225,7 +220,7 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
     return None
 
 
-async def _wine_prose(dispatcher, text, reply: converse.Reply, products, kdir) -> Outcome:
+async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) -> Outcome:
     row = reply.rows[0]
     wines = load_wines(kdir, (row.title,))
     wine = next((w for w in wines if w.title == row.title), None)
@@ -234,10 +229,11 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, products, kdir) -
                                         context=row.title)
     body = answer.text if answer.found and row.title.split()[0].casefold() in answer.text.casefold() else ""
     if not body:
-        body = f"The {row.label} is a {row.style} {converse.TYPE_WORD.get(row.type, row.type)}" + \
-               (f" with notes of {', '.join(row.notes[:3])}" if row.notes else "") + "."
+        body = render("utter_wine_about", channel, label=row.label, style=row.style,
+                      type_word=converse.TYPE_WORD.get(row.type, row.type),
+                      notes=render("utter_wine_notes", channel, notes=", ".join(row.notes[:3])) if row.notes else "")
     if "$" not in body and row.price_text:
-        body += f" It's {row.price_text} a bottle."
+        body += render("utter_wine_price_note", channel, price=row.price_text)
     dispatcher.utter_message(text=with_link(body, answer.url if answer.found else None))
     return Outcome(_events(reply.slots), [row])
 
@@ -254,7 +250,7 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     if answer is not None and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
     else:
-        dispatcher.utter_message(text=dont_know_reply())
+        say(dispatcher, "utter_dont_know", contact=contact_line())
         return Outcome()
     events = [SlotSet("subject_topic", intent)]
     kdir = get_settings().knowledge_dir

@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.commerce7.models import Customer, to_e164
 from actions.handoff import send_email, send_sms
-from actions.replies import text
+from actions.texts import render
 from actions.settings import Settings, get_settings
 from actions.verification_store import CodeStore
 
@@ -92,15 +92,15 @@ async def send_code(settings: Settings, sender_id: str, target: str, customer: O
     minutes = max(1, round(settings.verification_code_ttl_s / 60))
     deadline = time.monotonic() + SEND_BUDGET_S
     for kind, destination in options:
-        where = text("verify_where_phone" if kind == "sms" else "verify_where_email")
+        where = render("utter_verify_where_phone" if kind == "sms" else "utter_verify_where_email")
         if customer is None:   # nothing to send; the visitor cannot tell
             return Sent("sent", where)
         if kind == "sms":
-            ok = await send_sms(settings, text("verify_code_sms", code=issued.code, minutes=minutes), deadline,
+            ok = await send_sms(settings, render("utter_verify_code_sms", code=issued.code, minutes=minutes), deadline,
                                 to=destination)
         else:
-            ok = await send_email(settings, text("verify_code_email_subject"),
-                                  text("verify_code_email", code=issued.code, minutes=minutes), deadline,
+            ok = await send_email(settings, render("utter_verify_code_email_subject"),
+                                  render("utter_verify_code_email", code=issued.code, minutes=minutes), deadline,
                                   to=destination)
         if ok:
             return Sent("sent", where)

@@ -34,7 +34,7 @@ from actions.forms.club_signup import FORM_SLOTS as CLUB_SLOTS, write_signup
 from actions.identity import VERIFIED_SLOT, identify, proven_customer_id, verified_slot_value
 from actions.loyalty import tell_balance
 from actions.questions import answer_question, is_question
-from actions.replies import say
+from actions.texts import say
 from actions.settings import get_settings
 from actions.verification import (NOBODY, PURPOSE_POINTS, PURPOSE_SIGNUP, VERIFIED, Sent, code_store, end_events,
                                   nobody, send_code)
@@ -54,16 +54,16 @@ def _minutes() -> int:
     return max(1, round(get_settings().verification_code_ttl_s / 60))
 
 
-def tell_sent(dispatcher: CollectingDispatcher, sent: Sent, reply: str = "verify_code_sent") -> None:
+def tell_sent(dispatcher: CollectingDispatcher, sent: Sent, reply: str = "utter_verify_code_sent") -> None:
     """Say where the code went, or why none was sent."""
     if sent.ok:
         say(dispatcher, reply, where=sent.where, minutes=_minutes())
     elif sent.outcome == "limited":
-        say(dispatcher, "verify_rate_limited", **_contact())
+        say(dispatcher, "utter_verify_rate_limited", **_contact())
     elif sent.outcome == "unavailable":
-        say(dispatcher, "verify_unavailable", **_contact())
+        say(dispatcher, "utter_verify_unavailable", **_contact())
     else:
-        say(dispatcher, "verify_send_failed", **_contact())
+        say(dispatcher, "utter_verify_send_failed", **_contact())
 
 
 def _proven(tracker: Tracker) -> bool:
@@ -100,7 +100,7 @@ class ValidateVerifyForm(FormValidationAction):
             if is_question(tracker):
                 await answer_question(dispatcher, tracker, domain)
             else:
-                say(dispatcher, "verify_contact_retry")
+                say(dispatcher, "utter_verify_contact_retry")
             return {"verify_contact": None}
         settings = get_settings()
         try:
@@ -109,7 +109,7 @@ class ValidateVerifyForm(FormValidationAction):
             customer = await asyncio.wait_for(lookup, 8.0)
         except (Commerce7Error, asyncio.TimeoutError) as exc:
             log.warning("verification lookup failed: %s", type(exc).__name__)
-            say(dispatcher, "points_unavailable", **_contact())
+            say(dispatcher, "utter_points_unavailable", **_contact())
             return {"verify_contact": None, "form_blocked": "unavailable"}
         target = customer.id if customer else nobody(email or phone)
         sent = await send_code(settings, tracker.sender_id, target, customer, "email" if email else "phone")
@@ -137,23 +137,23 @@ class ValidateVerifyForm(FormValidationAction):
             if is_question(tracker) and not any(c.isdigit() for c in typed):
                 await answer_question(dispatcher, tracker, domain)
             else:
-                say(dispatcher, "verify_code_format")
+                say(dispatcher, "utter_verify_code_format")
             return {"verification_code": None}
         result = code_store().check(target, tracker.sender_id, digits)
         if result.ok and not target.startswith(NOBODY):
-            say(dispatcher, "verified")
+            say(dispatcher, "utter_verified")
             return {"verification_code": VERIFIED,
                     VERIFIED_SLOT: verified_slot_value(target, tracker.sender_id, get_settings())}
         if result.outcome == "wrong":
             if result.attempts_left == 1:
-                say(dispatcher, "verify_code_wrong_last")
+                say(dispatcher, "utter_verify_code_wrong_last")
             else:
-                say(dispatcher, "verify_code_wrong", left=result.attempts_left)
+                say(dispatcher, "utter_verify_code_wrong", left=result.attempts_left)
             return {"verification_code": None}
         if result.outcome in ("expired", "none"):
-            say(dispatcher, "verify_code_expired")
+            say(dispatcher, "utter_verify_code_expired")
             return {"verification_code": None}
-        say(dispatcher, "verify_code_locked", **_contact())
+        say(dispatcher, "utter_verify_code_locked", **_contact())
         return {"verification_code": None, "form_blocked": "locked"}
 
     async def _resend(self, tracker: Tracker, target: str) -> Sent:
@@ -181,7 +181,7 @@ class ActionVerificationDone(Action):
         blocked = tracker.get_slot("form_blocked")
         events = end_events()
         if blocked == "stopped":
-            say(dispatcher, "verify_stopped")
+            say(dispatcher, "utter_verify_stopped")
         owner = "" if blocked else await proven_customer_id(tracker, get_settings(), get_client())
         if purpose == PURPOSE_POINTS and owner:
             await tell_balance(dispatcher, owner)

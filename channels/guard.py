@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
+from actions.texts import render
+
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
@@ -108,8 +110,7 @@ def prepare_message(value: Any) -> str:
 
 # ---- floods: messages per sender and per client address (chat and LLM answers cost money)
 
-LIMITED_TEXT = ("You're sending messages faster than I can answer. Please wait a minute, then send your "
-                "question again.")
+LIMITED_TEXT = render("utter_rate_limited")   # domain.yml
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

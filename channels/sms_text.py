@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from actions.texts import render
+
 MAX_SMS_CHARS = 1600  # Twilio rejects longer bodies (error 21617)
 GSM_SINGLE, GSM_SEGMENT = 160, 153
 UCS2_SINGLE, UCS2_SEGMENT = 70, 67
@@ -217,8 +219,8 @@ def keyword(text: str, opted_out: bool = False) -> Optional[str]:
 
 
 def help_text(name: str, phone: str) -> str:
-    return (f"{name}: text us questions about hours, tastings, wines, the wine club or events. "
-            f"To talk to a person call {phone}. Msg & data rates may apply. Reply STOP to opt out.")
+    """The answer to HELP (utter_sms_help in domain.yml)."""
+    return render("utter_sms_help", "twilio", name=name, phone=phone)
 
 
 def mask_phone(number: Any) -> str:

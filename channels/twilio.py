@@ -42,6 +42,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from actions.texts import render
 from channels import sms_text
 from channels.guard import LIMITED_TEXT, RejectedMessage, clean_sender, clean_text, flood_guard, guard_payload
 from channels.sms_store import LEASE_S, SmsStore, sms_database
@@ -56,11 +57,19 @@ MAX_REQUEST_BYTES = 64 * 1024  # a real Twilio webhook is a few KB
 MAX_FORM_FIELDS = 200
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
-EMPTY_PROMPT = ("Hi! This is the Milea Estate Vineyard assistant. What can I help you with? "
-                "For example opening hours, tastings, our wines or the wine club.")
-MEDIA_NOTE = "Sorry, I can't read pictures or attachments by text. Please tell me in words what you need."
-OPT_IN_TEXT = "You're opted back in to messages from {name}. Reply HELP for help, STOP to opt out."
-SORRY_TEXT = "Sorry, something went wrong on our side. Please try again in a moment, or call us at {phone}."
+# What the channel says itself (outside a turn) is in domain.yml too, as utter_sms_* responses.
+EMPTY_PROMPT = render("utter_sms_empty_prompt", "twilio")
+MEDIA_NOTE = render("utter_sms_media_note", "twilio")
+
+
+class TwilioCollector(CollectingOutputChannel):
+    """Collects the replies of one SMS turn. Rasa's NLG picks a response's variation by the output
+    channel's name: "twilio" selects the `channel: twilio` versions in domain.yml (the plain
+    collector would be "collector" and get the web versions)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio"
 
 
 def _error(status: int, reason: str) -> HTTPResponse:
@@ -191,8 +200,8 @@ class SafeTwilioInput(InputChannel):
                                    on_failed=self.store.record_failed)
         winery = _winery()
         self.help = sms_text.help_text(winery["name"], winery["phone"])
-        self.opt_in = OPT_IN_TEXT.format(name=winery["name"])
-        self.sorry = SORRY_TEXT.format(phone=winery["phone"] or "the winery")
+        self.opt_in = render("utter_sms_opt_in", "twilio", name=winery["name"])
+        self.sorry = render("utter_sms_sorry", "twilio", phone=winery["phone"] or "the winery")
         self._tasks: Set[asyncio.Task] = set()
         self._locks: Dict[str, List[Any]] = {}  # number -> [lock, users]: one turn at a time, in order
 
@@ -340,7 +349,7 @@ class SafeTwilioInput(InputChannel):
         buttons = self.store.buttons(sender)
         choice = sms_text.parse_choice(text, len(buttons))
         message = guard_payload(buttons[choice]["payload"] if choice is not None else text)
-        collector = CollectingOutputChannel()
+        collector = TwilioCollector()
         try:
             await on_new_message(UserMessage(message, collector, sender, input_channel=self.name(),
                                              metadata={"sms": {"num_media": media}}))

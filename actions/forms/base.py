@@ -18,14 +18,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import clean_text, latest_intent
 from actions.questions import answer_question, is_question
-from actions.replies import say
+from actions.texts import say
 
 # Words that stop a form whatever intent NLU gave them.
 _STOP_WORDS = re.compile(r"^\s*(never ?mind|nevermind|stop|cancel|forget it|quit|exit|no thanks?,? stop|"
                          r"i changed my mind|start over)\b", re.I)
 STOP_INTENTS = {"stop"}
 
-# (validator, short retry prompt, full explanation after a second failure)
+# (validator, response with a short retry prompt, response with the full explanation after a second failure)
 SlotRule = Tuple[Callable[[str], Any], str, str]
 
 
@@ -76,7 +76,7 @@ class GuidedForm(FormValidationAction):
             return {slot: None}
         failures = dict(tracker.get_slot("form_failures") or {})
         failures[slot] = failures.get(slot, 0) + 1
-        dispatcher.utter_message(text=explain if failures[slot] >= 2 else retry)
+        say(dispatcher, explain if failures[slot] >= 2 else retry)
         return {slot: None, "form_failures": failures}
 
     def _reset(self, tracker: Tracker, slot: str) -> Dict[str, int]:
@@ -89,9 +89,9 @@ class GuidedForm(FormValidationAction):
         if value is True:
             return {"confirm_stop": None, "stop_requested": None, self.blocked_slot: "stopped"}
         if value is False:
-            say(dispatcher, "continue_form")
+            say(dispatcher, "utter_continue_form")
             return {"confirm_stop": None, "stop_requested": None}
-        dispatcher.utter_message(text="Please answer yes to stop, or no to carry on.")
+        say(dispatcher, "utter_confirm_stop_retry")
         return {"confirm_stop": None}
 
 

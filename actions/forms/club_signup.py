@@ -27,7 +27,7 @@ from actions.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_sta
 from actions.common import contact_line
 from actions.forms.base import GuidedForm, reset_events
 from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
-from actions.replies import say
+from actions.texts import render, say
 from actions.settings import get_settings
 from actions.verification import PURPOSE_SIGNUP, send_code, start_events
 
@@ -65,27 +65,22 @@ def _allowed_states() -> str:
 class ValidateClubSignupForm(GuidedForm):
     form = "club_signup_form"
     rules = {
-        "club_tier": (v.club_tier, "Which tier would you like: Jumper, Grand Prix or Triple Crown?",
-                      "Please pick one of our three club tiers: Jumper, Grand Prix or Triple Crown. "
-                      "Ask me \"what's the difference between the tiers?\" if you'd like to compare them."),
-        "first_name": (_name, "Sorry, what's your first name?",
-                       "I need just your first name, as it should appear on your membership (for example: Jane)."),
-        "last_name": (_name, "Sorry, what's your last name?",
-                      "I need just your last name, as it should appear on your membership (for example: Smith)."),
-        "email": (v.email, "That doesn't look like an email address. Could you type it again?",
-                  "I need an email address like name@example.com: it's where your club confirmation goes."),
-        "phone": (v.phone, "That doesn't look like a phone number. Could you type it again?",
-                  "I need a phone number with area code, like (845) 555-0123, so the club team can reach you."),
-        "birth_date": (_birth, "Sorry, I didn't get that date. What's your date of birth?",
-                       "Please give your date of birth as month/day/year, like 05/12/1990: club members must be 21 or older."),
-        "delivery_method": (v.delivery_method, "Would you like your shipments shipped to you, or picked up at the winery?",
-                            "Please answer \"ship\" to have each shipment sent to your address, or \"pickup\" to collect it at the winery."),
-        "ship_street": (v.street, "What's the street address for your shipments?",
-                        "I need the street address with its number, like 12 Main St (apartment numbers are welcome)."),
-        "ship_city": (v.city, "Which city or town is that in?", "I need the name of the city or town, like Rhinebeck."),
-        "ship_state": (_state, "Which state is that in?",
-                       "I need the state, written out or as its two-letter code, like NY or New York."),
-        "ship_zip": (v.zip_code, "What's the ZIP code?", "I need the 5-digit ZIP code, like 12580."),
+        "club_tier": (v.club_tier, "utter_retry_club_signup_form_club_tier", 
+                                   "utter_explain_club_signup_form_club_tier"),
+        "first_name": (_name, "utter_retry_club_signup_form_first_name", "utter_explain_club_signup_form_first_name"),
+        "last_name": (_name, "utter_retry_club_signup_form_last_name", "utter_explain_club_signup_form_last_name"),
+        "email": (v.email, "utter_retry_club_signup_form_email", "utter_explain_club_signup_form_email"),
+        "phone": (v.phone, "utter_retry_club_signup_form_phone", "utter_explain_club_signup_form_phone"),
+        "birth_date": (_birth, "utter_retry_club_signup_form_birth_date", 
+                               "utter_explain_club_signup_form_birth_date"),
+        "delivery_method": (v.delivery_method, "utter_retry_club_signup_form_delivery_method", 
+                                               "utter_explain_club_signup_form_delivery_method"),
+        "ship_street": (v.street, "utter_retry_club_signup_form_ship_street", 
+                                  "utter_explain_club_signup_form_ship_street"),
+        "ship_city": (v.city, "utter_retry_club_signup_form_ship_city", "utter_explain_club_signup_form_ship_city"),
+        "ship_state": (_state, "utter_retry_club_signup_form_ship_state", 
+                               "utter_explain_club_signup_form_ship_state"),
+        "ship_zip": (v.zip_code, "utter_retry_club_signup_form_ship_zip", "utter_explain_club_signup_form_ship_zip"),
     }
 
     def slots_for(self, tracker: Tracker, slots: List[Text]) -> List[Text]:
@@ -115,7 +110,7 @@ class ValidateClubSignupForm(GuidedForm):
 
     async def validate_phone(self, value, dispatcher, tracker, domain):
         if isinstance(value, str) and v.looks_like_card_number(value):
-            say(dispatcher, "no_card_numbers")
+            say(dispatcher, "utter_no_card_numbers")
             return {"phone": None}
         return await self.check("phone", value, dispatcher, tracker, domain)
 
@@ -139,9 +134,7 @@ class ValidateClubSignupForm(GuidedForm):
         result = await self.check("ship_state", value, dispatcher, tracker, domain)
         state = result.get("ship_state")
         if state and not v.allowed_ship_state(state):
-            dispatcher.utter_message(
-                text=f"I'm sorry, we can only ship club wine to {_allowed_states()}. "
-                     "You can pick up your shipments at the winery instead, or use an address in one of those states.")
+            say(dispatcher, "utter_ship_state_not_allowed", states=_allowed_states())
             return {"ship_state": None, "ship_street": None, "ship_city": None, "delivery_method": None}
         return result
 
@@ -153,7 +146,7 @@ class ValidateClubSignupForm(GuidedForm):
             return {"signup_confirmed": True}
         if value is False:
             return {"signup_confirmed": None, "form_blocked": "declined"}
-        dispatcher.utter_message(text="Please answer yes to confirm the signup, or no to cancel it.")
+        say(dispatcher, "utter_signup_confirmed_retry")
         return {"signup_confirmed": None}
 
 
@@ -167,11 +160,12 @@ def signup_from(tracker: Tracker) -> ClubSignup:
                       started_at=time.time())
 
 
-def summary(s: ClubSignup) -> str:
-    where = (f"shipped to {s.street}, {s.city}, {s.state} {s.zip}" if s.delivery == "Ship"
-             else "picked up at the winery")
-    return (f"Here's your signup: the {s.tier} club for {s.first_name} {s.last_name}, email {s.email}, "
-            f"phone {s.phone}, born {s.birth_date}, with shipments {where}. Shall I submit it?")
+def summary_values(s: ClubSignup) -> Dict[str, Any]:
+    """The {placeholders} of utter_signup_summary, the read-back of the signup."""
+    where = (render("utter_signup_where_ship", None, street=s.street, city=s.city, state=s.state, zip=s.zip)
+             if s.delivery == "Ship" else render("utter_signup_where_pickup"))
+    return {"tier": s.tier, "first_name": s.first_name, "last_name": s.last_name, "email": s.email,
+            "phone": s.phone, "birth_date": s.birth_date, "where": where}
 
 
 class ActionAskSignupConfirmed(Action):
@@ -179,9 +173,7 @@ class ActionAskSignupConfirmed(Action):
         return "action_ask_signup_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        dispatcher.utter_message(text=summary(signup_from(tracker)),
-                                 buttons=[{"title": "Yes, sign me up", "payload": "/affirm"},
-                                          {"title": "No", "payload": "/deny"}])
+        say(dispatcher, "utter_signup_summary", **summary_values(signup_from(tracker)))
         return []
 
 
@@ -192,11 +184,11 @@ class ActionSubmitClubSignup(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         blocked = tracker.get_slot("form_blocked")
         if blocked == "underage":
-            say(dispatcher, "club_underage")
+            say(dispatcher, "utter_club_underage")
         elif blocked == "stopped":
-            say(dispatcher, "form_stopped")
+            say(dispatcher, "utter_form_stopped")
         elif blocked == "declined":
-            say(dispatcher, "signup_declined")
+            say(dispatcher, "utter_signup_declined")
         elif tracker.get_slot("signup_confirmed") is True:
             return await write_signup(dispatcher, tracker)
         return reset_events(DONE_SLOTS)
@@ -221,28 +213,28 @@ async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
     except OwnershipRequired as exc:
         sent = await send_code(settings, tracker.sender_id, exc.customer.id, exc.customer, "email")
         if sent.ok:
-            say(dispatcher, "verify_signup_code_sent", where=sent.where,
+            say(dispatcher, "utter_verify_signup_code_sent", where=sent.where,
                 minutes=max(1, round(settings.verification_code_ttl_s / 60)))
             return start_events(PURPOSE_SIGNUP, target=exc.customer.id)
         keep_for_staff(outbox, "club_signup_review", "review:" + signup.key, signup.to_payload(),
                        f"existing account, ownership not proven (code {sent.outcome})", request=turn_key(tracker))
-        say(dispatcher, "signup_needs_staff", tier=signup.tier, contact=contact_line("wine_club"))
+        say(dispatcher, "utter_signup_needs_staff", tier=signup.tier, contact=contact_line("wine_club"))
         return reset_events(DONE_SLOTS)
     except ValidationError as exc:
         # Commerce7 refused the data itself: keep it for staff rather than retry it forever.
         outbox.mark_attention(outbox.enqueue("club_signup", signup.key, signup.to_payload(),
                                              request=turn_key(tracker)), str(exc))
-        say(dispatcher, "signup_needs_person", contact=contact_line("wine_club"))
+        say(dispatcher, "utter_signup_needs_person", contact=contact_line("wine_club"))
         return reset_events(DONE_SLOTS)
     except (Commerce7Error, asyncio.TimeoutError) as exc:
         log.warning("club signup deferred to the outbox: %s", type(exc).__name__)
         outbox.enqueue("club_signup", signup.key, signup.to_payload(), type(exc).__name__, request=turn_key(tracker))
-        say(dispatcher, "signup_saved_for_later", tier=signup.tier)
+        say(dispatcher, "utter_signup_saved_for_later", tier=signup.tier)
         return reset_events(DONE_SLOTS)
     if result.already_member:
-        say(dispatcher, "already_member", tier=signup.tier)
+        say(dispatcher, "utter_already_member", tier=signup.tier)
     else:
-        say(dispatcher, "signup_done", tier=signup.tier, store_url=settings.store_account_url)
+        say(dispatcher, "utter_signup_done", tier=signup.tier, store_url=settings.store_account_url)
     events = reset_events(DONE_SLOTS)
     if result.created:   # the account this conversation just made is its own
         events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))

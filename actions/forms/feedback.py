@@ -18,7 +18,7 @@ from actions.common import clean_text, contact_line
 from actions.feedback_store import MAX_TEXT, Feedback, FeedbackStore
 from actions.forms.base import GuidedForm, reset_events
 from actions.questions import answer_question, is_question
-from actions.replies import say
+from actions.texts import say
 from actions.turns import turn_key
 
 log = logging.getLogger(__name__)
@@ -117,11 +117,9 @@ def _intent(event: Dict[str, Any]) -> str:
 class ValidateFeedbackForm(GuidedForm):
     form = FORM
     rules = {
-        "rating": (parse_rating, "Please pick a number from 1 to 5 (5 is best).",
-                   "I need a rating from 1 (poor) to 5 (excellent): type a number like 4, or tap one of the "
-                   "buttons. Say \"never mind\" if you'd rather not rate."),
-        "feedback_comment": (optional_comment, "Anything you'd like to tell us? Or say skip.",
-                             "Type a few words about your experience, or say \"skip\" to send just the rating."),
+        "rating": (parse_rating, "utter_retry_feedback_form_rating", "utter_explain_feedback_form_rating"),
+        "feedback_comment": (optional_comment, "utter_retry_feedback_form_feedback_comment", 
+                                               "utter_explain_feedback_form_feedback_comment"),
     }
 
     def slots_for(self, tracker: Tracker, slots: List[Text]) -> List[Text]:
@@ -151,7 +149,7 @@ class ActionSubmitFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         if tracker.get_slot("form_blocked") == "stopped":
-            say(dispatcher, "form_stopped")
+            say(dispatcher, "utter_form_stopped")
             return reset_events(FORM_SLOTS)
         rating = tracker.get_slot("rating")
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
@@ -170,8 +168,8 @@ class ActionSubmitFeedback(Action):
             await asyncio.wait_for(asyncio.to_thread(FeedbackStore.from_settings().add, item), STORE_BUDGET_S)
         except Exception as exc:  # noqa: BLE001 - any storage failure gets the same honest answer
             log.error("feedback not stored: %s", type(exc).__name__)
-            say(dispatcher, "feedback_not_saved", contact=contact_line())
+            say(dispatcher, "utter_feedback_not_saved", contact=contact_line())
             return reset_events(FORM_SLOTS)
         log.info("feedback stored: rating %d, %s comment", rating, "with" if item.comment else "no")
-        say(dispatcher, "feedback_thanks_low" if rating <= LOW_RATING else "feedback_thanks")
+        say(dispatcher, "utter_feedback_thanks_low" if rating <= LOW_RATING else "utter_feedback_thanks")
         return reset_events(FORM_SLOTS)

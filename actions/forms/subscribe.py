@@ -25,7 +25,7 @@ from actions.commerce7.signup import keep_for_staff, subscribe_key
 from actions.forms.base import GuidedForm, reset_events
 from actions.forms.club_signup import _name
 from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
-from actions.replies import say
+from actions.texts import say
 from actions.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,9 @@ def _optional_name(text: str) -> Optional[str]:
 class ValidateSubscribeForm(GuidedForm):
     form = "subscribe_form"
     rules = {
-        "email": (v.email, "That doesn't look like an email address. Could you type it again?",
-                  "I need an email address like name@example.com: it's where our newsletter goes."),
-        "first_name": (_optional_name, "Sorry, what's your first name? (Or say skip.)",
-                       "Just your first name is fine, like Jane, or say \"skip\" if you'd rather not."),
+        "email": (v.email, "utter_retry_subscribe_form_email", "utter_explain_subscribe_form_email"),
+        "first_name": (_optional_name, "utter_retry_subscribe_form_first_name", 
+                                       "utter_explain_subscribe_form_first_name"),
     }
 
     def slots_for(self, tracker: Tracker, slots: List[Text]) -> List[Text]:
@@ -66,7 +65,7 @@ class ActionSubmitSubscribe(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         if tracker.get_slot("form_blocked") == "stopped":
-            say(dispatcher, "form_stopped")
+            say(dispatcher, "utter_form_stopped")
             return reset_events(FORM_SLOTS)
         email = tracker.get_slot("email")
         name = tracker.get_slot("first_name")
@@ -83,11 +82,11 @@ class ActionSubmitSubscribe(Action):
             if isinstance(exc, ValidationError):
                 outbox.mark_attention(job, str(exc))
             log.warning("subscription deferred to the outbox: %s", type(exc).__name__)
-            say(dispatcher, "subscribe_saved_for_later")
+            say(dispatcher, "utter_subscribe_saved_for_later")
             return reset_events(FORM_SLOTS)
         events = reset_events(FORM_SLOTS)
         if result.created:
-            say(dispatcher, "subscribed")
+            say(dispatcher, "utter_subscribed")
             events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))
             return events
         owner = await proven_customer_id(tracker, settings, get_client()) == result.customer_id
@@ -97,7 +96,7 @@ class ActionSubmitSubscribe(Action):
                            "existing customer not subscribed: confirm consent before subscribing",
                            request=turn_key(tracker))
         if owner:
-            say(dispatcher, "already_subscribed" if result.already_subscribed else "subscribe_opted_out")
+            say(dispatcher, "utter_already_subscribed" if result.already_subscribed else "utter_subscribe_opted_out")
         else:
-            say(dispatcher, "subscribe_received")
+            say(dispatcher, "utter_subscribe_received")
         return events

@@ -50,6 +50,18 @@ def test_pickup_signup_typed_by_a_customer_creates_an_active_membership(stack, c
     assert len(c7.memberships(customer["id"])) == 1
 
 
+def test_the_read_back_is_filled_in_by_rasa_with_the_response_buttons(stack):
+    # action_ask_signup_confirmed sends utter_signup_summary by name with the values of the signup
+    user, email = new_user()
+    start_signup(stack, user, email)
+    [summary] = stack.say(user, "pickup")
+    assert summary["text"].startswith("Here's your signup: the Grand Prix club for Jordan Lee, email " + email)
+    assert "picked up at the winery" in summary["text"] and "{" not in summary["text"]
+    assert [(b["title"], b["payload"]) for b in summary["buttons"]] == [("Yes, sign me up", "/affirm"),
+                                                                         ("No", "/deny")]
+    assert "haven't submitted anything" in chat(stack, user, "no")[0]
+
+
 def test_shipping_only_to_allowed_states_then_ship_signup(stack, c7):
     user, email = new_user()
     start_signup(stack, user, email)

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-from tests.integration.stack import texts
+import yaml
+
+from tests.integration.stack import ROOT, texts
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
 def sender() -> str:
@@ -40,3 +44,12 @@ def test_knowledge_questions(stack):
 def test_out_of_scope_is_refused_politely(stack):
     reply = texts(stack.say(sender(), "what's the weather in paris tomorrow?"))
     assert "Milea" in reply and "weather" not in reply.lower()
+
+
+def test_a_response_sent_by_name_arrives_in_words_with_its_buttons(stack):
+    # action_answer_wine sends utter_clarify_no_subject by name: Rasa's NLG picks the web version
+    web, sms = DOMAIN["responses"]["utter_clarify_no_subject"]
+    assert "channel" not in web and sms["channel"] == "twilio"
+    [reply] = stack.say(sender(), "how much is it?")
+    assert reply["text"] == web["text"]
+    assert [b["payload"] for b in reply["buttons"]] == [b["payload"] for b in web["buttons"]]

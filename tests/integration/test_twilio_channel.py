@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from twilio.request_validator import RequestValidator
 
 from channels.sms_text import gsm_friendly
@@ -16,7 +17,7 @@ from console import attention
 from console.db import ConsoleDB
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integration.conftest import NUMBER, SID, TOKEN
-from tests.integration.stack import Stack
+from tests.integration.stack import ROOT, Stack
 
 # The `api` (fake Twilio REST API) and `sms_stack` fixtures live in conftest.py: one SMS stack per session.
 
@@ -92,6 +93,16 @@ def test_greeting_numbers_the_buttons_and_a_number_picks_one(sms_stack, api, pho
     expected = sms_stack.say(f"rest-{uuid.uuid4().hex[:8]}", "/ask_tastings")[0]["text"]
     assert gsm_friendly(expected)[:60] in answer
     assert "tasting" in answer.lower()
+
+
+def test_a_response_with_an_sms_version_is_sent_in_that_version(sms_stack, api, phone):
+    # utter_clarify_no_subject, sent by name: Rasa's NLG picks its `channel: twilio` variation for SMS
+    web, sms = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]["utter_clarify_no_subject"]
+    assert sms["channel"] == "twilio"
+    text(sms_stack, phone, "how much is it?")
+    [reply] = replies(api, phone)
+    assert reply.startswith(gsm_friendly(sms["text"])) and gsm_friendly(web["text"]) not in reply
+    assert "Reply 1 for Our wines, 2 for Tastings" in reply
 
 
 def test_forged_signature_is_rejected_and_nothing_is_sent(sms_stack, api, phone):

@@ -74,6 +74,15 @@ def test_dockerfiles_install_at_build_time_and_run_as_a_non_root_user():
     assert ".env" in (ROOT / ".dockerignore").read_text().split()
 
 
+def test_the_action_server_image_holds_the_texts_it_sends():
+    # actions/texts.py reads domain.yml from the folder above actions/ (/app in the image)
+    dockerfile = (ROOT / "deploy" / "docker" / "actions.Dockerfile").read_text()
+    assert re.search(r"^COPY (--\S+ )*\. /app$", dockerfile, re.M)
+    ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    assert not [p for p in ignored if p in ("domain.yml", "*.yml", "actions", "/domain.yml")]
+
+
 def test_replicas_wait_for_the_migration_and_the_action_servers_for_the_index():
     for name in ("rasa1", "rasa2"):
         assert compose.dependencies(SERVICES[name])["migrate"] == "service_completed_successfully"

@@ -24,7 +24,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings as settings_module
 from actions.feedback_store import Feedback, FeedbackStore
-from actions.forms.asks import ASK_ACTIONS
 from actions.forms.feedback import (NO_COMMENT, ActionSubmitFeedback, ValidateFeedbackForm, answer_before_feedback,
                                     optional_comment, parse_rating)
 from scripts import feedback_report
@@ -281,9 +280,10 @@ def test_never_mind_asks_to_confirm_the_stop():
 
 
 def test_the_rating_prompt_has_five_digit_buttons():
-    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_feedback_form_rating")
-    messages, _ = run(ask(), form_tracker(""))
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["1", "2", "3", "4", "5"]
+    # Rasa's form asks with the response utter_ask_feedback_form_rating (no custom ask action)
+    assert "action_ask_feedback_form_rating" not in DOMAIN["actions"]
+    [prompt] = DOMAIN["responses"]["utter_ask_feedback_form_rating"]
+    assert [b["payload"] for b in prompt["buttons"]] == ["1", "2", "3", "4", "5"]
 
 
 CONVERSATION = [

@@ -161,8 +161,8 @@ def test_both_channels_at_once_during_opening_hours(env, twilio, smtp):
     reply, _ = handoff(conversation())
     assert len(twilio.sent_to(STAFF_PHONE)) == 1 and len(inbox.messages) == 1
     assert "Someone from our team will get back to you shortly." in reply
-    # a web customer without email or phone is told the team cannot answer in the chat
-    assert "can't reply in this chat" in reply and WINERY_PHONE in reply
+    # a web customer without email or phone is told the team answers in this chat, and how else to reach it
+    assert "answer you right here in this chat" in reply and WINERY_PHONE in reply
 
 
 @pytest.mark.parametrize("now, expected", [
