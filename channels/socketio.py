@@ -29,6 +29,7 @@ from socketio import AsyncManager, AsyncServer
 from socketio import packet as socketio_packet
 
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
+from actions.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             nested_too_deep, prepare_message)
 from channels.origins import widget_origins
@@ -191,25 +192,23 @@ class SafeSocketIOInput(SocketIOInput):
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:
             if not isinstance(data, dict):
-                await tell(sid, "Sorry, I couldn't read that message. Please type your question as text.")
+                await tell(sid, render("utter_web_unreadable"))
                 return
             if self.session_persistence:
                 sender_id = clean_sender(data.get("session_id"))
                 if sender_id is None:
-                    await tell(sid, "Your chat session has expired. Please reload the page to start again.")
+                    await tell(sid, render("utter_web_session_expired"))
                     return
             else:
                 sender_id = sid
             metadata = _metadata(data.get(self.metadata_key))
             if metadata is None:
-                await tell(sid, "Sorry, I couldn't read that message. Please try again.")
+                await tell(sid, render("utter_web_bad_metadata"))
                 return
             try:
                 text = prepare_message(data.get("message"))
             except RejectedMessage as rejected:
-                await tell(sid, "Sorry, I can only read text messages of up to 2,000 characters. "
-                                "Could you send a shorter question?" if rejected.status == 413
-                           else "It looks like that message was empty. What can I help you with?")
+                await tell(sid, render("utter_web_too_long" if rejected.status == 413 else "utter_web_empty"))
                 return
             if await self._flooded(sid, sender_id):
                 await tell(sid, LIMITED_TEXT)
