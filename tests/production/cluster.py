@@ -15,6 +15,16 @@ import requests
 
 from tests.integration.stack import LOAD_RATE_LIMITS, deployment_env, free_port, launch
 from tests.production.services import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, database_url
+from tests.waiting import wait_until
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has exited: no longer there, or a zombie (its files closed, not yet reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
 
 
 class Cluster:
@@ -101,9 +111,12 @@ class Cluster:
         return response.json()
 
     def kill(self, name: str) -> int:
-        """SIGKILL one process; the cluster's supervisor starts it again. Returns the old pid."""
+        """SIGKILL one process and wait until it is gone (its sockets closed); the cluster's supervisor
+        starts it again. Returns the old pid."""
         pid = self.pids()[name]
         os.kill(pid, signal.SIGKILL)
+        # A large process takes a moment to die: until then its sockets still take connections.
+        wait_until(lambda: _gone(pid), 30, f"{name} (pid {pid}) gone after SIGKILL", interval=0.01)
         return pid
 
     def wait_restarted(self, name: str, old_pid: int, url: str | None = None, timeout: float = 240) -> None:

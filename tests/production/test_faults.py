@@ -121,7 +121,7 @@ def test_replica_killed_the_other_serves(cluster, llm):
             wait_until(lambda: redis_has(LOCK_KEY + visitor), 30, "the visitor's turn on rasa1 holding the lock",
                        interval=0.05)
             old = cluster.kill("rasa1")
-            killed = time.monotonic()
+            killed = time.monotonic()  # rasa1 is gone: a message sent from now on reaches rasa2
         finally:
             llm.mode = "ok"
         assert redis_has(LOCK_KEY + visitor)  # rasa1 died holding the lock, mid-turn
@@ -141,11 +141,11 @@ def test_replica_killed_the_other_serves(cluster, llm):
     failed = [r for r in load.results if not r.answered]
     assert all(r.started < killed for r in failed), failed
     assert len(failed) <= load.users and len({r.sender for r in failed}) == len(failed), failed
-    after = load.started_after(killed)
-    slowest = max(r.ended - r.started for r in after)
-    print(f"after the kill: the visitor's next message answered in {waited:.1f} s; {len(after)} load turns, "
-          f"the slowest {slowest:.1f} s; {len(failed)} failed turn(s), all in flight at the kill")
-    assert slowest < LEASE_S + TURN_S, sorted(r.ended - r.started for r in after)
+    meanwhile = [r for r in load.started_after(killed) if r.started < back]  # rasa2 alone served these
+    slowest = max(r.ended - r.started for r in meanwhile)
+    print(f"after the kill: the visitor's next message answered in {waited:.1f} s; {len(meanwhile)} load turns "
+          f"until rasa1 was back, the slowest {slowest:.1f} s; {len(failed)} failed turn(s), in flight at the kill")
+    assert slowest < LEASE_S + TURN_S, sorted(r.ended - r.started for r in meanwhile)
     load.check_nothing_lost()
     # The restarted replica serves again and sees the conversation the other one went on with.
     assert texts(cluster.say(visitor, "hello", cluster.replica_urls[0]))
@@ -173,7 +173,8 @@ def test_commerce7_faults_keep_signups_in_the_outbox_and_deliver_each_once(clust
         assert "saved" in reply.lower() or "on the list" in reply.lower(), reply
     # After recovery the outbox (PostgreSQL) delivers every one, exactly once.
     for email in emails:
-        wait_until(lambda: c7.customer(email) is not None, 90, f"{email} delivered")
+        # gently: Commerce7's rate limit counts these looks too
+        wait_until(lambda: c7.customer(email) is not None, 90, f"{email} delivered", interval=1.0)
     for email in emails:
         matches = [c for c in c7.get("customer", q=email)["customers"]
                    if any(e["email"] == email for e in c["emails"])]
