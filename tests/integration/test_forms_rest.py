@@ -124,7 +124,7 @@ def test_commerce7_down_keeps_the_signup_and_delivers_it_later(stack, c7):
     def delivered():  # the outbox delivers it once Commerce7 is back: the customer with a membership
         customer = c7.customer(email)
         return customer if customer and c7.memberships(customer["id"]) else None
-    customer = wait_until(delivered, 90, "the signup delivered to Commerce7", interval=0.5)
+    customer = wait_until(delivered, 90, "the signup delivered to Commerce7", interval=2.0)  # rate-limited API
     assert [m["status"] for m in c7.memberships(customer["id"])] == ["Active"]
 
 
