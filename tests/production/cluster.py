@@ -19,12 +19,12 @@ from tests.waiting import wait_until
 
 
 def _gone(pid: int) -> bool:
-    """Whether the process has exited: no longer there, or a zombie (its files closed, not yet reaped)."""
+    """Whether the process has exited with all its threads: its files (sockets) closed. (The main
+    thread of a killed process turns zombie while the others still hold the files.)"""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return not os.listdir(f"/proc/{pid}/fd")
     except (FileNotFoundError, ProcessLookupError):
         return True
-    return state in ("Z", "X")
 
 
 class Cluster:
@@ -115,7 +115,8 @@ class Cluster:
         starts it again. Returns the old pid."""
         pid = self.pids()[name]
         os.kill(pid, signal.SIGKILL)
-        # A large process takes a moment to die: until then its sockets still take connections.
+        # A large process takes a moment to die (its memory freed, then its files closed): until then
+        # its sockets still take connections.
         wait_until(lambda: _gone(pid), 30, f"{name} (pid {pid}) gone after SIGKILL", interval=0.01)
         return pid
 
