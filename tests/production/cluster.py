@@ -19,12 +19,20 @@ from tests.waiting import wait_until
 
 
 def _gone(pid: int) -> bool:
-    """Whether the process has exited with all its threads: its files (sockets) closed. (The main
-    thread of a killed process turns zombie while the others still hold the files.)"""
+    """Whether the process has exited with all its threads, its files (sockets) closed. The main thread
+    of a killed process turns zombie (its own fd list empty) while the others still free the memory
+    and hold the shared files: look at every thread."""
     try:
-        return not os.listdir(f"/proc/{pid}/fd")
+        threads = os.listdir(f"/proc/{pid}/task")
     except (FileNotFoundError, ProcessLookupError):
         return True
+    for thread in threads:
+        try:
+            if os.listdir(f"/proc/{pid}/task/{thread}/fd"):
+                return False
+        except (FileNotFoundError, ProcessLookupError):  # this thread has gone meanwhile
+            continue
+    return True
 
 
 class Cluster:

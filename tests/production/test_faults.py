@@ -139,7 +139,7 @@ def test_replica_killed_the_other_serves(cluster, llm):
         load.wait_served(back, 2, 60, "every user answered twice after rasa1 came back")
     # What a user saw: at most the one message in flight at the kill failed; every later one was answered.
     failed = [r for r in load.results if not r.answered]
-    assert all(r.started < killed for r in failed), failed
+    assert all(r.started < killed for r in failed), (killed, failed)
     assert len(failed) <= load.users and len({r.sender for r in failed}) == len(failed), failed
     meanwhile = [r for r in load.started_after(killed) if r.started < back]  # rasa2 alone served these
     slowest = max(r.ended - r.started for r in meanwhile)
