@@ -253,7 +253,7 @@ class ActionHandoff(Action):
                     f"Last messages:\n{lines}")
         subject = f"Milea chat: a customer asked for a person ({label}" + (
             f" {mask_phone(customer.phone)})" if customer.sms else ")")
-        email_body = (f"A customer asked to talk to someone from the team.\n\n"
+        email_body = ("A customer asked to talk to someone from the team.\n\n"
                       + (f"Answer them in the staff console: {link}\n" if link else "")
                       + f"How to reach them: {customer.reach}\nWhen: {now.isoformat(timespec='minutes')}\n\n"
                       f"Last messages:\n{lines}\n")

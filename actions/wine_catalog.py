@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from actions.knowledge.chunks import _FRONT_MATTER
+from actions.wine_types import wine_type
 import yaml
 
 ABBREVIATIONS = {"cab": "cabernet", "sav": "sauvignon", "chard": "chardonnay", "bdx": "bordeaux",
@@ -180,20 +181,9 @@ def wine_rows(products, knowledge_dir: Path) -> list[WineRow]:
             title=p.title, price=p.price_cents / 100 if p.price_cents is not None else None,
             price_text=price_text(p),
             vintage=p.vintage, in_stock=in_stock(p), slug=p.slug,
-            type=str(a.get("type") or _type_from_varietal(p.varietal or "")), style=str(a.get("style") or ""),
+            type=str(a.get("type") or wine_type(p.varietal or "")), style=str(a.get("style") or ""),
             body=str(a.get("body") or ""), oak=a.get("oak"),
             grapes=tuple(a.get("grapes") or ()), notes=tuple(a.get("notes") or ()),
             pairs_with=tuple(a.get("pairs_with") or ()), like=tuple(a.get("like") or ()),
             rating_points=rating.get("points"), rating_by=str(rating.get("by") or "")))
     return rows
-
-
-def _type_from_varietal(varietal: str) -> str:
-    v = varietal.casefold()
-    if "sparkling" in v:
-        return "sparkling"
-    if "rose" in v or "rosé" in v:
-        return "rose"
-    if any(w in v for w in ("chardonnay", "blanc", "gruner", "riesling", "white")):
-        return "white"
-    return "red" if v else ""

@@ -9,15 +9,12 @@ otherwise the offline answer stands.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Optional, Sequence
 
-from actions.knowledge.answer import NO_ANSWER, ungrounded_numbers
+from actions.knowledge.answer import NO_ANSWER, ChatModel, ungrounded_numbers
 from actions.settings import Settings
 from actions.wine_catalog import WineRow
-
-log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 6
 SYSTEM_PROMPT = (
@@ -68,31 +65,14 @@ def problems(answer: str, rows: Sequence[WineRow], passages: Sequence[str], all_
 
 class WineLLM:
     def __init__(self, settings: Settings) -> None:
-        import openai
-
-        self._client = openai.AsyncOpenAI(api_key=settings.openai_api_key or "not-needed",
-                                          base_url=settings.openai_base_url, timeout=settings.llm_timeout_s,
-                                          max_retries=0)
-        self._model = settings.openai_model
+        self._model = ChatModel(settings)
 
     async def answer(self, question: str, history: Sequence[tuple[str, str]], subject: str, rows: Sequence[WineRow],
                      passages: Sequence[str], all_titles: Sequence[str]) -> Optional[str]:
         """The model's checked answer, or None (the caller keeps the offline answer)."""
-        try:
-            response = await self._client.chat.completions.create(
-                model=self._model, messages=build_messages(question, history, subject, rows, passages),
-                temperature=0, max_tokens=220)
-            text = (response.choices[0].message.content or "").strip()
-        except Exception as exc:  # any failure of the model means: answer offline
-            log.warning("LLM wine answer failed (%s): using the offline answer", type(exc).__name__)
-            return None
-        if not text or NO_ANSWER in text:
-            return None
-        wrong = problems(text, rows, passages, all_titles)
-        if wrong:
-            log.warning("LLM wine answer rejected (%s): using the offline answer", "; ".join(wrong))
-            return None
-        return text
+        return await self._model.checked_reply(
+            build_messages(question, history, subject, rows, passages),
+            lambda text: problems(text, rows, passages, all_titles), "wine answer")
 
 
 def history_of(events: Sequence[dict]) -> list[tuple[str, str]]:

@@ -46,6 +46,8 @@ from typing import Any, Awaitable, Callable, Iterable
 import yaml
 from aiohttp import web
 
+from actions.wine_types import wine_type
+
 log = logging.getLogger("c7-emulator")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -209,22 +211,13 @@ def load_seed(facts_path: Path | None = None, seed_path: Path = SEED_PATH) -> di
     return seed
 
 
+# Commerce7's labels of actions.wine_types.wine_type's kinds
+C7_WINE_TYPES = {"red": "Red", "rose": "Rose", "white": "White", "sparkling": "Sparkling", "": "White"}
 BOTTLE_COLOURS = {"Red": "#5b1426", "Rose": "#e58a97", "White": "#d8c36a", "Sparkling": "#e9dca0"}
 BOTTLE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 160" width="120" height="160">'
               '<rect width="120" height="160" fill="#f4ede4"/>'
               '<path d="M52 14h16v34c0 6 14 12 14 30v66a6 6 0 0 1-6 6H44a6 6 0 0 1-6-6V78c0-18 14-24 14-30z" '
               'fill="{colour}"/><rect x="42" y="92" width="36" height="30" rx="2" fill="#fbf7f1"/></svg>')
-
-
-def _wine_type(varietal: str) -> str:
-    v = varietal.lower()
-    if "sparkling" in v:
-        return "Sparkling"
-    if "rose" in v or "rosé" in v:
-        return "Rose"
-    if any(k in v for k in ("red", "cabernet", "merlot", "blaufrankisch", "regent", "pinot noir")):
-        return "Red"
-    return "White"
 
 
 def build_state(seed: dict, tenant: str) -> dict:
@@ -269,9 +262,9 @@ def build_state(seed: dict, tenant: str) -> dict:
             "collections": [], "security": {"availableTo": "Public"},
         }
         if kind == "Wine":
-            product["wine"] = {"type": _wine_type(item.get("varietal") or ""), "varietal": item.get("varietal"),
-                               "vintage": vintage, "region": "New York", "appellation": None,
-                               "countryCode": "US"}
+            product["wine"] = {"type": C7_WINE_TYPES[wine_type(item.get("varietal") or "")],
+                               "varietal": item.get("varietal"), "vintage": vintage, "region": "New York",
+                               "appellation": None, "countryCode": "US"}
         products[pid] = product
 
     for i, w in enumerate(seed.get("wines") or []):

@@ -8,7 +8,6 @@ import json
 import logging
 import sys
 from collections import defaultdict
-from pathlib import Path
 
 import yaml
 

@@ -50,6 +50,23 @@ def service(settings, embedder):
     return svc
 
 
+@pytest.fixture
+def handoff_waits(monkeypatch) -> list:
+    """Grows by one each time a hand-off call is told another call is sending (claim answers "wait"):
+    a test's notify can hold its sending until the replays it races with have arrived."""
+    from actions.handoff_notices import HandoffNotices
+
+    waits: list = []
+    claim = HandoffNotices.claim
+
+    def observed(self, *args):
+        state = claim(self, *args)
+        waits.extend([1] if state[0] == "wait" else [])
+        return state
+    monkeypatch.setattr(HandoffNotices, "claim", observed)
+    return waits
+
+
 # ---- random order, to find tests that depend on each other: `pytest --shuffle-seed 7`
 def pytest_addoption(parser):
     parser.addoption("--shuffle-seed", type=int, default=None,

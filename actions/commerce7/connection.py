@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 
-from actions.commerce7.client import Commerce7Client, SlidingWindowLimiter
+from actions.commerce7.client import Commerce7Client
 from actions.settings import Settings, get_settings
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Commerce7Client]" = weakref.WeakKeyDictionary()

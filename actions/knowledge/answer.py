@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from actions.knowledge.chunks import iter_sentences
 from actions.knowledge.embeddings import Embedder
@@ -119,35 +119,52 @@ def build_messages(question: str, hits: Sequence[Hit]) -> list[dict]:
     ]
 
 
-class LLMAnswerer:
+class ChatModel:
+    """An OpenAI-compatible chat model: one attempt within LLM_TIMEOUT_S (the offline answer is the retry)."""
+
     def __init__(self, settings: Settings) -> None:
         import openai
 
-        self._client = openai.AsyncOpenAI(
-            api_key=settings.openai_api_key or "not-needed",
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout_s,
-            max_retries=0,  # one attempt: the offline path is the retry
-        )
+        self._client = openai.AsyncOpenAI(api_key=settings.openai_api_key or "not-needed",
+                                          base_url=settings.openai_base_url, timeout=settings.llm_timeout_s,
+                                          max_retries=0)
         self._model = settings.openai_model
 
-    async def compose(self, question: str, hits: Sequence[Hit]) -> Optional[str]:
-        """The model's grounded answer, or None when it cannot be trusted."""
+    async def checked_reply(self, messages: list[dict], check: Callable[[str], Sequence[str]],
+                            what: str) -> Optional[str]:
+        """The model's reply when `check` finds nothing wrong in it; None means: answer offline.
+
+        Args:
+            messages: the chat messages (rules, context, question).
+            check: the reasons the reply cannot be trusted (none when it is grounded in the context).
+            what: names the answer in the log.
+        Returns:
+            The stripped reply; None when the model failed, timed out, said NO_ANSWER or was not grounded.
+        """
         try:
-            response = await self._client.chat.completions.create(
-                model=self._model,
-                messages=build_messages(question, hits),
-                temperature=0,
-                max_tokens=220,
-            )
+            response = await self._client.chat.completions.create(model=self._model, messages=messages,
+                                                                  temperature=0, max_tokens=220)
             text = (response.choices[0].message.content or "").strip()
         except Exception as exc:  # any failure of the model means: answer offline
-            log.warning("LLM answer failed (%s): using the offline answer", type(exc).__name__)
+            log.warning("LLM %s failed (%s): using the offline answer", what, type(exc).__name__)
             return None
         if not text or NO_ANSWER in text:
             return None
-        missing = ungrounded_numbers(text, [h.passage.text for h in hits])
-        if missing:
-            log.warning("LLM answer stated %s not in the passages: using the offline answer", missing)
+        wrong = check(text)
+        if wrong:
+            log.warning("LLM %s rejected (%s): using the offline answer", what, "; ".join(wrong))
             return None
         return text
+
+
+class LLMAnswerer:
+    def __init__(self, settings: Settings) -> None:
+        self._model = ChatModel(settings)
+
+    async def compose(self, question: str, hits: Sequence[Hit]) -> Optional[str]:
+        """The model's grounded answer, or None when it cannot be trusted."""
+        passages = [h.passage.text for h in hits]
+        return await self._model.checked_reply(
+            build_messages(question, hits),
+            lambda text: [f"number {n} not in the passages" for n in ungrounded_numbers(text, passages)],
+            "answer")

@@ -62,14 +62,16 @@ async function waitForTurn(page, text) {
 // ---- the widget customer
 const botBubbles = (page) => page.locator('.mc-from-bot .mc-bubble');
 
-async function ask(page, text) {
+// Waits until the bot messages after the question match `expected` (by default: any reply).
+async function ask(page, text, expected = /\S/) {
   const before = await botBubbles(page).count();
   const box = page.getByRole('textbox', { name: 'Your message' });
   await box.fill(text);
   await box.press('Enter');
-  await page.waitForFunction((n) => document.querySelectorAll('.mc-from-bot .mc-bubble').length > n, before,
-    { timeout: WAIT });
-  await page.waitForTimeout(300); // the rest of a multi-message answer
+  await page.waitForFunction(([n, source, flags]) => {
+    const replies = [...document.querySelectorAll('.mc-from-bot .mc-bubble')].slice(n).map((b) => b.textContent);
+    return replies.length > 0 && new RegExp(source, flags).test(replies.join(' '));
+  }, [before, expected.source, expected.flags], { timeout: WAIT });
   return (await botBubbles(page).allTextContents()).slice(before).join(' ');
 }
 
@@ -141,7 +143,7 @@ describe('web chat: take over, reply, give back', () => {
     await shot(staff, 'conversation-desktop');
 
     await staffGivesBack(staff);
-    const hours = await ask(customer, 'what are your hours?');
+    const hours = await ask(customer, 'what are your hours?', /PM/);
     assert.match(hours, /PM/, 'the assistant answers again after give back');
     await waitForTurn(staff, 'what are your hours?');
   });

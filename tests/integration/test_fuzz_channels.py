@@ -34,6 +34,7 @@ from twilio.request_validator import RequestValidator
 from channels.guard import PAYLOAD_ENTITIES
 from tests.integration.conftest import NUMBER, SID, TOKEN
 from tests.integration.stack import Stack
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 30  # seconds per request / socket.io call: a hang fails the test
@@ -225,8 +226,34 @@ def tracebacks(stack: Stack, offset: int) -> list[str]:
     return found
 
 
+def rasa_output_copied(stack: Stack) -> None:
+    """Waits until the stack's log holds everything the Rasa server has written so far.
+
+    The supervisor copies each process's output pipe into the log line by line. A marker line
+    written into Rasa's own pipe comes out after every byte Rasa wrote before it (a pipe keeps
+    its order), so once the marker is in the log, so is all of that."""
+    rasa = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _is_rasa(p, stack.rasa_port)]
+    assert len(rasa) == 1, rasa
+    marker = f"log-marker-{uuid.uuid4().hex}"
+    with open(rasa[0] / "fd" / "1", "w") as pipe:
+        pipe.write(f"\n{marker}\n")
+
+    def copied() -> bool:
+        with open(stack.log_path, "rb") as log:
+            return marker.encode() in log.read()
+    wait_until(copied, 30, "the stack's log to catch up with the Rasa server's output", interval=0.05)
+
+
+def _is_rasa(proc: Path, port: int) -> bool:
+    try:
+        words = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:  # gone meanwhile
+        return False
+    return b"run" in words and b"--port" in words and words[words.index(b"--port") + 1] == str(port).encode()
+
+
 def assert_no_channel_tracebacks(stack: Stack, offset: int) -> None:
-    time.sleep(1)  # let the stack flush its log
+    rasa_output_copied(stack)
     found = tracebacks(stack, offset)
     from_channels = [t for t in found if any(marker in t for marker in CHANNEL_MARKERS)]
     assert not from_channels, "tracebacks in the stack log:\n\n" + "\n\n".join(from_channels)[:8000]

@@ -16,6 +16,24 @@ import requests
 
 from tests.integration.stack import LOAD_RATE_LIMITS, deployment_env, free_port, launch
 from tests.production.services import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, database_url
+from tests.waiting import wait_until
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has exited with all its threads, its files (sockets) closed. The main thread
+    of a killed process turns zombie (its own fd list empty) while the others still free the memory
+    and hold the shared files: look at every thread."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    for thread in threads:
+        try:
+            if os.listdir(f"/proc/{pid}/task/{thread}/fd"):
+                return False
+        except (FileNotFoundError, ProcessLookupError):  # this thread has gone meanwhile
+            continue
+    return True
 
 
 def free_ports_in_a_row(count: int) -> int:
@@ -120,9 +138,13 @@ class Cluster:
         return response.json()
 
     def kill(self, name: str) -> int:
-        """SIGKILL one process; the cluster's supervisor starts it again. Returns the old pid."""
+        """SIGKILL one process and wait until it is gone (its sockets closed); the cluster's supervisor
+        starts it again. Returns the old pid."""
         pid = self.pids()[name]
         os.kill(pid, signal.SIGKILL)
+        # A large process takes a moment to die (its memory freed, then its files closed): until then
+        # its sockets still take connections.
+        wait_until(lambda: _gone(pid), 30, f"{name} (pid {pid}) gone after SIGKILL", interval=0.01)
         return pid
 
     def wait_restarted(self, name: str, old_pid: int, url: str | None = None, timeout: float = 240) -> None:

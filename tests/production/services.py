@@ -50,3 +50,26 @@ def scratch_database(prefix: str) -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def redis_has(key: str) -> bool:
+    """Whether Redis (REDIS_URL) holds `key`: two commands over a plain socket, no client library here."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    words = [["SELECT", parts.path.strip("/") or "0"], ["EXISTS", key]]
+    if parts.password:
+        words.insert(0, ["AUTH", unquote(parts.password)])
+    request = b"".join(b"*%d\r\n" % len(w) + b"".join(b"$%d\r\n%s\r\n" % (len(x.encode()), x.encode()) for x in w)
+                       for w in words)
+    with socket.create_connection((parts.hostname, parts.port or 6379), timeout=3) as conn:
+        conn.sendall(request)
+        reply = b""
+        while reply.count(b"\r\n") < len(words):
+            chunk = conn.recv(256)
+            if not chunk:
+                break
+            reply += chunk
+    lines = reply.split(b"\r\n")
+    assert all(not line.startswith(b"-") for line in lines), reply
+    return lines[len(words) - 1] == b":1"

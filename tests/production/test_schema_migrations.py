@@ -92,17 +92,19 @@ def test_racing_replays_of_one_turn_store_one_feedback_row(pg_url):  # noqa: F81
     assert [(r.rating, r.turn_key) for r in store.all()] == [(2, "msg-1"), (4, "msg-2")]
 
 
-def test_replicas_racing_on_one_turn_or_one_sms_act_once(pg_url):  # noqa: F811
+def test_replicas_racing_on_one_turn_or_one_sms_act_once(pg_url, handoff_waits):  # noqa: F811
     import asyncio
 
     from actions.handoff_notices import notify_once
     from channels.sms_store import LEASE_S, SmsStore
+    from tests.waiting import wait_until_async
 
     sent: list = []
 
     async def notify():
         sent.append(1)
-        await asyncio.sleep(0.3)
+        # still sending when the other three replicas are told to wait
+        await wait_until_async(lambda: len(handoff_waits) >= 3, 10, "the 3 other replicas told to wait")
         return {"sms": True}
 
     outcomes: list = []

@@ -6,14 +6,15 @@ import asyncio
 import time
 
 from actions.handoff_notices import HandoffNotices, notify_once
+from tests.waiting import wait_until_async
 
 
-def test_racing_and_late_replays_notify_once(tmp_path):
+def test_racing_and_late_replays_notify_once(tmp_path, handoff_waits):
     url, sent = f"sqlite:///{tmp_path / 'tracker.db'}", []
 
     async def notify():
         sent.append(1)
-        await asyncio.sleep(0.3)  # the first call is still sending when the replays arrive
+        await wait_until_async(lambda: len(handoff_waits) >= 2, 10, "both replays told to wait")  # still sending
         return {"sms": True}
 
     async def go():
