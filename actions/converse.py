@@ -312,10 +312,13 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
         return reply
     best = ordered[0]
     ties = [r for r in ordered[1:] if r.price == best.price]
-    what = {"cheaper": "less expensive one" if among == "two" else f"least expensive {among}",
-            "dearer": "more expensive one" if among == "two" else f"most expensive {among}"}.get(aspect, "one")
+    # the wording of the pick lives in domain.yml: one response per direction, for two wines or a group
+    if aspect == "dearer":
+        response = "utter_wine_pick_dearer_of_two" if among == "two" else "utter_wine_pick_dearest"
+    else:
+        response = "utter_wine_pick_cheaper_of_two" if among == "two" else "utter_wine_pick_cheapest"
     also = render("utter_wine_same_price", channel, label=ties[0].label) if ties else ""
-    reply.say("utter_wine_pick", channel, what=what, label=best.label, price=best.price_text, also=also)
+    reply.say(response, channel, among=among, label=best.label, price=best.price_text, also=also)
     reply.rows = [best]
     reply.slots = {"subject_kind": "wine", "wine": best.title, "subject_aspect": "price",
                    "subject_options": [r.title for r in rows]}

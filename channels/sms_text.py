@@ -148,12 +148,12 @@ def _title(value: Any) -> str:
 
 def numbered_options(titles: Sequence[str]) -> str:
     """'Reply 1 for Opening hours, 2 for Tastings or 3 for Our wines.'"""
-    items = [f"{n} for {_title(t)}" for n, t in enumerate(titles, start=1)]
+    items = [render("utter_sms_option", "twilio", n=n, title=_title(t)) for n, t in enumerate(titles, start=1)]
     if not items:
         return ""
     if len(items) == 1:
-        return f"Reply {items[0]}."
-    return f"Reply {', '.join(items[:-1])} or {items[-1]}."
+        return render("utter_sms_options_one", "twilio", option=items[0])
+    return render("utter_sms_options", "twilio", options=", ".join(items[:-1]), last=items[-1])
 
 
 def compose_reply(messages: Sequence[Dict[str, Any]]) -> Tuple[str, List[Dict[str, str]]]:
