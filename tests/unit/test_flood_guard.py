@@ -5,21 +5,13 @@ tests/integration/test_floods.py."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import socket
-import subprocess
 import uuid
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from channels.guard import FloodGuard, RateLimits, _trusted_networks, client_address
-
-ROOT = Path(__file__).resolve().parents[2]
-RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"  # the Rasa server's venv has the redis client
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.unit.rasa_side import RASA_PY, REDIS_URL, require_redis, run_in_rasa_venv
 
 
 class Clock:
@@ -107,25 +99,12 @@ print(json.dumps(asyncio.run(main())))
 
 
 def replica(redis_url: str, sender: str, messages: int) -> list[bool]:
-    done = subprocess.run([str(RASA_PY), "-c", REPLICA, redis_url, sender, str(messages)], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def redis_reachable() -> bool:
-    parts = urlsplit(REDIS_URL)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
+    return run_in_rasa_venv(REPLICA, redis_url, sender, str(messages), timeout=60)
 
 
 @pytest.mark.skipif(not RASA_PY.exists(), reason="the Rasa venv is not set up")
 def test_replicas_share_the_count_through_redis():
-    if not redis_reachable():
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    require_redis()
     sender = f"flood-{uuid.uuid4().hex}"
     assert replica(REDIS_URL, sender, 15) == [False] * 15
     assert replica(REDIS_URL, sender, 10) == [False] * 5 + [True] * 5  # the second replica knows the first's 15

@@ -5,18 +5,12 @@ server holding the visitor still delivers its own emits. The
 whole channel across the real replicas: tests/production/test_staff_replies.py."""
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"  # the Rasa server's venv (python-socketio, redis)
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.unit.rasa_side import RASA_PY, REDIS_URL, ROOT, require_redis, run_in_rasa_venv
 
 # Runs in the Rasa venv: servers A and B (aiohttp driver, same manager as the Sanic channel),
 # one client on A in room "conv-1"; prints what the client received after each step.
@@ -94,29 +88,14 @@ asyncio.run(main(sys.argv[1]))
 
 
 def replicas(redis_url: str, *marker: str) -> dict:
-    done = subprocess.run([str(RASA_PY), "-c", REPLICAS, redis_url, *marker], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=90)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def redis_reachable() -> bool:
-    parts = urlsplit(REDIS_URL)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
+    return run_in_rasa_venv(REPLICAS, redis_url, *marker)
 
 
 pytestmark = pytest.mark.skipif(not RASA_PY.exists(), reason="the Rasa venv is not set up")
 
 
 def test_an_emit_on_one_server_reaches_a_visitor_held_by_the_other_once(tmp_path):
-    if not redis_reachable():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"no Redis at {REDIS_URL}, and CI must have it")
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    require_redis()
     marker = tmp_path / "unpickled"
     steps = replicas(REDIS_URL, str(marker))
     assert steps == {"join": ["joined conv-1"], "from_b": ["from B"], "from_a": ["from A"],
