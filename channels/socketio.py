@@ -12,6 +12,7 @@ conversation's room on any replica reaches the visitor wherever their connection
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -140,12 +141,47 @@ def _metadata(value: Any) -> Optional[dict]:
     return value if isinstance(value, dict) and not nested_too_deep(value) else None
 
 
+# How long a reply waits for a WebSocket's writer to take its message (a stalled client's
+# writer may not): the turn goes on after it, the message stays queued.
+WRITE_WAIT_S = 0.25
+
+
+async def written(sio: AsyncServer, room: Text, namespace: Text = "/") -> None:
+    """Return once the messages emitted to `room` have left this process on WebSocket.
+
+    `sio.emit` only queues a packet; engine.io's writer takes it through `asyncio.wait_for`,
+    a few loop iterations later, while the turn goes on without yielding into the next
+    policy prediction and the tracker save. So the last message of every action reached the
+    visitor only when the whole turn was done (a wine card 14-20 ms after its own text, at one
+    user). The writer takes the queued packets and writes them in one step (Sanic writes the
+    frame before it awaits), so the queue's `join()` returning means the bytes are out.
+    Long-polling clients are left alone: their next GET takes the packets whenever it comes.
+    """
+    if namespace not in sio.manager.rooms:
+        return
+    queues = []
+    for _, eio_sid in sio.manager.get_participants(namespace, room):
+        socket = sio.eio.sockets.get(eio_sid)
+        if socket is not None and socket.upgraded and not socket.closed:
+            queues.append(socket.queue.join())
+    if queues:
+        try:
+            await asyncio.wait_for(asyncio.gather(*queues), WRITE_WAIT_S)
+        except asyncio.TimeoutError:
+            log.debug("socket.io: a WebSocket writer did not take a message within %s s", WRITE_WAIT_S)
+
+
 class _Output(SocketIOOutput):
-    """Rasa's socket.io output, with custom payloads (wine cards) sent as {"custom": payload}.
+    """Rasa's socket.io output, with custom payloads (wine cards) sent as {"custom": payload},
+    and every message written to the visitor's WebSocket before the turn goes on (`written`).
 
     Rasa's send_custom_json passes the payload's keys to sio.emit as arguments: anything but
     {"data": ...} raised a TypeError and the visitor got nothing.
     """
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        await super()._send_message(socket_id, response)
+        await written(self.sio, socket_id)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
