@@ -37,7 +37,10 @@ def _redact(url: str) -> str:
 
 def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict, list[str]]:
     """(endpoints, one start-up line per store saying its mode and how to switch)."""
-    endpoints: dict = {"action_endpoint": {"url": action_url}}
+    # Rasa sends its whole domain (35 KB of a 40 KB request) with every action call unless
+    # selective: then only the actions that need it get it, the form validators (validate_*,
+    # see actions/forms/base.py). The others read their texts from domain.yml (actions/texts.py).
+    endpoints: dict = {"action_endpoint": {"url": action_url, "enable_selective_domain": True}}
     lines = []
     token = (env.get(ACTION_TOKEN_ENV) or "").strip()
     if token:  # a header, not Rasa's `token` query parameter: URLs end up in logs

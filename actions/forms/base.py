@@ -35,7 +35,12 @@ def wants_to_stop(tracker: Tracker) -> bool:
 
 
 class GuidedForm(FormValidationAction):
-    """Subclasses set `form`, `rules` (slot -> SlotRule) and may add slot logic."""
+    """Subclasses set `form`, `rules` (slot -> SlotRule) and may add slot logic.
+
+    The action is `validate_<form>`: with the action endpoint's `enable_selective_domain`
+    (scripts/endpoints.py) Rasa sends its domain only to actions named validate_* or marked
+    `send_domain: true` in domain.yml, and a form validator without the domain validates nothing.
+    """
 
     form: str = ""
     rules: Dict[str, SlotRule] = {}

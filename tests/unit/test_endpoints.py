@@ -13,7 +13,7 @@ ACTIONS = "http://localhost:5055/webhook"
 
 def test_embedded_defaults_say_how_to_switch():
     endpoints, lines = build({}, ACTIONS, Path("/data"))
-    assert endpoints["action_endpoint"] == {"url": ACTIONS}
+    assert endpoints["action_endpoint"] == {"url": ACTIONS, "enable_selective_domain": True}
     assert endpoints["tracker_store"] == {"type": TRACKER_STORE_CLASS, "dialect": "sqlite", "db": "/data/tracker.db"}
     assert endpoints["lock_store"] == {"type": "in_memory"} and "event_broker" not in endpoints
     assert any("set TRACKER_DB_URL" in line for line in lines)
@@ -49,7 +49,8 @@ def test_a_url_of_the_wrong_kind_is_refused(name, value):
 
 def test_rasa_sends_the_action_server_token_in_a_header_never_in_the_url():
     endpoints, lines = build({"ACTION_SERVER_TOKEN": "s3cret-token"}, ACTIONS, Path("/data"))
-    assert endpoints["action_endpoint"] == {"url": ACTIONS, "headers": {"Authorization": "Bearer s3cret-token"}}
+    assert endpoints["action_endpoint"] == {"url": ACTIONS, "enable_selective_domain": True,
+                                           "headers": {"Authorization": "Bearer s3cret-token"}}
     assert not any("s3cret-token" in line for line in lines)
     endpoints, lines = build({}, ACTIONS, Path("/data"))  # the action server would refuse every call: say so
     assert "headers" not in endpoints["action_endpoint"]
