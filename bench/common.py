@@ -62,6 +62,13 @@ class VanillaBot:
         subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(VANILLA)], cwd=VANILLA, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
+    def retrain(self) -> None:
+        """The same `rasa init` project trained again (its policies have no fixed seed)."""
+        for model in (VANILLA / "models").glob("*.tar.gz"):
+            model.unlink()
+        subprocess.run([str(RASA), "train", "--force"], cwd=VANILLA, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def start(self) -> "VanillaBot":
         self.ensure_trained()
         log = open(VANILLA / "serve.log", "w")
