@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import logging
-from typing import Any, Dict, Text
+import weakref
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 log = logging.getLogger(__name__)
@@ -115,5 +120,56 @@ def reuse_endpoint_connections() -> None:
     EndpointConfig.session = session  # type: ignore[method-assign]
 
 
+# Trackers whose past states are kept: the ones being predicted for right now (a turn's
+# prediction runs without yielding, so one would do; a few cover turns that interleave).
+STATES_KEPT_FOR = 8
+
+
+def compute_past_states_once_per_prediction() -> None:
+    """Replay a conversation into its past states once per prediction, not once per policy.
+
+    Each prediction asks `Domain.states_for_tracker_history` about the same tracker 3-4 times
+    (TED and the memoization policy with rule-only turns left out, the rule policy twice
+    without), and each call replays every event of the conversation: 7 replays per one-action
+    turn, ~10 % of a turn's CPU for a 10-turn conversation, growing with its length.
+    Here the states are kept per tracker, arguments and the exact event objects it holds, so
+    any new event (the action's own, a slot set) means a new replay. Callers get their own
+    copy (TED's featurizer removes the text or intent from the last state it is given).
+    Trackers of another class (training's TrackerWithCachedStates keeps its own) go to Rasa.
+    """
+    original = Domain.states_for_tracker_history
+    if getattr(original, "_milea_once", False):
+        return
+    kept: "OrderedDict[int, tuple]" = OrderedDict()  # id(tracker) -> (tracker ref, domain, events, states by args)
+
+    def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool = False,
+                                   ignore_rule_only_turns: bool = False,
+                                   rule_only_data: Optional[Dict[Text, Any]] = None) -> List[State]:
+        if type(tracker) is not DialogueStateTracker:
+            return original(self, tracker, omit_unset_slots=omit_unset_slots,
+                            ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data)
+        events = tuple(tracker.events)
+        entry = kept.get(id(tracker))
+        if (entry is None or entry[0]() is not tracker or entry[1] is not self or len(entry[2]) != len(events)
+                or any(was is not now for was, now in zip(entry[2], events))):
+            entry = kept[id(tracker)] = (weakref.ref(tracker), self, events, {})
+            while len(kept) > STATES_KEPT_FOR:
+                kept.popitem(last=False)
+        kept.move_to_end(id(tracker))
+        key = (omit_unset_slots, ignore_rule_only_turns,
+               json.dumps(rule_only_data, sort_keys=True, default=str) if rule_only_data is not None else None)
+        states = entry[3].get(key)
+        if states is None:
+            states = entry[3][key] = original(self, tracker, omit_unset_slots=omit_unset_slots,
+                                              ignore_rule_only_turns=ignore_rule_only_turns,
+                                              rule_only_data=rule_only_data)
+        # A state maps a part (user, prev_action, slots, active_loop) to a dict of strings and tuples.
+        return [{part: dict(sub_state) for part, sub_state in state.items()} for state in states]
+
+    states_for_tracker_history._milea_once = True  # type: ignore[attr-defined]
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+
+
 validate_action_replies_with_one_validator()
 reuse_endpoint_connections()
+compute_past_states_once_per_prediction()
