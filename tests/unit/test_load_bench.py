@@ -157,3 +157,18 @@ def test_prepared_validator_accepts_and_rejects_like_rasa(rasa_side):
 def test_action_server_connections_are_reused(rasa_side):
     assert "connections ok" in rasa_side.stdout, rasa_side.stderr[-3000:]
     assert "Unclosed client session" not in rasa_side.stderr
+
+
+def test_the_next_level_waits_for_a_busy_server_and_not_for_an_idle_one():
+    """A process that keeps a core busy for 3 s holds the next level back until it is done."""
+    busy = subprocess.Popen(["python3", "-c", "import time\nend = time.time() + 3\nwhile time.time() < end: pass"])
+    idle = subprocess.Popen(["sleep", "30"])
+    try:
+        waited_busy = load.wait_until_idle(load.Target("busy", "", lambda: {"rasa": busy.pid}, lambda: None))
+        waited_idle = load.wait_until_idle(load.Target("idle", "", lambda: {"rasa": idle.pid}, lambda: None))
+    finally:
+        for proc in (busy, idle):
+            proc.kill()
+            proc.wait()
+    assert waited_busy >= 2.5
+    assert waited_idle < 2.5
