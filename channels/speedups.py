@@ -1,9 +1,13 @@
-"""Work the Rasa server repeats on every message although its result never changes.
+"""Work the Rasa server does on every message although its result never changes or is never used.
 
 Imported by the channel modules (channels/rest.py, channels/socketio.py), which Rasa
 loads from credentials.yml at start, so it runs inside the Rasa server only. Each
 change keeps Rasa's behaviour, results and errors exactly; it only stops redoing
 the constant part. Applying it twice is harmless.
+
+TED's prediction is made only when it can win (channels/ted_when_needed.py). Also applied
+here: the gate that lets turns into the message processor a few at a time
+(channels/turn_gate.py), which changes only the order in which turns use the event loop.
 
 Measured with bench/load.py and py-spy on the Rasa server under 20 concurrent users.
 """
@@ -23,6 +27,8 @@ from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from channels import turn_gate
+from channels.ted_when_needed import defer_ted_until_needed
 from channels.schema_check import compile_schema
 
 log = logging.getLogger(__name__)
@@ -180,3 +186,5 @@ def compute_past_states_once_per_prediction() -> None:
 validate_action_replies_with_one_validator()
 reuse_endpoint_connections()
 compute_past_states_once_per_prediction()
+defer_ted_until_needed()
+turn_gate.apply()
