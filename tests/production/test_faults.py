@@ -108,18 +108,40 @@ def test_action_server_killed_mid_load_and_restarted(cluster):
     load.check_nothing_lost()
 
 
+def _answers(cluster, url: str) -> bool:
+    try:
+        return bool(texts(cluster.say(f"ready-{uuid.uuid4().hex[:8]}", "hello", url)))
+    except requests.RequestException:
+        return False
+
+
+def _outcome(done) -> str:
+    try:
+        reply = done.result()
+    except Exception as exc:  # the request itself failed
+        return f"{type(exc).__name__}: {exc}"
+    return f"HTTP {reply.status_code} {reply.text[:300]}"
+
+
 def test_replica_killed_the_other_serves(cluster, llm):
     visitor = f"midturn-{uuid.uuid4().hex[:8]}"
     with Load(cluster) as load, ThreadPoolExecutor(1) as pool:
         load.wait_running()
         # A visitor's turn in flight on rasa1 when it dies, holding the conversation's lock: the LLM
         # answers slowly, so the turn waits on it (LLM_TIMEOUT_S) with the lock taken.
+        # rasa1 serves before the turn goes to it (an earlier test may have restarted it).
+        wait_until(lambda: _answers(cluster, cluster.replica_urls[0]), 120, "rasa1 answering", interval=1.0)
         llm.mode, llm.delay_s = "slow", 30.0
         try:
             in_flight = pool.submit(cluster.post, {"sender": visitor, "message": "can i bring my dog to the patio?"},
                                     cluster.replica_urls[0], 60)
-            wait_until(lambda: redis_has(LOCK_KEY + visitor), 30, "the visitor's turn on rasa1 holding the lock",
-                       interval=0.05)
+
+            def holding() -> bool:
+                if in_flight.done():  # over before rasa1 died: say how, instead of waiting out the deadline
+                    raise AssertionError(f"the turn on rasa1 ended before the kill: {_outcome(in_flight)}")
+                return redis_has(LOCK_KEY + visitor)
+
+            wait_until(holding, 30, "the visitor's turn on rasa1 holding the lock", interval=0.05)
             old = cluster.kill("rasa1")
             killed = time.monotonic()  # rasa1 is gone: a message sent from now on reaches rasa2
         finally:
