@@ -31,6 +31,9 @@ COMPATIBLE = {
     "date": {"ask_hours", "ask_reservation", "nlu_fallback", "ask_wine", "ask_events", "ask_tastings"},
     "state": {"ask_shipping", "ask_club", "ask_wine", "nlu_fallback"},
 }
+# Questions about the house rules (pets, children, outside food): a space, tasting or wine they
+# mention is where or what the rule is about, never the subject whose facts answer them.
+HOUSE_RULE_INTENTS = frozenset({"ask_visit_policies"})
 TYPE_WORD = {"red": "red", "white": "white", "rose": "rosé", "sparkling": "sparkling wine"}
 TYPE_PLURAL = {"red": "reds", "white": "whites", "rose": "rosés", "sparkling": "sparkling wines"}
 _DISTINCT = re.compile(r"[a-z]+")
@@ -121,6 +124,10 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     short = len(text.split()) <= 4
     follow_up = refers_back(text) or (short and bool(aspect))
     correction = is_correction(text)
+    if intent in HOUSE_RULE_INTENTS:
+        # "can I bring my dog to the patio?": the patio is where, the house rule is what is asked;
+        # the space's facts (seats, how to book it) would answer another question.
+        return Turn("", [], aspect, follow_up)
     # 1. subjects the customer names now
     wines_now, ambiguous = named_wines(text, entities.get("wine", []), wines, intent)
     wish = read_wish(text)

@@ -228,3 +228,11 @@ def test_it_after_a_list_asks_which_and_similar_but_cheaper_stays_in_type():
 def test_a_grape_we_do_not_make_suggests_a_wine_like_it():
     reply = Conversation().say("do you have pinot grigio", "ask_wine")["text"]
     assert "do not make a Pinot Grigio" in reply and "Queen of the Meadow" in reply
+
+
+def test_a_house_rule_asked_about_a_space_answers_the_rule_not_the_space():
+    c = Conversation()
+    dogs = c.say("can i bring my dog to the patio?", "ask_visit_policies")["text"]
+    assert "leash" in dogs.lower() and "seats" not in dogs.lower(), dogs
+    space = c.say("how many people does the patio room seat", "ask_events")["text"]
+    assert "24" in space, space  # the space itself is still answered with its facts
