@@ -70,8 +70,9 @@ class TurnGate:
         if self._recheck is not None:
             self._recheck.cancel()
             self._recheck = None
-        if self._waiting and self._holders:  # room comes when a holder leaves or goes stale
-            self._recheck = loop.call_at(min(self._holders.values()) + self.stale_after_s, self._admit)
+        young = [since for since in self._holders.values() if now - since < self.stale_after_s]
+        if self._waiting and young:  # room comes when a holder leaves or the oldest young one goes stale
+            self._recheck = loop.call_at(min(young) + self.stale_after_s, self._admit)
 
     async def enter(self) -> object:
         """Wait for a place; returns the token that `leave` takes."""

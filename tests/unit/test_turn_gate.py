@@ -67,6 +67,34 @@ def test_a_turn_inside_too_long_stops_counting() -> None:
     assert inside_after == 0
 
 
+def test_a_stale_holder_does_not_make_the_gate_spin() -> None:
+    async def scenario() -> tuple[int, bool]:
+        gate = TurnGate(1, stale_after_s=0.05)
+        admits = 0
+        admit = gate._admit
+
+        def counted() -> None:
+            nonlocal admits
+            admits += 1
+            admit()
+
+        gate._admit = counted  # type: ignore[method-assign]
+        stale = await gate.enter()
+        await asyncio.sleep(0.06)
+        young = await gate.enter()  # the first one no longer counts
+        waiting = asyncio.create_task(gate.enter())
+        await asyncio.sleep(0.03)  # the young one is still young: the third waits, the gate rests
+        rested = admits
+        token = await asyncio.wait_for(waiting, 2)  # let in once the young one goes stale
+        for held in (stale, young, token):
+            gate.leave(held)
+        return rested, waiting.done()
+
+    rested, let_in = asyncio.run(scenario())
+    assert rested <= 2
+    assert let_in
+
+
 def test_a_turn_cancelled_while_waiting_or_just_let_in_gives_its_place_back() -> None:
     async def scenario() -> tuple[int, int, int]:
         gate = TurnGate(1, stale_after_s=30)
