@@ -72,7 +72,8 @@ class TurnGate:
             self._recheck = None
         young = [since for since in self._holders.values() if now - since < self.stale_after_s]
         if self._waiting and young:  # room comes when a holder leaves or the oldest young one goes stale
-            self._recheck = loop.call_at(min(young) + self.stale_after_s, self._admit)
+            # a millisecond late: asyncio may run a timer a hair early, when it would still be young
+            self._recheck = loop.call_at(min(young) + self.stale_after_s + 0.001, self._admit)
 
     async def enter(self) -> object:
         """Wait for a place; returns the token that `leave` takes."""
