@@ -28,8 +28,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from channels import turn_gate
-from channels.ted_when_needed import defer_ted_until_needed
 from channels.schema_check import compile_schema
+from channels.ted_when_needed import defer_ted_until_needed
 
 log = logging.getLogger(__name__)
 

@@ -51,9 +51,12 @@ class TurnGate:
     def waiting(self) -> int:
         return sum(not waiter.done() for waiter in self._waiting)
 
+    def _young(self, now: float) -> list:
+        """When each holder that still counts went in."""
+        return [since for since in self._holders.values() if now - since < self.stale_after_s]
+
     def _has_room(self, now: float) -> bool:
-        young = sum(1 for since in self._holders.values() if now - since < self.stale_after_s)
-        return young < self.width
+        return len(self._young(now)) < self.width
 
     def _let_in(self, now: float) -> object:
         token = object()
@@ -70,7 +73,7 @@ class TurnGate:
         if self._recheck is not None:
             self._recheck.cancel()
             self._recheck = None
-        young = [since for since in self._holders.values() if now - since < self.stale_after_s]
+        young = self._young(now)
         if self._waiting and young:  # room comes when a holder leaves or the oldest young one goes stale
             # a millisecond late: asyncio may run a timer a hair early, when it would still be young
             self._recheck = loop.call_at(min(young) + self.stale_after_s + 0.001, self._admit)

@@ -107,11 +107,15 @@ class Cluster:
         self.proc, self.log = launch("scripts.cluster", self.env, self.log_path, "cluster ready:", self._warm, timeout)
         return self
 
-    def _warm(self) -> bool:
-        try:  # the first turn of each replica loads its caches
-            return all(self.say("warmup", "can i bring my dog?", url) for url in self.replica_urls)
+    def answers(self, url: str | None = None) -> bool:
+        """Whether `url` (default: the proxy) answers a question now; the first answer loads a replica's caches."""
+        try:
+            return bool(self.say("warmup", "can i bring my dog?", url))
         except requests.RequestException:
             return False
+
+    def _warm(self) -> bool:
+        return all(self.answers(url) for url in self.replica_urls)
 
     def tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]

@@ -108,13 +108,6 @@ def test_action_server_killed_mid_load_and_restarted(cluster):
     load.check_nothing_lost()
 
 
-def _answers(cluster, url: str) -> bool:
-    try:
-        return bool(texts(cluster.say(f"ready-{uuid.uuid4().hex[:8]}", "hello", url)))
-    except requests.RequestException:
-        return False
-
-
 def _outcome(done) -> str:
     try:
         reply = done.result()
@@ -130,7 +123,7 @@ def test_replica_killed_the_other_serves(cluster, llm):
         # A visitor's turn in flight on rasa1 when it dies, holding the conversation's lock: the LLM
         # answers slowly, so the turn waits on it (LLM_TIMEOUT_S) with the lock taken.
         # rasa1 serves before the turn goes to it (an earlier test may have restarted it).
-        wait_until(lambda: _answers(cluster, cluster.replica_urls[0]), 120, "rasa1 answering", interval=1.0)
+        wait_until(lambda: cluster.answers(cluster.replica_urls[0]), 120, "rasa1 answering", interval=1.0)
         llm.mode, llm.delay_s = "slow", 30.0
         try:
             in_flight = pool.submit(cluster.post, {"sender": visitor, "message": "can i bring my dog to the patio?"},
