@@ -103,7 +103,7 @@ test-rasa: $(MODEL)
 	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.95
 
 test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_TEST_STAMP) $(CONSOLE_STAMP) nginx
-	$(APY) -m pytest tests -q -p no:cacheprovider
+	$(APY) -m pytest tests -q -rs -p no:cacheprovider
 
 eval: $(ACT_STAMP) index $(MODEL)
 	@$(APY) -m scripts.eval --min-hit 0.95 --min-accuracy 0.95
