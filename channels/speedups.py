@@ -46,7 +46,7 @@ def validate_action_replies_with_one_validator() -> None:
     error raised and its message are exactly Rasa's. A subclass with its own schema keeps
     Rasa's method. Before the validator, the schema compiled into plain checks
     (channels/schema_check.py) accepts the replies it can vouch for, ~1 ms less per call;
-    what it does not accept goes to the validator as before.
+    what it does not accept goes to Rasa's validator.
     """
     original = RemoteAction._validate_action_result
     if getattr(original, "_milea_one_validator", False):
@@ -89,7 +89,7 @@ def reuse_endpoint_connections() -> None:
     (bench/load.py, REST).
     Here `session()` lends one long-lived session per event loop and endpoint, made with
     Rasa's own headers, auth and timeout, whose connector keeps idle connections KEEPALIVE_S
-    and has no connection limit (as before: every call got its own connection). Requests,
+    and has no connection limit (Rasa makes a connection per call and sets none). Requests,
     responses, timeouts and errors are Rasa's, unchanged.
     """
     original = EndpointConfig.session

@@ -31,7 +31,6 @@ from actions.database import Database, is_postgres_url, redact
 from actions.settings import Settings
 
 DEFAULT_RETENTION_DAYS = 365
-SQLITE_FILES = ("tracker.db", "outbox.db", "sms.db")
 FORMAT = 1
 
 
