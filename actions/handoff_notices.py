@@ -14,8 +14,8 @@ import logging
 import time
 from typing import Awaitable, Callable, Dict, Optional, Tuple
 
-from actions import migrations
-from actions.database import Database
+from core import migrations
+from core.database import Database
 
 log = logging.getLogger(__name__)
 Results = Dict[str, bool]

@@ -19,7 +19,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours, converse, offerings
-from actions.texts import render, say, send
+from actions.texts import say, send
+from core.texts import render
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer

@@ -3,7 +3,7 @@
 The widget posts its votes to POST /webhooks/socketio/feedback, on the same server (and
 so the same origin, CORS and proxy) as its socket.io connection, so they arrive wherever
 the widget script is embedded. Body (JSON): conversation_id, vote "up"|"down",
-answer_text, optional question_text. Stored with actions.feedback_store (kind 'thumb',
+answer_text, optional question_text. Stored with core.feedback_store (kind 'thumb',
 channel 'socketio'): 204 when stored, 400 malformed, 411/413 bad length, 503 store down.
 """
 from __future__ import annotations
@@ -33,9 +33,9 @@ def parse_vote(body: bytes) -> Any:
     Args:
         body: the request body.
     Returns:
-        actions.feedback_store.Feedback; raises BadFeedback saying what is wrong.
+        core.feedback_store.Feedback; raises BadFeedback saying what is wrong.
     """
-    from actions.feedback_store import Feedback
+    from core.feedback_store import Feedback
 
     try:
         data = json.loads(body.decode("utf-8"))
@@ -88,7 +88,7 @@ def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None) ->
         if store is not None:
             return store()
         if not made:
-            from actions.feedback_store import FeedbackStore
+            from core.feedback_store import FeedbackStore
 
             made.append(FeedbackStore.from_settings())
         return made[0]

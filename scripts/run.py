@@ -19,8 +19,8 @@ import yaml
 
 from channels.origins import widget_origins
 from scripts.processes import Service, Stopping, stop_services, supervise
+from core.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 ACTIONS_PY = Path(sys.executable)
 

@@ -29,6 +29,7 @@ from typing import Any, Deque, Dict, Optional, Text
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from core.settings import shared_settings
 from stores.broker_health import status_file
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
         self._connector: Optional[asyncio.Task] = None
         self._state, self._since, self._reason, self._reminded = "connecting", time.time(), "", 0.0
         self._published = 0
-        folder = status_dir or os.path.join(os.environ.get("MILEA_DATA_DIR") or ".data", "health")
+        folder = status_dir or shared_settings().data_dir / "health"
         self.status_path = status_file(Path(folder), os.getpid())
 
     @classmethod

@@ -27,7 +27,8 @@ from actions.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_sta
 from actions.common import contact_line
 from actions.forms.base import GuidedForm, reset_events
 from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
-from actions.texts import render, say
+from actions.texts import say
+from core.texts import render
 from actions.settings import get_settings
 from actions.verification import PURPOSE_SIGNUP, send_code, start_events
 

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import clean_text, contact_line
-from actions.feedback_store import MAX_TEXT, Feedback, FeedbackStore
+from core.feedback_store import MAX_TEXT, Feedback, FeedbackStore
 from actions.forms.base import GuidedForm, reset_events
 from actions.questions import answer_question, is_question
 from actions.texts import say

@@ -61,7 +61,7 @@ def test_metrics_count_turns_latency_fallbacks_handoffs_and_the_outbox(env):  # 
 
 
 def test_json_logs_are_one_object_per_line(monkeypatch, capsys):
-    from scripts import jsonlog
+    from core import jsonlog
 
     monkeypatch.setenv("LOG_FORMAT", "json")
     jsonlog.setup()

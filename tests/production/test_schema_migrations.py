@@ -7,16 +7,15 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import psycopg2
 
-from actions import migrations
+from core import migrations
 from actions.commerce7.outbox import Outbox
-from actions.feedback_store import Feedback, FeedbackStore
+from core.feedback_store import Feedback, FeedbackStore
 from tests.production.test_shared_state import pg_url  # noqa: F401 - the fixture
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 ALL = [v for v, _, _ in migrations.MIGRATIONS]
 
 OLD_POSTGRES_SCHEMA = [

@@ -20,12 +20,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings as settings_module
-from actions.feedback_store import Feedback, FeedbackStore
+from core.feedback_store import Feedback, FeedbackStore
 from actions.forms.feedback import (NO_COMMENT, ActionSubmitFeedback, ValidateFeedbackForm, answer_before_feedback,
                                     optional_comment, parse_rating)
 from scripts import feedback_report
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 

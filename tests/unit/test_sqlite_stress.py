@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from actions.commerce7.outbox import Outbox
-from actions.feedback_store import Feedback, FeedbackStore
+from core.feedback_store import Feedback, FeedbackStore
 from console import schema, summaries
 from console.db import ConsoleDB
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 SECONDS = 4.0
 CONSOLE_PACE_S = 0.05  # the console polls (CONSOLE_POLL_S) and staff click: never a tight loop of writes

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 from datetime import datetime, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,7 @@ from actions.settings import Settings
 from jobs.scheduler import next_sync
 from commerce7_demo.emulator import EmulatorServer
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 NY = ZoneInfo("America/New_York")
 
 

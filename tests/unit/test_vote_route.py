@@ -10,7 +10,7 @@ import pytest
 import requests
 from sanic import Blueprint, Sanic
 
-from actions.feedback_store import FeedbackStore
+from core.feedback_store import FeedbackStore
 from channels.votes import add_vote_route
 
 VOTE = {"conversation_id": "0123456789abcdef0123456789abcdef", "vote": "up",

@@ -18,7 +18,7 @@ SQLite rules (the file is shared with Rasa's tracker store and other processes):
 - each thread keeps its connection open: a connection per transaction makes the last one
   to close checkpoint the WAL under an exclusive lock, stalling every other writer
   (measured: about 10x more rows per second under 8 writers).
-The schema itself is created by actions.migrations, once, before the servers start.
+The schema itself is created by core.migrations, once, before the servers start.
 """
 from __future__ import annotations
 
