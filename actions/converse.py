@@ -427,6 +427,11 @@ def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[st
 
 # ---- tiers, tastings, spaces, states, days, rewards
 
+def tier_lines(knowledge_dir: Path, channel: Optional[str]) -> str:
+    """Every tier in one line each ("Jumper: 4 bottles per shipment, from $104 ..."), for choosing one."""
+    return ". ".join(_tier_line(t, channel) for t in offerings.tiers(knowledge_dir)) + "."
+
+
 def _tier_line(t: offerings.Offering, channel: Optional[str]) -> str:
     f = t.facts
     return render("utter_tier_line", channel, name=t.name, bottles=f["bottles"], price=f["price_from"],

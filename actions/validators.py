@@ -9,6 +9,8 @@ from typing import Optional
 
 import yaml
 
+from actions.answering.choose import choose
+from actions.answering.facts import load as load_facts
 from actions.commerce7.models import to_e164
 from actions.settings import get_settings
 
@@ -147,8 +149,17 @@ def club_tier(text: str) -> Optional[str]:
         if tier.lower() in lowered or all(w in lowered for w in words):
             return tier
     aliases = {"jump": "Jumper", "grand": "Grand Prix", "prix": "Grand Prix", "triple": "Triple Crown",
-               "crown": "Triple Crown", "4 bottle": "Jumper", "6 bottle": "Grand Prix", "12 bottle": "Triple Crown"}
-    return next((tier for key, tier in aliases.items() if key in lowered), None)
+               "crown": "Triple Crown"}
+    named = next((tier for key, tier in aliases.items() if key in lowered), None)
+    return named or tier_by_value(text)
+
+
+def tier_by_value(text: str) -> Optional[str]:
+    """The tier a customer picks by what it has ("the 12 bottle one", "the cheapest", "the one with
+    the lodging discount"), from the fact model."""
+    facts = load_facts(get_settings().knowledge_dir)
+    picked = choose(text, facts.of("tier"), list(facts.attributes.get("tier", {}).values()))
+    return picked[0].name if picked else None
 
 
 def delivery_method(text: str) -> Optional[str]:

@@ -1,0 +1,121 @@
+"""Choosing things of a set: by a superlative ("the cheaper one", "the oldest vintage") or by a
+value the customer names ("the unoaked one", "the 12 bottle one", "the one with Merlot")."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Optional, Sequence
+
+from actions.answering.attributes import Asked, found, lexical, normalise
+from actions.answering.facts import Attribute, Thing
+
+# Words that name no value: a descriptor's frame ("the ... one") and question words.
+_FRAME = frozenset("""the a an one ones that this those these which who what whats is it its of for with
+    to and or in on i we you u me my our your do does did got get has have had be are was were about
+    can could would should will please pls k ok so just one's wine wines bottle bottles level tier
+    club option options kind type how much many more most less least than then thing there""".split())
+_NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ")
+
+
+def plain(text: str) -> str:
+    """Normalised text with accents dropped ("rosé" -> "rose")."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return normalise("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def _number(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def extreme(things: Sequence[Thing], asked: Asked) -> Optional[Thing]:
+    """The one thing with the lowest or highest value of the asked attribute (None on a tie or no values)."""
+    valued = [(v, t) for t in things if (v := _sortable(t.value(asked.attribute))) is not None]
+    if len(valued) == 1 and asked.direction == "high":
+        return valued[0][1]   # "which of those is rated?": the only one with a score
+    if len(valued) < 2:
+        return None
+    valued.sort(key=lambda vt: vt[0], reverse=asked.direction == "high")
+    if valued[0][0] == valued[1][0]:
+        return None
+    return valued[0][1]
+
+
+def _sortable(value: Any) -> Optional[float]:
+    number = _number(value)
+    if number is not None:
+        return number
+    if isinstance(value, str):   # "NV" sorts as no year; "15% off wine" by its number
+        m = re.search(r"\d+(?:\.\d+)?", value)
+        return float(m.group(0)) if m else None
+    return None
+
+
+def _value_words(value: Any) -> set[str]:
+    if isinstance(value, bool) or value is None:
+        return set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_value_words(v) for v in value)) if value else set()
+    number = _number(value)
+    if number is not None:
+        return {f"{number:g}"}
+    return set(plain(str(value)).split()) - _FRAME
+
+
+def _boolean_wanted(text: str, attribute: Attribute) -> Optional[bool]:
+    """True/False when a yes-no attribute is named ("oaked" / "unoaked", "no oak"), else None."""
+    for word in attribute.words:
+        if " " in word:
+            continue
+        if any(f"{neg}{word}" in text for neg in _NEGATION):
+            return False
+        if found(word, text):
+            return True
+    return None
+
+
+def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]) -> Optional[tuple[Thing, str]]:
+    """The one thing whose values the text names, with the attribute that told it apart."""
+    low = plain(text)
+    words = set(low.split()) - _FRAME
+    shared_name_words = set.intersection(*(set(plain(t.name).split()) for t in things)) if things else set()
+    scores: list[tuple[float, Thing, str]] = []
+    for thing in things:
+        best, why = 0.0, ""
+        for attribute in attributes:
+            value = thing.value(attribute)
+            if attribute.format == "yes_no":
+                wanted = _boolean_wanted(low, attribute)
+                if wanted is not None and value is not None and bool(value) == wanted:
+                    best, why = best + 1.5, attribute.name
+                continue
+            hits = words & _value_words(value)
+            if hits:
+                best, why = best + len(hits), why or attribute.name
+        name_words = set(plain(thing.name).split()) - shared_name_words - _FRAME
+        name_hits = words & name_words
+        if name_hits:   # of two names with the same words, the one with fewer others is meant
+            best += len(name_hits) - 0.01 * len(name_words - words)
+        scores.append((best, thing, why or "name"))
+    scores.sort(key=lambda s: -s[0])
+    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+        return None
+    return scores[0][1], scores[0][2]
+
+
+def choose(text: str, things: Sequence[Thing],
+           attributes: Sequence[Attribute]) -> Optional[tuple[Thing, Optional[Asked]]]:
+    """One thing of `things` the text picks out, and the attribute that told it apart (None: its name);
+    a superlative first, then a value."""
+    if len(things) < 2:
+        return None
+    for asked in lexical(text, attributes):
+        if asked.direction:
+            picked = extreme(things, asked)
+            if picked is not None:
+                return picked, asked
+    valued = by_value(text, things, attributes)
+    if valued is None:
+        return None
+    thing, name = valued
+    attribute = next((a for a in attributes if a.name == name), None)
+    return thing, (Asked(attribute) if attribute else None)

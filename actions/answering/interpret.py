@@ -1,0 +1,150 @@
+"""The turn plan over the fact model: (subject or set from context) + (attribute) + (operation).
+
+It runs on top of Rasa's intent and entities and of the subject resolution of actions/converse.py
+(`plan_turn`, which finds the things a message names and the coarse aspects it already answers:
+price, stock, buying, vintage, pairing, comparisons and catalog searches). A plan is made only
+where it adds what that path cannot do:
+- choose one thing of a set by a superlative or a value ("the cheaper one", "the unoaked one",
+  "which of those got the best rating", "the 12 bottle one"), then say what is asked of it;
+- look up any other attribute of the subject ("what's its finish?", "how many miles per dollar
+  does Grand Prix earn?", "how long is the tour?"), from the structured value or the thing's prose.
+Otherwise `interpret` returns None and the turn goes on as before.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from actions.answering.attributes import Asked, _pattern, asked
+from actions.answering.choose import choose, plain
+from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
+from actions.subject import Subject, refers_back
+
+# Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
+ANSWERED_BEFORE = {"wine": {"price", "in_stock", "vintage", "pairs_with"}, "tier": {"price_from"},
+                   "experience": {"price"}, "space": set(), "reward": set(), "merch": set()}
+# Intents a question about each kind may be classified as (out_of_scope: NLU missed the subject).
+INTENTS_OF_KIND = {
+    "wine": {"ask_wine", "ask_about", "nlu_fallback", "out_of_scope", "ask_club", "ask_tastings", "ask_shipping"},
+    "tier": {"ask_club", "join_club", "ask_loyalty", "ask_wine", "nlu_fallback", "out_of_scope", "check_points"},
+    "experience": {"ask_tastings", "ask_reservation", "ask_wine", "nlu_fallback", "out_of_scope", "ask_hours"},
+    "space": {"ask_events", "ask_reservation", "nlu_fallback", "out_of_scope"},
+    "reward": {"ask_loyalty", "check_points", "nlu_fallback", "out_of_scope", "ask_wine", "ask_tastings"},
+    "merch": {"ask_wine", "nlu_fallback", "out_of_scope", "ask_loyalty"},
+}
+KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
+KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind != "merch"}
+_OTHER = re.compile(r"\b(the other|other one|the other one)\b", re.I)
+_DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
+
+
+@dataclass
+class Plan:
+    kind: str
+    things: list[Thing]
+    attribute: Optional[Attribute] = None     # what is asked of the things (None: who they are)
+    chosen_by: Optional[Asked] = None         # how one thing was chosen from a set
+    chose: bool = False
+    options: list[str] = field(default_factory=list)   # the set it was chosen from
+
+
+def _mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
+    """The things whose name or alias stands in the text (a plural counts), in the text's order."""
+    low = plain(text)
+    hits = []
+    for thing in things:
+        spans = [m.start() for n in thing.names() if (m := _name_pattern(n).search(low))]
+        if spans:
+            hits.append((min(spans), thing))
+    return [t for _, t in sorted(hits, key=lambda h: h[0])]
+
+
+def _name_pattern(name: str):
+    return _pattern(plain(name).strip())
+
+
+def _without_names(text: str, things: Sequence[Thing]) -> str:
+    """The text with the things' names taken out, so a name ("BDX Blend") is not read as a question."""
+    low = plain(text)
+    for thing in things:
+        for name in thing.names():
+            low = _name_pattern(name).sub(" ", low)
+    return low
+
+
+def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple[str, list[Thing]]:
+    """The kind and the things the message names now (in a talk about Milea Miles, rewards first:
+    "the tour & tasting one" is then the reward, not the tasting)."""
+    loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
+    kinds = ("reward", "merch") if loyalty else ("merch",)
+    if loyalty:
+        found = _mentioned(text, facts.of("reward"))
+        if found:
+            return "reward", _longest_names(found, text)
+    if turn.kind in KIND_OF_SLOT_KIND and turn.names:
+        return turn.kind, facts.among(turn.kind, turn.names)
+    for kind in kinds:
+        found = _mentioned(text, facts.of(kind))
+        if found and intent in INTENTS_OF_KIND[kind]:
+            return kind, _longest_names(found, text)
+    return "", []
+
+
+def _longest_names(things: list[Thing], text: str) -> list[Thing]:
+    """Of things named inside each other's names, the one named in full."""
+    low = plain(text)
+    lengths = {t.name: max(len(plain(n).strip()) for n in t.names() if _name_pattern(n).search(low)) for t in things}
+    best = max(lengths.values())
+    return [t for t in things if lengths[t.name] == best]
+
+
+def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embedder=None) -> Optional[Plan]:
+    """The plan for this turn when the fact model adds to the subject path, else None.
+
+    Args: text: the customer's words; intent: Rasa's intent; turn: converse.plan_turn's reading;
+        before: the subject before this turn; facts: this turn's fact model; embedder: for meaning.
+    Returns: the things, the attribute asked and how a thing was chosen; None to go on as before.
+    """
+    if not text:
+        return None
+    kind, named = _named(turn, text, intent, before, facts)
+    context_kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
+    if not kind:
+        kind = context_kind or ("reward" if before.topic == "ask_loyalty" else KIND_OF_INTENT.get(intent, ""))
+    if not kind or intent not in INTENTS_OF_KIND[kind]:
+        return None
+    attributes = list(facts.attributes.get(kind, {}).values())
+    options = facts.among(kind, before.options) if kind == context_kind else []
+    current = facts.find(kind, before.current(kind)) if kind == context_kind else None
+    following = refers_back(text) or len(text.split()) <= 6
+    pool: list[Thing] = []
+    if len(named) >= 2:
+        pool = named
+    elif not named and len(options) >= 2 and (following or _DESCRIPTOR.search(text)):
+        pool = options
+    elif not named and (_DESCRIPTOR.search(text) or kind == "reward") \
+            and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
+        pool = facts.of(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
+    if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
+            and _OTHER.search(text):
+        named = [o for o in options if o != current]   # "and the other one?"
+    picked = choose(text, pool, attributes) if pool else None
+    asks = asked(_without_names(text, named or pool), attributes, embedder)
+    if picked:
+        thing, how = picked
+        # what is asked of the one chosen: not the words that chose it ("the cheaper one, what's it like")
+        rest = sorted((a for a in asks if how is None or not how.phrase or a.phrase != how.phrase),
+                      key=lambda a: (-a.score, how is None or a.attribute != how.attribute))
+        attribute = rest[0].attribute if rest and not rest[0].direction else (how.attribute if how else None)
+        from_set = pool is not facts.of(kind)
+        return Plan(kind, [thing], attribute, how, from_set, [t.name for t in pool] if from_set else [])
+    things = named or ([current] if current is not None and following else [])
+    if not asks and len(attributes) == 1 and named:
+        return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
+    if not things or not asks or asks[0].direction:
+        return None
+    attribute = asks[0].attribute
+    if attribute.name in ANSWERED_BEFORE.get(kind, set()):
+        return None
+    return Plan(kind, things, attribute, None, False, [t.name for t in options])
