@@ -160,8 +160,13 @@ def _page(html: str, status: int = 200) -> web.Response:
 
 
 def _safe_next(value: str) -> str:
-    """Only paths on this site: never an open redirect."""
-    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+    """Only paths on this site: never an open redirect. Browsers drop tabs and newlines from a URL
+    and read a backslash as a slash ("/%09/evil.example" is "//evil.example"), so a value holding any
+    control character, space or backslash is refused whole rather than cleaned."""
+    if not value.startswith("/") or value.startswith("//") or any(c <= " " or c in "\\\x7f" for c in value):
+        return "/"
+    parts = urlsplit(value)
+    return value if not (parts.scheme or parts.netloc) else "/"
 
 
 def routes(console: Console) -> web.RouteTableDef:

@@ -3,6 +3,7 @@ tokens, staff on admin pages, repeated wrong passwords; and keeps customer data 
 Against a running console (python -m console) over HTTP."""
 from __future__ import annotations
 
+import html
 import re
 import time
 
@@ -85,6 +86,32 @@ def test_login_form_needs_its_own_token_and_never_redirects_off_site(console):
     assert r.status_code == 303 and r.headers["Location"] == "/"
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def _sign_in_after(console, next_query: str) -> str:
+    """The Location a browser is sent to after opening /login?next=<next_query> and signing in."""
+    s = requests.Session()
+    form = s.get(f"{console.url}/login?next={next_query}", timeout=5).text
+    pre = form.split('name="pre" value="')[1].split('"')[0]
+    next_path = html.unescape(form.split('name="next" value="')[1].split('"')[0])
+    r = s.post(f"{console.url}/login", data={"pre": pre, "next": next_path, "email": ADMIN[0],
+                                             "password": ADMIN[1]}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303, r.text
+    return r.headers["Location"]
+
+
+@pytest.mark.parametrize("attack", ["/%09/evil.example", "/%0a/evil.example", "/%0d%0a/evil.example",
+                                    "%09//evil.example", "/%5Cevil.example", "/%00/evil.example",
+                                    "https://evil.example/", "%2F%2Fevil.example"])
+def test_sign_in_never_redirects_off_site(console, attack):
+    # browsers drop tabs and newlines from a URL and read a backslash as a slash: "/\t/x" is "//x"
+    location = _sign_in_after(console, attack)
+    assert location == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(console):
+    assert _sign_in_after(console, "/conversations/abc%3Fx%3D1") == "/conversations/abc?x=1"
+    assert _sign_in_after(console, "/%3Fq%3Dwine%26channel%3Dtwilio") == "/?q=wine&channel=twilio"
 
 
 def test_bearer_tokens_need_no_csrf_and_cookies_do_not_count_as_bearer(console):
