@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from console.app import PUBLIC, routes
 from tests.console.helpers import ADMIN, STAFF, Console, console, wait_for  # noqa: F401 - fixture
+from tests.production.services import scratch_database
 
 
 def all_routes() -> list[tuple[str, str]]:
@@ -162,6 +164,35 @@ def test_wrong_passwords_lock_the_account_and_an_admin_unlocks_it(console):
     assert "locked" in admin.get(f"{console.url}/admin/users").text
     admin.post(f"{console.url}/admin/users/unlock", data={"csrf": admin.csrf, "email": "locked@milea.test"})
     assert console.token("locked@milea.test", "right-password-1")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_console(request, tmp_path):
+    if request.param == "sqlite":
+        running = Console(tmp_path).start()
+        yield running
+        running.stop()
+        return
+    with scratch_database("milea_console") as url:
+        running = Console(tmp_path, {"CONSOLE_DB_URL": url}).start()
+        yield running
+        running.stop()
+
+
+def test_parallel_wrong_passwords_get_no_more_tries_than_the_lockout_allows(fresh_console):
+    console = fresh_console
+    console.add_user("raced@milea.test", "right-password-1")
+
+    def attempt(_):
+        return requests.post(f"{console.url}/api/login", json={"email": "raced@milea.test", "password": "nope"},
+                             timeout=60).status_code
+
+    with ThreadPoolExecutor(40) as pool:
+        answers = list(pool.map(attempt, range(40)))
+    assert set(answers) <= {401, 423}
+    assert answers.count(401) <= 4  # as one after the other: 4 wrong tries, then the 5th locks (423)
+    r = requests.post(f"{console.url}/api/login", json={"email": "raced@milea.test", "password": "right-password-1"})
+    assert r.status_code == 423
 
 
 def test_unknown_emails_are_answered_like_wrong_passwords(console):
