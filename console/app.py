@@ -455,7 +455,7 @@ def routes(console: Console) -> web.RouteTableDef:
             text = knowledge_pages.read(root, page)
         except knowledge_pages.BadPage as bad:
             return _page(pages.error_page(404, str(bad), session(request)), 404)
-        generated = page.split("/")[0] in knowledge_pages.GENERATED
+        generated = knowledge_pages.is_generated(root, page)
         return _page(pages.editor_page(session(request), page, text, knowledge_pages.preview(text), generated,
                                        request.query.get("done", "")[:200]))
 
