@@ -259,7 +259,8 @@ class ActionHandoff(Action):
                       f"Last messages:\n{lines}\n")
         results = await notify_once(  # once per customer turn, even when this call is replayed
             settings.feedback_database, clean_text(tracker.sender_id, 128) or "unknown", turn_key(tracker),
-            HANDOFF_BUDGET_S, lambda: notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body))
+            HANDOFF_BUDGET_S, lambda: notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body),
+            settings.handoff_notice_cooldown_s)
         if not results:
             log.warning("hand-off: no staff notification channel is configured (STAFF_PHONE/TWILIO_*, "
                         "STAFF_EMAIL/SMTP_*): the customer was given the phone and email")
