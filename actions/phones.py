@@ -8,7 +8,7 @@ US). Used by the action server (customer lookups, forms) and the Rasa channels (
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import Mapping, Optional
 
 import phonenumbers
 
@@ -65,3 +65,19 @@ def country(text: object) -> Optional[str]:
     region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
         number.country_code)
     return region if region and region != phonenumbers.UNKNOWN_REGION else None
+
+
+# ---- SMS pumping: texts are answered and sent only within the countries the winery serves
+DEFAULT_SMS_COUNTRIES = ("US", "CA")
+
+
+def sms_countries(env: Optional[Mapping[str, str]] = None) -> frozenset[str]:
+    """SMS_ALLOWED_COUNTRIES ("US,CA" by default): ISO regions whose numbers get SMS."""
+    raw = ((os.environ if env is None else env).get("SMS_ALLOWED_COUNTRIES") or "").replace(",", " ").split()
+    return frozenset(code.upper() for code in raw) or frozenset(DEFAULT_SMS_COUNTRIES)
+
+
+def sms_allowed(number: object, env: Optional[Mapping[str, str]] = None) -> bool:
+    """Whether the winery answers or sends SMS to this number: a premium-rate number abroad is what
+    SMS pumping texts from (each reply costs the winery)."""
+    return country(number) in sms_countries(env)
