@@ -22,6 +22,9 @@ MAX_MESSAGE_CHARS = 2000
 # Metadata nested deeper than this is refused: Rasa deep-copies and JSON-encodes it with
 # recursion, and ~900 levels (which JSON parsers accept) end in a RecursionError (a 5xx).
 MAX_METADATA_DEPTH = 32
+# Metadata is stored with every user event and published to RabbitMQ: the widget sends well under
+# 1 KB; more is refused, so a client cannot grow the tracker and the event stream at will.
+MAX_METADATA_BYTES = 4096
 # Entities a button may carry; anything else in a typed "/intent{...}" is dropped.
 PAYLOAD_ENTITIES = frozenset({"wine", "varietal", "weekday", "date_phrase", "club_tier"})
 # Controls, zero-width and bidi marks, BOM, and lone surrogates (from JSON escapes such as
@@ -102,6 +105,14 @@ def nested_too_deep(value: Any, limit: int = MAX_METADATA_DEPTH) -> bool:
             return True
         pending.extend((child, depth + 1) for child in children)
     return False
+
+
+def metadata_too_large(value: Any, limit: int = MAX_METADATA_BYTES) -> bool:
+    """True when the metadata's JSON is over `limit` bytes (check nested_too_deep first)."""
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")) > limit
+    except (TypeError, ValueError):
+        return True
 
 
 def prepare_message(value: Any) -> str:

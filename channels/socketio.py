@@ -32,7 +32,7 @@ from socketio import packet as socketio_packet
 import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from actions.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
-                            nested_too_deep, prepare_message)
+                            metadata_too_large, nested_too_deep, prepare_message)
 from channels.origins import widget_origins
 from channels.socketio_rooms import client_manager
 from channels.votes import add_vote_route
@@ -138,7 +138,8 @@ def _metadata(value: Any) -> Optional[dict]:
             value = json.loads(value)
         except (ValueError, RecursionError):  # "[[[[..." thousands deep raises RecursionError
             return None
-    return value if isinstance(value, dict) and not nested_too_deep(value) else None
+    ok = isinstance(value, dict) and not nested_too_deep(value) and not metadata_too_large(value)
+    return value if ok else None
 
 
 # How long a reply waits for a WebSocket's writer to take its message (a stalled client's

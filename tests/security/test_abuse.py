@@ -24,6 +24,20 @@ def user_texts(target, sender: str) -> list[str]:
     return [e.get("text") for e in tracker_events(target, sender) if e.get("event") == "user"]
 
 
+# ---------------------------------------------------------------- REST
+
+def test_rest_metadata_over_the_limit_is_a_clear_413_and_stores_nothing(target):
+    sender = f"sec-{uuid.uuid4().hex[:8]}"
+    big = {"note": "x" * 100_000}
+    r = target.post({"sender": sender, "message": "hello", "metadata": big})
+    assert r.status_code == 413 and "metadata" in r.json()["error"]
+    wide = {f"k{n}": n for n in range(2000)}  # many small keys, same bytes
+    assert target.post({"sender": sender, "message": "hello", "metadata": wide}).status_code == 413
+    assert user_texts(target, sender) == []
+    ok = target.post({"sender": sender, "message": "hello", "metadata": {"source": "integration", "lang": "en"}})
+    assert ok.status_code == 200 and ok.json()
+
+
 # ---------------------------------------------------------------- SMS pumping
 
 def test_sms_from_a_country_the_winery_does_not_serve_is_not_answered(target, twilio):
