@@ -3,10 +3,12 @@ connection listening to many conversations, a vote flood, SMS pumping from (and 
 numbers abroad, and a foreign number taken for a US customer's."""
 from __future__ import annotations
 
+import queue
 import time
 import uuid
 
 import requests
+import socketio
 
 from tests.integration.stack import Commerce7View, texts
 from tests.integration.test_twilio_channel import replies, text as sms
@@ -36,6 +38,40 @@ def test_rest_metadata_over_the_limit_is_a_clear_413_and_stores_nothing(target):
     assert user_texts(target, sender) == []
     ok = target.post({"sender": sender, "message": "hello", "metadata": {"source": "integration", "lang": "en"}})
     assert ok.status_code == 200 and ok.json()
+
+
+# ---------------------------------------------------------------- socket.io
+
+def _client(target):
+    sio = socketio.Client(reconnection=False)
+    got: "queue.Queue[dict]" = queue.Queue()
+    confirmed: "queue.Queue[str]" = queue.Queue()
+    sio.on("bot_uttered", lambda data: got.put(data))
+    sio.on("session_confirm", lambda sid: confirmed.put(sid))
+    sio.connect(target.url, socketio_path="/socket.io", transports=["websocket"])
+    return sio, got, confirmed
+
+
+def test_one_socketio_connection_joins_one_conversation(target):
+    spy, overheard, spy_confirmed = _client(target)
+    victim, answers, victim_confirmed = _client(target)
+    try:
+        mine, theirs = f"spy-{uuid.uuid4().hex[:8]}", f"victim-{uuid.uuid4().hex[:8]}"
+        spy.emit("session_request", {"session_id": mine})
+        assert spy_confirmed.get(timeout=10) == mine
+        spy.emit("session_request", {"session_id": theirs})  # a second room on the same connection
+        assert spy_confirmed.get(timeout=10) == mine  # refused: still the first conversation
+        for n in range(50):
+            spy.emit("session_request", {"session_id": f"victim-{n}"})
+        victim.emit("session_request", {"session_id": theirs})
+        assert victim_confirmed.get(timeout=10) == theirs
+        victim.emit("user_uttered", {"message": "can i bring my dog?", "session_id": theirs})
+        assert "leash" in answers.get(timeout=30).get("text", "").lower()
+        time.sleep(2)  # the rest of the victim's turn
+        assert overheard.empty()
+    finally:
+        spy.disconnect()
+        victim.disconnect()
 
 
 # ---------------------------------------------------------------- SMS pumping
