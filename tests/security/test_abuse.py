@@ -74,6 +74,17 @@ def test_one_socketio_connection_joins_one_conversation(target):
         victim.disconnect()
 
 
+# ---------------------------------------------------------------- votes
+
+def test_a_vote_flood_is_throttled(target):
+    url = f"{target.url}/webhooks/socketio/feedback"
+    vote = {"conversation_id": uuid.uuid4().hex, "vote": "down", "answer_text": "We open at 11."}
+    statuses = [requests.post(url, json=vote, timeout=10).status_code for _ in range(45)]
+    assert statuses[:5] == [204] * 5
+    assert statuses.count(204) <= 30 + 30  # the limit, even across a minute's end
+    assert statuses[-1] == 429
+
+
 # ---------------------------------------------------------------- SMS pumping
 
 def test_sms_from_a_country_the_winery_does_not_serve_is_not_answered(target, twilio):
