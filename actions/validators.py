@@ -9,9 +9,9 @@ from typing import Optional
 
 import yaml
 
+from actions import phones
 from actions.answering.choose import choose
 from actions.answering.facts import load as load_facts
-from actions.commerce7.models import to_e164
 from actions.settings import get_settings
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -51,17 +51,10 @@ def email(text: str) -> Optional[str]:
 
 
 def phone(text: str) -> Optional[str]:
-    """US numbers in any common format, or an explicit +country number, as E.164."""
-    if not isinstance(text, str) or len(re.sub(r"\D", "", text)) < 10:
+    """A phone number in any common format, read in the winery's region unless it starts with +, as E.164."""
+    if not isinstance(text, str) or looks_like_card_number(text):
         return None
-    if looks_like_card_number(text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if not text.strip().startswith("+") and len(digits) not in (10, 11):
-        return None
-    if len(digits) == 11 and not text.strip().startswith("+") and digits[0] != "1":
-        return None
-    return to_e164(text)
+    return phones.in_text(text)
 
 
 def person_name(text: str) -> Optional[str]:
