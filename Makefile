@@ -103,7 +103,7 @@ test-rasa: $(MODEL)
 	@$(APY) scripts/check_nlu.py results/nlu/intent_report.json --min-macro-f1 0.95
 
 test-py: $(DEV_STAMP) $(MODEL) index $(WIDGET_TEST_STAMP) $(CONSOLE_STAMP) nginx
-	$(APY) -m pytest tests -q -p no:cacheprovider
+	$(APY) -m pytest tests -q -rs -p no:cacheprovider
 
 eval: $(ACT_STAMP) index $(MODEL)
 	@$(APY) -m scripts.eval --min-hit 0.95 --min-accuracy 0.95
@@ -129,18 +129,18 @@ staff-user: $(ACT_STAMP)
 
 # ---- data care and health (the same environment as make run / make cluster: .env, then the environment)
 backup: $(ACT_STAMP)
-	@$(APY) -m scripts.modes --checks none --then scripts.datacare backup $(if $(OUT),--out $(OUT))
+	@$(APY) -m scripts.modes --checks none --then jobs.datacare backup $(if $(OUT),--out $(OUT))
 
 restore: $(ACT_STAMP)
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/milea-<time>.tar.gz"; exit 2; }
-	@$(APY) -m scripts.modes --checks none --then scripts.datacare restore "$(FILE)"
+	@$(APY) -m scripts.modes --checks none --then jobs.datacare restore "$(FILE)"
 
 forget: $(ACT_STAMP)
 	@test -n "$(WHO)" || { echo "usage: make forget WHO=+18455550100 (or WHO=ann@example.com)"; exit 2; }
-	@$(APY) -m scripts.modes --checks none --then scripts.datacare forget "$(WHO)"
+	@$(APY) -m scripts.modes --checks none --then jobs.datacare forget "$(WHO)"
 
 health: $(ACT_STAMP)
-	@$(APY) -m scripts.modes --checks none --then scripts.health
+	@$(APY) -m scripts.modes --checks none --then jobs.health
 
 .PHONY: feedback-report
 feedback-report: $(ACT_STAMP)

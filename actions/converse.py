@@ -2,7 +2,7 @@
 customer means (named now, referred back to, corrected) and the structured
 answer about it, computed from the live catalog and the structured files.
 
-`plan_turn` reads the turn, `answer_structured` answers it. The actions
+`plan_turn` reads the turn, the `answer_*` functions answer it. The actions
 (actions/wine.py, actions/knowledge_answers.py, actions/hours.py) call these
 and fall back to the knowledge answer when the turn is not about a subject.
 """

@@ -208,7 +208,8 @@ class Database:
         if self._pool is not None:
             self._pool.closeall()
 
-    def _execute(self, db: Any, sql: str, params: tuple = ()) -> Any:
+    def execute(self, db: Any, sql: str, params: tuple = ()) -> Any:
+        """`sql` (? placeholders) run on a connection from connection(); returns the cursor."""
         cursor = db.cursor()
         cursor.execute(self.sql(sql), params)
         return cursor

@@ -104,21 +104,21 @@ class FeedbackStore(Database):
                "ON CONFLICT (conversation_id, turn_key) DO NOTHING")
         with self._connect() as db:
             if self.dialect == "sqlite":
-                cursor = self._execute(db, sql, values)
+                cursor = self.execute(db, sql, values)
                 if cursor.rowcount == 1:
                     return int(cursor.lastrowid)
             else:
-                row = self._execute(db, sql + " RETURNING id", values).fetchone()
+                row = self.execute(db, sql + " RETURNING id", values).fetchone()
                 if row:
                     return int(row[0])
-            return int(self._execute(db, "SELECT id FROM feedback WHERE conversation_id = ? AND turn_key = ?",
+            return int(self.execute(db, "SELECT id FROM feedback WHERE conversation_id = ? AND turn_key = ?",
                                      (item.conversation_id, item.turn_key)).fetchone()[0])
 
     def all(self) -> List[Feedback]:
         """Every record, oldest first."""
         self.ensure_table()
         with self._connect(write=False) as db:
-            rows = self._execute(db, f"SELECT {', '.join(COLUMNS)}, turn_key FROM feedback "
+            rows = self.execute(db, f"SELECT {', '.join(COLUMNS)}, turn_key FROM feedback "
                                      "ORDER BY created_at, id").fetchall()
         return [Feedback(id=int(r[0]), conversation_id=r[1], channel=r[2], kind=r[3], rating=int(r[4]), comment=r[5],
                          answer_text=r[6], question_text=r[7], created_at=_utc(r[8]), turn_key=r[9]) for r in rows]

@@ -36,25 +36,25 @@ class HandoffNotices(Database):
         now = time.time()
         with self._connect() as db:
             if self.dialect == "postgresql":  # turns of one conversation claim one after the other
-                self._execute(db, "SELECT pg_advisory_xact_lock(hashtext(?))", (conversation_id,))
-            recent = self._execute(
+                self.execute(db, "SELECT pg_advisory_xact_lock(hashtext(?))", (conversation_id,))
+            recent = self.execute(
                 db, "SELECT status, results FROM handoff_notice WHERE conversation_id = ? AND turn_key <> ? "
                     "AND status IN ('sent', 'sending') AND created_at > ? ORDER BY created_at DESC LIMIT 1",
                 (conversation_id, turn, now - self.cooldown_s)).fetchone() if self.cooldown_s > 0 else None
             if recent is not None:  # told lately: that notice's outcome, once it has one
                 return ("done", json.loads(recent[1])) if recent[0] == "sent" else ("wait", None)
-            inserted = self._execute(db, "INSERT INTO handoff_notice (conversation_id, turn_key, status, created_at,"
+            inserted = self.execute(db, "INSERT INTO handoff_notice (conversation_id, turn_key, status, created_at,"
                                          " updated_at) VALUES (?, ?, 'sending', ?, ?) ON CONFLICT DO NOTHING",
                                      (conversation_id, turn, now, now))
             if inserted.rowcount == 1:
                 return "send", None
-            status, results, updated = self._execute(
+            status, results, updated = self.execute(
                 db, "SELECT status, results, updated_at FROM handoff_notice WHERE conversation_id = ? AND turn_key = ?",
                 (conversation_id, turn)).fetchone()
             if status == "sent":
                 return "done", json.loads(results)
             if status == "failed" or updated < now - self.lease_s:  # nobody was told, or the sender died
-                taken = self._execute(db, "UPDATE handoff_notice SET status = 'sending', updated_at = ? WHERE "
+                taken = self.execute(db, "UPDATE handoff_notice SET status = 'sending', updated_at = ? WHERE "
                                           "conversation_id = ? AND turn_key = ? AND status = ? AND updated_at = ?",
                                       (now, conversation_id, turn, status, updated))
                 if taken.rowcount == 1:  # one replay takes over, however many race
@@ -64,7 +64,7 @@ class HandoffNotices(Database):
     def record(self, conversation_id: str, turn: str, results: Results) -> None:
         status = "sent" if any(results.values()) else "failed"
         with self._connect() as db:
-            self._execute(db, "UPDATE handoff_notice SET status = ?, results = ?, updated_at = ? "
+            self.execute(db, "UPDATE handoff_notice SET status = ?, results = ?, updated_at = ? "
                               "WHERE conversation_id = ? AND turn_key = ?",
                           (status, json.dumps(results), time.time(), conversation_id, turn))
 

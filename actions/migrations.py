@@ -112,17 +112,17 @@ def upgrade(url: str) -> List[int]:
     """
     db = Database(url)
     applied: List[int] = []
-    with db._connect() as conn:  # SQLite: BEGIN IMMEDIATE already excludes every other writer
+    with db.connection() as conn:  # SQLite: BEGIN IMMEDIATE already excludes every other writer
         if db.dialect == "postgresql":
-            db._execute(conn, "SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_ID,))
-        db._execute(conn, _version_table(db))
-        have = db._execute(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+            db.execute(conn, "SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_ID,))
+        db.execute(conn, _version_table(db))
+        have = db.execute(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
         for version, name, statements in MIGRATIONS:
             if version <= have:
                 continue
             for statement in statements:
-                db._execute(conn, statement.format(**_TYPES[db.dialect]))
-            db._execute(conn, "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                db.execute(conn, statement.format(**_TYPES[db.dialect]))
+            db.execute(conn, "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                         (version, name, time.time()))
             applied.append(version)
     with _current_lock:
@@ -137,10 +137,10 @@ def version(url: str) -> int:
     db = Database(url)
     exists = ("SELECT to_regclass('schema_version') IS NOT NULL" if db.dialect == "postgresql" else
               "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
-    with db._connect(write=False) as conn:
-        if not db._execute(conn, exists).fetchone()[0]:
+    with db.connection(write=False) as conn:
+        if not db.execute(conn, exists).fetchone()[0]:
             return 0
-        return int(db._execute(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+        return int(db.execute(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
 
 
 def ensure(url: str) -> None:

@@ -52,7 +52,6 @@ _GRAPE_NORMAL = {"cab sauv": "cabernet sauvignon", "cab franc": "cabernet franc"
                  "seyval": "seyval blanc"}
 _UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|no more than|max|up to|<)\s*\$?\s*(\d+)", re.I)
 _OVER = re.compile(r"\b(?:over|above|more than|at least)\s*\$?\s*(\d+)", re.I)
-_BUDGET = re.compile(r"\$\s*(\d+)|(\d+)\s*(?:bucks|dollars)", re.I)
 
 
 @dataclass

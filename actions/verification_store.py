@@ -68,20 +68,20 @@ class CodeStore(Database):
         since = now - self.window_s
         with self._connect() as db:
             if self.dialect == "postgresql":  # one issuer at a time per account: the limit holds across replicas
-                self._execute(db, "SELECT pg_advisory_xact_lock(hashtext(?))", (customer_id,))
-            per_account = self._execute(
+                self.execute(db, "SELECT pg_advisory_xact_lock(hashtext(?))", (customer_id,))
+            per_account = self.execute(
                 db, "SELECT COUNT(*) FROM verification_codes WHERE customer_id = ? AND created_at > ?",
                 (customer_id, since)).fetchone()[0]
-            per_sender = self._execute(
+            per_sender = self.execute(
                 db, "SELECT COUNT(*) FROM verification_codes WHERE sender_key = ? AND created_at > ?",
                 (sender, since)).fetchone()[0]
             if per_account >= self.account_limit or per_sender >= self.sender_limit:
                 return Issued(None)
-            self._execute(db, "UPDATE verification_codes SET used_at = ? WHERE customer_id = ? AND sender_key = ?"
+            self.execute(db, "UPDATE verification_codes SET used_at = ? WHERE customer_id = ? AND sender_key = ?"
                               " AND used_at IS NULL", (now, customer_id, sender))
             code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
             code_id = uuid.uuid4().hex
-            self._execute(db, "INSERT INTO verification_codes (id, customer_id, sender_key, code_hash, created_at,"
+            self.execute(db, "INSERT INTO verification_codes (id, customer_id, sender_key, code_hash, created_at,"
                               " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                           (code_id, customer_id, sender, self._hash(code_id, code), now, now + self.ttl_s))
         return Issued(code, now + self.ttl_s)
@@ -95,7 +95,7 @@ class CodeStore(Database):
                     " AND sender_key = ? AND used_at IS NULL ORDER BY created_at DESC LIMIT 1")
             if self.dialect == "postgresql":
                 pick += " FOR UPDATE"  # two checks of one code take turns: each attempt counts
-            row = self._execute(db, pick, (customer_id, sender)).fetchone()
+            row = self.execute(db, pick, (customer_id, sender)).fetchone()
             if row is None:
                 return Check("none")
             code_id, code_hash, expires_at, attempts = row
@@ -105,10 +105,10 @@ class CodeStore(Database):
                 return Check("locked")
             attempts += 1
             if hmac.compare_digest(code_hash, self._hash(code_id, str(code))):
-                updated = self._execute(db, "UPDATE verification_codes SET attempts = ?, used_at = ?"
+                updated = self.execute(db, "UPDATE verification_codes SET attempts = ?, used_at = ?"
                                             " WHERE id = ? AND used_at IS NULL", (attempts, now, code_id))
                 return Check("ok") if updated.rowcount == 1 else Check("none")
-            self._execute(db, "UPDATE verification_codes SET attempts = ? WHERE id = ?", (attempts, code_id))
+            self.execute(db, "UPDATE verification_codes SET attempts = ? WHERE id = ?", (attempts, code_id))
             left = self.max_attempts - attempts
             return Check("wrong", left) if left > 0 else Check("locked")
 
@@ -116,5 +116,5 @@ class CodeStore(Database):
         """Forget codes older than the rate-limit window."""
         now = time.time() if now is None else now
         with self._connect() as db:
-            return self._execute(db, "DELETE FROM verification_codes WHERE created_at < ?",
+            return self.execute(db, "DELETE FROM verification_codes WHERE created_at < ?",
                                  (now - self.window_s,)).rowcount

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from actions.knowledge.chunks import _FRONT_MATTER
+from actions.knowledge.chunks import FRONT_MATTER
 from actions.wine_types import wine_type
 import yaml
 
@@ -46,7 +46,7 @@ def _load(root: str, stamp: float) -> tuple[Wine, ...]:
             if path.stem == "overview":
                 continue
             text = path.read_text(encoding="utf-8")
-            match = _FRONT_MATTER.match(text)
+            match = FRONT_MATTER.match(text)
             meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
             title = _VINTAGE.sub("", str(meta.get("wine") or meta.get("title") or path.stem)).strip()
             title = re.sub(r"\s*\((?:NV|non-vintage)\)$", "", title, flags=re.I)

@@ -91,8 +91,8 @@ def _cmdline(pid: int) -> str:
 def role_of(cmdline: str) -> str:
     """A short, stable name for a process of ours from its command line."""
     rules = (("rasa_sdk", "actions"), ("scripts.action_server", "actions"), ("commerce7_demo.emulator", "c7-emulator"),
-             ("scripts.scheduler", "jobs"), ("scripts.processes", "watchdog"), ("scripts.serve_widget", "widget"),
-             ("scripts.run", "supervisor"), ("nginx", "nginx"), ("rasa run", "rasa"), ("bin/rasa", "rasa"))
+             ("jobs.scheduler", "jobs"), ("scripts.processes", "watchdog"), ("scripts.serve_widget", "widget"),
+             ("scripts.rasa_server", "rasa"), ("scripts.run", "supervisor"), ("nginx", "nginx"), ("rasa run", "rasa"), ("bin/rasa", "rasa"))
     return next((role for needle, role in rules if needle in cmdline), Path(cmdline.split(" ")[0] or "?").name)
 
 

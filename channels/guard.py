@@ -159,7 +159,7 @@ class Verdict:
     retry_after: int = 0
 
 
-def _trusted_networks(env: Mapping[str, str]) -> list:
+def trusted_networks(env: Mapping[str, str]) -> list:
     networks = []
     for item in (env.get("TRUSTED_PROXIES") or "127.0.0.0/8 ::1").replace(",", " ").split():
         try:
@@ -181,7 +181,7 @@ def client_address(peer: Optional[str], headers: Mapping[str, str], trusted: Opt
     X-Forwarded-For entry) when the peer is a trusted proxy (TRUSTED_PROXIES, default loopback).
     A client elsewhere cannot choose its address with these headers."""
     peer = _address(peer)
-    trusted = _trusted_networks(os.environ) if trusted is None else trusted
+    trusted = trusted_networks(os.environ) if trusted is None else trusted
     if peer and any(ipaddress.ip_address(peer) in net for net in trusted):
         forwarded = _address(headers.get("x-real-ip")) or \
             _address((headers.get("x-forwarded-for") or "").split(",")[-1])

@@ -15,7 +15,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from channels.guard import (LIMITED_TEXT, MAX_METADATA_BYTES, MAX_METADATA_DEPTH, RejectedMessage, clean_sender,
                             client_address, flood_guard, metadata_too_large, nested_too_deep, prepare_message)
 

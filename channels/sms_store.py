@@ -37,7 +37,7 @@ class SmsStore(Database):
 
     def _run(self, sql: str, params: tuple = (), write: bool = True) -> Any:
         with self._connect(write) as db:
-            cursor = self._execute(db, sql, params)
+            cursor = self.execute(db, sql, params)
             return cursor.rowcount if cursor.description is None else cursor.fetchone()
 
     def receive(self, sid: str, sender: str, body: str, media: int, now: Optional[float] = None) -> bool:
@@ -48,13 +48,13 @@ class SmsStore(Database):
         """
         now = time.time() if now is None else now
         with self._connect() as db:
-            self._execute(db, "DELETE FROM sms_handled WHERE at < ?", (now - DEDUPE_TTL,))
-            inserted = self._execute(
+            self.execute(db, "DELETE FROM sms_handled WHERE at < ?", (now - DEDUPE_TTL,))
+            inserted = self.execute(
                 db, "INSERT INTO sms_handled (sid, at, status, sender, body, media) VALUES (?, ?, 'received', ?, ?, ?)"
                     " ON CONFLICT (sid) DO NOTHING", (sid, now, sender, body, media))
             if inserted.rowcount == 1:
                 return True
-            retaken = self._execute(db, "UPDATE sms_handled SET at = ? WHERE sid = ? AND status = 'received' "
+            retaken = self.execute(db, "UPDATE sms_handled SET at = ? WHERE sid = ? AND status = 'received' "
                                         "AND at < ?", (now, sid, now - LEASE_S))
             return retaken.rowcount == 1
 
@@ -71,9 +71,9 @@ class SmsStore(Database):
                     " ORDER BY at")
             if self.dialect == "postgresql":  # SQLite: BEGIN IMMEDIATE already excludes other replicas
                 pick += " FOR UPDATE SKIP LOCKED"
-            rows = self._execute(db, pick, (now - LEASE_S, now - DEDUPE_TTL)).fetchall()
+            rows = self.execute(db, pick, (now - LEASE_S, now - DEDUPE_TTL)).fetchall()
             for row in rows:
-                self._execute(db, "UPDATE sms_handled SET at = ? WHERE sid = ?", (now, row[0]))
+                self.execute(db, "UPDATE sms_handled SET at = ? WHERE sid = ?", (now, row[0]))
         return [(r[0], r[1] or "", r[2] or "", int(r[3] or 0)) for r in rows]
 
     def first_time(self, sid: str) -> bool:
@@ -89,11 +89,11 @@ class SmsStore(Database):
     def set_opted_out(self, phone: str, value: bool) -> None:
         with self._connect() as db:
             if value:
-                self._execute(db, "INSERT INTO sms_opt_out VALUES (?, ?) ON CONFLICT (phone) DO UPDATE SET at = "
+                self.execute(db, "INSERT INTO sms_opt_out VALUES (?, ?) ON CONFLICT (phone) DO UPDATE SET at = "
                                   "excluded.at", (phone, time.time()))
-                self._execute(db, "DELETE FROM sms_buttons WHERE phone = ?", (phone,))
+                self.execute(db, "DELETE FROM sms_buttons WHERE phone = ?", (phone,))
             else:
-                self._execute(db, "DELETE FROM sms_opt_out WHERE phone = ?", (phone,))
+                self.execute(db, "DELETE FROM sms_opt_out WHERE phone = ?", (phone,))
 
     def record_failed(self, phone: str, reason: str) -> None:
         """An SMS to `phone` that Twilio would not take after every retry: the number (staff call back),

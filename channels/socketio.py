@@ -29,7 +29,6 @@ from sanic.response import HTTPResponse
 from socketio import AsyncManager, AsyncServer
 from socketio import packet as socketio_packet
 
-import channels.speedups  # noqa: F401 - applied in the Rasa server when a channel loads
 from actions.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             metadata_too_large, nested_too_deep, prepare_message)

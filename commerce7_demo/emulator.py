@@ -50,7 +50,7 @@ from actions.wine_types import wine_type
 
 log = logging.getLogger("c7-emulator")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = Path(__file__).with_name("seed.yaml")
 DEFAULT_FACTS = REPO_ROOT.parent / "shared" / "reference" / "milea-facts.yaml"
 DEFAULT_APP_ID, DEFAULT_SECRET, DEFAULT_TENANT = "demo-app", "demo-secret", "milea-demo"

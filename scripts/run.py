@@ -21,7 +21,7 @@ from channels.origins import widget_origins
 from scripts.processes import Service, Stopping, stop_services, supervise
 
 ROOT = Path(__file__).resolve().parent.parent
-RASA_BIN = ROOT / ".venv" / "rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 ACTIONS_PY = Path(sys.executable)
 
 
@@ -205,11 +205,11 @@ def main() -> int:
     os.environ.setdefault("CONSOLE_URL", f"http://localhost:{_port('CONSOLE_PORT', 8090)}")  # hand-off notices link it
     services = emulator + [
         Service("actions", action_server(ACTION_PORT), {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
-        Service("rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
+        Service("rasa", [str(RASA_PY), "-m", "scripts.rasa_server", "run", "--enable-api", "--auth-token", token,
                          "--cors", *widget_origins(), "--port", str(RASA_PORT),
                          "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
                 {"PYTHONPATH": pythonpath, **RASA_OFFLINE}),
-        Service("jobs", [str(ACTIONS_PY), "-m", "scripts.scheduler"],
+        Service("jobs", [str(ACTIONS_PY), "-m", "jobs.scheduler"],
                 {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
         Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),
                            "--server-url", os.environ.get("WIDGET_SERVER_URL", f"http://localhost:{RASA_PORT}")],

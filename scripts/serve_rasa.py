@@ -2,7 +2,8 @@
 
 Writes credentials.yml (the Twilio section only when Twilio is configured) and endpoints.yml
 (stores from TRACKER_DB_URL, REDIS_URL, RABBITMQ_URL; actions at ACTION_SERVER_URL) from the
-environment, checks the mode (scripts/modes.py), then becomes `rasa run` (same process id).
+environment, checks the mode (scripts/modes.py), then becomes the Rasa server (scripts/rasa_server.py:
+the tuning, then `rasa run`; same process id).
 
     python -m scripts.serve_rasa --port 5005 --model models/milea.tar.gz
 
@@ -42,16 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     run.RUN_DIR = out  # write_credentials writes into the run folder
     credentials = run.write_credentials()
     channels = yaml.safe_load(credentials.read_text())
-    channels["scripts.rasa_metrics.OpsInput"] = {}  # the replica's health and metrics (the proxy keeps them internal)
+    channels["channels.ops.OpsInput"] = {}  # the replica's health and metrics (the proxy keeps them internal)
     credentials.write_text(yaml.safe_dump(channels, sort_keys=False))
     action_url = os.environ.get("ACTION_SERVER_URL") or "http://localhost:5055/webhook"
     for line in endpoints.write(out / "endpoints.yml", os.environ, action_url, data_dir):
         run.say(line)
     origins = widget_origins()
-    # the rasa script next to this Python (the image's and the venv's), so Rasa starts as `rasa run` does
-    rasa = Path(sys.executable).with_name("rasa")
-    command = [str(rasa)] if rasa.exists() else [sys.executable, "-m", "rasa"]
-    command += ["run", "--enable-api", "--auth-token", token,
+    command = [sys.executable, "-m", "scripts.rasa_server", "run", "--enable-api", "--auth-token", token,
                "--port", str(args.port), "--model", args.model,
                "--credentials", str(credentials), "--endpoints", str(out / "endpoints.yml")]
     command += ["--cors", *origins] if origins else []

@@ -1,10 +1,7 @@
 """Serve the website chat widget (widget/) on :8080, with /config.js telling it
 where the Rasa server is. Static files only; nothing is fetched from a CDN: the
 socket.io client comes from widget/node_modules (`npm ci` in widget/) as /vendor/.
-
-The widget sends its thumbs up/down to the Rasa server (channels/votes.py). POST /feedback
-here takes the same votes from pages still running an older copy of the script: 204 when
-stored, 400 on anything malformed."""
+The widget sends its thumbs up/down to the Rasa server (channels/votes.py), not here."""
 from __future__ import annotations
 
 import argparse
@@ -13,9 +10,6 @@ import json
 import logging
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-
-from channels.votes import MAX_FEEDBACK_BYTES, BadFeedback, parse_vote
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 SOCKETIO_DIST = WIDGET_DIR / "node_modules" / "socket.io-client" / "dist"
@@ -26,12 +20,9 @@ VENDOR = {
 }
 PRIVATE = (WIDGET_DIR / "node_modules", WIDGET_DIR / "package.json", WIDGET_DIR / "package-lock.json")
 
-log = logging.getLogger("milea.widget")
-
 
 class WidgetHandler(SimpleHTTPRequestHandler):
     server_url = ""
-    feedback_store: Any = None  # actions.feedback_store.FeedbackStore, made on the first vote
     extensions_map = {
         **SimpleHTTPRequestHandler.extensions_map,
         ".html": "text/html; charset=utf-8",
@@ -56,58 +47,9 @@ class WidgetHandler(SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
-    def do_POST(self) -> None:  # noqa: N802
-        path = self.path.split("?")[0].split("#")[0]
-        if path != "/feedback":
-            self._json(404, {"error": "not found"})
-            return
-        if self.headers.get("Transfer-Encoding"):
-            self._json(411, {"error": "send the body with a Content-Length"})
-            return
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            self._json(411, {"error": "Content-Length is required"})
-            return
-        if length < 0 or length > MAX_FEEDBACK_BYTES:
-            self._json(413, {"error": f"the body must be at most {MAX_FEEDBACK_BYTES} bytes"})
-            self.close_connection = True
-            return
-        body = self.rfile.read(length)
-        if not (self.headers.get("Content-Type") or "").lower().startswith("application/json"):
-            self._json(400, {"error": "Content-Type must be application/json"})
-            return
-        try:
-            record = parse_vote(body)
-        except BadFeedback as bad:
-            self._json(400, {"error": str(bad)})
-            return
-        try:
-            self._store().add(record)
-        except Exception as exc:  # noqa: BLE001 - the store is down: say so, log no content
-            log.error("feedback not stored: %s", type(exc).__name__)
-            self._json(503, {"error": "feedback could not be stored, please try again later"})
-            return
-        self.send_response(204)
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-
-    def _store(self) -> Any:
-        cls = type(self)
-        if cls.feedback_store is None:
-            from actions.feedback_store import FeedbackStore
-
-            cls.feedback_store = FeedbackStore.from_settings()
-        return cls.feedback_store
-
-    def _json(self, status: int, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        # A static site: POST is refused with a 4xx (http.server's default is a 501).
+        self.send_error(405, "the widget page takes no POST; votes go to the Rasa server")
 
     def send_head(self):  # GET and HEAD of static files
         target = Path(self.translate_path(self.path)).resolve()
@@ -133,10 +75,9 @@ class WidgetHandler(SimpleHTTPRequestHandler):
             super().log_message(fmt, *args)
 
 
-def make_server(host: str, port: int, server_url: str, feedback_store: Any = None) -> ThreadingHTTPServer:
-    """The widget server (not started); feedback_store defaults to the settings' database."""
-    handler_class = type("ConfiguredWidgetHandler", (WidgetHandler,),
-                         {"server_url": server_url, "feedback_store": feedback_store})
+def make_server(host: str, port: int, server_url: str) -> ThreadingHTTPServer:
+    """The widget server (not started)."""
+    handler_class = type("ConfiguredWidgetHandler", (WidgetHandler,), {"server_url": server_url})
     handler = functools.partial(handler_class, directory=str(WIDGET_DIR))
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

@@ -26,7 +26,6 @@ from actions.database import Database
 _COLUMNS = "id, kind, idempotency_key, payload, status, attempts, next_attempt_at, last_error"
 # Statuses: pending (to deliver), done, refused (Commerce7 refused the data: kept for staff, who
 # retry or cancel it), cancelled (by staff). The table is created by actions.migrations.
-STATUSES = ("pending", "done", "refused", "cancelled")
 BACKOFF_BASE_S = float(os.environ.get("MILEA_OUTBOX_BACKOFF_S") or 15.0)
 BACKOFF_MAX_S = 3600.0
 # A claimed job is hidden from other deliverers this long; a deliverer that dies
@@ -72,7 +71,7 @@ class Outbox(Database):
         now = time.time() if now is None else now
         idem = self.request_key(key, payload, request)
         with self._connect() as db:
-            self._execute(
+            self.execute(
                 db,
                 "INSERT INTO outbox (id, kind, idempotency_key, subject_key, payload, next_attempt_at, last_error,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -83,14 +82,14 @@ class Outbox(Database):
     def get(self, key: str) -> Optional[Job]:
         """The job with this idempotency key, else the newest job about this subject key."""
         with self._connect(write=False) as db:
-            row = self._execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE idempotency_key = ?", (key,)).fetchone()
-            row = row or self._execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE subject_key = ?"
+            row = self.execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE idempotency_key = ?", (key,)).fetchone()
+            row = row or self.execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE subject_key = ?"
                                            " ORDER BY created_at DESC, id LIMIT 1", (key,)).fetchone()
         return _job(row) if row else None
 
     def by_id(self, job_id: str) -> Optional[Job]:
         with self._connect(write=False) as db:
-            row = self._execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (job_id,)).fetchone()
+            row = self.execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
     def due(self, now: Optional[float] = None, limit: int = 20) -> list[Job]:
@@ -101,12 +100,12 @@ class Outbox(Database):
         with self._connect() as db:  # SQLite: BEGIN IMMEDIATE already excludes other writers
             if self.dialect == "postgresql":
                 pick += " FOR UPDATE SKIP LOCKED"
-            ids = [r[0] for r in self._execute(db, pick, (now, limit)).fetchall()]
+            ids = [r[0] for r in self.execute(db, pick, (now, limit)).fetchall()]
             if not ids:
                 return []
             marks = ", ".join("?" * len(ids))
-            self._execute(db, f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({marks})", (now + LEASE_S, *ids))
-            rows = self._execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE id IN ({marks})", tuple(ids)).fetchall()
+            self.execute(db, f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({marks})", (now + LEASE_S, *ids))
+            rows = self.execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE id IN ({marks})", tuple(ids)).fetchall()
         return sorted((_job(r) for r in rows), key=lambda j: ids.index(j.id))
 
     def mark_done(self, job: Job, result: dict[str, Any]) -> None:
@@ -125,14 +124,14 @@ class Outbox(Database):
 
     def counts(self) -> dict[str, int]:
         with self._connect(write=False) as db:
-            return dict(self._execute(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+            return dict(self.execute(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
 
     # ---- for staff
     def jobs(self, status: Optional[str] = None, limit: int = 200) -> list[Job]:
         """Jobs newest first, optionally of one status (pending, done, refused, cancelled)."""
         where, params = ("WHERE status = ?", (status,)) if status else ("", ())
         with self._connect(write=False) as db:
-            rows = self._execute(db, f"SELECT {_COLUMNS} FROM outbox {where} ORDER BY created_at DESC, id LIMIT ?",
+            rows = self.execute(db, f"SELECT {_COLUMNS} FROM outbox {where} ORDER BY created_at DESC, id LIMIT ?",
                                  (*params, limit)).fetchall()
         return [_job(r) for r in rows]
 
@@ -151,7 +150,7 @@ class Outbox(Database):
     def _set_status(self, job_id: str, allowed: tuple, status: str, due: Optional[float]) -> bool:
         marks = ", ".join("?" * len(allowed))
         with self._connect() as db:
-            cursor = self._execute(db, f"UPDATE outbox SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at),"
+            cursor = self.execute(db, f"UPDATE outbox SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at),"
                                        f" updated_at = ? WHERE id = ? AND status IN ({marks})",
                                    (status, due, time.time(), job_id, *allowed))
             return cursor.rowcount == 1
@@ -159,7 +158,7 @@ class Outbox(Database):
     def _update(self, job: Job, status: str, attempts: int, next_at: float, error: Optional[str],
                 result: Optional[str]) -> None:
         with self._connect() as db:
-            self._execute(db, "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+            self.execute(db, "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
                               " result = COALESCE(?, result), updated_at = ? WHERE id = ?",
                           (status, attempts, next_at, error, result, time.time(), job.id))
 

@@ -20,7 +20,7 @@ import yaml
 
 from actions.commerce7.client import Commerce7Client
 from actions.commerce7.models import Product
-from actions.knowledge.chunks import _FRONT_MATTER
+from actions.knowledge.chunks import FRONT_MATTER as _FRONT_MATTER
 from actions.knowledge.index import IndexReport, sync_index
 from actions.settings import REPO_ROOT, Settings
 

@@ -44,7 +44,8 @@ WRITE_BUDGET_S = 12.0
 _QUESTIONISH = re.compile(r"\b(how|what|when|where|why|which|who|can|does|do|is|are|price|cost|club|wine|tier)\b", re.I)
 
 
-def _name(text: str) -> Optional[str]:
+def name_answer(text: str) -> Optional[str]:
+    """The name in a form answer; None for text that reads like a question (the form asks again)."""
     if not isinstance(text, str) or len(text.split()) > 3 or _QUESTIONISH.search(text) or "?" in text:
         return None
     return v.person_name(text)
@@ -68,8 +69,8 @@ class ValidateClubSignupForm(GuidedForm):
     rules = {
         "club_tier": (v.club_tier, "utter_retry_club_signup_form_club_tier", 
                                    "utter_explain_club_signup_form_club_tier"),
-        "first_name": (_name, "utter_retry_club_signup_form_first_name", "utter_explain_club_signup_form_first_name"),
-        "last_name": (_name, "utter_retry_club_signup_form_last_name", "utter_explain_club_signup_form_last_name"),
+        "first_name": (name_answer, "utter_retry_club_signup_form_first_name", "utter_explain_club_signup_form_first_name"),
+        "last_name": (name_answer, "utter_retry_club_signup_form_last_name", "utter_explain_club_signup_form_last_name"),
         "email": (v.email, "utter_retry_club_signup_form_email", "utter_explain_club_signup_form_email"),
         "phone": (v.phone, "utter_retry_club_signup_form_phone", "utter_explain_club_signup_form_phone"),
         "birth_date": (_birth, "utter_retry_club_signup_form_birth_date", 

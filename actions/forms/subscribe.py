@@ -23,7 +23,7 @@ from actions.commerce7.errors import Commerce7Error, ValidationError
 from actions.commerce7.outbox import Outbox
 from actions.commerce7.signup import keep_for_staff, subscribe_key
 from actions.forms.base import GuidedForm, reset_events
-from actions.forms.club_signup import _name
+from actions.forms.club_signup import name_answer
 from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
 from actions.texts import say
 from actions.settings import get_settings
@@ -38,7 +38,7 @@ _SKIP = re.compile(r"^\s*(skip|no|nope|no thanks|rather not|pass|none|n/a)\b", r
 def _optional_name(text: str) -> Optional[str]:
     if isinstance(text, str) and _SKIP.match(text):
         return NO_NAME
-    return _name(text)
+    return name_answer(text)
 
 
 class ValidateSubscribeForm(GuidedForm):

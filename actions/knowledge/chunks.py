@@ -16,7 +16,7 @@ import yaml
 from actions import business_hours
 
 HOURS_FILE = "hours.yml"
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _slug(text: str) -> str:
 
 def parse_markdown(text: str, source: str, domain: str) -> list[Chunk]:
     meta: dict = {}
-    match = _FRONT_MATTER.match(text)
+    match = FRONT_MATTER.match(text)
     if match:
         meta = yaml.safe_load(match.group(1)) or {}
         text = text[match.end():]

@@ -11,7 +11,7 @@ FROM rasa/rasa-sdk:3.6.2
 
 USER root
 WORKDIR /app
-# pg_dump/pg_restore for `scripts.datacare backup|restore` (the client of the postgres:15 service)
+# pg_dump/pg_restore for `jobs.datacare backup|restore` (the client of the postgres:15 service)
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements/actions.txt requirements/actions-constraints.txt /tmp/requirements/

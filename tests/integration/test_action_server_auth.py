@@ -1,9 +1,9 @@
 """The action server answers only the Rasa server (issue 10, attack 2).
 
-A forged action call (a tracker claiming the Twilio channel and a customer's phone) used to
-run action_check_points and answer with that customer's balance. Now every call needs
+A forged action call (a tracker claiming the Twilio channel and a customer's phone) would
+run action_check_points and answer with that customer's balance, so every call needs
 ACTION_SERVER_TOKEN: without it, or with a wrong one, 401 and nothing runs (the Commerce7
-emulator sees no request); with it, the call works as before. The server listens on loopback.
+emulator sees no request); with it, the call works. The server listens on loopback.
 """
 from __future__ import annotations
 

@@ -428,7 +428,7 @@ def test_socketio_fuzz_keeps_the_connection_answering(stack):
 
         @fuzz_settings(max_examples=200)
         @given(event=sio_events)
-        # found by this test (each used to end in a server traceback and no answer, the
+        # found by this test (each would end in a server traceback and no answer, the
         # client waiting forever): metadata thousands of brackets deep ...
         @example(event=("user_uttered", {"message": "hi", "session_id": SESSION, "metadata": "[" * 5000}))
         @example(event=("user_uttered", {"message": "hi", "session_id": SESSION, "metadata": Deep(800, "dict")}))

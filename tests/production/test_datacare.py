@@ -61,7 +61,7 @@ def settings():
 
 
 def tracker_db():
-    from scripts.datacare import Store
+    from jobs.datacare import Store
 
     s = settings()
     store = Store(s.feedback_database)  # the tracker's database: TRACKER_DB_URL or data/tracker.db
@@ -100,7 +100,7 @@ def fill(now: float = NOW) -> dict:
     outbox.enqueue("newsletter", "ann", {"email": "ann@example.com"}, now=now)
     done = outbox.enqueue("newsletter", "bob", {"email": "bob@example.com"}, now=OLD)
     outbox.mark_done(done, {})
-    from scripts.datacare import Store
+    from jobs.datacare import Store
 
     Store(s.outbox_database).run("UPDATE outbox SET updated_at = ? WHERE id = ?", [OLD, done.id])  # delivered long ago
     sms_url = s.feedback_db_url if s.feedback_db_url else Path(s.data_dir) / "sms.db"
@@ -169,7 +169,7 @@ def test_retention_deletes_only_what_is_older_than_the_limit(env):
 
 def test_forget_removes_one_person_everywhere_and_says_what(env):
     stores = fill()
-    out = subprocess.run([sys.executable, "-m", "scripts.datacare", "forget", "ann@example.com"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "jobs.datacare", "forget", "ann@example.com"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "conversations: 1 (2 events) deleted" in out.stdout
@@ -178,14 +178,14 @@ def test_forget_removes_one_person_everywhere_and_says_what(env):
     assert [f.conversation_id for f in stores["feedback"].all()] == ["web-bob"]
     assert stores["outbox"].get("ann") is None and stores["outbox"].get("bob") is not None
 
-    out = subprocess.run([sys.executable, "-m", "scripts.datacare", "forget", "(845) 555-0100"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "jobs.datacare", "forget", "(845) 555-0100"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "conversations: 1 (3 events) deleted" in out.stdout and "SMS menus: 1 deleted" in out.stdout
     assert "opt-out" not in out.stdout
     assert events_of("+18455550100") == 0 and stores["sms"].buttons("+18455550100") == []
 
-    out = subprocess.run([sys.executable, "-m", "scripts.datacare", "forget", "+1 845 555 0199"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "jobs.datacare", "forget", "+1 845 555 0199"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
     assert "SMS opt-out: kept, so this number is never texted again" in out.stdout
     assert stores["sms"].opted_out("+18455550199")
@@ -201,7 +201,7 @@ def test_forget_refuses_what_is_not_a_person():
 
 
 def test_the_jobs_process_runs_the_retention_pass(env, monkeypatch):
-    """scripts/scheduler.py deletes old data on its daily pass (here: the pass falls due at once)."""
+    """jobs/scheduler.py deletes old data on its daily pass (here: the pass falls due at once)."""
     import asyncio
 
     from scripts import scheduler

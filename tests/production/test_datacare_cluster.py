@@ -23,7 +23,7 @@ def test_forget_removes_a_live_conversation_and_nothing_else(cluster):
     cluster.say(other, "can i bring my dog?")
     assert user_events(cluster, person) and user_events(cluster, other)
     env = {**os.environ, "TRACKER_DB_URL": database_url(cluster.database), "MILEA_DATA_DIR": str(cluster.data_dir)}
-    result = subprocess.run([sys.executable, "-m", "scripts.datacare", "forget", email], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "jobs.datacare", "forget", email], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "conversations: 1 (" in result.stdout, result.stdout

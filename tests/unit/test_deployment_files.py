@@ -206,11 +206,11 @@ def test_a_replica_writes_its_channels_from_the_environment_then_becomes_rasa_ru
     assert serve_rasa.main(["--port", "5005", "--model", "models/milea.tar.gz"]) == 0
     command = started[0]
     credentials = yaml.safe_load(Path(command[command.index("--credentials") + 1]).read_text())
-    assert "channels.rest.SafeRestInput" in credentials and "scripts.rasa_metrics.OpsInput" in credentials
+    assert "channels.rest.SafeRestInput" in credentials and "channels.ops.OpsInput" in credentials
     assert not any("twilio" in name.lower() for name in credentials)
     endpoints = yaml.safe_load(Path(command[command.index("--endpoints") + 1]).read_text())
     assert endpoints["action_endpoint"]["url"] == "http://proxy:5055/webhook"
     assert endpoints["tracker_store"]["url"].startswith("postgresql://milea:")
     assert command[command.index("--auth-token") + 1] == "x" * 32
     assert "https://chat.example.com" in command[command.index("--cors"):]
-    assert command[1] == "run" or command[1:3] == ["-m", "rasa"]
+    assert command[1:4] == ["-m", "scripts.rasa_server", "run"]  # the tuning applied, then `rasa run`

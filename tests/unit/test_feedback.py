@@ -1,11 +1,9 @@
 """Feedback: the store (SQLite beside the tracker store, PostgreSQL when available), the
-rating form as the action server runs it, the report, and the widget's POST /feedback
-on a real widget server."""
+rating form as the action server runs it, and the report."""
 from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import os
 import shutil
 import socket
@@ -17,7 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -27,7 +24,6 @@ from actions.feedback_store import Feedback, FeedbackStore
 from actions.forms.feedback import (NO_COMMENT, ActionSubmitFeedback, ValidateFeedbackForm, answer_before_feedback,
                                     optional_comment, parse_rating)
 from scripts import feedback_report
-from scripts.serve_widget import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
@@ -183,8 +179,8 @@ def test_store_round_trip_on_postgresql(postgres_url):
     assert rows[0].question_text == "how much is the cab franc"
     assert rows[1].kind == "thumb" and rows[1].created_at.utcoffset().total_seconds() == 0
     with pytest.raises(Exception):  # the CHECK constraint, past the Python checks
-        with store._connect() as db:
-            store._execute(db, "INSERT INTO feedback (conversation_id, channel, kind, rating, created_at) "
+        with store.connection() as db:
+            store.execute(db, "INSERT INTO feedback (conversation_id, channel, kind, rating, created_at) "
                                "VALUES ('c', 'rest', 'rating', 9, now())")
 
 
@@ -381,69 +377,3 @@ def test_report_with_no_feedback(tmp_path, capsys):
     assert feedback_report.main(["--db", f"sqlite:///{tmp_path / 't.db'}", "--out", str(tmp_path / "f.csv")]) == 0
     assert "Feedback records: 0" in capsys.readouterr().out
     assert (tmp_path / "f.csv").read_text().startswith("id,conversation_id")
-
-
-# ---------------------------------------------------------------- widget POST /feedback
-
-@pytest.fixture
-def widget(tmp_path):
-    store = sqlite_store(tmp_path / "tracker.db")
-    server = make_server("127.0.0.1", 0, "http://localhost:5005", store)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", store
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-GOOD_VOTE = {"conversation_id": "0123456789abcdef0123456789abcdef", "vote": "down",
-             "answer_text": "We're closed on Mondays and Tuesdays.", "question_text": "are you open monday"}
-
-
-def test_widget_vote_is_stored(widget):
-    url, store = widget
-    response = requests.post(f"{url}/feedback", json=GOOD_VOTE, timeout=5)
-    assert response.status_code == 204 and response.content == b""
-    up = {**GOOD_VOTE, "vote": "up"}
-    del up["question_text"]
-    assert requests.post(f"{url}/feedback", json=up, timeout=5).status_code == 204
-    rows = store.all()
-    assert [(r.kind, r.channel, r.rating) for r in rows] == [("thumb", "socketio", -1), ("thumb", "socketio", 1)]
-    assert rows[0].conversation_id == GOOD_VOTE["conversation_id"]
-    assert rows[0].answer_text == GOOD_VOTE["answer_text"] and rows[0].question_text == "are you open monday"
-    assert rows[1].question_text is None
-    assert requests.get(f"{url}/config.js", timeout=5).status_code == 200  # the page still works
-
-
-@pytest.mark.parametrize("body", [
-    {**GOOD_VOTE, "vote": "meh"}, {**GOOD_VOTE, "vote": 1}, {**GOOD_VOTE, "vote": None},
-    {k: v for k, v in GOOD_VOTE.items() if k != "vote"},
-    {k: v for k, v in GOOD_VOTE.items() if k != "answer_text"},
-    {k: v for k, v in GOOD_VOTE.items() if k != "conversation_id"},
-    {**GOOD_VOTE, "conversation_id": "x" * 129}, {**GOOD_VOTE, "conversation_id": "a b"},
-    {**GOOD_VOTE, "conversation_id": 12345},
-    {**GOOD_VOTE, "answer_text": "x" * 2001}, {**GOOD_VOTE, "question_text": "x" * 2001},
-    {**GOOD_VOTE, "answer_text": ""}, {**GOOD_VOTE, "answer_text": 42}, {**GOOD_VOTE, "question_text": ["a"]},
-    {**GOOD_VOTE, "extra": "field"}, [GOOD_VOTE], "up", None,
-])
-def test_widget_refuses_malformed_votes(widget, body):
-    url, store = widget
-    response = requests.post(f"{url}/feedback", data=json.dumps(body), timeout=5,
-                             headers={"Content-Type": "application/json"})
-    assert response.status_code == 400 and response.json()["error"]
-    assert store.all() == []
-
-
-def test_widget_refuses_bad_encodings_and_sizes(widget):
-    url, store = widget
-    post = lambda data, kind="application/json": requests.post(  # noqa: E731
-        f"{url}/feedback", data=data, headers={"Content-Type": kind}, timeout=5)
-    assert post(b"{not json").status_code == 400
-    assert post(b"\xff\xfe{}").status_code == 400
-    assert post(json.dumps(GOOD_VOTE), "text/plain").status_code == 400
-    assert post(json.dumps({**GOOD_VOTE, "answer_text": "x" * 20000})).status_code == 413
-    assert requests.post(f"{url}/elsewhere", json=GOOD_VOTE, timeout=5).status_code == 404
-    assert post(json.dumps({**GOOD_VOTE, "answer_text": "x" * 2000})).status_code == 204  # the limit itself is fine
-    assert len(store.all()) == 1

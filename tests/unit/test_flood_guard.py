@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from channels.guard import FloodGuard, RateLimits, _trusted_networks, client_address
+from channels.guard import FloodGuard, RateLimits, trusted_networks, client_address
 from tests.unit.rasa_side import RASA_PY, REDIS_URL, require_redis, run_in_rasa_venv
 
 
@@ -64,7 +64,7 @@ def test_limits_come_from_the_environment_with_sane_defaults():
                                 "RATE_LIMIT_WINDOW_S": "-1"}) == RateLimits(20, 60, 60)
 
 
-LOOPBACK = _trusted_networks({})
+LOOPBACK = trusted_networks({})
 
 
 @pytest.mark.parametrize("peer, headers, expected", [
@@ -82,7 +82,7 @@ def test_the_forwarded_address_counts_only_from_a_trusted_proxy(peer, headers, e
 
 
 def test_trusted_proxies_are_configurable():
-    trusted = _trusted_networks({"TRUSTED_PROXIES": "172.18.0.0/16, bogus"})
+    trusted = trusted_networks({"TRUSTED_PROXIES": "172.18.0.0/16, bogus"})
     assert client_address("172.18.0.5", {"x-real-ip": "198.51.100.7"}, trusted) == "198.51.100.7"
     assert client_address("127.0.0.1", {"x-real-ip": "198.51.100.7"}, trusted) == "127.0.0.1"
 

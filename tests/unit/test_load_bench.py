@@ -81,7 +81,13 @@ from aiohttp import web
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
-import channels.rest, channels.speedups
+import os
+import channels.ops, channels.rest, channels.socketio, rasa_tuning
+# loading the channels (as credentials.yml makes Rasa do) changes nothing: only the entry point tunes
+assert not getattr(RemoteAction._validate_action_result, "_milea_one_validator", False)
+assert not getattr(EndpointConfig.session, "_milea_shared", False)
+rasa_tuning.apply(os.environ)
+rasa_tuning.apply(os.environ)  # applying twice is harmless
 
 action = RemoteAction("action_x", None)
 assert action._validate_action_result({"events": [{"event": "slot", "name": "wine", "value": "x"}],
@@ -150,7 +156,7 @@ def rasa_side():
 
 
 def test_prepared_validator_accepts_and_rejects_like_rasa(rasa_side):
-    """channels.speedups swaps Rasa's per-call jsonschema.validate for a prepared validator."""
+    """rasa_tuning.speedups swaps Rasa's per-call jsonschema.validate for a prepared validator."""
     assert "validator ok" in rasa_side.stdout, rasa_side.stderr[-3000:]
 
 

@@ -1,4 +1,4 @@
-"""channels/speedups.py `compute_past_states_once_per_prediction`: the policies of one prediction
+"""rasa_tuning/speedups.py `compute_past_states_once_per_prediction`: the policies of one prediction
 share one replay of the conversation, and still see exactly what Rasa computes: the same states
 for the same events and arguments, a new replay after any new event, and a copy of their own
 (TED's featurizer edits the last state it gets). Runs in the Rasa venv, on the project's domain."""
@@ -21,7 +21,9 @@ def counted(self, tracker, *args, **kwargs):
     return rasas(self, tracker, *args, **kwargs)
 
 Domain.states_for_tracker_history = counted
-import channels.speedups  # wraps the counted method, as it wraps Rasa's in the server
+from rasa_tuning import speedups
+
+speedups.compute_past_states_once_per_prediction()  # wraps the counted method, as it wraps Rasa's in the server
 
 tracker = DialogueStateTracker.from_events("visitor", [
     ActionExecuted("action_session_start"), ActionExecuted("action_listen"),

@@ -83,7 +83,7 @@ def test_a_stop_signal_stops_everything_every_time(tmp_path, signum, when):
 
 
 def test_a_burst_of_signals_never_deadlocks(tmp_path):
-    """The old handler set a threading.Event while the main thread waited on it: a deadlock."""
+    """A handler that set a threading.Event while the main thread waited on it would deadlock."""
     for _ in range(3):
         proc, pidfile = start(tmp_path)
         assert wait_until(lambda: len(pids(pidfile)) == 6, 20)

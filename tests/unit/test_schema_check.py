@@ -1,4 +1,4 @@
-"""channels/schema_check.py against jsonschema, on Rasa's own schema of an action server reply:
+"""rasa_tuning/schema_check.py against jsonschema, on Rasa's own schema of an action server reply:
 thousands of replies (every event kind, valid and broken in every property, plus random values)
 and not one that the compiled checks accept while jsonschema refuses. It must also vouch for the
 replies our actions really send, or it would save nothing. Runs in the Rasa venv (its schema)."""
@@ -10,7 +10,7 @@ SNIPPET = r"""
 import copy, json, random
 from jsonschema import validators
 from rasa.core.actions.action import RemoteAction
-from channels.schema_check import compile_schema
+from rasa_tuning.schema_check import compile_schema
 
 schema = RemoteAction.action_response_format_spec()
 validator = validators.validator_for(schema)(schema)

@@ -163,7 +163,7 @@ def test_a_later_different_signup_for_the_same_email_is_its_own_job(tmp_path):
     first = outbox.enqueue("club_signup", SHIP.key, SHIP.to_payload(), "Unavailable", request="web-1/m1")
     pickup = ClubSignup(**{**SHIP.to_payload(), "delivery": "Pickup", "street": "", "city": "", "state": "",
                            "zip": ""})
-    assert pickup.key == SHIP.key  # same email and tier: the old key dropped this job as a duplicate
+    assert pickup.key == SHIP.key  # same email and tier: a key of those alone would drop this job as a duplicate
     second = outbox.enqueue("club_signup", pickup.key, pickup.to_payload(), "Unavailable", request="web-1/m7")
     replay = outbox.enqueue("club_signup", pickup.key, pickup.to_payload(), "Unavailable", request="web-1/m7")
     assert first.id != second.id and replay.id == second.id  # an exact replay is the same job

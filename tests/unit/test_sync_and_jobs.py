@@ -15,7 +15,7 @@ from actions.commerce7.sync import generated_files, sync_catalog
 from actions.identity import sign_token, verify_token
 from actions.loyalty import balance_reply
 from actions.settings import Settings
-from scripts.scheduler import next_sync
+from jobs.scheduler import next_sync
 from commerce7_demo.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""channels/ted_when_needed.py: TED runs only for the predictions it can win, and the ensemble
+"""rasa_tuning/ted_when_needed.py: TED runs only for the predictions it can win, and the ensemble
 picks exactly what it picks when TED always runs.
 
 Every action of every test story (tests/test_*.yml, the conversations `rasa test` checks), and
@@ -24,7 +24,7 @@ from rasa.core.agent import Agent
 from rasa.core.test import _create_data_generator
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from channels import ted_when_needed
+from rasa_tuning import ted_when_needed
 
 ted_when_needed.defer_ted_until_needed()
 ted_when_needed.defer_ted_until_needed()  # applying twice is harmless

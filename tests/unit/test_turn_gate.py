@@ -1,4 +1,4 @@
-"""channels/turn_gate.py: turns go into the message processor `width` at a time, first come first
+"""rasa_tuning/turn_gate.py: turns go into the message processor `width` at a time, first come first
 served; a turn inside for too long stops counting; a turn cancelled while waiting or just as it
 was let in gives its place back; and Rasa's MessageProcessor.handle_message goes through it."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from channels.turn_gate import DEFAULT_WIDTH, TurnGate, width_from_env
+from rasa_tuning.turn_gate import DEFAULT_WIDTH, TurnGate, width_from_env
 from tests.unit.rasa_side import run_in_rasa_venv
 
 
@@ -147,7 +147,7 @@ async def handle_message(self, message):  # stands in for Rasa's turn: it awaits
     return [message]
 
 MessageProcessor.handle_message = handle_message
-from channels import turn_gate
+from rasa_tuning import turn_gate
 turn_gate.gate_the_message_processor(width)
 turn_gate.gate_the_message_processor(width)  # applying twice is harmless
 

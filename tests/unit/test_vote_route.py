@@ -77,6 +77,17 @@ def test_a_vote_is_stored(server):
 @pytest.mark.parametrize("body, content_type, status", [
     (json.dumps({**VOTE, "vote": "meh"}), "application/json", 400),
     (json.dumps({**VOTE, "extra": 1}), "application/json", 400),
+    *[(json.dumps(body), "application/json", 400) for body in (
+        {**VOTE, "vote": 1}, {**VOTE, "vote": None},
+        {k: v for k, v in VOTE.items() if k != "vote"},
+        {k: v for k, v in VOTE.items() if k != "answer_text"},
+        {k: v for k, v in VOTE.items() if k != "conversation_id"},
+        {**VOTE, "conversation_id": "x" * 129}, {**VOTE, "conversation_id": "a b"},
+        {**VOTE, "conversation_id": 12345},
+        {**VOTE, "answer_text": "x" * 2001}, {**VOTE, "question_text": "x" * 2001},
+        {**VOTE, "answer_text": ""}, {**VOTE, "answer_text": 42}, {**VOTE, "question_text": ["a"]},
+        "up", None)],
+    ("\xff\xfe{}", "application/json", 400),
     (json.dumps([VOTE]), "application/json", 400),
     ("{not json", "application/json", 400),
     ("[" * 10_000, "application/json", 400),

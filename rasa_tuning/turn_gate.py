@@ -18,7 +18,6 @@ Measured with bench/load.py at 20 users, beside vanilla Rasa (bench/results/load
 from __future__ import annotations
 
 import asyncio
-import os
 import weakref
 from collections import deque
 from typing import Any, Deque, Dict, Mapping, Optional
@@ -137,6 +136,3 @@ def gate_the_message_processor(width: int) -> None:
     handle_message._milea_gated = True  # type: ignore[attr-defined]
     MessageProcessor.handle_message = handle_message  # type: ignore[method-assign]
 
-
-def apply() -> None:
-    gate_the_message_processor(width_from_env(os.environ))

@@ -1,7 +1,7 @@
 """What an operator asks a Rasa replica (internal; the proxy does not publish /webhooks/ops/):
 
   GET /webhooks/ops/health     the replica's dependencies (tracker database, Redis, RabbitMQ, action
-                               servers) with status and latency (scripts/health.py); 503 when down
+                               servers) with status and latency (jobs/health.py); 503 when down
   GET /webhooks/ops/metrics    Prometheus text:
 
   milea_sms_failures_total          SMS replies Twilio did not take after the channel's retries
@@ -9,7 +9,7 @@
 
 The SMS channel (channels/twilio.py) reports a failed send in its log, with the number masked;
 a handler on that logger counts those records, so the channel needs no metrics code. The rest of
-the assistant's metrics are read from the stores by the jobs process (scripts/metrics.py).
+the assistant's metrics are read from the stores by the jobs process (jobs/metrics.py).
 scripts/serve_rasa.py adds this channel to the credentials it writes; deploy/nginx.conf.template
 keeps /webhooks/ops/ internal.
 """
@@ -68,7 +68,7 @@ class OpsInput(InputChannel):
 
         @ops.route("/health", methods=["GET"])
         async def health(_request: Request) -> response.HTTPResponse:
-            from scripts import health as dependencies
+            from jobs import health as dependencies
 
             result = await dependencies.report(names=dependencies.REPLICA)
             result["service"] = os.environ.get("MILEA_SERVICE") or socket.gethostname()

@@ -1,9 +1,9 @@
 """Data care: backups, restores, retention and forgetting one person.
 
-    python -m scripts.datacare backup [--out FILE]    make backup   one .tar.gz: the databases and the knowledge index
-    python -m scripts.datacare restore FILE           make restore  (stop the assistant first)
-    python -m scripts.datacare retention [--days N]   the jobs process runs it daily (RETENTION_DAYS, default 365)
-    python -m scripts.datacare forget WHO             make forget WHO=+18455550100 or WHO=ann@example.com
+    python -m jobs.datacare backup [--out FILE]    make backup   one .tar.gz: the databases and the knowledge index
+    python -m jobs.datacare restore FILE           make restore  (stop the assistant first)
+    python -m jobs.datacare retention [--days N]   the jobs process runs it daily (RETENTION_DAYS, default 365)
+    python -m jobs.datacare forget WHO             make forget WHO=+18455550100 or WHO=ann@example.com
 
 The databases are where the assistant keeps them: PostgreSQL (TRACKER_DB_URL; pg_dump/pg_restore)
 in the production profile, else the SQLite files of the data folder (tracker.db with the feedback,
@@ -31,7 +31,6 @@ from actions.database import Database, is_postgres_url, redact
 from actions.settings import Settings
 
 DEFAULT_RETENTION_DAYS = 365
-SQLITE_FILES = ("tracker.db", "outbox.db", "sms.db")
 FORMAT = 1
 
 

@@ -9,7 +9,7 @@ A dependency that is not configured is "off" (embedded profile: no Redis, no bro
 names the error class only (no passwords, no customer data). The database being down makes the
 whole report "down"; anything else down makes it "degraded" (the assistant still answers).
 
-    python -m scripts.health            print the report of this environment (exit 1 when not ok)
+    python -m jobs.health             print the report of this environment (exit 1 when not ok)
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ Read from the stores every replica and action server writes, so one scrape cover
   milea_outbox_jobs{status}                       Commerce7 outbox depth by status
   milea_outbox_oldest_pending_age_seconds         how long the oldest undelivered job has waited
   milea_commerce7_errors_total{source}            failed Commerce7 calls of outbox deliveries and health probes
-SMS replies Twilio did not take are counted by each Rasa replica (scripts/rasa_metrics.py).
+SMS replies Twilio did not take are counted by each Rasa replica (channels/ops.py).
 Counters start at this process's start (the tracker store is read from there on), as Prometheus expects.
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ known to carry nothing else:
 - the certain prediction is one the ensemble will consider (same no-user and end-to-end
   kind as the others);
 - its priority is above TED's.
-Otherwise TED runs as before. Only the TEDPolicy class itself is deferred: subclasses such as
+Otherwise TED runs as in Rasa. Only the TEDPolicy class itself is deferred: subclasses such as
 UnexpecTEDIntentPolicy, and any other policy, run as Rasa runs them.
 """
 from __future__ import annotations

@@ -42,7 +42,7 @@ async def run_outbox(settings: Settings, outbox: Outbox) -> None:
         counts = await process_outbox(outbox, client, settings.c7_pickup_location_id)
     failed = counts.get("retry", 0) + counts.get("attention", 0)
     if failed and os.environ.get("JOBS_PORT"):  # counted for /metrics
-        from scripts import metrics
+        from jobs import metrics
         metrics.get(settings).c7_errors.labels("outbox").inc(failed)
     if any(counts.values()):
         log.info("outbox: %s", counts)
@@ -63,7 +63,7 @@ async def serve_status(port: int, settings: Settings):
     container); returns the runner."""
     from aiohttp import web
 
-    from scripts import health, metrics
+    from jobs import health, metrics
 
     async def health_view(_request: web.Request) -> web.Response:
         report = await health.report(settings)
@@ -82,7 +82,7 @@ async def serve_status(port: int, settings: Settings):
 
 
 async def run_retention() -> None:
-    from scripts import datacare
+    from jobs import datacare
 
     try:
         days = datacare.retention_days()

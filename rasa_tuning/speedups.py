@@ -1,13 +1,8 @@
 """Work the Rasa server does on every message although its result never changes or is never used.
 
-Imported by the channel modules (channels/rest.py, channels/socketio.py), which Rasa
-loads from credentials.yml at start, so it runs inside the Rasa server only. Each
-change keeps Rasa's behaviour, results and errors exactly; it only stops redoing
-the constant part. Applying it twice is harmless.
-
-TED's prediction is made only when it can win (channels/ted_when_needed.py). Also applied
-here: the gate that lets turns into the message processor a few at a time
-(channels/turn_gate.py), which changes only the order in which turns use the event loop.
+Applied by rasa_tuning.apply() in the Rasa server's entry point only. Each change keeps
+Rasa's behaviour, results and errors exactly; it only stops redoing the constant part.
+Applying it twice is harmless.
 
 Measured with bench/load.py and py-spy on the Rasa server under 20 concurrent users.
 """
@@ -27,9 +22,7 @@ from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from channels import turn_gate
-from channels.schema_check import compile_schema
-from channels.ted_when_needed import defer_ted_until_needed
+from rasa_tuning.schema_check import compile_schema
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +38,8 @@ def validate_action_replies_with_one_validator() -> None:
     class against the same schema; a reply that fails goes to Rasa's own method, so the
     error raised and its message are exactly Rasa's. A subclass with its own schema keeps
     Rasa's method. Before the validator, the schema compiled into plain checks
-    (channels/schema_check.py) accepts the replies it can vouch for, ~1 ms less per call;
-    what it does not accept goes to the validator as before.
+    (rasa_tuning/schema_check.py) accepts the replies it can vouch for, ~1 ms less per call;
+    what it does not accept goes to Rasa's validator.
     """
     original = RemoteAction._validate_action_result
     if getattr(original, "_milea_one_validator", False):
@@ -89,7 +82,7 @@ def reuse_endpoint_connections() -> None:
     (bench/load.py, REST).
     Here `session()` lends one long-lived session per event loop and endpoint, made with
     Rasa's own headers, auth and timeout, whose connector keeps idle connections KEEPALIVE_S
-    and has no connection limit (as before: every call got its own connection). Requests,
+    and has no connection limit (Rasa makes a connection per call and sets none). Requests,
     responses, timeouts and errors are Rasa's, unchanged.
     """
     original = EndpointConfig.session
@@ -182,9 +175,3 @@ def compute_past_states_once_per_prediction() -> None:
     states_for_tracker_history._milea_once = True  # type: ignore[attr-defined]
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
 
-
-validate_action_replies_with_one_validator()
-reuse_endpoint_connections()
-compute_past_states_once_per_prediction()
-defer_ted_until_needed()
-turn_gate.apply()
