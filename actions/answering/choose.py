@@ -61,45 +61,46 @@ def _value_words(value: Any) -> set[str]:
     return set(plain(str(value)).split()) - _FRAME
 
 
-def _boolean_wanted(text: str, attribute: Attribute) -> Optional[bool]:
-    """True/False when a yes-no attribute is named ("oaked" / "unoaked", "no oak"), else None."""
+def _boolean_wanted(text: str, attribute: Attribute) -> tuple[Optional[bool], str]:
+    """(True/False, the word) when a yes-no attribute is named ("oaked" / "unoaked", "no oak")."""
     for word in attribute.words:
         if " " in word:
             continue
         if any(f"{neg}{word}" in text for neg in _NEGATION):
-            return False
+            return False, word
         if found(word, text):
-            return True
-    return None
+            return True, word
+    return None, ""
 
 
-def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]) -> Optional[tuple[Thing, str]]:
-    """The one thing whose values the text names, with the attribute that told it apart."""
+def by_value(text: str, things: Sequence[Thing],
+             attributes: Sequence[Attribute]) -> Optional[tuple[Thing, str, str]]:
+    """The one thing whose values the text names, with the attribute that told it apart and the word."""
     low = plain(text)
     words = set(low.split()) - _FRAME
     shared_name_words = set.intersection(*(set(plain(t.name).split()) for t in things)) if things else set()
-    scores: list[tuple[float, Thing, str]] = []
+    scores: list[tuple[float, Thing, str, str]] = []
     for thing in things:
-        best, why = 0.0, ""
+        best, why, word = 0.0, "", ""
         for attribute in attributes:
             value = thing.value(attribute)
             if attribute.format == "yes_no":
-                wanted = _boolean_wanted(low, attribute)
+                wanted, said = _boolean_wanted(low, attribute)
                 if wanted is not None and value is not None and bool(value) == wanted:
-                    best, why = best + 1.5, attribute.name
+                    best, why, word = best + 1.5, attribute.name, said
                 continue
             hits = words & _value_words(value)
             if hits:
-                best, why = best + len(hits), why or attribute.name
+                best, why, word = best + len(hits), why or attribute.name, word or sorted(hits)[0]
         name_words = set(plain(thing.name).split()) - shared_name_words - _FRAME
         name_hits = words & name_words
         if name_hits:   # of two names with the same words, the one with fewer others is meant
             best += len(name_hits) - 0.01 * len(name_words - words)
-        scores.append((best, thing, why or "name"))
+        scores.append((best, thing, why or "name", word))
     scores.sort(key=lambda s: -s[0])
     if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
         return None
-    return scores[0][1], scores[0][2]
+    return scores[0][1], scores[0][2], scores[0][3]
 
 
 def choose(text: str, things: Sequence[Thing],
@@ -116,6 +117,6 @@ def choose(text: str, things: Sequence[Thing],
     valued = by_value(text, things, attributes)
     if valued is None:
         return None
-    thing, name = valued
+    thing, name, word = valued
     attribute = next((a for a in attributes if a.name == name), None)
-    return thing, (Asked(attribute) if attribute else None)
+    return thing, (Asked(attribute, "", 0.0, word) if attribute else None)

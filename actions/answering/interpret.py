@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 from actions.answering.attributes import Asked, _pattern, asked
 from actions.answering.choose import choose, plain
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
+from actions.recommend import read_wish
 from actions.subject import Subject, refers_back
 
 # Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
@@ -106,8 +107,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         before: the subject before this turn; facts: this turn's fact model; embedder: for meaning.
     Returns: the things, the attribute asked and how a thing was chosen; None to go on as before.
     """
-    if not text:
-        return None
+    if not text or turn.kind == "mixed":
+        return None   # "the grand prix or the reserve chardonnay?": things of two kinds are not compared
     kind, named = _named(turn, text, intent, before, facts)
     context_kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
     if not kind:
@@ -117,11 +118,15 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     attributes = list(facts.attributes.get(kind, {}).values())
     options = facts.among(kind, before.options) if kind == context_kind else []
     current = facts.find(kind, before.current(kind)) if kind == context_kind else None
-    following = refers_back(text) or len(text.split()) <= 6
+    pointing = refers_back(text) or bool(_DESCRIPTOR.search(text))
+    wish = read_wish(text)
+    if not pointing and not named and (wish.types or wish.max_price or wish.min_price):
+        return None   # "a dry white under $35" starts a new search of the catalog
+    following = pointing or len(text.split()) <= 6
     pool: list[Thing] = []
     if len(named) >= 2:
         pool = named
-    elif not named and len(options) >= 2 and (following or _DESCRIPTOR.search(text)):
+    elif not named and len(options) >= 2 and pointing:
         pool = options
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward") \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
@@ -129,7 +134,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
             and _OTHER.search(text):
         named = [o for o in options if o != current]   # "and the other one?"
-    picked = choose(text, pool, attributes) if pool else None
+    # among things all named, their names tell none apart ("the jumper or the grand prix?")
+    picked = choose(_without_names(text, named) if pool is named else text, pool, attributes) if pool else None
     asks = asked(_without_names(text, named or pool), attributes, embedder)
     if picked:
         thing, how = picked

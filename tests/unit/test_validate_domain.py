@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
-PROJECT = ("config.yml", "domain.yml", "data", "actions", "channels")
+PROJECT = ("config.yml", "domain.yml", "data", "actions", "channels", "knowledge")
 DRIVER = """
 import json, sys
 from pathlib import Path
