@@ -130,6 +130,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     log.debug("turn %s: intent=%s kind=%s names=%s aspect=%s", tracker.sender_id, intent, turn.kind, turn.names, turn.aspect)
     facts = load_facts(kdir, wine_rows(products or [], kdir), wines, products or [])
     plan = interpret(text, intent, turn, before, facts, get_service().embedder)
+    if plan is not None and plan.unknown:   # asks what no attribute says: the knowledge, never another aspect
+        return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
     fact_reply = answer_plan(plan, text, kdir, channel) if plan else None
     if fact_reply is not None:
         log.debug("turn %s: fact plan %s %s of %s", tracker.sender_id, plan.kind,

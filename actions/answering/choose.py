@@ -73,9 +73,10 @@ def _boolean_wanted(text: str, attribute: Attribute) -> tuple[Optional[bool], st
     return None, ""
 
 
-def by_value(text: str, things: Sequence[Thing],
-             attributes: Sequence[Attribute]) -> Optional[tuple[Thing, str, str]]:
-    """The one thing whose values the text names, with the attribute that told it apart and the word."""
+def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
+             several: bool = False) -> Optional[tuple[list[Thing], str, str]]:
+    """The things whose values the text names best (one, or with `several` all that tie), with the
+    attribute that told them apart and the word."""
     low = plain(text)
     words = set(low.split()) - _FRAME
     shared_name_words = set.intersection(*(set(plain(t.name).split()) for t in things)) if things else set()
@@ -98,25 +99,36 @@ def by_value(text: str, things: Sequence[Thing],
             best += len(name_hits) - 0.01 * len(name_words - words)
         scores.append((best, thing, why or "name", word))
     scores.sort(key=lambda s: -s[0])
-    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+    if not scores or scores[0][0] <= 0:
         return None
-    return scores[0][1], scores[0][2], scores[0][3]
+    top = [s for s in scores if s[0] == scores[0][0]]
+    if len(top) > 1 and (not several or len(top) == len(scores)):
+        return None
+    return [s[1] for s in top], scores[0][2], scores[0][3]
 
 
-def choose(text: str, things: Sequence[Thing],
-           attributes: Sequence[Attribute]) -> Optional[tuple[Thing, Optional[Asked]]]:
-    """One thing of `things` the text picks out, and the attribute that told it apart (None: its name);
-    a superlative first, then a value."""
+def narrowed(text: str, things: Sequence[Thing], attributes: Sequence[Attribute], but: Attribute) -> list[Thing]:
+    """The things whose values hold a word of the text, by any attribute but `but` ("the priciest
+    flight" among tastings); all of them when no word narrows."""
+    words = set(plain(text).split()) - _FRAME
+    kept = [t for t in things if any(words & _value_words(t.value(a)) for a in attributes if a != but)]
+    return kept if kept else list(things)
+
+
+def choose(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
+           several: bool = False) -> Optional[tuple[list[Thing], Optional[Asked]]]:
+    """The things of `things` the text picks out (one; or, with `several`, all that fit a value), and
+    the attribute that told them apart (None: their names); a superlative first, then a value."""
     if len(things) < 2:
         return None
     for asked in lexical(text, attributes):
         if asked.direction:
-            picked = extreme(things, asked)
+            picked = extreme(narrowed(text, things, attributes, asked.attribute), asked)
             if picked is not None:
-                return picked, asked
-    valued = by_value(text, things, attributes)
+                return [picked], asked
+    valued = by_value(text, things, attributes, several)
     if valued is None:
         return None
-    thing, name, word = valued
+    chosen, name, word = valued
     attribute = next((a for a in attributes if a.name == name), None)
-    return thing, (Asked(attribute, "", 0.0, word) if attribute else None)
+    return chosen, (Asked(attribute, "", 0.0, word) if attribute else None)

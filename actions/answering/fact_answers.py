@@ -20,7 +20,10 @@ def answer(plan: Plan, question: str, knowledge_dir: Path, channel: Optional[str
     Returns: the texts, the wine rows (for cards) and the subject slots it talked about.
     """
     texts = []
-    for thing in plan.things:
+    if plan.attribute is None and len(plan.things) > 1:
+        names = [t.name for t in plan.things]
+        texts.append(render("utter_fact_these", channel, names=", the ".join(names[:-1]) + f" and the {names[-1]}"))
+    for thing in plan.things if not texts else ():
         if plan.attribute is not None:
             said = lookup.say(thing, plan.attribute, question, knowledge_dir, channel)
         else:

@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from actions.answering.attributes import Asked, _pattern, asked
+from actions.answering.attributes import Asked, _pattern, asked, lexical
 from actions.answering.choose import choose, plain
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.recommend import read_wish
-from actions.subject import Subject, refers_back
+from actions.knowledge.text import tokens
+from actions.subject import Subject, aspect_of, is_correction, refers_back
 
 # Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
 ANSWERED_BEFORE = {"wine": {"price", "in_stock", "vintage", "pairs_with"}, "tier": {"price_from"},
@@ -34,8 +35,14 @@ INTENTS_OF_KIND = {
     "reward": {"ask_loyalty", "check_points", "nlu_fallback", "out_of_scope", "ask_wine", "ask_tastings"},
     "merch": {"ask_wine", "nlu_fallback", "out_of_scope", "ask_loyalty"},
 }
+# The subject path's aspects that are attributes of the fact model under another name.
+ASPECT_ATTRIBUTE = {"stock": "in_stock", "pairing": "pairs_with", "bottles": "bottles", "capacity": "seated"}
 KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind != "merch"}
+_SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)
+# Words a follow-up carries besides what it asks ("and", "that one", "again", "please").
+_FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok okay hmm cool great nice sure
+    wait really actually still""".split())
 _OTHER = re.compile(r"\b(the other|other one|the other one)\b", re.I)
 _DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
 
@@ -48,6 +55,7 @@ class Plan:
     chosen_by: Optional[Asked] = None         # how one thing was chosen from a set
     chose: bool = False
     options: list[str] = field(default_factory=list)   # the set it was chosen from
+    unknown: bool = False     # asks something of the subject that no attribute says: the knowledge answers
 
 
 def _mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
@@ -111,6 +119,9 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         return None   # "the grand prix or the reserve chardonnay?": things of two kinds are not compared
     kind, named = _named(turn, text, intent, before, facts)
     context_kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
+    if kind == context_kind and len(named) == 1 and named[0].name == before.current(kind) \
+            and not _mentioned(text, named):
+        named = []   # the subject path carried the subject over; the message itself names nothing
     if not kind:
         kind = context_kind or ("reward" if before.topic == "ask_loyalty" else KIND_OF_INTENT.get(intent, ""))
     if not kind or intent not in INTENTS_OF_KIND[kind]:
@@ -118,7 +129,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     attributes = list(facts.attributes.get(kind, {}).values())
     options = facts.among(kind, before.options) if kind == context_kind else []
     current = facts.find(kind, before.current(kind)) if kind == context_kind else None
-    pointing = refers_back(text) or bool(_DESCRIPTOR.search(text))
+    pointing = refers_back(text) or is_correction(text) or bool(_DESCRIPTOR.search(text))
     wish = read_wish(text)
     if not pointing and not named and (wish.types or wish.max_price or wish.min_price):
         return None   # "a dry white under $35" starts a new search of the catalog
@@ -128,29 +139,54 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         pool = named
     elif not named and len(options) >= 2 and pointing:
         pool = options
-    elif not named and (_DESCRIPTOR.search(text) or kind == "reward") \
+    elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
         pool = facts.of(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
     if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
             and _OTHER.search(text):
         named = [o for o in options if o != current]   # "and the other one?"
     # among things all named, their names tell none apart ("the jumper or the grand prix?")
-    picked = choose(_without_names(text, named) if pool is named else text, pool, attributes) if pool else None
-    asks = asked(_without_names(text, named or pool), attributes, embedder)
+    picked = choose(_without_names(text, named) if pool is named else text, pool, attributes,
+                    several=bool(_SEVERAL.search(text))) if pool else None
+    asks = asked(_without_names(text, named or pool), attributes, None if picked else embedder)
     if picked:
-        thing, how = picked
+        chosen, how = picked
+        carried = facts.attributes.get(kind, {}).get(ASPECT_ATTRIBUTE.get(before.aspect, before.aspect))
+        if not asks and carried is not None and (how is None or not how.direction):
+            asks = [Asked(carried)]   # "no, I meant the rosé" after "how much is the reserve?": its price
         # what is asked of the one chosen: not the words that chose it ("the cheaper one, what's it like")
         rest = sorted((a for a in asks if how is None or not how.phrase or a.phrase != how.phrase),
                       key=lambda a: (-a.score, how is None or a.attribute != how.attribute))
-        attribute = rest[0].attribute if rest and not rest[0].direction else (how.attribute if how else None)
+        # else what chose it, when that was a superlative ("which got the better rating?": the rating)
+        attribute = rest[0].attribute if rest and not rest[0].direction else \
+            (how.attribute if how is not None and how.direction else None)
+        if len(chosen) > 1:
+            attribute = None   # "which of those are unoaked?": the ones that are
         from_set = pool is not facts.of(kind)
-        return Plan(kind, [thing], attribute, how, from_set, [t.name for t in pool] if from_set else [])
+        return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if from_set else [])
+    if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
+            and asks and asks[0].direction:
+        # "is it cheaper than the Vincenza?": both values side by side
+        return Plan(kind, [current, named[0]], asks[0].attribute, None, False, [current.name, named[0].name])
     things = named or ([current] if current is not None and following else [])
     if not asks and len(attributes) == 1 and named:
         return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
+    if things == [current] and not named and not asks and not aspect_of(text) and _content_words(text, current):
+        # a follow-up that asks something of the subject this model does not know ("what deposit do you
+        # need?" after a room's capacity): the knowledge answers it, never the aspect asked before
+        return Plan(kind, [], None, unknown=True)
     if not things or not asks or asks[0].direction:
         return None
     attribute = asks[0].attribute
     if attribute.name in ANSWERED_BEFORE.get(kind, set()):
         return None
     return Plan(kind, things, attribute, None, False, [t.name for t in options])
+
+
+def _superlative(text: str, attributes: Sequence[Attribute]) -> bool:
+    return any(a.direction for a in lexical(text, attributes))
+
+
+def _content_words(text: str, thing: Thing) -> set[str]:
+    """The words of a message that are neither a reference, a filler nor the thing's own name."""
+    return set(tokens(text)) - _FILLER - set(tokens(" ".join(thing.names())))

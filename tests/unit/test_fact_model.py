@@ -104,6 +104,7 @@ def test_attribute_words_and_meaning(facts):
 def test_choose_needs_one_clear_winner(facts):
     tiers = facts.of("tier")
     attributes = list(facts.attributes["tier"].values())
-    assert choose("the 12 bottle one", tiers, attributes)[0].name == "Triple Crown"
+    assert [t.name for t in choose("the 12 bottle one", tiers, attributes)[0]] == ["Triple Crown"]
+    assert {t.name for t in choose("which ones give 15% off", tiers, attributes, several=True)[0]} == {"Grand Prix", "Triple Crown"}
     assert choose("the one with 15% off", tiers, attributes) is None   # two tiers give 15%
     assert choose("hmm", tiers, attributes) is None
