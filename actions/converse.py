@@ -137,6 +137,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         return Turn("", [], aspect, follow_up)
     # 1. subjects the customer names now
     wines_now, ambiguous = named_wines(text, entities.get("wine", []), wines, intent)
+    if ambiguous and intent not in COMPATIBLE["wine"] - {"ask_about", "ask_club", "ask_tastings", "ask_loyalty"}:
+        ambiguous = []   # "the cab from the station", "how much of the vineyard is cab franc": not our wines
     wish = read_wish(text)
     if (wish.like or wish.gift) and not _names_fully(text, entities.get("wine", []), wines_now):
         wines_now, ambiguous = [], []   # "a gift for a Chardonnay lover" names a grape, not our wine
