@@ -1,7 +1,8 @@
 """The fact model: every thing the assistant talks about, with typed attributes.
 
 Things are wines (the live catalog joined with knowledge/wine-guide/attributes.yml), club tiers,
-tastings, event spaces, Milea Miles rewards and merchandise (knowledge/*.yml and the catalog).
+tastings, event spaces, Milea Miles rewards, the food menu and merchandise (knowledge/*.yml and the
+catalog).
 What can be asked about each kind, and in which words, is knowledge/fact-schema.yml: an
 attribute added there (and to the things' data) is answerable, filterable and comparable
 without code. The answers, the follow-up resolver and the set operations all read this one model.
@@ -26,7 +27,8 @@ from actions import offerings
 SCHEMA_FILE = "fact-schema.yml"
 # The intent that answers questions about each kind (for a message NLU thought off-topic).
 INTENT_OF_KIND = {"wine": "ask_wine", "tier": "ask_club", "experience": "ask_tastings", "space": "ask_events",
-                  "reward": "ask_loyalty", "merch": "ask_wine"}
+                  "reward": "ask_loyalty", "merch": "ask_wine", "menu": "ask_visit_policies"}
+MENU_FILE = "visiting/menu.yml"
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ def load(knowledge_dir: Path, wine_rows: Sequence = (), wines: Sequence = (), pr
     Returns: the things of every kind with the schema.
     """
     sources = {w.title: w.sources for w in wines}
-    things: dict[str, list[Thing]] = {"wine": [], "tier": [], "experience": [], "space": [], "reward": [], "merch": []}
+    things: dict[str, list[Thing]] = {"wine": [], "tier": [], "experience": [], "space": [], "reward": [], "merch": [],
+                                      "menu": []}
     for row in wine_rows:
         values = {"price": row.price, "price_text": row.price_text, "vintage": row.vintage or "NV",
                   "type": row.type, "style": row.style, "body": row.body, "oak": row.oak,
@@ -132,4 +135,15 @@ def load(knowledge_dir: Path, wine_rows: Sequence = (), wines: Sequence = (), pr
     things["merch"] = [Thing("merch", p.title, (), {"price": p.price_cents / 100 if p.price_cents is not None
                                                    else None})
                        for p in products or () if (p.type or "") == "General Merchandise"]
+    things["menu"] = [Thing("menu", str(m["name"]), tuple(str(a).casefold() for a in m.get("aliases") or ()), dict(m))
+                      for m in _yaml(knowledge_dir / MENU_FILE).get("items") or []]
     return Facts(things, schema(knowledge_dir))
+
+
+def _yaml(path: Path) -> dict:
+    return _read_yaml(str(path), path.stat().st_mtime) if path.exists() else {}
+
+
+@lru_cache(maxsize=16)
+def _read_yaml(path: str, stamp: float) -> dict:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}

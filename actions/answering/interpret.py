@@ -25,7 +25,7 @@ from actions.subject import Subject, aspect_of, is_correction, refers_back
 
 # Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
 ANSWERED_BEFORE = {"wine": {"price", "in_stock", "vintage", "pairs_with"}, "tier": {"price_from"},
-                   "experience": {"price"}, "space": set(), "reward": set(), "merch": set()}
+                   "experience": {"price"}}
 # Intents a question about each kind may be classified as (out_of_scope: NLU missed the subject).
 INTENTS_OF_KIND = {
     "wine": {"ask_wine", "ask_about", "nlu_fallback", "out_of_scope", "ask_club", "ask_tastings", "ask_shipping"},
@@ -34,6 +34,8 @@ INTENTS_OF_KIND = {
     "space": {"ask_events", "ask_reservation", "nlu_fallback", "out_of_scope"},
     "reward": {"ask_loyalty", "check_points", "nlu_fallback", "out_of_scope", "ask_wine", "ask_tastings"},
     "merch": {"ask_wine", "nlu_fallback", "out_of_scope", "ask_loyalty"},
+    "menu": {"ask_wine", "ask_visit_policies", "ask_tastings", "ask_reservation", "nlu_fallback", "out_of_scope",
+             "ask_about", "ask_events"},
 }
 # The subject path's aspects that are attributes of the fact model under another name.
 ASPECT_ATTRIBUTE = {"stock": "in_stock", "pairing": "pairs_with", "bottles": "bottles", "capacity": "seated"}
@@ -86,7 +88,7 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     """The kind and the things the message names now (in a talk about Milea Miles, rewards first:
     "the tour & tasting one" is then the reward, not the tasting)."""
     loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
-    kinds = ("reward", "merch") if loyalty else ("merch",)
+    kinds = ("reward", "merch", "menu") if loyalty else ("merch", "menu")
     if loyalty:
         found = _mentioned(text, facts.of("reward"))
         if found:
@@ -178,7 +180,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not things or not asks or asks[0].direction:
         return None
     attribute = asks[0].attribute
-    if attribute.name in ANSWERED_BEFORE.get(kind, set()):
+    if attribute.name in ANSWERED_BEFORE.get(kind, ()):
         return None
     return Plan(kind, things, attribute, None, False, [t.name for t in options])
 
