@@ -148,3 +148,10 @@ feedback-report: $(ACT_STAMP)
 
 clean:
 	rm -rf models results .data/chroma
+
+# ---- a blind round's set (dialogues.yml, knowledge.yml, nlu.yml written only from the facts file):
+# make blind DIR=path/to/round [LABEL=pre-fix]; numbers in bench/results/blind/
+.PHONY: blind
+blind: $(DEV_STAMP) $(MODEL) index
+	@test -n "$(DIR)" || { echo "usage: make blind DIR=folder-with-dialogues.yml-knowledge.yml-nlu.yml [LABEL=pre-fix]"; exit 2; }
+	@$(APY) -m scripts.blind_round "$(DIR)" $(if $(LABEL),--label $(LABEL))

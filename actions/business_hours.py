@@ -240,6 +240,8 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
         days.append(today + timedelta(days=1))
     if has("today", "tonight", "this afternoon", "this evening"):
         days.append(today)
+    if has("yesterday"):
+        days.append(today - timedelta(days=1))
     for word in re.findall(r"[a-z]+", haystack):
         idx = WEEKDAYS.index(word.rstrip("s")) if word.rstrip("s") in WEEKDAYS else _WEEKDAY_ALIASES.get(word)
         if idx is not None:
@@ -247,6 +249,13 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
             if has(f"next {word}") and nxt == today:
                 nxt += timedelta(days=7)
             days.append(nxt)
+    if not days:   # a month alone ("closed in january?"): its first day, where a closure would start
+        for word in re.findall(r"[a-z]+", haystack):
+            if word in _MONTHS and len(word) > 3:
+                days.append(_next_date(today, _MONTHS[word], 1))
+                break
+    if not days and has("last seating", "last call", "last tasting", "latest", "how late", "last order"):
+        days.append(today)   # the last seating asked without a day: today's
     unique = sorted(set(d for d in days if d is not None))
     if unique:
         return "days", unique
@@ -278,6 +287,8 @@ def _thanksgiving_on_or_after(today: date) -> date:
 # ---------------------------------------------------------------- replies
 
 def _label(day: date, today: date) -> str:
+    if day == today - timedelta(days=1):
+        return render("utter_hours_label_yesterday", None, day=fmt_day(day))
     if day == today:
         return render("utter_hours_label_today", None, day=fmt_day(day))
     if day == today + timedelta(days=1):

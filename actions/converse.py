@@ -42,6 +42,13 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
                   "rather", "is", "it", "of", "to", "for", "on", "which", "price", "much", "cost", "u", "you",
                   "your", "do", "have", "any", "some", "me", "tell", "more", "this", "them", "abt", "wat", "like",
                   "oops", "said", "other", "can", "buy", "online", "order", "get", "in", "stock"}
+# A booking question that names a day asks the hours only when it asks about time ("can 12 of us
+# come on Saturday?" asks the group policy, not Saturday's hours).
+_ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|until|how late|last seating|"
+                        r"last call)\b", re.I)
+# "do you make a Pinot Noir? my wife loves pinot": whether we make it is asked before what is like it.
+_ASKS_IF_WE_MAKE = re.compile(r"\b(do|does|did)\s+(you|u|ya|yall|y'all|milea)\s+(guys\s+)?"
+                              r"(have|make|carry|sell|got|do|grow)\b|\bis there an?\b", re.I)
 NOT_CARRIED = ("pinot noir", "merlot", "riesling", "malbec", "cabernet sauvignon", "syrah", "zinfandel",
                "sauvignon blanc", "pinot grigio", "moscato", "port")
 
@@ -130,6 +137,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         return Turn("", [], aspect, follow_up)
     # 1. subjects the customer names now
     wines_now, ambiguous = named_wines(text, entities.get("wine", []), wines, intent)
+    if ambiguous and intent not in COMPATIBLE["wine"] - {"ask_about", "ask_club", "ask_tastings", "ask_loyalty"}:
+        ambiguous = []   # "the cab from the station", "how much of the vineyard is cab franc": not our wines
     wish = read_wish(text)
     if (wish.like or wish.gift) and not _names_fully(text, entities.get("wine", []), wines_now):
         wines_now, ambiguous = [], []   # "a gift for a Chardonnay lover" names a grape, not our wine
@@ -156,7 +165,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
              "experience": [e.name for e in exps_now], "space": [s.name for s in spaces_now],
              "state": states_now}
     kinds_named = [k for k, v in named.items() if v]
-    if day_now and (intent in ("ask_hours", "ask_reservation") or (before.kind == "date" and not kinds_named)):
+    if day_now and (intent == "ask_hours" or (intent == "ask_reservation" and _ASKS_TIME.search(text))
+                    or (before.kind == "date" and not kinds_named)):
         return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:
         plural = re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
@@ -348,7 +358,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     wish = read_wish(text)
     reply = Reply()
     for grape in NOT_CARRIED:
-        if re.search(rf"\b{grape}\b", low) and grape not in wish.like:
+        if re.search(rf"\b{grape}\b", low) and (grape not in wish.like or _ASKS_IF_WE_MAKE.search(low)):
             alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
             alternative = (render("utter_wine_grape_alternative", channel, grape=grape.title(), label=alt[0].label,
                                   price=alt[0].price_text) if alt else "")
@@ -426,6 +436,11 @@ def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[st
 
 
 # ---- tiers, tastings, spaces, states, days, rewards
+
+def tier_lines(knowledge_dir: Path, channel: Optional[str]) -> str:
+    """Every tier in one line each ("Jumper: 4 bottles per shipment, from $104 ..."), for choosing one."""
+    return ". ".join(_tier_line(t, channel) for t in offerings.tiers(knowledge_dir)) + "."
+
 
 def _tier_line(t: offerings.Offering, channel: Optional[str]) -> str:
     f = t.facts

@@ -39,6 +39,7 @@ from actions.texts import say
 from core.texts import render
 from actions.settings import Settings, get_settings
 from actions.turns import turn_key
+from core import phones
 from core.phones import mask_phone
 from core.settings import shared_settings
 
@@ -141,13 +142,17 @@ def console_link(sender_id: str) -> str:
 # ---------------------------------------------------------------- notifications
 
 async def send_sms(settings: Settings, body: str, deadline: float, to: Optional[str] = None) -> bool:
-    """One SMS to `to` (default STAFF_PHONE); a second attempt on 5xx/429/connection errors when time allows."""
+    """One SMS to `to` (default STAFF_PHONE); a second attempt on 5xx/429/connection errors when time allows.
+    A customer's number outside SMS_ALLOWED_COUNTRIES gets nothing (SMS pumping: a code costs the winery)."""
+    to = to or settings.staff_phone
+    staff = ("staff " if to == settings.staff_phone else "") + mask_phone(to)
+    if to != settings.staff_phone and not phones.sms_allowed(to):
+        log.warning("SMS to %s not sent: its country is not in SMS_ALLOWED_COUNTRIES", staff)
+        return False
     http = AsyncTwilioHttpClient(timeout=settings.handoff_timeout_s, logger=_SDK_LOG)
     client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
     if settings.twilio_api_base_url:
         client.api.base_url = settings.twilio_api_base_url.rstrip("/")
-    to = to or settings.staff_phone
-    staff = ("staff " if to == settings.staff_phone else "") + mask_phone(to)
     try:
         for attempt in (1, 2):
             try:
@@ -255,7 +260,8 @@ class ActionHandoff(Action):
                       f"Last messages:\n{lines}\n")
         results = await notify_once(  # once per customer turn, even when this call is replayed
             settings.feedback_database, clean_text(tracker.sender_id, 128) or "unknown", turn_key(tracker),
-            HANDOFF_BUDGET_S, lambda: notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body))
+            HANDOFF_BUDGET_S, lambda: notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body),
+            settings.handoff_notice_cooldown_s)
         if not results:
             log.warning("hand-off: no staff notification channel is configured (STAFF_PHONE/TWILIO_*, "
                         "STAFF_EMAIL/SMTP_*): the customer was given the phone and email")

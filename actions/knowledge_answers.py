@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_text, with_link
 from actions.knowledge.service import get_service
 from actions.settings import get_settings
-from actions.responder import Outcome, respond
+from actions.responder import Outcome, respond, winery_intent_of
 from actions.texts import say
 
 log = logging.getLogger(__name__)
@@ -56,3 +56,18 @@ def _warm() -> None:
 
 if get_settings().warm_on_start:
     threading.Thread(target=_warm, name="knowledge-warmup", daemon=True).start()
+
+
+class ActionAnswerOutOfScope(Action):
+    """out_of_scope: the polite refusal, unless the message is about the winery after all
+    (actions/answering/scope.py); then it is answered as the winery question it is."""
+
+    def name(self) -> Text:
+        return "action_answer_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        intent = await winery_intent_of(tracker)
+        if intent is None:
+            say(dispatcher, "utter_out_of_scope")
+            return []
+        return (await respond(dispatcher, tracker, intent=intent)).events

@@ -19,17 +19,21 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours, converse, offerings
+from actions.answering.fact_answers import answer as answer_plan
+from actions.answering.facts import load as load_facts
+from actions.answering.interpret import interpret
+from actions.answering.scope import winery_intent
 from actions.texts import say, send
-from core.texts import render
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
-from actions.common import contact_line, latest_intent, latest_text, winery, with_link
+from actions.common import contact_line, latest_entities as latest_entities_of, latest_intent, latest_text, winery, with_link
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
 from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
 from actions.recommend import read_wish
 from actions.wine_catalog import load_wines, wine_rows
+from core.texts import render
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +106,18 @@ def _now():
 
 async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
                   default: Optional[Callable[[CollectingDispatcher, Tracker, str], Awaitable[Outcome]]] = None,
-                  clock: Optional[Callable[[], Any]] = None) -> Outcome:
+                  clock: Optional[Callable[[], Any]] = None, intent: Optional[str] = None) -> Outcome:
     """Answer the latest message about its subject, or with `default` (the action's own answer).
 
     Args: dispatcher, tracker: as given to the action; default: the intent's own answer;
-        clock: the hours action's clock (for "what about Sunday?").
+        clock: the hours action's clock (for "what about Sunday?"); intent: the intent to answer as
+        (default: Rasa's), for a message NLU called off-topic that is about the winery after all.
     Returns: the events to apply and the rows used.
     """
     settings = get_settings()
     kdir = settings.knowledge_dir
     text = latest_text(tracker)
-    intent = latest_intent(tracker)
+    intent = intent or latest_intent(tracker)
     channel = tracker.get_latest_input_channel()
     entities = entity_values(tracker)
     before = Subject.from_slots(slots_before_turn(tracker).get)
@@ -124,12 +129,24 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     if products is None and (turn.kind in ("wine", "experience") or not turn.kind):
         products = await available_products()
     log.debug("turn %s: intent=%s kind=%s names=%s aspect=%s", tracker.sender_id, intent, turn.kind, turn.names, turn.aspect)
+    facts = load_facts(kdir, wine_rows(products or [], kdir), wines, products or [])
+    plan = interpret(text, intent, turn, before, facts, get_service().embedder)
+    if plan is not None and plan.unknown:   # asks what no attribute says: the knowledge, never another aspect
+        return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
+    fact_reply = answer_plan(plan, text, kdir, channel) if plan else None
+    if fact_reply is not None:
+        log.debug("turn %s: fact plan %s %s of %s", tracker.sender_id, plan.kind,
+                  plan.attribute.name if plan.attribute else "-", [t.name for t in plan.things])
+        _send(dispatcher, fact_reply)
+        return Outcome(_events(fact_reply.slots), fact_reply.rows)
 
     if turn.clarify:
         say(dispatcher, "utter_clarify_no_subject")
         return Outcome([SlotSet("subject_aspect", turn.aspect)])
     if turn.ambiguous:
-        say(dispatcher, "utter_wine_which", buttons=[
+        names = [w.title for w in turn.ambiguous[:5]]
+        say(dispatcher, "utter_wine_which", count=len(names), names=" or the ".join([", the ".join(names[:-1]), names[-1]])
+            if len(names) > 1 else names[0], buttons=[
             {"title": w.title, "payload": f'/ask_wine{{"wine": "{w.title}"}}'} for w in turn.ambiguous[:5]])
         return Outcome([SlotSet("subject_options", [w.title for w in turn.ambiguous]), SlotSet("subject_kind", "wine"),
                         SlotSet("subject_aspect", turn.aspect)], list(turn.ambiguous[:5]))  # shown as a carousel
@@ -263,3 +280,19 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]
     return Outcome(events)
+
+
+async def winery_intent_of(tracker: Tracker) -> Optional[str]:
+    """The winery intent an 'off-topic' message is really asking (None: it is off-topic)."""
+    text = latest_text(tracker)
+    if not text:
+        return None
+    kdir = get_settings().knowledge_dir
+    products = await available_products() or []
+    rows = wine_rows(products, kdir)
+    wines = load_wines(kdir, tuple(r.title for r in rows))
+    named, _ = converse.named_wines(text, latest_entities_of(tracker, "wine"), wines, "out_of_scope")
+    facts = load_facts(kdir, rows, wines, products)
+    before = Subject.from_slots(slots_before_turn(tracker).get)
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return winery_intent(text, ranking, before, facts, [w.title for w in named])

@@ -85,6 +85,7 @@ class Settings:
     smtp_from: Optional[str] = None
     smtp_starttls: bool = False
     handoff_timeout_s: float = 8.0
+    handoff_notice_cooldown_s: float = 900.0  # one staff notice per conversation in this time
     # Proof of ownership: one-time codes (actions/verification.py). The secret keys the code
     # hashes and signs the "verified" slot; without VERIFICATION_SECRET one is made once in data_dir.
     verification_secret_env: Optional[str] = field(default=None, repr=False)
@@ -190,6 +191,7 @@ class Settings:
             smtp_from=_env("SMTP_FROM") or _env("SMTP_USER"),
             smtp_starttls=(_env("SMTP_STARTTLS", "0") == "1"),
             handoff_timeout_s=min(_env_float("HANDOFF_TIMEOUT_S", 8.0), 9.0),
+            handoff_notice_cooldown_s=max(0.0, _env_float("HANDOFF_NOTICE_COOLDOWN_S", 900.0)),
             verification_secret_env=_env("VERIFICATION_SECRET"),
             verification_code_ttl_s=_env_float("VERIFICATION_CODE_TTL_S", 600.0),
             verified_ttl_s=_env_float("VERIFIED_TTL_S", 1800.0),

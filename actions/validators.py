@@ -9,7 +9,9 @@ from typing import Optional
 
 import yaml
 
-from actions.commerce7.models import to_e164
+from core import phones
+from actions.answering.choose import choose
+from actions.answering.facts import load as load_facts
 from actions.settings import get_settings
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -49,17 +51,10 @@ def email(text: str) -> Optional[str]:
 
 
 def phone(text: str) -> Optional[str]:
-    """US numbers in any common format, or an explicit +country number, as E.164."""
-    if not isinstance(text, str) or len(re.sub(r"\D", "", text)) < 10:
+    """A phone number in any common format, read in the winery's region unless it starts with +, as E.164."""
+    if not isinstance(text, str) or looks_like_card_number(text):
         return None
-    if looks_like_card_number(text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if not text.strip().startswith("+") and len(digits) not in (10, 11):
-        return None
-    if len(digits) == 11 and not text.strip().startswith("+") and digits[0] != "1":
-        return None
-    return to_e164(text)
+    return phones.in_text(text)
 
 
 def person_name(text: str) -> Optional[str]:
@@ -147,8 +142,17 @@ def club_tier(text: str) -> Optional[str]:
         if tier.lower() in lowered or all(w in lowered for w in words):
             return tier
     aliases = {"jump": "Jumper", "grand": "Grand Prix", "prix": "Grand Prix", "triple": "Triple Crown",
-               "crown": "Triple Crown", "4 bottle": "Jumper", "6 bottle": "Grand Prix", "12 bottle": "Triple Crown"}
-    return next((tier for key, tier in aliases.items() if key in lowered), None)
+               "crown": "Triple Crown"}
+    named = next((tier for key, tier in aliases.items() if key in lowered), None)
+    return named or tier_by_value(text)
+
+
+def tier_by_value(text: str) -> Optional[str]:
+    """The tier a customer picks by what it has ("the 12 bottle one", "the cheapest", "the one with
+    the lodging discount"), from the fact model."""
+    facts = load_facts(get_settings().knowledge_dir)
+    picked = choose(text, facts.of("tier"), list(facts.attributes.get("tier", {}).values()))
+    return picked[0].name if picked else None
 
 
 def delivery_method(text: str) -> Optional[str]:

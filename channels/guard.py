@@ -22,6 +22,9 @@ MAX_MESSAGE_CHARS = 2000
 # Metadata nested deeper than this is refused: Rasa deep-copies and JSON-encodes it with
 # recursion, and ~900 levels (which JSON parsers accept) end in a RecursionError (a 5xx).
 MAX_METADATA_DEPTH = 32
+# Metadata is stored with every user event and published to RabbitMQ: the widget sends well under
+# 1 KB; more is refused, so a client cannot grow the tracker and the event stream at will.
+MAX_METADATA_BYTES = 4096
 # Entities a button may carry; anything else in a typed "/intent{...}" is dropped.
 PAYLOAD_ENTITIES = frozenset({"wine", "varietal", "weekday", "date_phrase", "club_tier"})
 # Controls, zero-width and bidi marks, BOM, and lone surrogates (from JSON escapes such as
@@ -104,6 +107,14 @@ def nested_too_deep(value: Any, limit: int = MAX_METADATA_DEPTH) -> bool:
     return False
 
 
+def metadata_too_large(value: Any, limit: int = MAX_METADATA_BYTES) -> bool:
+    """True when the metadata's JSON is over `limit` bytes (check nested_too_deep first)."""
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")) > limit
+    except (TypeError, ValueError):
+        return True
+
+
 def prepare_message(value: Any) -> str:
     return guard_payload(clean_text(value))
 
@@ -113,7 +124,7 @@ def prepare_message(value: Any) -> str:
 LIMITED_TEXT = render("utter_rate_limited")   # domain.yml
 
 
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+def positive_setting(env: Mapping[str, str], name: str, default: int) -> int:
     raw = (env.get(name) or "").strip()
     try:
         value = int(raw) if raw else default
@@ -136,9 +147,9 @@ class RateLimits:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "RateLimits":
-        return cls(_positive(env, "RATE_LIMIT_PER_SENDER", cls.per_sender),
-                   _positive(env, "RATE_LIMIT_PER_ADDRESS", cls.per_address),
-                   _positive(env, "RATE_LIMIT_WINDOW_S", cls.window_s))
+        return cls(positive_setting(env, "RATE_LIMIT_PER_SENDER", cls.per_sender),
+                   positive_setting(env, "RATE_LIMIT_PER_ADDRESS", cls.per_address),
+                   positive_setting(env, "RATE_LIMIT_WINDOW_S", cls.window_s))
 
 
 @dataclass(frozen=True)
@@ -190,8 +201,8 @@ class FloodGuard:
     """
 
     def __init__(self, limits: RateLimits, redis_url: Optional[str] = None,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.limits = limits
+                 clock: Callable[[], float] = time.time, name: str = "flood") -> None:
+        self.limits, self.name = limits, name  # name: its own counters in Redis (votes apart from messages)
         self.redis_url = (redis_url or "").strip() or None
         self.clock = clock
         self._redis: Any = None
@@ -233,7 +244,7 @@ class FloodGuard:
             self._redis = aioredis.Redis.from_url(self.redis_url, socket_timeout=1, socket_connect_timeout=1)
         pipe = self._redis.pipeline(transaction=False)
         for key in keys:
-            name = f"milea:flood:{window}:{key}"
+            name = f"milea:{self.name}:{window}:{key}"
             pipe.incr(name)
             pipe.expire(name, self.limits.window_s + 5)
         results = await pipe.execute()

@@ -15,8 +15,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.guard import (LIMITED_TEXT, MAX_METADATA_DEPTH, RejectedMessage, clean_sender, client_address,
-                            flood_guard, nested_too_deep, prepare_message)
+from channels.guard import (LIMITED_TEXT, MAX_METADATA_BYTES, MAX_METADATA_DEPTH, RejectedMessage, clean_sender,
+                            client_address, flood_guard, metadata_too_large, nested_too_deep, prepare_message)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class SafeRestInput(InputChannel):
                 return _error(400, "'metadata' must be a JSON object")
             if nested_too_deep(metadata):
                 return _error(400, f"'metadata' is nested more than {MAX_METADATA_DEPTH} levels deep")
+            if metadata_too_large(metadata):
+                return _error(413, f"'metadata' is larger than {MAX_METADATA_BYTES} bytes")
             try:
                 text = prepare_message(body.get("message"))
             except RejectedMessage as rejected:

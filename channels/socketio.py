@@ -31,7 +31,7 @@ from socketio import packet as socketio_packet
 
 from core.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
-                            nested_too_deep, prepare_message)
+                            metadata_too_large, nested_too_deep, prepare_message)
 from channels.origins import widget_origins
 from channels.socketio_rooms import client_manager
 from channels.votes import add_vote_route
@@ -137,7 +137,8 @@ def _metadata(value: Any) -> Optional[dict]:
             value = json.loads(value)
         except (ValueError, RecursionError):  # "[[[[..." thousands deep raises RecursionError
             return None
-    return value if isinstance(value, dict) and not nested_too_deep(value) else None
+    ok = isinstance(value, dict) and not nested_too_deep(value) and not metadata_too_large(value)
+    return value if ok else None
 
 
 # How long a reply waits for a WebSocket's writer to take its message (a stalled client's
@@ -215,13 +216,26 @@ class SafeSocketIOInput(SocketIOInput):
             token = auth.get("token") if isinstance(auth, dict) else None
             return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
 
+        # the one conversation room each connection joined: a second session_request on the same
+        # connection is confirmed with the first one's id (one connection listening to any number
+        # of conversations' replies was one session_request per room away)
+        joined: Dict[Text, Text] = {}
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text, *_: Any) -> None:
+            joined.pop(sid, None)
+
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
+            if sid in joined:
+                await sio.emit("session_confirm", joined[sid], room=sid)
+                return
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = clean_sender(requested) if requested else None
             session_id = session_id or uuid.uuid4().hex
             if self.session_persistence:
                 sio.enter_room(sid, session_id)
+            joined[sid] = session_id
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)

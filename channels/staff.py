@@ -55,6 +55,8 @@ async def _send_sms(channel: Any, to: str, text: str) -> None:
         if result == "unsubscribed":
             channel.store.set_opted_out(to, True)
             raise Undeliverable(409, "Twilio reports this customer unsubscribed from SMS")
+        if result == "refused":
+            raise Undeliverable(409, "SMS to this number's country is not allowed (SMS_ALLOWED_COUNTRIES)")
         if result != "sent":
             raise Undeliverable(502, "the SMS could not be sent (Twilio failed); try again")
 

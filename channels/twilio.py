@@ -12,6 +12,8 @@ rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
   retry of a finished one is acknowledged only, one a crash left unfinished is handled again
   (by Twilio's retry or by the channel's own check every half lease). STOP-type keywords silence the number until START;
   HELP answers with the winery's name and phone.
+- Texts from, and replies to, numbers outside SMS_ALLOWED_COUNTRIES (default US,CA) are neither
+  answered nor sent: SMS pumping sends texts from premium-rate numbers abroad to make replies cost.
 - More messages from one number than RATE_LIMIT_PER_SENDER per window (channels/guard.py):
   the first one over gets a TwiML reply saying so, later ones none, until the window ends.
 - An SMS Twilio will not take after the retries is recorded (number, reason, time) for the staff
@@ -42,6 +44,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from core import phones
 from core.texts import render
 from channels import sms_text
 from channels.guard import LIMITED_TEXT, RejectedMessage, clean_sender, clean_text, flood_guard, guard_payload
@@ -121,7 +124,11 @@ class TwilioSender:
         return self._client
 
     async def send(self, to: str, body: str) -> str:
-        """'sent', 'unsubscribed' or 'failed'. Logs carry the masked number, never the body."""
+        """'sent', 'unsubscribed', 'refused' (a country outside SMS_ALLOWED_COUNTRIES) or 'failed'.
+        Logs carry the masked number, never the body."""
+        if not phones.sms_allowed(to):
+            log.warning("SMS to %s not sent: its country is not in SMS_ALLOWED_COUNTRIES", sms_text.mask_phone(to))
+            return "refused"
         for attempt in range(1, self.attempts + 1):
             try:
                 await asyncio.wait_for(
@@ -251,6 +258,10 @@ class SafeTwilioInput(InputChannel):
             sender = clean_sender(params.first("From"))
             if sender is None:
                 return _error(400, "'From' is missing or longer than 128 characters")
+            if not phones.sms_allowed(sender):  # SMS pumping: a reply there costs the winery, nobody reads it
+                log.info("SMS from %s not answered: its country is not in SMS_ALLOWED_COUNTRIES",
+                         sms_text.mask_phone(sender))
+                return _twiml()
             sid = params.first("MessageSid") or params.first("SmsMessageSid") or ""
             if not (0 < len(sid) <= 64):
                 return _error(400, "'MessageSid' is missing or too long")

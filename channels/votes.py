@@ -4,7 +4,9 @@ The widget posts its votes to POST /webhooks/socketio/feedback, on the same serv
 so the same origin, CORS and proxy) as its socket.io connection, so they arrive wherever
 the widget script is embedded. Body (JSON): conversation_id, vote "up"|"down",
 answer_text, optional question_text. Stored with core.feedback_store (kind 'thumb',
-channel 'socketio'): 204 when stored, 400 malformed, 411/413 bad length, 503 store down.
+channel 'socketio'): 204 when stored, 400 malformed, 411/413 bad length, 429 too many votes
+(VOTE_LIMIT_PER_CONVERSATION, default 30, and VOTE_LIMIT_PER_ADDRESS, default 60, a minute: every
+vote is a row in the database), 503 store down.
 """
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ import asyncio
 import json
 import logging
 import re
+import os
 from typing import Any, Callable, Optional
+
+from channels.guard import FloodGuard, RateLimits, client_address, positive_setting
 
 log = logging.getLogger(__name__)
 
 MAX_FEEDBACK_BYTES = 16 * 1024
 MAX_FEEDBACK_TEXT = 2000
 VOTES = {"up": 1, "down": -1}
+VOTES_PER_CONVERSATION, VOTES_PER_ADDRESS = 30, 60  # a minute
 FEEDBACK_FIELDS = {"conversation_id", "vote", "answer_text", "question_text"}
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
 
@@ -72,17 +78,28 @@ def _text(data: dict, name: str, required: bool) -> Optional[str]:
     return value or None
 
 
-def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None) -> None:
+def vote_guard(env: Any = None) -> FloodGuard:
+    """Votes counted per conversation and per client address, apart from chat messages."""
+    env = os.environ if env is None else env
+    limits = RateLimits(positive_setting(env, "VOTE_LIMIT_PER_CONVERSATION", VOTES_PER_CONVERSATION),
+                        positive_setting(env, "VOTE_LIMIT_PER_ADDRESS", VOTES_PER_ADDRESS), 60)
+    return FloodGuard(limits, env.get("REDIS_URL"), name="votes")
+
+
+def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None,
+                   guard: Optional[FloodGuard] = None) -> None:
     """Add POST /feedback to a channel's Sanic blueprint.
 
     Args:
         blueprint: the socket.io channel's blueprint (mounted at /webhooks/socketio).
         store: returns the FeedbackStore; default: the settings' database, made on the first vote.
+        guard: counts the votes; default: vote_guard() from the environment.
     """
     from sanic import response
     from sanic.request import Request
 
     made: list = []
+    guard = guard or vote_guard()
 
     def feedback_store() -> Any:
         if store is not None:
@@ -109,6 +126,10 @@ def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None) ->
             record = parse_vote(body)
         except BadFeedback as bad:
             return error(400, str(bad))
+        verdict = await guard.check("votes", record.conversation_id, client_address(request.ip, request.headers))
+        if verdict.limited:
+            return response.json({"error": "too many votes: try again in a minute"}, status=429,
+                                 headers={"Retry-After": str(verdict.retry_after), "Cache-Control": "no-store"})
         try:  # the store is blocking (sqlite3/psycopg2): off the event loop
             await asyncio.get_running_loop().run_in_executor(None, lambda: feedback_store().add(record))
         except Exception as exc:  # noqa: BLE001 - the store is down: say so, log no content

@@ -160,8 +160,13 @@ def _page(html: str, status: int = 200) -> web.Response:
 
 
 def _safe_next(value: str) -> str:
-    """Only paths on this site: never an open redirect."""
-    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+    """Only paths on this site: never an open redirect. Browsers drop tabs and newlines from a URL
+    and read a backslash as a slash ("/%09/evil.example" is "//evil.example"), so a value holding any
+    control character, space or backslash is refused whole rather than cleaned."""
+    if not value.startswith("/") or value.startswith("//") or any(c <= " " or c in "\\\x7f" for c in value):
+        return "/"
+    parts = urlsplit(value)
+    return value if not (parts.scheme or parts.netloc) else "/"
 
 
 def routes(console: Console) -> web.RouteTableDef:
@@ -450,7 +455,7 @@ def routes(console: Console) -> web.RouteTableDef:
             text = knowledge_pages.read(root, page)
         except knowledge_pages.BadPage as bad:
             return _page(pages.error_page(404, str(bad), session(request)), 404)
-        generated = page.split("/")[0] in knowledge_pages.GENERATED
+        generated = knowledge_pages.is_generated(root, page)
         return _page(pages.editor_page(session(request), page, text, knowledge_pages.preview(text), generated,
                                        request.query.get("done", "")[:200]))
 

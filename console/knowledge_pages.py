@@ -44,6 +44,19 @@ def resolve(root: Path, page: str, must_exist: bool = True) -> Path:
     return path
 
 
+def generated(root: Path, path: Path) -> bool:
+    """Whether a resolved page lies in a folder the catalog sync writes: judged on the resolved path,
+    so "visiting/../wine/x.md" or "./wine/x.md" is in wine/."""
+    return path.relative_to(root).parts[0] in GENERATED
+
+
+def is_generated(root: Path, page: str) -> bool:
+    try:
+        return generated(root, resolve(root, page, must_exist=False))
+    except BadPage:
+        return False
+
+
 def read(root: Path, page: str) -> str:
     return resolve(root, page).read_text(encoding="utf-8")
 
@@ -58,8 +71,9 @@ def preview(text: str) -> str:
 
 def save(root: Path, page: str, text: Optional[str]) -> Path:
     path = resolve(root, page, must_exist=False)
-    if Path(page).parts[0] in GENERATED:
-        raise BadPage(f"{Path(page).parts[0]}/ is written by the catalog sync; edit the product in Commerce7 instead")
+    if generated(root, path):
+        folder = path.relative_to(root).parts[0]
+        raise BadPage(f"{folder}/ is written by the catalog sync; edit the product in Commerce7 instead")
     if not isinstance(text, str) or not text.strip():
         raise BadPage("the page is empty: nothing saved")
     text = text.replace("\r\n", "\n")

@@ -29,6 +29,8 @@ class SharedSettings:
     rabbitmq_url: str  # RABBITMQ_URL ("": no event broker)
     rabbitmq_queue: str  # RABBITMQ_QUEUE
     action_server_url: str  # ACTION_SERVER_URL ("" when this process does not call one)
+    phone_region: str  # PHONE_REGION: where a number written without a country code is read ("" for US)
+    sms_allowed_countries: str  # SMS_ALLOWED_COUNTRIES: ISO regions whose numbers get SMS ("" for US, CA)
     console_url: str  # CONSOLE_URL: the staff console as staff reach it ("" without one)
     pinned_now: str  # MILEA_NOW: a fixed clock (ISO 8601 with offset) for demos and end-to-end tests
     outbox_backoff_s: float  # MILEA_OUTBOX_BACKOFF_S: the first retry of a Commerce7 write, doubled each time
@@ -50,6 +52,8 @@ class SharedSettings:
             rabbitmq_url=_text(env, "RABBITMQ_URL"),
             rabbitmq_queue=_text(env, "RABBITMQ_QUEUE") or "milea_events",
             action_server_url=_text(env, "ACTION_SERVER_URL"),
+            phone_region=_text(env, "PHONE_REGION").upper(),
+            sms_allowed_countries=_text(env, "SMS_ALLOWED_COUNTRIES"),
             console_url=_text(env, "CONSOLE_URL").rstrip("/"),
             pinned_now=_text(env, "MILEA_NOW"),
             outbox_backoff_s=float(_text(env, "MILEA_OUTBOX_BACKOFF_S") or 15.0),

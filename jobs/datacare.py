@@ -267,29 +267,35 @@ def restore(settings: Settings, archive_path: Path) -> list[str]:
     """Put an archive's databases and knowledge index back (the assistant should be stopped)."""
     with tempfile.TemporaryDirectory() as temp, tarfile.open(archive_path) as archive:
         folder = Path(temp)
-        for member in archive.getmembers():
+        for member in archive.getmembers():  # a backup holds plain files and folders, nothing else
             if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts or not (member.isfile() or
                                                                                             member.isdir()):
                 raise SystemExit(f"{archive_path}: unexpected entry {member.name!r}")
-        archive.extractall(folder)
+        # and the standard library's own guard where this Python has it (3.10.12+): members confined
+        # to the folder, no links out of it, no devices, no set-user-id bits
+        archive.extractall(folder, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
         manifest = json.loads((folder / "manifest.json").read_text())
         if manifest.get("format") != FORMAT:
             raise SystemExit(f"{archive_path}: backup format {manifest.get('format')} is not {FORMAT}")
         restored = []
         tracker = (os.environ.get("TRACKER_DB_URL") or "").strip()
         for database in manifest["databases"]:
-            source = folder / database["file"]
+            name = str(database.get("file") or "")
+            source = folder / name
+            # a bare file name that the archive holds: "../x.db" would be written beside the data folder
+            if Path(name).name != name or name in ("", ".", "..") or not source.is_file():
+                raise SystemExit(f"{archive_path}: unexpected database file {name!r} in the manifest")
             if database["kind"] == "postgresql":
                 if not is_postgres_url(tracker):
                     raise SystemExit("the backup holds a PostgreSQL database: set TRACKER_DB_URL to restore it")
                 subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
                                 "--dbname", Store(tracker).dsn, str(source)], check=True)
             else:
-                target = _data_dir(settings) / database["file"]
+                target = _data_dir(settings) / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with sqlite3.connect(source) as copy, sqlite3.connect(target) as live:
                     copy.backup(live)
-            restored.append(database["file"])
+            restored.append(name)
         restored += [f"knowledge/{n}" for n in _import_knowledge(settings, folder / "knowledge")]
     return restored
 

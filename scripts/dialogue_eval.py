@@ -30,7 +30,7 @@ PINNED_NOW = "2026-11-27T14:00:00-05:00"   # a Friday afternoon, like the integr
 def load(folder: Path = DIALOGUES) -> list[dict]:
     dialogues = []
     for path in sorted(folder.glob("*.yml")):
-        for d in yaml.safe_load(path.read_text(encoding="utf-8"))["dialogues"]:
+        for d in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("dialogues") or []:  # nlu.yml beside
             dialogues.append({**d, "file": path.name})
     return dialogues
 
@@ -102,8 +102,11 @@ def main() -> int:
     parser.add_argument("--min-turns", type=float, default=0.0, help="bar for the share of checked turns right")
     parser.add_argument("--min-dialogues", type=float, default=0.0, help="bar for the share of dialogues all right")
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument("--dir", type=Path, default=DIALOGUES,
+                        help="a folder of dialogue files (default tests/dialogues; e.g. a blind round's set)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the numbers go")
     args = parser.parse_args()
-    dialogues = load()
+    dialogues = load(args.dir)
     stack = None
     if args.url:
         url = args.url.rstrip("/")
@@ -131,8 +134,8 @@ def main() -> int:
     turn_rate, dialogue_rate = total["turns_ok"] / total["turns"], total["dialogues_ok"] / total["dialogues"]
     first = p95([s for r in results for s in r["first_s"]])
     follow = p95([s for r in results for s in r["follow_up_s"]])
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
         "turns": total["turns"], "turns_right": total["turns_ok"], "turn_accuracy": round(turn_rate, 4),
         "dialogues": total["dialogues"], "dialogues_right": total["dialogues_ok"],
         "dialogue_accuracy": round(dialogue_rate, 4), "first_turn_p95_seconds": round(first, 3),
@@ -141,7 +144,7 @@ def main() -> int:
     }, indent=2) + "\n")
     print(f"checked turns right: {total['turns_ok']}/{total['turns']} ({turn_rate:.3f}); dialogues all right: "
           f"{total['dialogues_ok']}/{total['dialogues']} ({dialogue_rate:.3f}); details in "
-          f"{RESULTS.relative_to(ROOT)}")
+          f"{args.out}")
     print(f"latency p95: first question {first * 1000:.0f} ms, follow-up {follow * 1000:.0f} ms")
     if args.show_failures:
         for r in results:

@@ -26,16 +26,23 @@ CODE_DIRS = ("actions", "channels")
 # A response named in code: a quoted literal "utter_..." (names are never built from pieces,
 # so this scan sees them all; a name built at run time would fail this check, on purpose).
 _NAMED = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
+FACT_SCHEMA = "knowledge/fact-schema.yml"
+_SAYS = re.compile(r"\bsays:\s*(utter_[a-z0-9_]+)")
 _UNUSED = re.compile(r"The utterance '(utter_[a-z0-9_]+)' is not used in any story or rule")
 
 
 def responses_named_in_code(root: Path, dirs: Iterable[str] = CODE_DIRS) -> dict[str, str]:
-    """Response name -> the first file (relative to root) that names it."""
+    """Response name -> the first file (relative to root) that names it: the code, and the fact
+    schema, whose attributes name the response that says them (`says: utter_...`)."""
     named: dict[str, str] = {}
     for folder in dirs:
         for path in sorted((root / folder).rglob("*.py")):
             for name in _NAMED.findall(path.read_text(encoding="utf-8")):
                 named.setdefault(name, str(path.relative_to(root)))
+    schema = root / FACT_SCHEMA
+    if schema.exists():
+        for name in _SAYS.findall(schema.read_text(encoding="utf-8")):
+            named.setdefault(name, FACT_SCHEMA)
     return named
 
 

@@ -23,7 +23,7 @@ import httpx
 
 from .errors import Commerce7Error, ServerError, Unavailable, ValidationError, error_from_response
 from .models import (Address, Club, ClubMembership, Customer, InventoryLocation, LoyaltyBalance,
-                     LoyaltyTransaction, Page, Product, SubscribeResult, phone_digits)
+                     LoyaltyTransaction, Page, Product, SubscribeResult, to_e164)
 
 logger = logging.getLogger(__name__)
 
@@ -248,14 +248,14 @@ class Commerce7Client:
 
     async def find_customers_by_phone(self, phone: str, *, at_most: int = 2) -> list[Customer]:
         """Customers whose phones[] hold this number, found by the customer search (`q` = the
-        E.164 number; one request for a normal result), confirmed on the digits. Stops after
+        E.164 number; one request for a normal result), each confirmed as the same phone. Stops after
         `at_most` matches: callers only need to know whether exactly one customer has it."""
-        digits = phone_digits(phone)
-        if len(digits) < 8:
+        number = to_e164(phone)
+        if number is None:
             return []
         found: list[Customer] = []
         pages = 0
-        async with aclosing(self.iter_pages("customer", "customers", {"q": f"+{digits}"})) as walk:
+        async with aclosing(self.iter_pages("customer", "customers", {"q": number})) as walk:
             async for page in walk:
                 pages += 1
                 found.extend(c for c in map(Customer.from_api, page) if c.has_phone(phone))

@@ -5,9 +5,10 @@ tolerant (missing keys give None/empty) because tenants and API versions differ.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
+
+from core.phones import same as same_phone, to_e164  # noqa: F401 - to_e164 is part of this package's API
 
 JsonDict = dict[str, Any]
 
@@ -19,20 +20,6 @@ def format_cents(cents: int | None) -> str:
     sign = "-" if cents < 0 else ""
     dollars, rest = divmod(abs(int(cents)), 100)
     return f"{sign}${dollars:,}.{rest:02d}"
-
-
-def phone_digits(phone: str | None, default_country_code: str = "1") -> str:
-    """Digits of a phone number; a bare 10-digit (NANP) number gets the country code."""
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) == 10 and default_country_code == "1":
-        digits = "1" + digits
-    return digits
-
-
-def to_e164(phone: str, default_country_code: str = "1") -> str | None:
-    """Best-effort E.164 ("(845) 266-0384" -> "+18452660384"); None when it cannot be one."""
-    digits = phone_digits(phone, default_country_code)
-    return f"+{digits}" if 8 <= len(digits) <= 15 and digits[0] != "0" else None
 
 
 def _list(value: Any) -> list:
@@ -152,8 +139,7 @@ class Customer:
         return any(e.strip().casefold() == wanted for e in self.emails)
 
     def has_phone(self, phone: str) -> bool:
-        wanted = phone_digits(phone)
-        return bool(wanted) and any(phone_digits(p) == wanted for p in self.phones)
+        return any(same_phone(phone, p) for p in self.phones)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ def _sentence(text: str) -> str:
 def render(product: Product) -> tuple[str, str]:
     """(path under knowledge/, markdown) for one product."""
     folder = FOLDERS[product.type or ""]
-    slug = product.slug or slugify(product.title)
+    # Commerce7 takes any slug ("../club/membership"): only its letters and digits name the file
+    slug = slugify(product.slug or "") or slugify(product.title) or slugify(product.id)
     name = product.title
     meta = {"title": name, "product_id": product.id, "generated": GENERATED, "kind": folder}
     details = html_to_text(product.raw.get("content")) or html_to_text(product.teaser)
@@ -113,6 +114,14 @@ def wine_lookup(titles: list[str]) -> str:
             f"  - lookup: wine\n    examples: |\n{body}\n")
 
 
+def _page(kdir: Path, relative: str) -> Path:
+    """The file of a generated page, checked to lie in one of the sync's own folders."""
+    path = (kdir / relative).resolve()
+    if path.parent not in {(kdir / folder).resolve() for folder in FOLDERS.values()}:
+        raise ValueError(f"catalog sync: {relative!r} is outside the generated folders")
+    return path
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -127,6 +136,7 @@ async def sync_catalog(client: Commerce7Client, settings: Settings, lookup_path:
     wanted: dict[str, str] = {}
     for i, product in enumerate(products, 1):
         path, text = render(product)
+        _page(settings.knowledge_dir, path)  # checked before anything is written or restored
         wanted[path] = text
         if progress:
             progress(i, len(products))

@@ -25,6 +25,7 @@ from actions.commerce7.errors import Commerce7Error, ValidationError
 from actions.commerce7.outbox import Outbox
 from actions.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff, perform_signup
 from actions.common import contact_line
+from actions.converse import tier_lines
 from actions.forms.base import GuidedForm, reset_events
 from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
 from actions.texts import say
@@ -91,15 +92,23 @@ class ValidateClubSignupForm(GuidedForm):
         return [s for s in slots if s in self.rules or s == "signup_confirmed"]
 
     async def extract_club_tier(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        """A tier named in the message that starts the form ("join the grand prix club")."""
-        if tracker.get_slot("club_tier") or tracker.get_slot("requested_slot") not in (None, "club_tier"):
+        """A tier named in the message that starts the form ("join the grand prix club"), or the tier
+        just talked about ("sign me up for that one"), so that it is checked and said back."""
+        if tracker.get_slot("requested_slot") not in (None, "club_tier"):
             return {}
         named = [e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
                  if e.get("entity") == "club_tier" and isinstance(e.get("value"), str)]
-        return {"club_tier": named[0]} if named else {}
+        if named:
+            return {"club_tier": named[0]}
+        if tracker.get_slot("club_tier") and tracker.get_slot("requested_slot") is None:
+            return {"club_tier": tracker.get_slot("club_tier")}
+        return {}
 
     async def validate_club_tier(self, value, dispatcher, tracker, domain):
-        return await self.check("club_tier", value, dispatcher, tracker, domain)
+        result = await self.check("club_tier", value, dispatcher, tracker, domain)
+        if result.get("club_tier"):
+            say(dispatcher, "utter_club_tier_chosen", club_tier=result["club_tier"])
+        return result
 
     async def validate_first_name(self, value, dispatcher, tracker, domain):
         return await self.check("first_name", value, dispatcher, tracker, domain)
@@ -168,6 +177,18 @@ def summary_values(s: ClubSignup) -> Dict[str, Any]:
              if s.delivery == "Ship" else render("utter_signup_where_pickup"))
     return {"tier": s.tier, "first_name": s.first_name, "last_name": s.last_name, "email": s.email,
             "phone": s.phone, "birth_date": s.birth_date, "where": where}
+
+
+class ActionAskClubTier(Action):
+    """The tier question names every tier and what differs (over SMS the text is all there is)."""
+
+    def name(self) -> Text:
+        return "action_ask_club_signup_form_club_tier"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        say(dispatcher, "utter_ask_club_signup_form_club_tier",
+            tiers=tier_lines(get_settings().knowledge_dir, tracker.get_latest_input_channel()))
+        return []
 
 
 class ActionAskSignupConfirmed(Action):

@@ -40,6 +40,9 @@ EXPANSIONS = {
     "recommend": ["recommendation", "favorite"], "pair": ["pairing", "pairs", "match"], "pairing": ["pairs", "match"],
     "stay": ["lodging", "staatsburg", "house", "sleeps"], "lodging": ["staatsburg", "house"], "hotel": ["lodging", "staatsburg"],
     "tasting": ["tasting", "tastings"], "flight": ["flights"], "cocktail": ["cocktails"], "drinks": ["cocktails"],
+    "band": ["music"], "dj": ["music"], "cake": ["outside", "food"], "bakery": ["outside", "food"],
+    "cab": ["taxi"], "sleep": ["sleeps"], "bail": ["cancel", "early"], "commit": ["commitment", "minimum"],
+    "deposit": ["deposit", "book"], "toddler": ["children"], "stroller": ["children"], "teen": ["children"],
 }
 
 _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*%?|[a-z]+")

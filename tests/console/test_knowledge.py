@@ -84,6 +84,9 @@ def test_saving_a_page_writes_it_and_reindexes(site):
 
 @pytest.mark.parametrize("page,reason", [
     ("wine/riesling.md", "written by the catalog sync"),
+    ("visiting/../wine/riesling.md", "written by the catalog sync"),
+    ("./wine/riesling.md", "written by the catalog sync"),
+    ("visiting//../wine/riesling.md", "written by the catalog sync"),
     ("../README.md", "outside knowledge/"),
     ("visiting/pets.txt", "a .md path"),
     ("nowhere/new.md", "folder does not exist"),

@@ -3,8 +3,10 @@ tokens, staff on admin pages, repeated wrong passwords; and keeps customer data 
 Against a running console (python -m console) over HTTP."""
 from __future__ import annotations
 
+import html
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -12,6 +14,7 @@ from aiohttp import web
 
 from console.app import PUBLIC, routes
 from tests.console.helpers import ADMIN, STAFF, Console, console, wait_for  # noqa: F401 - fixture
+from tests.production.services import scratch_database
 
 
 def all_routes() -> list[tuple[str, str]]:
@@ -87,6 +90,32 @@ def test_login_form_needs_its_own_token_and_never_redirects_off_site(console):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def _sign_in_after(console, next_query: str) -> str:
+    """The Location a browser is sent to after opening /login?next=<next_query> and signing in."""
+    s = requests.Session()
+    form = s.get(f"{console.url}/login?next={next_query}", timeout=5).text
+    pre = form.split('name="pre" value="')[1].split('"')[0]
+    next_path = html.unescape(form.split('name="next" value="')[1].split('"')[0])
+    r = s.post(f"{console.url}/login", data={"pre": pre, "next": next_path, "email": ADMIN[0],
+                                             "password": ADMIN[1]}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303, r.text
+    return r.headers["Location"]
+
+
+@pytest.mark.parametrize("attack", ["/%09/evil.example", "/%0a/evil.example", "/%0d%0a/evil.example",
+                                    "%09//evil.example", "/%5Cevil.example", "/%00/evil.example",
+                                    "https://evil.example/", "%2F%2Fevil.example"])
+def test_sign_in_never_redirects_off_site(console, attack):
+    # browsers drop tabs and newlines from a URL and read a backslash as a slash: "/\t/x" is "//x"
+    location = _sign_in_after(console, attack)
+    assert location == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(console):
+    assert _sign_in_after(console, "/conversations/abc%3Fx%3D1") == "/conversations/abc?x=1"
+    assert _sign_in_after(console, "/%3Fq%3Dwine%26channel%3Dtwilio") == "/?q=wine&channel=twilio"
+
+
 def test_bearer_tokens_need_no_csrf_and_cookies_do_not_count_as_bearer(console):
     token = console.token(*ADMIN)
     r = requests.post(f"{console.url}/api/conversations/nobody-here/takeover",
@@ -135,6 +164,35 @@ def test_wrong_passwords_lock_the_account_and_an_admin_unlocks_it(console):
     assert "locked" in admin.get(f"{console.url}/admin/users").text
     admin.post(f"{console.url}/admin/users/unlock", data={"csrf": admin.csrf, "email": "locked@milea.test"})
     assert console.token("locked@milea.test", "right-password-1")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_console(request, tmp_path):
+    if request.param == "sqlite":
+        running = Console(tmp_path).start()
+        yield running
+        running.stop()
+        return
+    with scratch_database("milea_console") as url:
+        running = Console(tmp_path, {"CONSOLE_DB_URL": url}).start()
+        yield running
+        running.stop()
+
+
+def test_parallel_wrong_passwords_get_no_more_tries_than_the_lockout_allows(fresh_console):
+    console = fresh_console
+    console.add_user("raced@milea.test", "right-password-1")
+
+    def attempt(_):
+        return requests.post(f"{console.url}/api/login", json={"email": "raced@milea.test", "password": "nope"},
+                             timeout=60).status_code
+
+    with ThreadPoolExecutor(40) as pool:
+        answers = list(pool.map(attempt, range(40)))
+    assert set(answers) <= {401, 423}
+    assert answers.count(401) <= 4  # as one after the other: 4 wrong tries, then the 5th locks (423)
+    r = requests.post(f"{console.url}/api/login", json={"email": "raced@milea.test", "password": "right-password-1"})
+    assert r.status_code == 423
 
 
 def test_unknown_emails_are_answered_like_wrong_passwords(console):

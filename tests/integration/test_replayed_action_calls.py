@@ -118,5 +118,20 @@ def test_a_replayed_handoff_tells_the_staff_once(action_server, twilio):
     while time.monotonic() < deadline:
         assert len(twilio.sent_to(STAFF_PHONE)) == 1
         time.sleep(0.1)
-    call(url, "action_handoff", "web-ho-1", "m-ho-2", "still there? a person please", "human_handoff", {})
-    assert len(twilio.wait_for(STAFF_PHONE, 2, timeout=20)) == 2  # a new request in a later turn is sent
+    call(url, "action_handoff", "web-ho-2", "m-ho-3", "a person please", "human_handoff", {})
+    assert len(twilio.wait_for(STAFF_PHONE, 2, timeout=20)) == 2  # another conversation's request is sent
+
+
+def test_asking_for_a_person_on_every_message_pages_the_staff_once(action_server, twilio):
+    """HANDOFF_NOTICE_COOLDOWN_S (15 min): later turns of one conversation are told the staff know,
+    without another SMS; a script asking 20 times costs one."""
+    url, _ = action_server
+    twilio.reset()
+    first = call(url, "action_handoff", "web-ho-many", "m-many-0", "a person please", "human_handoff", {})
+    assert first["responses"][0]["response"] == "utter_handoff_open"
+    assert len(twilio.wait_for(STAFF_PHONE, 1, timeout=20)) == 1
+    for turn in range(1, 20):
+        again = call(url, "action_handoff", "web-ho-many", f"m-many-{turn}", "a person!!", "human_handoff", {})
+        assert again["responses"][0]["response"] == "utter_handoff_open"  # the staff do know
+    time.sleep(1)
+    assert len(twilio.sent_to(STAFF_PHONE)) == 1

@@ -50,6 +50,7 @@ def test_a_question_gets_an_answer(client):
     ({"message": "x" * 5000, "session_id": "S"}, "2,000 characters"),
     ({"message": {"nested": 1}, "session_id": "S"}, "empty"),
     ({"message": "hi", "session_id": "S", "metadata": "{not json"}, "couldn't read"),
+    ({"message": "hi", "session_id": "S", "metadata": {"note": "x" * 10_000}}, "couldn't read"),  # over 4 KB
     ({"message": "hi"}, "expired"),
 ])
 def test_bad_messages_get_a_clear_reply_and_the_session_keeps_working(client, payload, expected):

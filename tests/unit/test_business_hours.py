@@ -117,3 +117,22 @@ def test_action_uses_injected_clock():
     dispatcher = CollectingDispatcher()
     asyncio.run(action.run(dispatcher, tracker, {}))
     assert "closed right now for Thanksgiving Day" in dispatcher.messages[0]["text"]
+
+
+def test_yesterday_is_the_day_before_and_names_its_closure():
+    text = reply(at(2026, 11, 27, 14), "we came by yesterday and it was dark, were you closed?")
+    assert "Yesterday (Thursday, November 26)" in text and "Thanksgiving" in text
+
+
+def test_a_month_alone_is_its_first_day_and_says_when_we_reopen():
+    text = reply(at(2026, 11, 27, 14), "when do you open again after the january break")
+    assert "winter closure" in text and "January 15" in text
+
+
+def test_the_last_seating_asked_without_a_day_is_todays():
+    text = reply(at(2026, 11, 27, 14), "what time is last seating")
+    assert "6:00 PM" in text and "Wednesday-Thursday" not in text
+
+
+def test_a_short_word_that_is_also_a_month_is_not_read_as_one():
+    assert "Wednesday-Thursday" in reply(at(2026, 11, 27, 14), "may i ask your hours")

@@ -169,6 +169,18 @@ def test_find_customer_by_email_and_phone(server):
     assert by_phone is not None and by_phone.id == by_email.id
 
 
+def test_a_number_in_another_country_is_not_the_us_number_with_the_same_digits(server):
+    # +248 is the Seychelles; its "248 555 0199" must not be taken for Michigan's (248) 555-0199
+    async def go(c: Commerce7Client):
+        await c.create_customer("Lee", "Park", "lee.park@example.com", "+12485550199")
+        return (await c.find_customer_by_phone("+248 555 0199"), await c.find_customer_by_phone("(248) 555-0199"),
+                await c.find_customer_by_phone("+1 248-555-0199"))
+    seychelles, local, us = with_client(server, go)
+    assert seychelles is None
+    assert local is not None and us is not None and local.id == us.id and local.has_phone("248.555.0199")
+    assert not us.has_phone("+248 555 0199")
+
+
 def test_find_by_phone_is_one_search_request_not_a_walk(server):
     async def go(c: Commerce7Client):
         for i in range(60):   # > one page of 50

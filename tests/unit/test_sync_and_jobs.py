@@ -4,9 +4,11 @@ from __future__ import annotations
 import asyncio
 import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from actions.commerce7.client import Commerce7Client
 from actions.commerce7.sync import generated_files, sync_catalog
@@ -92,6 +94,21 @@ def test_failure_while_indexing_restores_the_previous_files(emulator, kb, tmp_pa
     with pytest.raises(RuntimeError):
         sync(emulator, kb, lookup)
     assert generated_files(kb.knowledge_dir) == before and len(calls) == 2
+
+
+@pytest.mark.parametrize("slug", ["../club/membership", "../../README", "wine/../../club/tiers", "/tmp/x"])
+def test_a_product_slug_never_writes_outside_its_folder(emulator, kb, tmp_path, slug):
+    before = {p: p.read_bytes() for p in kb.knowledge_dir.rglob("*") if p.is_file() and "club" in p.parts}
+    hat = next(p for p in emulator.state["products"].values() if p["title"] == "Milea Hat")
+    changed = requests.put(f"{emulator.url}/product/{hat['id']}", json={"slug": slug}, timeout=10,
+                           auth=(emulator.app_id, emulator.secret), headers={"tenant": emulator.tenant})
+    assert changed.status_code == 200 and changed.json()["slug"] == slug  # Commerce7 takes any slug
+    report = sync(emulator, kb, tmp_path / "wine_lookup.yml", reindex=False)
+    assert {p: p.read_bytes() for p in kb.knowledge_dir.rglob("*") if p.is_file() and "club" in p.parts} == before
+    for path in report.added:
+        page = (kb.knowledge_dir / path).resolve()
+        assert page.parent in [(kb.knowledge_dir / f).resolve() for f in ("wine", "tastings", "shop")], path
+    assert not (tmp_path / "README.md").exists() and not Path("/tmp/x.md").exists()
 
 
 def test_daily_sync_time_is_two_am_new_york_across_dst():

@@ -20,6 +20,7 @@ def test_email(text, expected):
 @pytest.mark.parametrize("text, expected", [
     ("(845) 266-0384", "+18452660384"), ("845.266.0384", "+18452660384"), ("1-845-266-0384", "+18452660384"),
     ("+44 20 7946 0958", "+442079460958"), ("266-0384", None), ("call me", None),
+    ("+248 555 0199", "+2485550199"), ("8452660384 thanks", "+18452660384"),
     ("4111 1111 1111 1111", None),  # a card number is never taken for a phone
 ])
 def test_phone(text, expected):

@@ -10,8 +10,9 @@ import pytest
 import requests
 from sanic import Blueprint, Sanic
 
+from channels.guard import FloodGuard, RateLimits
+from channels.votes import VOTES_PER_ADDRESS, VOTES_PER_CONVERSATION, add_vote_route
 from core.feedback_store import FeedbackStore
-from channels.votes import add_vote_route
 
 VOTE = {"conversation_id": "0123456789abcdef0123456789abcdef", "vote": "up",
         "answer_text": "Our Cabernet Franc is $38.", "question_text": "how much is the cab franc"}
@@ -30,7 +31,9 @@ def route_url():
     """The route served on a free port by one Sanic app in a thread (Sanic allows one per process)."""
     app = Sanic("votes_route_test")
     blueprint = Blueprint("socketio_webhook", url_prefix="/webhooks/socketio")
-    add_vote_route(blueprint, lambda: _CURRENT["store"])
+    frozen = FloodGuard(RateLimits(VOTES_PER_CONVERSATION, VOTES_PER_ADDRESS, 60), clock=lambda: 1_000_000.0,
+                        name="votes")
+    add_vote_route(blueprint, lambda: _CURRENT["store"], frozen)
     app.blueprint(blueprint)
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -103,3 +106,18 @@ def test_store_down_is_a_503_not_a_500(server):
     break_store()
     response = requests.post(url, json=VOTE, timeout=5)
     assert response.status_code == 503 and "try again" in response.json()["error"]
+
+
+
+def test_votes_are_throttled_per_conversation_and_per_address(server):
+    """Every vote is a database row: a script posting thousands gets 429 with Retry-After past the
+    limits (30 a minute per conversation, 60 per address; the clock is frozen so no minute ends)."""
+    url, store, _ = server
+    mine = {**VOTE, "conversation_id": "f" * 32}
+    one = [requests.post(url, json=mine, timeout=10) for _ in range(40)]
+    assert [r.status_code for r in one[:30]] == [204] * 30
+    assert {r.status_code for r in one[30:]} == {429} and int(one[-1].headers["Retry-After"]) >= 1
+    assert "too many votes" in one[-1].json()["error"]
+    many = [requests.post(url, json={**VOTE, "conversation_id": f"c{n:031d}"}, timeout=10) for n in range(40)]
+    assert many[-1].status_code == 429  # other conversations, one address
+    assert len([r for r in store.all() if r.conversation_id == mine["conversation_id"]]) == 30

@@ -1,0 +1,102 @@
+"""Which attribute a message asks about, and whether it asks for the lowest or highest value.
+
+The words of each attribute come from knowledge/fact-schema.yml. A phrase of the schema found in the
+message counts by its length in words (so "come from" outweighs "grapes" in "where do the grapes
+come from"); when no phrase is found, the local embeddings (wordllama, shipped in its package)
+compare the message with each attribute's label and words, and a clear winner counts.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from actions.answering.facts import Attribute
+
+log = logging.getLogger(__name__)
+
+DENSE_MIN = 0.42      # cosine of message and attribute below which meaning alone does not count
+DENSE_MARGIN = 0.08   # ... and by how much the best must beat the second
+
+
+@dataclass(frozen=True)
+class Asked:
+    attribute: Attribute
+    direction: str = ""     # "low" | "high" for a superlative ("cheapest", "oldest"), else ""
+    score: float = 0.0
+    phrase: str = ""        # the words that said it ("" when found by meaning)
+
+
+def normalise(text: str) -> str:
+    text = (text or "").casefold().replace("’", "'").replace("-", " ")
+    return " " + " ".join(re.findall(r"[a-z0-9%$']+", text)) + " "
+
+
+@lru_cache(maxsize=2048)
+def _pattern(phrase: str) -> re.Pattern:
+    words = [re.escape(w) for w in normalise(phrase).split()]
+    return re.compile(r"(?<![a-z0-9])" + r"\s+".join(words) + r"(?:s|es|'s)?(?![a-z0-9])")
+
+
+def found(phrase: str, text: str) -> bool:
+    """Whether `phrase` stands in the normalised `text` as whole words (a plural counts)."""
+    return bool(_pattern(phrase).search(text))
+
+
+def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
+    """Attributes whose words or superlatives stand in the text, best first."""
+    low = normalise(text)
+    scored = []
+    for attribute in attributes:
+        best = Asked(attribute)
+        for direction, phrases in (("low", attribute.low), ("high", attribute.high), ("", attribute.words)):
+            for phrase in phrases:
+                if found(phrase, low):
+                    score = len(phrase.split()) + (0.5 if direction else 0.0)
+                    if score > best.score:
+                        best = Asked(attribute, direction, score, phrase)
+        if best.score:
+            scored.append(best)
+    return sorted(scored, key=lambda a: -a.score)
+
+
+def dense(text: str, attributes: Sequence[Attribute], embedder) -> Optional[Asked]:
+    """The attribute the message means when its meaning is clearly closest to one (embeddings)."""
+    if embedder is None or not attributes or not text.strip():
+        return None
+    try:
+        matrix = _attribute_vectors(embedder, tuple(attributes))
+        query = embedder.embed([text])[0]
+    except Exception as exc:  # meaning is a help, never a reason to fail the answer
+        log.info("attribute embeddings skipped: %s", type(exc).__name__)
+        return None
+    scores = matrix @ query
+    order = np.argsort(-scores)
+    best = float(scores[order[0]])
+    second = float(scores[order[1]]) if len(order) > 1 else 0.0
+    if best >= DENSE_MIN and best - second >= DENSE_MARGIN:
+        return Asked(attributes[int(order[0])], "", best)
+    return None
+
+
+_VECTORS: dict = {}
+
+
+def _attribute_vectors(embedder, attributes: tuple[Attribute, ...]) -> np.ndarray:
+    key = (getattr(embedder, "id", id(embedder)), attributes)
+    if key not in _VECTORS:
+        _VECTORS[key] = embedder.embed([f"{a.label}: {', '.join(a.words)}" for a in attributes])
+    return _VECTORS[key]
+
+
+def asked(text: str, attributes: Sequence[Attribute], embedder=None) -> list[Asked]:
+    """What the message asks about among `attributes`, best first: by words, else by meaning."""
+    by_words = lexical(text, attributes)
+    if by_words:
+        return by_words
+    by_meaning = dense(text, attributes, embedder)
+    return [by_meaning] if by_meaning else []

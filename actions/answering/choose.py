@@ -1,0 +1,134 @@
+"""Choosing things of a set: by a superlative ("the cheaper one", "the oldest vintage") or by a
+value the customer names ("the unoaked one", "the 12 bottle one", "the one with Merlot")."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Optional, Sequence
+
+from actions.answering.attributes import Asked, found, lexical, normalise
+from actions.answering.facts import Attribute, Thing
+
+# Words that name no value: a descriptor's frame ("the ... one") and question words.
+_FRAME = frozenset("""the a an one ones that this those these which who what whats is it its of for with
+    to and or in on i we you u me my our your do does did got get has have had be are was were about
+    can could would should will please pls k ok so just one's wine wines bottle bottles level tier
+    club option options kind type how much many more most less least than then thing there""".split())
+_NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ")
+
+
+def plain(text: str) -> str:
+    """Normalised text with accents dropped ("rosé" -> "rose")."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return normalise("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def _number(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def extreme(things: Sequence[Thing], asked: Asked) -> Optional[Thing]:
+    """The one thing with the lowest or highest value of the asked attribute (None on a tie or no values)."""
+    valued = [(v, t) for t in things if (v := _sortable(t.value(asked.attribute))) is not None]
+    if len(valued) == 1 and asked.direction == "high":
+        return valued[0][1]   # "which of those is rated?": the only one with a score
+    if len(valued) < 2:
+        return None
+    valued.sort(key=lambda vt: vt[0], reverse=asked.direction == "high")
+    if valued[0][0] == valued[1][0]:
+        return None
+    return valued[0][1]
+
+
+def _sortable(value: Any) -> Optional[float]:
+    number = _number(value)
+    if number is not None:
+        return number
+    if isinstance(value, str):   # "NV" sorts as no year; "15% off wine" by its number
+        m = re.search(r"\d+(?:\.\d+)?", value)
+        return float(m.group(0)) if m else None
+    return None
+
+
+def _value_words(value: Any) -> set[str]:
+    if isinstance(value, bool) or value is None:
+        return set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_value_words(v) for v in value)) if value else set()
+    number = _number(value)
+    if number is not None:
+        return {f"{number:g}"}
+    return set(plain(str(value)).split()) - _FRAME
+
+
+def _boolean_wanted(text: str, attribute: Attribute) -> tuple[Optional[bool], str]:
+    """(True/False, the word) when a yes-no attribute is named ("oaked" / "unoaked", "no oak")."""
+    for word in attribute.words:
+        if " " in word:
+            continue
+        if any(f"{neg}{word}" in text for neg in _NEGATION):
+            return False, word
+        if found(word, text):
+            return True, word
+    return None, ""
+
+
+def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
+             several: bool = False) -> Optional[tuple[list[Thing], str, str]]:
+    """The things whose values the text names best (one, or with `several` all that tie), with the
+    attribute that told them apart and the word."""
+    low = plain(text)
+    words = set(low.split()) - _FRAME
+    shared_name_words = set.intersection(*(set(plain(t.name).split()) for t in things)) if things else set()
+    scores: list[tuple[float, Thing, str, str]] = []
+    for thing in things:
+        best, why, word = 0.0, "", ""
+        for attribute in attributes:
+            value = thing.value(attribute)
+            if attribute.format == "yes_no":
+                wanted, said = _boolean_wanted(low, attribute)
+                if wanted is not None and value is not None and bool(value) == wanted:
+                    best, why, word = best + 1.5, attribute.name, said
+                continue
+            hits = words & _value_words(value)
+            if hits:
+                best, why, word = best + len(hits), why or attribute.name, word or sorted(hits)[0]
+        name_words = set(plain(thing.name).split()) - shared_name_words - _FRAME
+        name_hits = words & name_words
+        if name_hits:   # of two names with the same words, the one with fewer others is meant
+            best += len(name_hits) - 0.01 * len(name_words - words)
+        scores.append((best, thing, why or "name", word))
+    scores.sort(key=lambda s: -s[0])
+    if not scores or scores[0][0] <= 0:
+        return None
+    top = [s for s in scores if s[0] == scores[0][0]]
+    if len(top) > 1 and (not several or len(top) == len(scores)):
+        return None
+    return [s[1] for s in top], scores[0][2], scores[0][3]
+
+
+def narrowed(text: str, things: Sequence[Thing], attributes: Sequence[Attribute], but: Attribute) -> list[Thing]:
+    """The things whose values hold a word of the text, by any attribute but `but` ("the priciest
+    flight" among tastings); all of them when no word narrows."""
+    words = set(plain(text).split()) - _FRAME
+    kept = [t for t in things if any(words & _value_words(t.value(a)) for a in attributes if a != but)]
+    return kept if kept else list(things)
+
+
+def choose(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
+           several: bool = False) -> Optional[tuple[list[Thing], Optional[Asked]]]:
+    """The things of `things` the text picks out (one; or, with `several`, all that fit a value), and
+    the attribute that told them apart (None: their names); a superlative first, then a value."""
+    if len(things) < 2:
+        return None
+    for asked in lexical(text, attributes):
+        if asked.direction:
+            picked = extreme(narrowed(text, things, attributes, asked.attribute), asked)
+            if picked is not None:
+                return [picked], asked
+    valued = by_value(text, things, attributes, several)
+    if valued is None:
+        return None
+    chosen, name, word = valued
+    attribute = next((a for a in attributes if a.name == name), None)
+    return chosen, (Asked(attribute, "", 0.0, word) if attribute else None)

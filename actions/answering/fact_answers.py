@@ -1,0 +1,49 @@
+"""Answers to a fact plan (actions/answering/interpret.py): what is asked of the thing or things,
+and which thing of a set was meant. The sentences are responses of domain.yml (utter_fact_*)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from actions.answering import lookup
+from actions.answering.interpret import Plan
+from actions.converse import Reply
+from actions.subject import SLOT_OF
+from core.texts import render
+
+
+def answer(plan: Plan, question: str, knowledge_dir: Path, channel: Optional[str]) -> Optional[Reply]:
+    """The reply to the plan; None when nothing is known of what was asked (the caller goes on).
+
+    Args: plan: the turn plan; question: the customer's words; knowledge_dir: for the things' prose;
+        channel: the input channel (SMS versions of the responses).
+    Returns: the texts, the wine rows (for cards) and the subject slots it talked about.
+    """
+    texts = []
+    if plan.attribute is None and len(plan.things) > 1:
+        names = [t.name for t in plan.things]
+        texts.append(render("utter_fact_these", channel, names=", the ".join(names[:-1]) + f" and the {names[-1]}"))
+    for thing in plan.things if not texts else ():
+        if plan.attribute is not None:
+            said = lookup.say(thing, plan.attribute, question, knowledge_dir, channel)
+        else:
+            said = render("utter_fact_this_one", channel, name=thing.name)
+        if not said:
+            continue
+        if plan.chose and plan.attribute is not None and thing.name.casefold() not in said.casefold():
+            said = render("utter_fact_that_is", channel, name=thing.name) + " " + said
+        texts.append(said)
+    if not texts:
+        return None
+    reply = Reply(texts=[" ".join(texts)])
+    reply.rows = [t.row for t in plan.things if t.row is not None]
+    if plan.kind in SLOT_OF:
+        reply.slots = {"subject_kind": plan.kind, SLOT_OF[plan.kind]: plan.things[0].name if len(plan.things) == 1
+                       else None, "subject_aspect": plan.attribute.name if plan.attribute else ""}
+        if plan.kind == "tier" and len(plan.things) == 1:
+            reply.slots["club_tier"] = plan.things[0].name   # "sign me up for that one" joins it
+        if plan.options:
+            reply.slots["subject_options"] = plan.options
+    elif plan.kind == "reward":
+        reply.slots = {"subject_topic": "ask_loyalty"}
+    return reply

@@ -1,0 +1,194 @@
+"""The turn plan over the fact model: (subject or set from context) + (attribute) + (operation).
+
+It runs on top of Rasa's intent and entities and of the subject resolution of actions/converse.py
+(`plan_turn`, which finds the things a message names and the coarse aspects it already answers:
+price, stock, buying, vintage, pairing, comparisons and catalog searches). A plan is made only
+where it adds what that path cannot do:
+- choose one thing of a set by a superlative or a value ("the cheaper one", "the unoaked one",
+  "which of those got the best rating", "the 12 bottle one"), then say what is asked of it;
+- look up any other attribute of the subject ("what's its finish?", "how many miles per dollar
+  does Grand Prix earn?", "how long is the tour?"), from the structured value or the thing's prose.
+Otherwise `interpret` returns None and the turn goes on as before.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from actions.answering.attributes import Asked, _pattern, asked, lexical
+from actions.answering.choose import choose, plain
+from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
+from actions.recommend import read_wish
+from actions.knowledge.text import tokens
+from actions.subject import Subject, aspect_of, is_correction, refers_back
+
+# Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
+ANSWERED_BEFORE = {"wine": {"price", "in_stock", "vintage", "pairs_with"}, "tier": {"price_from"},
+                   "experience": {"price"}}
+# Intents a question about each kind may be classified as (out_of_scope: NLU missed the subject).
+INTENTS_OF_KIND = {
+    "wine": {"ask_wine", "ask_about", "nlu_fallback", "out_of_scope", "ask_club", "ask_tastings", "ask_shipping"},
+    "tier": {"ask_club", "join_club", "ask_loyalty", "ask_wine", "nlu_fallback", "out_of_scope", "check_points"},
+    "experience": {"ask_tastings", "ask_reservation", "ask_wine", "nlu_fallback", "out_of_scope", "ask_hours"},
+    "space": {"ask_events", "ask_reservation", "nlu_fallback", "out_of_scope"},
+    "reward": {"ask_loyalty", "check_points", "nlu_fallback", "out_of_scope", "ask_wine", "ask_tastings"},
+    "merch": {"ask_wine", "nlu_fallback", "out_of_scope", "ask_loyalty"},
+    "menu": {"ask_wine", "ask_visit_policies", "ask_tastings", "ask_reservation", "nlu_fallback", "out_of_scope",
+             "ask_about", "ask_events"},
+}
+# The subject path's aspects that are attributes of the fact model under another name.
+ASPECT_ATTRIBUTE = {"stock": "in_stock", "pairing": "pairs_with", "bottles": "bottles", "capacity": "seated"}
+KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
+KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind != "merch"}
+_SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)
+# Words a follow-up carries besides what it asks ("and", "that one", "again", "please").
+_FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok okay hmm cool great nice sure
+    wait really actually still""".split())
+_OTHER = re.compile(r"\b(the other|other one|the other one)\b", re.I)
+_DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
+
+
+@dataclass
+class Plan:
+    kind: str
+    things: list[Thing]
+    attribute: Optional[Attribute] = None     # what is asked of the things (None: who they are)
+    chosen_by: Optional[Asked] = None         # how one thing was chosen from a set
+    chose: bool = False
+    options: list[str] = field(default_factory=list)   # the set it was chosen from
+    unknown: bool = False     # asks something of the subject that no attribute says: the knowledge answers
+
+
+def _mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
+    """The things whose name or alias stands in the text (a plural counts), in the text's order."""
+    low = plain(text)
+    hits = []
+    for thing in things:
+        spans = [m.start() for n in thing.names() if (m := _name_pattern(n).search(low))]
+        if spans:
+            hits.append((min(spans), thing))
+    return [t for _, t in sorted(hits, key=lambda h: h[0])]
+
+
+def _name_pattern(name: str):
+    return _pattern(plain(name).strip())
+
+
+def _without_names(text: str, things: Sequence[Thing]) -> str:
+    """The text with the things' names taken out, so a name ("BDX Blend") is not read as a question."""
+    low = plain(text)
+    for thing in things:
+        for name in thing.names():
+            low = _name_pattern(name).sub(" ", low)
+    return low
+
+
+def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple[str, list[Thing]]:
+    """The kind and the things the message names now (in a talk about Milea Miles, rewards first:
+    "the tour & tasting one" is then the reward, not the tasting)."""
+    loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
+    kinds = ("reward", "merch", "menu") if loyalty else ("merch", "menu")
+    if loyalty:
+        found = _mentioned(text, facts.of("reward"))
+        if found:
+            return "reward", _longest_names(found, text)
+    if turn.kind in KIND_OF_SLOT_KIND and turn.names:
+        return turn.kind, facts.among(turn.kind, turn.names)
+    for kind in kinds:
+        found = _mentioned(text, facts.of(kind))
+        if found and intent in INTENTS_OF_KIND[kind]:
+            return kind, _longest_names(found, text)
+    return "", []
+
+
+def _longest_names(things: list[Thing], text: str) -> list[Thing]:
+    """Of things named inside each other's names, the one named in full."""
+    low = plain(text)
+    lengths = {t.name: max(len(plain(n).strip()) for n in t.names() if _name_pattern(n).search(low)) for t in things}
+    best = max(lengths.values())
+    return [t for t in things if lengths[t.name] == best]
+
+
+def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embedder=None) -> Optional[Plan]:
+    """The plan for this turn when the fact model adds to the subject path, else None.
+
+    Args: text: the customer's words; intent: Rasa's intent; turn: converse.plan_turn's reading;
+        before: the subject before this turn; facts: this turn's fact model; embedder: for meaning.
+    Returns: the things, the attribute asked and how a thing was chosen; None to go on as before.
+    """
+    if not text or turn.kind == "mixed":
+        return None   # "the grand prix or the reserve chardonnay?": things of two kinds are not compared
+    kind, named = _named(turn, text, intent, before, facts)
+    context_kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
+    if kind == context_kind and len(named) == 1 and named[0].name == before.current(kind) \
+            and not _mentioned(text, named):
+        named = []   # the subject path carried the subject over; the message itself names nothing
+    if not kind:
+        kind = context_kind or ("reward" if before.topic == "ask_loyalty" else KIND_OF_INTENT.get(intent, ""))
+    if not kind or intent not in INTENTS_OF_KIND[kind]:
+        return None
+    attributes = list(facts.attributes.get(kind, {}).values())
+    options = facts.among(kind, before.options) if kind == context_kind else []
+    current = facts.find(kind, before.current(kind)) if kind == context_kind else None
+    pointing = refers_back(text) or is_correction(text) or bool(_DESCRIPTOR.search(text))
+    wish = read_wish(text)
+    if not pointing and not named and (wish.types or wish.max_price or wish.min_price):
+        return None   # "a dry white under $35" starts a new search of the catalog
+    following = pointing or len(text.split()) <= 6
+    pool: list[Thing] = []
+    if len(named) >= 2:
+        pool = named
+    elif not named and len(options) >= 2 and pointing:
+        pool = options
+    elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
+            and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
+        pool = facts.of(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
+    if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
+            and _OTHER.search(text):
+        named = [o for o in options if o != current]   # "and the other one?"
+    # among things all named, their names tell none apart ("the jumper or the grand prix?")
+    picked = choose(_without_names(text, named) if pool is named else text, pool, attributes,
+                    several=bool(_SEVERAL.search(text))) if pool else None
+    asks = asked(_without_names(text, named or pool), attributes, None if picked else embedder)
+    if picked:
+        chosen, how = picked
+        carried = facts.attributes.get(kind, {}).get(ASPECT_ATTRIBUTE.get(before.aspect, before.aspect))
+        if not asks and carried is not None and (how is None or not how.direction):
+            asks = [Asked(carried)]   # "no, I meant the rosé" after "how much is the reserve?": its price
+        # what is asked of the one chosen: not the words that chose it ("the cheaper one, what's it like")
+        rest = sorted((a for a in asks if how is None or not how.phrase or a.phrase != how.phrase),
+                      key=lambda a: (-a.score, how is None or a.attribute != how.attribute))
+        # else what chose it, when that was a superlative ("which got the better rating?": the rating)
+        attribute = rest[0].attribute if rest and not rest[0].direction else \
+            (how.attribute if how is not None and how.direction else None)
+        if len(chosen) > 1:
+            attribute = None   # "which of those are unoaked?": the ones that are
+        from_set = pool is not facts.of(kind)
+        return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if from_set else [])
+    if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
+            and asks and asks[0].direction:
+        # "is it cheaper than the Vincenza?": both values side by side
+        return Plan(kind, [current, named[0]], asks[0].attribute, None, False, [current.name, named[0].name])
+    things = named or ([current] if current is not None and following else [])
+    if not asks and len(attributes) == 1 and named:
+        return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
+    if things == [current] and not named and not asks and not aspect_of(text) and _content_words(text, current):
+        # a follow-up that asks something of the subject this model does not know ("what deposit do you
+        # need?" after a room's capacity): the knowledge answers it, never the aspect asked before
+        return Plan(kind, [], None, unknown=True)
+    if not things or not asks or asks[0].direction:
+        return None
+    attribute = asks[0].attribute
+    if attribute.name in ANSWERED_BEFORE.get(kind, ()):
+        return None
+    return Plan(kind, things, attribute, None, False, [t.name for t in options])
+
+
+def _superlative(text: str, attributes: Sequence[Attribute]) -> bool:
+    return any(a.direction for a in lexical(text, attributes))
+
+
+def _content_words(text: str, thing: Thing) -> set[str]:
+    """The words of a message that are neither a reference, a filler nor the thing's own name."""
+    return set(tokens(text)) - _FILLER - set(tokens(" ".join(thing.names())))

@@ -1,0 +1,44 @@
+"""Whether a message NLU called off-topic is about the winery after all: out_of_scope only when
+nothing in it is. In-domain content wins: a thing of the fact model named ("is the Reserve
+Chardonnay oaked? I had a buttery one in Napa"), an attribute of the subject being talked about
+("how's the finish on it?"), or the winery's own words beside a runner-up intent of the winery."""
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+from actions.answering.attributes import lexical
+from actions.answering.facts import INTENT_OF_KIND, Facts
+from actions.answering.interpret import KIND_OF_SLOT_KIND, _mentioned
+from actions.subject import Subject
+
+RUNNER_UP_MIN = 0.15   # the confidence a winery intent must still have for the winery's words to decide
+_WINERY_WORDS = re.compile(
+    r"\b(wines?|winery|vineyards?|milea|tastings?|flights?|bottles?|vintage|club|members?|reservations?|"
+    r"book|open|closed|hours|visit|visiting|dogs?|kids|children|wedding|events?|party|miles|points|rewards?|"
+    r"grapes?|pour|sommelier|cellar|estate|staatsburg|patio|clubhouse|ship|shipping)\b", re.I)
+
+
+def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Facts,
+                  wine_titles_named: Sequence[str] = ()) -> Optional[str]:
+    """The intent to answer an 'off-topic' message as, or None when it really is off-topic.
+
+    Args: text: the customer's words; ranking: Rasa's intent ranking; before: the subject so far;
+        facts: this turn's fact model; wine_titles_named: catalog wines the message names.
+    Returns: an intent of the winery, or None.
+    """
+    if wine_titles_named:
+        return "ask_wine"
+    for kind in ("tier", "experience", "space", "reward", "merch", "menu"):
+        if _mentioned(text, facts.of(kind)):
+            return INTENT_OF_KIND[kind]
+    kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
+    if kind and lexical(text, list(facts.attributes.get(kind, {}).values())):
+        return INTENT_OF_KIND[kind]
+    if _WINERY_WORDS.search(text):
+        for entry in ranking or []:
+            name, confidence = entry.get("name"), float(entry.get("confidence") or 0)
+            if name and name not in ("out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny",
+                                     "bot_challenge") and confidence >= RUNNER_UP_MIN:
+                return name
+    return None

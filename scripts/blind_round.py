@@ -1,0 +1,98 @@
+"""Score one blind round (`make blind DIR=...`): a folder written by someone who saw only the
+facts file, holding dialogues.yml (whole dialogues), knowledge.yml (hard single questions, in the
+dialogue format) and nlu.yml (hard utterances with their intents).
+
+The dialogues and questions go through the REST channel of a stack started like `make run`
+(offline, the clock pinned like `make eval`); the utterances through `rasa test nlu`. The numbers
+go to bench/results/blind/<folder name>.json, so a round's pre-fix score is kept beside its later ones.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import requests
+
+from scripts.dialogue_eval import PINNED_NOW, ROOT, load, run_dialogue, summarise
+
+RESULTS = ROOT / "bench" / "results" / "blind"
+RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
+MODEL = ROOT / "models" / "milea.tar.gz"
+
+
+def nlu_scores(nlu_file: Path, out: Path) -> dict:
+    """Intent macro-F1 and the misclassified utterances of `rasa test nlu` on one file."""
+    subprocess.run([str(RASA), "test", "nlu", "--nlu", str(nlu_file), "--model", str(MODEL), "--out", str(out)],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    report = json.loads((out / "intent_report.json").read_text())
+    errors = json.loads((out / "intent_errors.json").read_text()) if (out / "intent_errors.json").exists() else []
+    per_intent = {k: round(v["f1-score"], 3) for k, v in report.items()
+                  if isinstance(v, dict) and "support" in v and k not in ("macro avg", "weighted avg", "micro avg")}
+    return {"macro_f1": round(report["macro avg"]["f1-score"], 4), "accuracy": round(report.get("accuracy", 0), 4),
+            "per_intent": per_intent,
+            "errors": [{"text": e["text"], "expected": e["intent"], "got": e["intent_prediction"]["name"]}
+                       for e in errors]}
+
+
+def score_dialogues(url: str, path: Path) -> dict:
+    def say(sender: str, message: str) -> list[dict]:
+        response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
+                                 timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    results = [run_dialogue(say, d) for d in load(path.parent) if d["file"] == path.name]
+    total = summarise(results)["ALL"]
+    return {"turns": total["turns"], "turns_right": total["turns_ok"],
+            "dialogues": total["dialogues"], "dialogues_right": total["dialogues_ok"],
+            "failures": [{"dialogue": r["name"], "user": t["user"], "problems": t["problems"], "reply": t["reply"]}
+                         for r in results for t in r["turns"] if not t["ok"]]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--label", default="", help="a word for this scoring (e.g. pre-fix, after)")
+    parser.add_argument("--url", help="a running assistant (default: start one like `make run`)")
+    args = parser.parse_args()
+    folder = args.folder.resolve()
+    result: dict = {"set": folder.name, "label": args.label}
+    stack = None
+    if args.url:
+        url = args.url.rstrip("/")
+    else:
+        from tests.integration.stack import Stack
+
+        stack = Stack(Path(tempfile.mkdtemp(prefix="milea-blind-")), {"MILEA_NOW": PINNED_NOW}).start()
+        url = stack.url
+    try:
+        for name in ("dialogues", "knowledge"):
+            if (folder / f"{name}.yml").exists():
+                result[name] = score_dialogues(url, folder / f"{name}.yml")
+    finally:
+        if stack is not None:
+            stack.stop()
+    if (folder / "nlu.yml").exists():
+        result["nlu"] = nlu_scores(folder / "nlu.yml", Path(tempfile.mkdtemp(prefix="milea-blind-nlu-")))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{folder.name}{'-' + args.label if args.label else ''}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    for name in ("dialogues", "knowledge"):
+        if name in result:
+            r = result[name]
+            print(f"{name:<10} turns {r['turns_right']}/{r['turns']} ({r['turns_right'] / max(1, r['turns']):.2f}), "
+                  f"whole dialogues {r['dialogues_right']}/{r['dialogues']} "
+                  f"({r['dialogues_right'] / max(1, r['dialogues']):.2f})")
+    if "nlu" in result:
+        print(f"nlu        macro-F1 {result['nlu']['macro_f1']:.3f}, accuracy {result['nlu']['accuracy']:.3f}")
+    print(f"details in {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
