@@ -95,6 +95,6 @@ async def notify_once(url: str, conversation_id: str, turn: Optional[str], lease
     results = await notify()
     try:
         await asyncio.to_thread(notices.record, conversation_id, turn, results)
-    except Exception as exc:  # noqa: BLE001 - the staff were told; a replay may tell them again
+    except Exception as exc:  # the staff were told; a replay may tell them again
         log.error("hand-off: outcome not recorded: %s", type(exc).__name__)
     return results

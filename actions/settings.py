@@ -25,6 +25,10 @@ def _env(name: str, default: Optional[str] = None) -> Optional[str]:
     return value.strip()
 
 
+def _env_or(name: str, default: str) -> str:
+    return _env(name) or default
+
+
 def _env_float(name: str, default: float) -> float:
     raw = _env(name)
     try:
@@ -158,23 +162,23 @@ class Settings:
             data_dir=shared.data_dir,
             chroma_url=_env("CHROMA_URL"),
             embeddings=embeddings,
-            openai_embedding_model=_env("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
+            openai_embedding_model=_env_or("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
             openai_api_key=api_key,
             openai_base_url=base_url,
-            openai_model=_env("OPENAI_MODEL", "gpt-4o-mini"),
+            openai_model=_env_or("OPENAI_MODEL", "gpt-4o-mini"),
             llm_timeout_s=_env_float("LLM_TIMEOUT_S", 6.0),
             answer_cache_ttl_s=_env_float("ANSWER_CACHE_TTL_S", 600.0),
             relevance_threshold=_env_float("KNOWLEDGE_RELEVANCE_THRESHOLD", 0.30),
             warm_on_start=(_env("MILEA_WARM_ON_START", "1") != "0"),
-            c7_api_url=_env("C7_API_URL", "https://api.commerce7.com/v1" if _env("C7_APP_ID") else "http://localhost:7070/v1"),
-            c7_app_id=_env("C7_APP_ID", DEMO_C7_APP_ID),
-            c7_secret=_env("C7_SECRET", DEMO_C7_SECRET),
-            c7_tenant=_env("C7_TENANT", DEMO_C7_TENANT),
+            c7_api_url=_env_or("C7_API_URL", "https://api.commerce7.com/v1" if _env("C7_APP_ID") else "http://localhost:7070/v1"),
+            c7_app_id=_env_or("C7_APP_ID", DEMO_C7_APP_ID),
+            c7_secret=_env_or("C7_SECRET", DEMO_C7_SECRET),
+            c7_tenant=_env_or("C7_TENANT", DEMO_C7_TENANT),
             c7_timeout_s=_env_float("C7_TIMEOUT_S", 4.0),
             c7_pickup_location_id=_env("C7_PICKUP_LOCATION_ID"),
             catalog_ttl_s=_env_float("MILEA_CATALOG_TTL_S", 60.0),
-            store_account_url=_env("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
-            store_product_url=_env("STORE_PRODUCT_URL", "https://mileaestatevineyard.com/product/"),
+            store_account_url=_env_or("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
+            store_product_url=_env_or("STORE_PRODUCT_URL", "https://mileaestatevineyard.com/product/"),
             customer_token_secret=_env("CUSTOMER_TOKEN_SECRET"),
             feedback_db_url=shared.feedback_db_url or None,
             outbox_db_url=shared.outbox_db_url or None,

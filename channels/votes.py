@@ -132,7 +132,7 @@ def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None,
                                  headers={"Retry-After": str(verdict.retry_after), "Cache-Control": "no-store"})
         try:  # the store is blocking (sqlite3/psycopg2): off the event loop
             await asyncio.get_running_loop().run_in_executor(None, lambda: feedback_store().add(record))
-        except Exception as exc:  # noqa: BLE001 - the store is down: say so, log no content
+        except Exception as exc:  # the store is down: say so, log no content
             log.error("feedback not stored: %s", type(exc).__name__)
             return error(503, "feedback could not be stored, please try again later")
         return response.empty(status=204, headers={"Cache-Control": "no-store"})

@@ -93,7 +93,7 @@ MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
 )
 LATEST = MIGRATIONS[-1][0]
 
-_current: set = set()
+_current: set[str] = set()
 _current_lock = threading.Lock()
 
 

@@ -72,7 +72,7 @@ def country(text: object) -> Optional[str]:
     if number is None:
         return None
     region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
-        number.country_code)
+        number.country_code or 0)
     return region if region and region != phonenumbers.UNKNOWN_REGION else None
 
 

@@ -27,15 +27,18 @@ from core.paths import DOMAIN_FILE
 
 # Rasa's template syntax: {name}, filled with str(value) (as rasa/core/nlg/interpolator.py).
 _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
+Variation = dict[str, Any]  # one variation of a response: text, buttons, channel, ...
 
 
 @lru_cache(maxsize=1)
-def responses() -> dict[str, list[dict]]:
+def responses() -> dict[str, list[Variation]]:
     """Every response of domain.yml: name -> its variations."""
-    return yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))["responses"]
+    domain: dict[str, Any] = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    found: dict[str, list[Variation]] = domain["responses"]
+    return found
 
 
-def variation(response: str, channel: Optional[str] = None, rng: Optional[random.Random] = None) -> dict:
+def variation(response: str, channel: Optional[str] = None, rng: Optional[random.Random] = None) -> Variation:
     """One variation of `response` as Rasa picks it: those made for `channel` win, else the general ones.
 
     Args: response: a response of domain.yml (utter_...); channel: the input channel name (e.g. "twilio").
@@ -47,7 +50,7 @@ def variation(response: str, channel: Optional[str] = None, rng: Optional[random
     return (rng or random).choice(pool) if len(pool) > 1 else pool[0]
 
 
-def fill(template: str, values: dict) -> str:
+def fill(template: str, values: dict[str, Any]) -> str:
     """`template` with each {name} replaced by str(values[name]) (KeyError when a value is missing)."""
     return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)
 
@@ -67,7 +70,7 @@ class Said(str):
     added to, it becomes a plain str (a composed text, sent as text)."""
 
     response: str
-    values: dict
+    values: dict[str, Any]
 
     @classmethod
     def of(cls, response: str, channel: Optional[str] = None, /, **values: Any) -> "Said":

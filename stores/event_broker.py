@@ -64,7 +64,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
         try:
             await broker.connect()
             broker._set_state("up")
-        except Exception as exc:  # noqa: BLE001 - any connection failure: keep trying in the background
+        except Exception as exc:  # any connection failure: keep trying in the background
             broker._set_state("down", type(exc).__name__)
             broker._connector = broker._loop.create_task(broker._connect_until_up())
         return broker
@@ -123,7 +123,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
             try:
                 await asyncio.wait_for(self._exchange.publish(self._message(self._pending[0], None), ""),
                                        PUBLISH_TIMEOUT_S)
-            except Exception as exc:  # noqa: BLE001 - any failure: keep the event, try again
+            except Exception as exc:  # any failure: keep the event, try again
                 self._set_state("down", type(exc).__name__)
                 await asyncio.sleep(RETRY_S)
                 continue
@@ -138,7 +138,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
             await asyncio.sleep(RETRY_S)
             try:
                 await self.connect()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._set_state("down", type(exc).__name__)
                 continue
         self._set_state("up")

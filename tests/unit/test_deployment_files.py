@@ -136,7 +136,7 @@ def test_nginx_template_variables_are_all_provided():
 
 def test_action_servers_get_the_variables_the_settings_read():
     settings_source = (ROOT / "actions" / "settings.py").read_text()
-    read = set(re.findall(r'_env(?:_float)?\("([A-Z0-9_]+)"', settings_source))
+    read = set(re.findall(r'_env(?:_float|_or)?\("([A-Z0-9_]+)"', settings_source))
     provided = set(SERVICES["actions1"]["environment"])
     optional_local = {"KNOWLEDGE_DIR", "MILEA_WARM_ON_START", "EMBEDDINGS", "OPENAI_EMBEDDING_MODEL",
                       "ANSWER_CACHE_TTL_S", "KNOWLEDGE_RELEVANCE_THRESHOLD", "FEEDBACK_DB_URL", "OUTBOX_DB_URL",

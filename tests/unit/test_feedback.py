@@ -94,7 +94,7 @@ def test_store_shares_the_tracker_database_file_with_concurrent_writers(tmp_path
         try:
             for i in range(15):
                 store.add(Feedback(f"conv-{n}", "rest", "thumb", 1 if i % 2 else -1, answer_text=f"answer {i}"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     def tracker_writer():  # Rasa writing events meanwhile
