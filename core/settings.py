@@ -37,6 +37,7 @@ class SharedSettings:
     service: str  # MILEA_SERVICE ("" unset): which process a log line or report comes from
     hostname: str  # HOSTNAME as the container sets it ("" unset)
     log_json: bool  # LOG_FORMAT=json
+    show_all_warnings: bool  # MILEA_WARNINGS=all: third-party deprecation warnings too (core/quiet.py)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "SharedSettings":
@@ -60,6 +61,7 @@ class SharedSettings:
             service=_text(env, "MILEA_SERVICE"),
             hostname=_text(env, "HOSTNAME"),
             log_json=_text(env, "LOG_FORMAT").lower() == "json",
+            show_all_warnings=_text(env, "MILEA_WARNINGS").lower() == "all",
         )
 
     @property
