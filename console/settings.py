@@ -32,6 +32,7 @@ class ConsoleSettings:
     lockout_s: int
     secure_cookies: bool
     poll_s: float
+    timezone: str  # CONSOLE_TZ: the winery's days in the overview and the summaries
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ConsoleSettings":
@@ -57,4 +58,5 @@ class ConsoleSettings:
             lockout_s=_int(env, "CONSOLE_LOCKOUT_S", 15 * 60),
             secure_cookies=(env.get("CONSOLE_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
             poll_s=float(env.get("CONSOLE_POLL_S") or 1.0),
+            timezone=env.get("CONSOLE_TZ") or "America/New_York",
         )

@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 from console.db import ConsoleDB, Tx
+from console.settings import ConsoleSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,14 @@ HANDOFF_ACTION = "action_handoff"
 SIGNUP_FORM, SIGNUP_SUBMIT = "club_signup_form", "action_submit_club_signup"
 CAPTURED_SLOTS = frozenset({"email", "phone"})
 LATENCY_BUCKETS_MS = (250, 500, 1000, 2000, 3000, 5000, 8000, 15000, 30000)
-TZ = ZoneInfo(os.environ.get("CONSOLE_TZ") or "America/New_York")  # the winery's days
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
+@lru_cache(maxsize=1)
+def tz() -> ZoneInfo:
+    """The winery's days (CONSOLE_TZ, console/settings.py)."""
+    return ZoneInfo(ConsoleSettings.from_env().timezone)
 
 
 @dataclass
@@ -62,7 +68,7 @@ class _Fold:
 
 
 def day_of(stamp: float) -> str:
-    return datetime.fromtimestamp(stamp, TZ).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(stamp, tz()).strftime("%Y-%m-%d")
 
 
 def _bucket(ms: float) -> str:

@@ -170,9 +170,9 @@ def test_overview_counts_and_csv(api, console):
     import io
     from datetime import datetime, timedelta
 
-    from console.summaries import TZ
+    from console.summaries import tz
 
-    today = datetime.now(TZ).date()
+    today = datetime.now(tz()).date()
     params = {"from": (today - timedelta(days=2)).isoformat(), "to": today.isoformat()}
     data = api("/api/overview", **params).json()
     assert data["totals"]["conversations"] == 5

@@ -19,11 +19,8 @@ from tests.production.services import scratch_database
 
 def all_routes() -> list[tuple[str, str]]:
     """(method, path) of every route the console serves, read from its router: a new page cannot be missed."""
-    class _Stub:  # routes() only keeps references to these
-        db = accounts = settings = rasa = None
-
     found = []
-    for route in routes(_Stub()):  # type: ignore[arg-type]
+    for route in routes():
         if not isinstance(route, web.RouteDef) or route.path in PUBLIC or route.path.startswith("/vendor/"):
             continue  # StaticDef and /vendor/: css and js libraries only
         concrete = re.sub(r"\{(\w+)(:[^}]*)?\}",
