@@ -15,13 +15,14 @@ WIDGET_STAMP := widget/node_modules/.installed
 CONSOLE_STAMP := console/node_modules/.installed
 WIDGET_TEST_STAMP := widget/node_modules/.installed-test
 
-.PHONY: help run cluster nginx test venvs train index eval bench sync validate test-rasa test-nlu test-py clean \
+.PHONY: help run cluster nginx test lint venvs train index eval bench sync validate test-rasa test-nlu test-py clean \
         backup restore forget health
 
 help:
 	@echo "make run    - set up, train if needed, index the knowledge, start everything (Ctrl-C stops)"
 	@echo "make cluster - production profile here: 2 Rasa replicas behind nginx on PostgreSQL, Redis, RabbitMQ"
-	@echo "make test   - the whole suite: rasa data validate, rasa test, NLU holdout, pytest, QA eval"
+	@echo "make test   - the whole suite: lint, rasa data validate, rasa test, NLU holdout, pytest, QA eval"
+	@echo "make lint   - ruff (pyproject.toml) and mypy (strict on core/)"
 	@echo "make eval   - knowledge QA table (hit@3, fact accuracy) and the dialogue set through REST (tests/dialogues)"
 	@echo "make sync   - Commerce7 catalog -> knowledge/ -> incremental re-index"
 	@echo "make bench  - latency and load benchmarks beside a vanilla rasa init bot, numbers in bench/results/"
@@ -109,7 +110,12 @@ eval: $(ACT_STAMP) index $(MODEL)
 	@$(APY) -m scripts.eval --min-hit 0.95 --min-accuracy 0.95
 	@$(APY) -m scripts.dialogue_eval --min-turns 0.90 --min-dialogues 0.80
 
-test: venvs validate test-rasa test-py eval
+# ---- lint: ruff and mypy as configured in pyproject.toml (quick, so `make test` runs it first)
+lint: $(DEV_STAMP)
+	$(ACT_VENV)/bin/ruff check .
+	$(ACT_VENV)/bin/mypy
+
+test: venvs lint validate test-rasa test-py eval
 
 bench: venvs $(DEV_STAMP) $(MODEL) index
 	@$(APY) -m bench.rest_latency

@@ -11,7 +11,7 @@ import yaml
 from rasa_sdk import Tracker
 
 from actions.settings import get_settings
-from actions.texts import render
+from core.texts import render
 
 MAX_QUESTION_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from actions import business_hours, offerings
-from actions.texts import Said, render
+from core.texts import Said, render
 from actions.cards import store_page
 from actions.recommend import read_wish, recommend, why
 from actions.subject import (KINDS, Subject, aspect_of, is_correction, names_a_day, refers_back,

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import re
 import smtplib
 import ssl
 import time
@@ -32,14 +30,18 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from actions import business_hours, phones
+from actions import business_hours
 from actions import validators as v
 from actions.common import clean_text, winery
 from actions.handoff_notices import notify_once
 from actions.hours import system_clock
-from actions.texts import render, say
+from actions.texts import say
+from core.texts import render
 from actions.settings import Settings, get_settings
 from actions.turns import turn_key
+from core import phones
+from core.phones import mask_phone
+from core.settings import shared_settings
 
 log = logging.getLogger(__name__)
 # The Twilio SDK logs whole requests (numbers, bodies) at INFO: keep it to warnings.
@@ -53,11 +55,6 @@ TRANSCRIPT_MAX_CHARS = 950  # the transcript part of the email / SMS
 SMS_MAX_CHARS = 1600
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 CHANNEL_LABELS = {"socketio": "web chat", "rest": "website/API chat", "twilio": "SMS"}
-
-
-def mask_phone(number: Any) -> str:
-    digits = re.sub(r"\D", "", str(number or ""))
-    return f"***{digits[-4:]}" if len(digits) >= 4 else "***"
 
 
 def _trim(value: str, limit: int) -> str:
@@ -138,7 +135,7 @@ def next_opening(settings: Settings, now: datetime) -> Tuple[bool, Optional[str]
 
 def console_link(sender_id: str) -> str:
     """The conversation in the staff console (CONSOLE_URL, set by `make run`), or '' without a console."""
-    base = os.environ.get("CONSOLE_URL", "").strip().rstrip("/")
+    base = shared_settings().console_url
     return f"{base}/conversations/{quote(sender_id, safe='')}" if base else ""
 
 

@@ -17,8 +17,8 @@ import logging
 import time
 from typing import Awaitable, Callable, Dict, Optional, Tuple
 
-from actions import migrations
-from actions.database import Database
+from core import migrations
+from core.database import Database
 
 log = logging.getLogger(__name__)
 Results = Dict[str, bool]
@@ -95,6 +95,6 @@ async def notify_once(url: str, conversation_id: str, turn: Optional[str], lease
     results = await notify()
     try:
         await asyncio.to_thread(notices.record, conversation_id, turn, results)
-    except Exception as exc:  # noqa: BLE001 - the staff were told; a replay may tell them again
+    except Exception as exc:  # the staff were told; a replay may tell them again
         log.error("hand-off: outcome not recorded: %s", type(exc).__name__)
     return results

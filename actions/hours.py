@@ -2,7 +2,6 @@
 A follow-up day ("what about Sunday?") is resolved by actions/responder.py."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Text
 
@@ -13,12 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import business_hours
 from actions.common import latest_entities, latest_text
 from actions.settings import get_settings
+from core.settings import shared_settings
 from actions.responder import Outcome, respond
 
 
 def system_clock() -> datetime:
     # MILEA_NOW pins the clock (ISO 8601 with offset) for demos and end-to-end tests.
-    pinned = os.environ.get("MILEA_NOW")
+    pinned = shared_settings().pinned_now
     return datetime.fromisoformat(pinned) if pinned else datetime.now(timezone.utc)
 
 

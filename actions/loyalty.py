@@ -18,7 +18,8 @@ from actions.commerce7.errors import Commerce7Error, NotFound
 from actions.commerce7.models import Customer
 from actions.common import contact_line
 from actions.identity import identified_customer
-from actions.texts import render, say
+from actions.texts import say
+from core.texts import render
 from actions.settings import get_settings
 from actions.verification import PURPOSE_POINTS, start_events
 

@@ -25,7 +25,7 @@ from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
 from actions.answering.party import head_count, party_rule
 from actions.answering.scope import winery_intent
-from actions.texts import render, say, send
+from actions.texts import say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
@@ -35,6 +35,7 @@ from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
 from actions.recommend import read_wish
 from actions.wine_catalog import load_wines, wine_rows
+from core.texts import render
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Typed settings for the action server, read once from the environment.
+"""Typed settings for the action server, read once from the environment (beside core/settings.py).
 
 Every external service has a local default so `make run` works offline:
 embedded Chroma, local embeddings, the offline answer path.
@@ -12,9 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from actions.database import Database, is_postgres_url
+from core import paths
+from core.database import Database
+from core.settings import SharedSettings, feedback_database, outbox_database
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(name: str, default: Optional[str] = None) -> Optional[str]:
@@ -22,6 +23,10 @@ def _env(name: str, default: Optional[str] = None) -> Optional[str]:
     if value is None or not value.strip():
         return default
     return value.strip()
+
+
+def _env_or(name: str, default: str) -> str:
+    return _env(name) or default
 
 
 def _env_float(name: str, default: float) -> float:
@@ -37,8 +42,8 @@ DEMO_C7_APP_ID, DEMO_C7_SECRET, DEMO_C7_TENANT = "demo-app", "demo-secret", "mil
 
 @dataclass(frozen=True)
 class Settings:
-    knowledge_dir: Path = REPO_ROOT / "knowledge"
-    data_dir: Path = REPO_ROOT / ".data"
+    knowledge_dir: Path = paths.KNOWLEDGE_DIR
+    data_dir: Path = paths.DATA_DIR
     # Knowledge index: embedded Chroma under data_dir unless CHROMA_URL names a server.
     chroma_url: Optional[str] = None
     # Embeddings: "local" (wordllama, offline) or "openai".
@@ -59,6 +64,7 @@ class Settings:
     c7_tenant: str = DEMO_C7_TENANT
     c7_timeout_s: float = 4.0
     c7_pickup_location_id: Optional[str] = None
+    catalog_ttl_s: float = 60.0  # how long the live catalog is reused before Commerce7 is asked again
     # Where members add a card: never in chat.
     store_account_url: str = "https://mileaestatevineyard.com/profile"
     # Product pages of the online store: this + the Commerce7 slug (Buy buttons and links).
@@ -97,11 +103,7 @@ class Settings:
     @property
     def outbox_database(self) -> str:
         """The Commerce7 outbox: OUTBOX_DB_URL, else the shared PostgreSQL database, else a SQLite file."""
-        if self.outbox_db_url:
-            return self.outbox_db_url
-        if self.feedback_db_url and is_postgres_url(self.feedback_db_url):
-            return self.feedback_db_url
-        return f"sqlite:///{self.data_dir / 'outbox.db'}"
+        return outbox_database(self.outbox_db_url, self.feedback_db_url, self.data_dir)
 
     @property
     def verification_database(self) -> str:
@@ -154,30 +156,32 @@ class Settings:
         embeddings = (_env("EMBEDDINGS", default_embeddings) or "local").lower()
         if embeddings not in {"local", "openai"}:
             raise ValueError(f"EMBEDDINGS must be 'local' or 'openai', got {embeddings!r}")
+        shared = SharedSettings.from_env()
         return cls(
-            knowledge_dir=Path(_env("KNOWLEDGE_DIR", str(REPO_ROOT / "knowledge"))),
-            data_dir=Path(_env("MILEA_DATA_DIR", str(REPO_ROOT / ".data"))),
+            knowledge_dir=shared.knowledge_dir,
+            data_dir=shared.data_dir,
             chroma_url=_env("CHROMA_URL"),
             embeddings=embeddings,
-            openai_embedding_model=_env("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
+            openai_embedding_model=_env_or("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
             openai_api_key=api_key,
             openai_base_url=base_url,
-            openai_model=_env("OPENAI_MODEL", "gpt-4o-mini"),
+            openai_model=_env_or("OPENAI_MODEL", "gpt-4o-mini"),
             llm_timeout_s=_env_float("LLM_TIMEOUT_S", 6.0),
             answer_cache_ttl_s=_env_float("ANSWER_CACHE_TTL_S", 600.0),
             relevance_threshold=_env_float("KNOWLEDGE_RELEVANCE_THRESHOLD", 0.30),
             warm_on_start=(_env("MILEA_WARM_ON_START", "1") != "0"),
-            c7_api_url=_env("C7_API_URL", "https://api.commerce7.com/v1" if _env("C7_APP_ID") else "http://localhost:7070/v1"),
-            c7_app_id=_env("C7_APP_ID", DEMO_C7_APP_ID),
-            c7_secret=_env("C7_SECRET", DEMO_C7_SECRET),
-            c7_tenant=_env("C7_TENANT", DEMO_C7_TENANT),
+            c7_api_url=_env_or("C7_API_URL", "https://api.commerce7.com/v1" if _env("C7_APP_ID") else "http://localhost:7070/v1"),
+            c7_app_id=_env_or("C7_APP_ID", DEMO_C7_APP_ID),
+            c7_secret=_env_or("C7_SECRET", DEMO_C7_SECRET),
+            c7_tenant=_env_or("C7_TENANT", DEMO_C7_TENANT),
             c7_timeout_s=_env_float("C7_TIMEOUT_S", 4.0),
             c7_pickup_location_id=_env("C7_PICKUP_LOCATION_ID"),
-            store_account_url=_env("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
-            store_product_url=_env("STORE_PRODUCT_URL", "https://mileaestatevineyard.com/product/"),
+            catalog_ttl_s=_env_float("MILEA_CATALOG_TTL_S", 60.0),
+            store_account_url=_env_or("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
+            store_product_url=_env_or("STORE_PRODUCT_URL", "https://mileaestatevineyard.com/product/"),
             customer_token_secret=_env("CUSTOMER_TOKEN_SECRET"),
-            feedback_db_url=_env("FEEDBACK_DB_URL") or _env("TRACKER_DB_URL"),
-            outbox_db_url=_env("OUTBOX_DB_URL"),
+            feedback_db_url=shared.feedback_db_url or None,
+            outbox_db_url=shared.outbox_db_url or None,
             staff_phone=_env("STAFF_PHONE"),
             staff_email=_env("STAFF_EMAIL"),
             twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
@@ -232,7 +236,7 @@ class Settings:
     @property
     def feedback_database(self) -> str:
         """The feedback table's database URL: explicit, or the tracker store's SQLite file."""
-        return self.feedback_db_url or f"sqlite:///{self.data_dir / 'tracker.db'}"
+        return feedback_database(self.feedback_db_url, self.data_dir)
 
     @property
     def feedback_db_label(self) -> str:

@@ -1,80 +1,11 @@
-"""What the assistant says: the responses of domain.yml, the one home of every customer-facing text.
-
-A whole message is sent by name, `say(dispatcher, <response>, **values)`, and Rasa's NLG picks the
-variation and the channel version (`channel: twilio` for SMS) and fills the {placeholders} from the
-values and the slots. A piece of a message that an action composes (a member discount inside a buying
-answer, a button title, a code sent by SMS or email, the channels' own texts) is rendered here from the
-same responses with the same rules: `render(<response>, channel, **values)`. A structured answer is
-built as text (actions/converse.py) but remembers its response (`Said`), so it too is sent by name.
-
-The responses are read from domain.yml beside this package rather than from the `domain` rasa-sdk
-passes to `run`: the answers are composed by plain functions far from `run` (actions/converse.py),
-and texts outside a conversation (the verification SMS and email) have no domain at hand. The actions
-image holds the whole project, domain.yml included (deploy/docker/actions.Dockerfile), and
-`make validate` fails when action code names a response that domain.yml lacks
-(scripts/validate_domain.py).
-"""
+"""Sending the responses of domain.yml from an action (core/texts.py renders them for everyone)."""
 from __future__ import annotations
 
-import random
-import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
-import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
-# Rasa's template syntax: {name}, filled with str(value) (as rasa/core/nlg/interpolator.py).
-_PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
-
-
-@lru_cache(maxsize=1)
-def responses() -> dict[str, list[dict]]:
-    """Every response of domain.yml: name -> its variations."""
-    return yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))["responses"]
-
-
-def variation(response: str, channel: Optional[str] = None, rng: Optional[random.Random] = None) -> dict:
-    """One variation of `response` as Rasa picks it: those made for `channel` win, else the general ones.
-
-    Args: response: a response of domain.yml (utter_...); channel: the input channel name (e.g. "twilio").
-    Returns: the variation (its text, buttons, ...).
-    """
-    variations = responses()[response]
-    own = [v for v in variations if channel and v.get("channel") == channel]
-    pool = own or [v for v in variations if not v.get("channel")] or variations
-    return (rng or random).choice(pool) if len(pool) > 1 else pool[0]
-
-
-def fill(template: str, values: dict) -> str:
-    """`template` with each {name} replaced by str(values[name]) (KeyError when a value is missing)."""
-    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)
-
-
-def render(response: str, channel: Optional[str] = None, rng: Optional[random.Random] = None, /,
-           **values: Any) -> str:
-    """The text of `response` for `channel`, filled in (positional arguments: {name} is a placeholder).
-
-    Args: response: a response of domain.yml; channel: the input channel name; values: the {placeholders}.
-    Returns: the text.
-    """
-    return fill(variation(response, channel, rng)["text"], values)
-
-
-class Said(str):
-    """The text of one response, filled in, that remembers the response and its values. Joined or
-    added to, it becomes a plain str (a composed text, sent as text)."""
-
-    response: str
-    values: dict
-
-    @classmethod
-    def of(cls, response: str, channel: Optional[str] = None, /, **values: Any) -> "Said":
-        said = cls(render(response, channel, **values))
-        said.response, said.values = response, values
-        return said
+from core.texts import Said, responses
 
 
 def send(dispatcher: CollectingDispatcher, text: str, buttons: Optional[list] = None) -> None:

@@ -9,7 +9,7 @@ from typing import Optional
 
 import yaml
 
-from actions import phones
+from core import phones
 from actions.answering.choose import choose
 from actions.answering.facts import load as load_facts
 from actions.settings import get_settings

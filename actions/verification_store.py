@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from actions import migrations
-from actions.database import Database
+from core import migrations
+from core.database import Database
 
 CODE_DIGITS = 6
 
@@ -53,7 +53,7 @@ class CodeStore(Database):
         self._key = secret.encode()
         self.ttl_s, self.max_attempts = ttl_s, max_attempts
         self.account_limit, self.sender_limit, self.window_s = account_limit, sender_limit, window_s
-        migrations.ensure(self.url)  # the table is migration 6 (actions/migrations.py)
+        migrations.ensure(self.url)  # the table is migration 6 (core/migrations.py)
 
     def sender_key(self, sender_id: str) -> str:
         return hmac.new(self._key, f"sender:{sender_id}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from actions.knowledge.chunks import FRONT_MATTER
-from actions.wine_types import wine_type
+from core.wine_types import wine_type
 import yaml
 
 ABBREVIATIONS = {"cab": "cabernet", "sav": "sauvignon", "chard": "chardonnay", "bdx": "bordeaux",

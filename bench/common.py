@@ -13,7 +13,8 @@ from typing import Callable
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.paths import ROOT
+
 RESULTS = ROOT / "bench" / "results"
 RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
 VANILLA = ROOT / ".data" / "bench" / "vanilla"

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
-from actions.texts import render
+from core.texts import render
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ keeps /webhooks/ops/ internal.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from typing import Any, Awaitable, Callable, Optional
 
@@ -24,6 +23,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+
+from core.settings import shared_settings
 
 SMS_FAILURES = Counter("milea_sms_failures", "SMS replies that were not sent")
 SMS_RETRIES = Counter("milea_sms_retries", "SMS sends retried after a Twilio or network error")
@@ -71,7 +72,7 @@ class OpsInput(InputChannel):
             from jobs import health as dependencies
 
             result = await dependencies.report(names=dependencies.REPLICA)
-            result["service"] = os.environ.get("MILEA_SERVICE") or socket.gethostname()
+            result["service"] = shared_settings().service or socket.gethostname()
             return response.json(result, status=503 if result["status"] == "down" else 200)
 
         return ops

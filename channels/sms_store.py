@@ -10,14 +10,15 @@ A SQLite file by default; the shared PostgreSQL database in the production profi
 every Rasa replica sees the same retries, opt-outs and menus."""
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from actions import migrations
-from actions.database import Database, is_postgres_url
+from core import migrations
+from core.database import Database
+from core.settings import shared_settings
 
 DEDUPE_TTL = 24 * 3600.0
 LEASE_S = 60.0  # a received message not done after this was dropped by a crash: handled again
@@ -117,6 +118,4 @@ class SmsStore(Database):
 
 def sms_database(data_dir: Path) -> str:
     """SMS_DB_URL, else the tracker store's PostgreSQL database (TRACKER_DB_URL), else data_dir/sms.db."""
-    explicit = os.environ.get("SMS_DB_URL", "").strip()
-    tracker = os.environ.get("TRACKER_DB_URL", "").strip()
-    return explicit or (tracker if is_postgres_url(tracker) else f"sqlite:///{data_dir / 'sms.db'}")
+    return dataclasses.replace(shared_settings(), data_dir=data_dir).sms_database

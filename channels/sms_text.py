@@ -7,14 +7,15 @@
   a paragraph, sentence or word boundary into parts that fill whole segments;
 - the bot's buttons as numbered options, and "2" / "2." / " 2 " mapped back to a button;
 - carrier keywords (STOP, START, HELP and their synonyms);
-- masking a phone number for logs.
+- masking a phone number for logs (core/phones.py).
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from actions.texts import render
+from core.phones import mask_phone as mask_phone  # re-exported: channels/twilio.py masks numbers through sms_text
+from core.texts import render
 
 MAX_SMS_CHARS = 1600  # Twilio rejects longer bodies (error 21617)
 GSM_SINGLE, GSM_SEGMENT = 160, 153
@@ -222,8 +223,3 @@ def help_text(name: str, phone: str) -> str:
     """The answer to HELP (utter_sms_help in domain.yml)."""
     return render("utter_sms_help", "twilio", name=name, phone=phone)
 
-
-def mask_phone(number: Any) -> str:
-    """'+15550001111' -> '***1111' (logs never carry a whole number)."""
-    digits = re.sub(r"\D", "", str(number or ""))
-    return f"***{digits[-4:]}" if len(digits) >= 4 else "***"

@@ -29,7 +29,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncManager, AsyncServer
 from socketio import packet as socketio_packet
 
-from actions.texts import render
+from core.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             metadata_too_large, nested_too_deep, prepare_message)
 from channels.origins import widget_origins

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -25,6 +24,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import sms_text
+from core.settings import RasaServerSettings
 
 log = logging.getLogger(__name__)
 MAX_TEXT = sms_text.MAX_SMS_CHARS
@@ -97,7 +97,7 @@ class StaffInput(InputChannel):
     def __init__(self, secret: Optional[str] = None) -> None:
         secret = (secret or "").strip()
         self.secret = "" if secret.startswith("${") else secret
-        self.remote = os.environ.get("STAFF_CHANNEL_REMOTE", "").lower() in ("1", "true", "yes")
+        self.remote = RasaServerSettings.from_env().staff_channel_remote
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("milea_staff_send", __name__)

@@ -44,18 +44,18 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from actions import phones
-from actions.texts import render
+from core import phones
+from core.texts import render
 from channels import sms_text
 from channels.guard import LIMITED_TEXT, RejectedMessage, clean_sender, clean_text, flood_guard, guard_payload
 from channels.sms_store import LEASE_S, SmsStore, sms_database
+from core.paths import ROOT
 
 log = logging.getLogger(__name__)
 # The SDK logs whole requests (numbers, bodies) at INFO: keep it to warnings.
 _SDK_LOG = logging.getLogger("milea.twilio.sdk")
 _SDK_LOG.setLevel(logging.WARNING)
 
-ROOT = Path(__file__).resolve().parent.parent
 MAX_REQUEST_BYTES = 64 * 1024  # a real Twilio webhook is a few KB
 MAX_FORM_FIELDS = 200
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'

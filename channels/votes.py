@@ -3,7 +3,7 @@
 The widget posts its votes to POST /webhooks/socketio/feedback, on the same server (and
 so the same origin, CORS and proxy) as its socket.io connection, so they arrive wherever
 the widget script is embedded. Body (JSON): conversation_id, vote "up"|"down",
-answer_text, optional question_text. Stored with actions.feedback_store (kind 'thumb',
+answer_text, optional question_text. Stored with core.feedback_store (kind 'thumb',
 channel 'socketio'): 204 when stored, 400 malformed, 411/413 bad length, 429 too many votes
 (VOTE_LIMIT_PER_CONVERSATION, default 30, and VOTE_LIMIT_PER_ADDRESS, default 60, a minute: every
 vote is a row in the database), 503 store down.
@@ -39,9 +39,9 @@ def parse_vote(body: bytes) -> Any:
     Args:
         body: the request body.
     Returns:
-        actions.feedback_store.Feedback; raises BadFeedback saying what is wrong.
+        core.feedback_store.Feedback; raises BadFeedback saying what is wrong.
     """
-    from actions.feedback_store import Feedback
+    from core.feedback_store import Feedback
 
     try:
         data = json.loads(body.decode("utf-8"))
@@ -105,7 +105,7 @@ def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None,
         if store is not None:
             return store()
         if not made:
-            from actions.feedback_store import FeedbackStore
+            from core.feedback_store import FeedbackStore
 
             made.append(FeedbackStore.from_settings())
         return made[0]
@@ -132,7 +132,7 @@ def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None,
                                  headers={"Retry-After": str(verdict.retry_after), "Cache-Control": "no-store"})
         try:  # the store is blocking (sqlite3/psycopg2): off the event loop
             await asyncio.get_running_loop().run_in_executor(None, lambda: feedback_store().add(record))
-        except Exception as exc:  # noqa: BLE001 - the store is down: say so, log no content
+        except Exception as exc:  # the store is down: say so, log no content
             log.error("feedback not stored: %s", type(exc).__name__)
             return error(503, "feedback could not be stored, please try again later")
         return response.empty(status=204, headers={"Cache-Control": "no-store"})

@@ -46,13 +46,13 @@ from typing import Any, Awaitable, Callable, Iterable
 import yaml
 from aiohttp import web
 
-from actions.wine_types import wine_type
+from core.wine_types import wine_type
+from core.paths import ROOT
 
 log = logging.getLogger("c7-emulator")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = Path(__file__).with_name("seed.yaml")
-DEFAULT_FACTS = REPO_ROOT.parent / "shared" / "reference" / "milea-facts.yaml"
+DEFAULT_FACTS = ROOT.parent / "shared" / "reference" / "milea-facts.yaml"
 DEFAULT_APP_ID, DEFAULT_SECRET, DEFAULT_TENANT = "demo-app", "demo-secret", "milea-demo"
 
 # Stable ids: the same seed always gives the same UUIDs (handy for demos and tests).
@@ -211,7 +211,7 @@ def load_seed(facts_path: Path | None = None, seed_path: Path = SEED_PATH) -> di
     return seed
 
 
-# Commerce7's labels of actions.wine_types.wine_type's kinds
+# Commerce7's labels of core.wine_types.wine_type's kinds
 C7_WINE_TYPES = {"red": "Red", "rose": "Rose", "white": "White", "sparkling": "Sparkling", "": "White"}
 BOTTLE_COLOURS = {"Red": "#5b1426", "Rose": "#e58a97", "White": "#d8c36a", "Sparkling": "#e9dca0"}
 BOTTLE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 160" width="120" height="160">'

@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Optional
 
 from console.db import ConsoleDB
+from core.settings import shared_settings
 
 OPEN = ("pending", "attention", "refused")
 
 
 def outbox_db() -> Optional[ConsoleDB]:
-    """The outbox's database as the actions see it (actions/settings.py), or None before the first job."""
-    from actions.settings import Settings
-
-    url = Settings.from_env().outbox_database
+    """The outbox's database as the actions see it (core/settings.py), or None before the first job."""
+    url = shared_settings().outbox_database
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
         return None
     return ConsoleDB(url)
@@ -30,10 +29,7 @@ def outbox_db() -> Optional[ConsoleDB]:
 
 def sms_db() -> Optional[ConsoleDB]:
     """The SMS channel's database (channels/sms_store.py), or None while SMS never ran here."""
-    from actions.settings import Settings
-    from channels.sms_store import sms_database
-
-    url = sms_database(Settings.from_env().data_dir)
+    url = shared_settings().sms_database
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
         return None
     return ConsoleDB(url)

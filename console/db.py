@@ -2,7 +2,7 @@
 
 Rasa's `events` table is only read; the console's own tables (prefixed `console_`) live
 beside it so that one query can join them. SQL is written once with `?` placeholders.
-Connections, transactions, SQLite's write lock and its bounded retry are actions.database's,
+Connections, transactions, SQLite's write lock and its bounded retry are core.database's,
 the same as every other process on this file: reads never take the writer lock (Rasa writes
 there on every turn); writes take it up front.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator, Optional, Sequence
 
-from actions.database import Database
+from core.database import Database
 
 POOL = 8  # PostgreSQL connections kept open for the console's worker threads
 

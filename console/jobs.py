@@ -8,12 +8,11 @@ import os
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Optional
 
 from console.db import ConsoleDB
+from core.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {"sync": ["-m", "scripts.sync"], "index": ["-m", "scripts.index"]}
 LABELS = {"sync": "Catalog sync", "index": "Knowledge re-index"}
 

@@ -13,6 +13,8 @@ from typing import Optional
 
 from markdown_it import MarkdownIt
 
+from core.settings import shared_settings
+
 GENERATED = ("wine", "tastings", "shop")
 MAX_BYTES = 100_000
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -23,9 +25,7 @@ class BadPage(ValueError):
 
 
 def knowledge_dir() -> Path:
-    from actions.settings import Settings
-
-    return Settings.from_env().knowledge_dir.resolve()
+    return shared_settings().knowledge_dir.resolve()
 
 
 def pages(root: Path) -> list[dict]:

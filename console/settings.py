@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.settings import SharedSettings
+
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -36,9 +36,9 @@ class ConsoleSettings:
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ConsoleSettings":
         env = os.environ if env is None else env
-        data_dir = Path(env.get("MILEA_DATA_DIR") or ROOT / ".data").resolve()
-        tracker = (env.get("TRACKER_DB_URL") or "").strip()
-        url = tracker.replace("postgres://", "postgresql://", 1) if tracker else f"sqlite:///{data_dir / 'tracker.db'}"
+        shared = SharedSettings.from_env(env)
+        data_dir = shared.data_dir.resolve()
+        url = shared.tracker_db_url or f"sqlite:///{data_dir / 'tracker.db'}"
         token = (env.get("RASA_AUTH_TOKEN") or "").strip()
         if not token and (data_dir / "rasa_auth_token").exists():
             token = (data_dir / "rasa_auth_token").read_text().strip()

@@ -2,7 +2,7 @@
 
 The inbox lists, filters and searches 100,000 conversations from this small table instead of
 grouping millions of events. A cursor (the last event id folded) makes each pass read only
-new events; the `feedback` table (actions/feedback_store.py) marks negative ratings likewise.
+new events; the `feedback` table (core/feedback_store.py) marks negative ratings likewise.
 """
 from __future__ import annotations
 

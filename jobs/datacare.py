@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from actions.database import Database, is_postgres_url, redact
+from core.database import Database, is_postgres_url, redact
 from actions.settings import Settings
 
 DEFAULT_RETENTION_DAYS = 365

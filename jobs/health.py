@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import sys
 import time
@@ -25,8 +24,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from actions.database import Database
 from actions.settings import Settings
+from core.database import Database
+from core.settings import shared_settings
 
 TIMEOUT_S = 3.0
 CRITICAL = ("database",)
@@ -90,13 +90,13 @@ async def _http(session: aiohttp.ClientSession, url: str, **kwargs) -> str:
 
 def checks(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Callable[[], Awaitable[str]] | None]:
     """name -> a probe (None: not configured here)."""
-    env = os.environ
-    redis_url, broker_url = env.get("REDIS_URL", "").strip(), env.get("RABBITMQ_URL", "").strip()
-    database_url = env.get("TRACKER_DB_URL", "").strip() or settings.feedback_database
+    shared = shared_settings()
+    redis_url, broker_url = shared.redis_url, shared.rabbitmq_url
+    database_url = shared.tracker_db_url or settings.feedback_database
     chroma = settings.chroma_url
     c7_base = settings.c7_api_url.rstrip("/")
     llm_base = (settings.openai_base_url or "https://api.openai.com/v1").rstrip("/")
-    action_url = env.get("ACTION_SERVER_URL", "").strip()
+    action_url = shared.action_server_url
     llm_headers = {"Authorization": f"Bearer {settings.openai_api_key}"} if settings.openai_api_key else {}
     return {
         "database": lambda: asyncio.to_thread(_database, database_url),
@@ -137,7 +137,7 @@ async def report(settings: Settings | None = None, names: tuple[str, ...] = JOBS
     dependencies = dict(zip(probes, results))
     down = [name for name, result in dependencies.items() if result["status"] == "down"]
     status = "down" if set(down) & set(CRITICAL) else "degraded" if down else "ok"
-    return {"status": status, "service": os.environ.get("MILEA_SERVICE", "jobs"),
+    return {"status": status, "service": shared_settings().service or "jobs",
             "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dependencies": dependencies}
 
 

@@ -13,6 +13,7 @@ Counters start at this process's start (the tracker store is read from there on)
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -21,8 +22,9 @@ from typing import Optional
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from actions.database import Database, is_postgres_url
 from actions.settings import Settings
+from core.database import Database
+from core.settings import shared_settings
 
 log = logging.getLogger("milea.metrics")
 FALLBACK_INTENTS = {"nlu_fallback"}
@@ -36,11 +38,8 @@ class Metrics:
     """The registry and the incremental reader of the tracker store's events table."""
 
     def __init__(self, settings: Settings, registry: Optional[CollectorRegistry] = None) -> None:
-        import os
-
         self.registry = registry or CollectorRegistry()
-        tracker = (os.environ.get("TRACKER_DB_URL") or "").strip()
-        self.tracker = Database(tracker if is_postgres_url(tracker) else settings.data_dir / "tracker.db")
+        self.tracker = Database(dataclasses.replace(shared_settings(), data_dir=settings.data_dir).tracker_database)
         self.outbox = Database(settings.outbox_database)
         r = self.registry
         self.turns = Counter("milea_turns", "Visitor messages", ["channel"], registry=r)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from datetime import datetime, time, timedelta
@@ -20,12 +19,12 @@ from actions.commerce7.outbox import Outbox
 from actions.commerce7.signup import process_outbox
 from actions.commerce7.sync import sync_catalog
 from actions.settings import Settings
+from jobs.settings import JobsSettings
 
 log = logging.getLogger("scheduler")
 NY = ZoneInfo("America/New_York")
 SYNC_AT = time(2, 0)
 RETENTION_AT = time(3, 0)
-OUTBOX_EVERY_S = float(os.environ.get("MILEA_OUTBOX_EVERY_S") or 30.0)
 
 
 def next_sync(now: datetime, at: time = SYNC_AT, tz: ZoneInfo = NY) -> datetime:
@@ -41,7 +40,7 @@ async def run_outbox(settings: Settings, outbox: Outbox) -> None:
     async with make_client(settings) as client:
         counts = await process_outbox(outbox, client, settings.c7_pickup_location_id)
     failed = counts.get("retry", 0) + counts.get("attention", 0)
-    if failed and os.environ.get("JOBS_PORT"):  # counted for /metrics
+    if failed and JobsSettings.from_env().port:  # counted for /metrics
         from jobs import metrics
         metrics.get(settings).c7_errors.labels("outbox").inc(failed)
     if any(counts.values()):
@@ -58,7 +57,7 @@ async def run_sync(settings: Settings) -> None:
     log.info(report.summary())
 
 
-async def serve_status(port: int, settings: Settings):
+async def serve_status(port: int, settings: Settings, host: str = "127.0.0.1"):
     """GET /health and /metrics on `port` (loopback unless JOBS_HOST=0.0.0.0, e.g. for a Prometheus in another
     container); returns the runner."""
     from aiohttp import web
@@ -76,7 +75,7 @@ async def serve_status(port: int, settings: Settings):
     app.router.add_get("/metrics", metrics.aiohttp_view(settings))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, os.environ.get("JOBS_HOST") or "127.0.0.1", port).start()
+    await web.TCPSite(runner, host, port).start()
     log.info("health on :%d/health, metrics on :%d/metrics", port, port)
     return runner
 
@@ -97,11 +96,11 @@ async def main(stop: Optional[asyncio.Event] = None) -> None:
     settings = Settings.from_env()
     outbox = Outbox(settings.outbox_database)
     stop = stop or asyncio.Event()
-    port = int(os.environ.get("JOBS_PORT") or 0)
-    runner = await serve_status(port, settings) if port else None
+    jobs = JobsSettings.from_env()
+    runner = await serve_status(jobs.port, settings, jobs.host) if jobs.port else None
     due = next_sync(datetime.now(NY))
     cleanup = next_sync(datetime.now(NY), RETENTION_AT)
-    log.info("outbox every %.0fs; next catalog sync %s; next retention pass %s", OUTBOX_EVERY_S, due.isoformat(),
+    log.info("outbox every %.0fs; next catalog sync %s; next retention pass %s", jobs.outbox_every_s, due.isoformat(),
              cleanup.isoformat())
     while not stop.is_set():
         try:
@@ -115,7 +114,7 @@ async def main(stop: Optional[asyncio.Event] = None) -> None:
             await run_retention()
             cleanup = next_sync(datetime.now(NY), RETENTION_AT)
         try:
-            await asyncio.wait_for(stop.wait(), OUTBOX_EVERY_S)
+            await asyncio.wait_for(stop.wait(), jobs.outbox_every_s)
         except asyncio.TimeoutError:
             pass
     if runner:
@@ -123,7 +122,7 @@ async def main(stop: Optional[asyncio.Event] = None) -> None:
 
 
 def cli() -> None:
-    from scripts.jsonlog import setup
+    from core.jsonlog import setup
 
     setup()
     loop = asyncio.new_event_loop()

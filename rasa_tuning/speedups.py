@@ -63,7 +63,7 @@ def validate_action_replies_with_one_validator() -> None:
         return True
 
     _validate_action_result._milea_one_validator = True  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 # Idle connections are dropped well before the action server's (Sanic: 5 s, nginx: 75 s) so that
@@ -123,7 +123,7 @@ def reuse_endpoint_connections() -> None:
         return _Lent(self)
 
     session._milea_shared = True  # type: ignore[attr-defined]
-    EndpointConfig.session = session  # type: ignore[method-assign]
+    EndpointConfig.session = session
 
 
 # Trackers whose past states are kept: the ones being predicted for right now (a turn's
@@ -173,5 +173,5 @@ def compute_past_states_once_per_prediction() -> None:
         return [{part: dict(sub_state) for part, sub_state in state.items()} for state in states]
 
     states_for_tracker_history._milea_once = True  # type: ignore[attr-defined]
-    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+    Domain.states_for_tracker_history = states_for_tracker_history
 

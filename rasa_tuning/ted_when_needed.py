@@ -118,5 +118,5 @@ def defer_ted_until_needed() -> None:
         return combine(self, decide_or_run_ted(predictions, tracker), tracker, domain)
 
     predict_action_probabilities._milea_deferred = True  # type: ignore[attr-defined]
-    TEDPolicy.predict_action_probabilities = predict_action_probabilities  # type: ignore[method-assign]
-    DefaultPolicyPredictionEnsemble.combine_predictions = combine_predictions  # type: ignore[method-assign]
+    TEDPolicy.predict_action_probabilities = predict_action_probabilities
+    DefaultPolicyPredictionEnsemble.combine_predictions = combine_predictions

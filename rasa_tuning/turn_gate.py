@@ -134,5 +134,5 @@ def gate_the_message_processor(width: int) -> None:
             gate.leave(token)
 
     handle_message._milea_gated = True  # type: ignore[attr-defined]
-    MessageProcessor.handle_message = handle_message  # type: ignore[method-assign]
+    MessageProcessor.handle_message = handle_message
 

@@ -82,6 +82,10 @@ def create_app(actions: str, token: str) -> Sanic:
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Args: rasa-sdk's own (--actions, --port, logging). Returns an exit code."""
+    from core.quiet import quiet
+    from core.settings import shared_settings
+
+    quiet(shared_settings().show_all_warnings)  # before the actions and their libraries are imported
     from rasa_sdk import utils
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_argument_parser, create_ssl_context

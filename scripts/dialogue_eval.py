@@ -20,7 +20,8 @@ from pathlib import Path
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from core.paths import ROOT
+
 DIALOGUES = ROOT / "tests" / "dialogues"
 RESULTS = ROOT / "bench" / "results" / "dialogues.json"
 PINNED_NOW = "2026-11-27T14:00:00-05:00"   # a Friday afternoon, like the integration tests

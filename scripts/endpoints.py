@@ -39,7 +39,7 @@ def build(env: Mapping[str, str], action_url: str, data_dir: Path) -> tuple[dict
     """(endpoints, one start-up line per store saying its mode and how to switch)."""
     # Rasa sends its whole domain (35 KB of a 40 KB request) with every action call unless
     # selective: then only the actions that need it get it, the form validators (validate_*,
-    # see actions/forms/base.py). The others read their texts from domain.yml (actions/texts.py).
+    # see actions/forms/base.py). The others read their texts from domain.yml (core/texts.py).
     endpoints: dict = {"action_endpoint": {"url": action_url, "enable_selective_domain": True}}
     lines = []
     token = (env.get(ACTION_TOKEN_ENV) or "").strip()

@@ -12,11 +12,12 @@ from collections import defaultdict
 import yaml
 
 from actions.knowledge.service import INTENT_DOMAINS, KnowledgeService
-from actions.settings import REPO_ROOT, Settings
+from actions.settings import Settings
+from core.paths import ROOT
 
-QA_FILE = REPO_ROOT / "tests" / "qa" / "knowledge_qa.yml"
-UNANSWERABLE_FILE = REPO_ROOT / "tests" / "qa" / "unanswerable.yml"
-RESULTS = REPO_ROOT / "results" / "knowledge_eval.json"
+QA_FILE = ROOT / "tests" / "qa" / "knowledge_qa.yml"
+UNANSWERABLE_FILE = ROOT / "tests" / "qa" / "unanswerable.yml"
+RESULTS = ROOT / "results" / "knowledge_eval.json"
 
 
 async def evaluate(service: KnowledgeService) -> dict:

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from actions.feedback_store import COLUMNS, Feedback, FeedbackStore  # noqa: E402
+from core.feedback_store import COLUMNS, Feedback, FeedbackStore
+from core.paths import ROOT
 
 DEFAULT_OUT = ROOT / "results" / "feedback" / "feedback.csv"
 LOWEST = 5

@@ -9,16 +9,11 @@ TRACKER_DB_URL names one.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from actions import migrations  # noqa: E402
-from actions.settings import Settings  # noqa: E402
-from channels.sms_store import sms_database  # noqa: E402
+from actions.settings import Settings
+from channels.sms_store import sms_database
+from core import migrations
 
 
 def databases(settings: Optional[Settings] = None) -> List[str]:

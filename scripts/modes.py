@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Mapping, MutableMapping
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.paths import ROOT
+
 C7_KEYS = ("C7_APP_ID", "C7_SECRET", "C7_TENANT")
 MIN_SECRET_CHARS = 16
 

@@ -20,10 +20,10 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.paths import ROOT
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # How long a stopping service may take before its group is killed (tests shorten it).
 STOP_GRACE_S = float(os.environ.get("MILEA_STOP_GRACE_S") or 15)

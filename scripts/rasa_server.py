@@ -1,4 +1,5 @@
-"""The Rasa server process: the tuning (rasa_tuning/) applied once, then Rasa's own command line.
+"""The Rasa server process: third-party deprecation noise off (core/quiet.py), the tuning
+(rasa_tuning/) applied once, then Rasa's own command line.
 
     .venv/rasa/bin/python -m scripts.rasa_server run --enable-api --port 5005 ...
 
@@ -12,6 +13,10 @@ import sys
 
 
 def main() -> None:
+    from core.quiet import quiet
+    from core.settings import shared_settings
+
+    quiet(shared_settings().show_all_warnings)  # before Rasa and its libraries are imported
     import rasa_tuning
 
     rasa_tuning.apply(os.environ)

@@ -19,8 +19,8 @@ import yaml
 
 from channels.origins import widget_origins
 from scripts.processes import Service, Stopping, stop_services, supervise
+from core.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 ACTIONS_PY = Path(sys.executable)
 
@@ -39,6 +39,18 @@ MODEL = Path(os.environ.get("MILEA_MODEL") or ROOT / "models" / "milea.tar.gz")
 
 # Rasa's telemetry and its error reports (Sentry) would call out of this machine: off.
 RASA_OFFLINE = {"RASA_TELEMETRY_ENABLED": "false"}
+# Third-party start-up noise the servers' own filters cannot reach (core/quiet.py has the rest):
+# TensorFlow's C++ log below errors, SQLAlchemy's one "2.0 migration" notice. MILEA_WARNINGS=all keeps both.
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+
+def quiet_env() -> dict[str, str]:
+    """QUIET, less what the environment sets itself; nothing when MILEA_WARNINGS=all."""
+    from core.settings import shared_settings
+
+    if shared_settings().show_all_warnings:
+        return {}
+    return {name: value for name, value in QUIET.items() if name not in os.environ}
 
 
 def say(line: str) -> None:
@@ -202,6 +214,7 @@ def main() -> int:
     credentials = write_credentials()
     endpoints = write_endpoints()
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ.update(quiet_env())  # every service inherits it
     os.environ.setdefault("CONSOLE_URL", f"http://localhost:{_port('CONSOLE_PORT', 8090)}")  # hand-off notices link it
     services = emulator + [
         Service("actions", action_server(ACTION_PORT), {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),

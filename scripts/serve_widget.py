@@ -30,7 +30,7 @@ class WidgetHandler(SimpleHTTPRequestHandler):
         ".css": "text/css; charset=utf-8",
     }
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+    def do_GET(self) -> None:
         path = self.path.split("?")[0].split("#")[0]
         if path == "/config.js":
             body = f"window.MILEA_CHAT_CONFIG = {json.dumps({'serverUrl': self.server_url})};\n".encode()
@@ -47,7 +47,7 @@ class WidgetHandler(SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         # A static site: POST is refused with a 4xx (http.server's default is a 501).
         self.send_error(405, "the widget page takes no POST; votes go to the Rasa server")
 

@@ -1,7 +1,7 @@
 """`make validate`: Rasa's own project checks (what `rasa data validate --fail-on-warnings` runs),
 failing on every warning, and the texts of domain.yml checked against the code that sends them.
 
-Every customer-facing text is a domain.yml response (actions/texts.py). Many are sent only by
+Every customer-facing text is a domain.yml response (core/texts.py). Many are sent only by
 actions (`say(dispatcher, "utter_x")`, `render("utter_x", ...)`) or asked by Rasa's forms
 (`utter_ask_<form>_<slot>`), so Rasa warns "The utterance 'utter_x' is not used in any story or
 rule" about them. That warning is accepted for exactly those responses; for any other it fails,
@@ -20,7 +20,8 @@ import warnings
 from pathlib import Path
 from typing import Iterable
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.paths import ROOT
+
 CODE_DIRS = ("actions", "channels")
 # A response named in code: a quoted literal "utter_..." (names are never built from pieces,
 # so this scan sees them all; a name built at run time would fail this check, on purpose).

@@ -29,6 +29,7 @@ from typing import Any, Deque, Dict, Optional, Text
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from core.settings import shared_settings
 from stores.broker_health import status_file
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
         self._connector: Optional[asyncio.Task] = None
         self._state, self._since, self._reason, self._reminded = "connecting", time.time(), "", 0.0
         self._published = 0
-        folder = status_dir or os.path.join(os.environ.get("MILEA_DATA_DIR") or ".data", "health")
+        folder = status_dir or shared_settings().data_dir / "health"
         self.status_path = status_file(Path(folder), os.getpid())
 
     @classmethod
@@ -63,7 +64,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
         try:
             await broker.connect()
             broker._set_state("up")
-        except Exception as exc:  # noqa: BLE001 - any connection failure: keep trying in the background
+        except Exception as exc:  # any connection failure: keep trying in the background
             broker._set_state("down", type(exc).__name__)
             broker._connector = broker._loop.create_task(broker._connect_until_up())
         return broker
@@ -122,7 +123,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
             try:
                 await asyncio.wait_for(self._exchange.publish(self._message(self._pending[0], None), ""),
                                        PUBLISH_TIMEOUT_S)
-            except Exception as exc:  # noqa: BLE001 - any failure: keep the event, try again
+            except Exception as exc:  # any failure: keep the event, try again
                 self._set_state("down", type(exc).__name__)
                 await asyncio.sleep(RETRY_S)
                 continue
@@ -137,7 +138,7 @@ class CheckedPikaEventBroker(PikaEventBroker):
             await asyncio.sleep(RETRY_S)
             try:
                 await self.connect()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._set_state("down", type(exc).__name__)
                 continue
         self._set_state("up")

@@ -19,7 +19,6 @@ Expiry times are wall-clock: replicas on several hosts need synchronised clocks 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -28,16 +27,19 @@ from typing import Any, AsyncGenerator, Optional, Text
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 
+from core.settings import RasaServerSettings
+
 logger = logging.getLogger(__name__)
 
 MUTEX_TIMEOUT_S = 5.0  # a step takes a few ms; a replica that dies holding the mutex frees it after this
-LEASE_S = float(os.environ.get("TICKET_LEASE_S") or 5.0)
 RENEWALS_PER_LEASE = 4  # a renewal may be late by three quarters of a lease before the ticket runs out
 
 
 class AtomicRedisLockStore(RedisLockStore):
-    def __init__(self, endpoint_config: Any = None, lease_s: float = LEASE_S, **kwargs: Any) -> None:
+    def __init__(self, endpoint_config: Any = None, lease_s: Optional[float] = None, **kwargs: Any) -> None:
         # Rasa hands a lock store loaded by module path its whole endpoint config.
+        if lease_s is None:
+            lease_s = RasaServerSettings.from_env().ticket_lease_s
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url, **endpoint_config.kwargs, **kwargs}
             lease_s = float(kwargs.pop("lease_s", lease_s))

@@ -14,7 +14,7 @@ in one transaction; under pysqlite's deferred BEGIN that is a reader becoming a 
 which SQLite refuses at once ("database is locked", no busy wait) when another connection
 wrote meanwhile. So a save here begins with BEGIN IMMEDIATE (the write lock up front,
 waiting through the busy timeout), reads begin with a plain BEGIN (WAL: they never wait),
-and the journal mode is set once per file (actions.database.prepare_sqlite), not on every
+and the journal mode is set once per file (core.database.prepare_sqlite), not on every
 connection. A pooled connection also saves about 1.5 ms of a 33 ms turn.
 
 Rasa streams a turn's events to the broker before writing them, so a failed write could
@@ -37,7 +37,6 @@ import asyncio
 import itertools
 import json
 import logging
-import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,14 +49,15 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from actions.database import BUSY_TIMEOUT_S, prepare_sqlite
+from core.database import BUSY_TIMEOUT_S, prepare_sqlite
+from core.settings import RasaServerSettings
 from stores.tracker_cache import Kept, Mark, TrackerCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_FOR_S = 20.0  # well below the lock lifetime (30 s in the cluster)
-CACHE_ENV = "TRACKER_CACHE_CONVERSATIONS"
-CACHE_DEFAULT = 256  # a 10-turn conversation is ~0.1 MB of events: tens of MB at most
+# TRACKER_CACHE_CONVERSATIONS (core/settings.py, default 256): a 10-turn conversation is ~0.1 MB of
+# events, so tens of MB at most
 WRITE = "milea_write"  # execution option: this session's transactions write
 
 
@@ -85,7 +85,7 @@ class CheckedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_conversations: Optional[int] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if cache_conversations is None:
-            cache_conversations = int(os.environ.get(CACHE_ENV) or CACHE_DEFAULT)
+            cache_conversations = RasaServerSettings.from_env().tracker_cache_conversations
         self.cache = TrackerCache(cache_conversations)
         table = self.SQLEvent.__table__
         self._mark_query = sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(

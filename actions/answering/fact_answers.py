@@ -9,7 +9,7 @@ from actions.answering import lookup
 from actions.answering.interpret import Plan
 from actions.converse import Reply
 from actions.subject import SLOT_OF
-from actions.texts import render
+from core.texts import render
 
 
 def answer(plan: Plan, question: str, knowledge_dir: Path, channel: Optional[str]) -> Optional[Reply]:

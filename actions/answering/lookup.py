@@ -11,7 +11,7 @@ from actions.answering.attributes import found, normalise
 from actions.answering.facts import Attribute, Thing
 from actions.knowledge.chunks import iter_sentences, load_chunks
 from actions.knowledge.text import tokens
-from actions.texts import render
+from core.texts import render
 
 MAX_SENTENCES = 2
 

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Optional
 
 from actions.commerce7.connection import get_client
 from actions.commerce7.errors import Commerce7Error
 from actions.commerce7.models import Product
+from actions.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-TTL_S = float(os.environ.get("MILEA_CATALOG_TTL_S") or 60.0)
 FETCH_TIMEOUT_S = 6.0
 _cache: dict[str, tuple[float, list[Product]]] = {}
 
@@ -28,7 +27,7 @@ async def available_products(now: Optional[float] = None) -> Optional[list[Produ
     """Every Available product, or None when Commerce7 cannot be reached and nothing is cached."""
     now = time.monotonic() if now is None else now
     cached = _cache.get("products")
-    if cached and now - cached[0] < TTL_S:
+    if cached and now - cached[0] < get_settings().catalog_ttl_s:
         return cached[1]
     try:
         products = await asyncio.wait_for(get_client().list_products(web_status="Available"), FETCH_TIMEOUT_S)

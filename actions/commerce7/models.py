@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from actions.phones import same as same_phone, to_e164  # noqa: F401 - to_e164 is part of this package's API
+from core.phones import same as same_phone, to_e164  # noqa: F401 - to_e164 is part of this package's API
 
 JsonDict = dict[str, Any]
 

@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from actions import migrations
-from actions.database import Database
+from core import migrations
+from core.database import Database
+from core.settings import shared_settings
 
 _COLUMNS = "id, kind, idempotency_key, payload, status, attempts, next_attempt_at, last_error"
 # Statuses: pending (to deliver), done, refused (Commerce7 refused the data: kept for staff, who
-# retry or cancel it), cancelled (by staff). The table is created by actions.migrations.
-BACKOFF_BASE_S = float(os.environ.get("MILEA_OUTBOX_BACKOFF_S") or 15.0)
+# retry or cancel it), cancelled (by staff). The table is created by core.migrations.
 BACKOFF_MAX_S = 3600.0
 # A claimed job is hidden from other deliverers this long; a deliverer that dies
 # mid-job leaves it to come back after the lease, never lost.
@@ -50,6 +49,7 @@ class Outbox(Database):
 
     def __init__(self, target: Union[Path, str]) -> None:
         super().__init__(target)
+        self.backoff_base_s = shared_settings().outbox_backoff_s
         migrations.ensure(self.url)
 
     @staticmethod
@@ -75,7 +75,7 @@ class Outbox(Database):
                 db,
                 "INSERT INTO outbox (id, kind, idempotency_key, subject_key, payload, next_attempt_at, last_error,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-                (uuid.uuid4().hex, kind, idem, key, json.dumps(payload), now + BACKOFF_BASE_S, error or None, now, now),
+                (uuid.uuid4().hex, kind, idem, key, json.dumps(payload), now + self.backoff_base_s, error or None, now, now),
             )
         return self.get(idem)  # type: ignore[return-value]
 
@@ -113,7 +113,7 @@ class Outbox(Database):
 
     def mark_retry(self, job: Job, error: str, now: Optional[float] = None) -> None:
         now = time.time() if now is None else now
-        delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * (2 ** job.attempts))
+        delay = min(BACKOFF_MAX_S, self.backoff_base_s * (2 ** job.attempts))
         self._update(job, "pending", job.attempts + 1, now + delay, error, None)
 
     def mark_refused(self, job: Job, error: str) -> None:

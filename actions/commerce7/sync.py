@@ -22,7 +22,8 @@ from actions.commerce7.client import Commerce7Client
 from actions.commerce7.models import Product
 from actions.knowledge.chunks import FRONT_MATTER as _FRONT_MATTER
 from actions.knowledge.index import IndexReport, sync_index
-from actions.settings import REPO_ROOT, Settings
+from actions.settings import Settings
+from core.paths import ROOT as REPO_ROOT
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,8 @@ from actions.common import contact_line
 from actions.converse import tier_lines
 from actions.forms.base import GuidedForm, reset_events
 from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
-from actions.texts import render, say
+from actions.texts import say
+from core.texts import render
 from actions.settings import get_settings
 from actions.verification import PURPOSE_SIGNUP, send_code, start_events
 
@@ -67,20 +68,20 @@ def _allowed_states() -> str:
 class ValidateClubSignupForm(GuidedForm):
     form = "club_signup_form"
     rules = {
-        "club_tier": (v.club_tier, "utter_retry_club_signup_form_club_tier", 
+        "club_tier": (v.club_tier, "utter_retry_club_signup_form_club_tier",
                                    "utter_explain_club_signup_form_club_tier"),
         "first_name": (name_answer, "utter_retry_club_signup_form_first_name", "utter_explain_club_signup_form_first_name"),
         "last_name": (name_answer, "utter_retry_club_signup_form_last_name", "utter_explain_club_signup_form_last_name"),
         "email": (v.email, "utter_retry_club_signup_form_email", "utter_explain_club_signup_form_email"),
         "phone": (v.phone, "utter_retry_club_signup_form_phone", "utter_explain_club_signup_form_phone"),
-        "birth_date": (_birth, "utter_retry_club_signup_form_birth_date", 
+        "birth_date": (_birth, "utter_retry_club_signup_form_birth_date",
                                "utter_explain_club_signup_form_birth_date"),
-        "delivery_method": (v.delivery_method, "utter_retry_club_signup_form_delivery_method", 
+        "delivery_method": (v.delivery_method, "utter_retry_club_signup_form_delivery_method",
                                                "utter_explain_club_signup_form_delivery_method"),
-        "ship_street": (v.street, "utter_retry_club_signup_form_ship_street", 
+        "ship_street": (v.street, "utter_retry_club_signup_form_ship_street",
                                   "utter_explain_club_signup_form_ship_street"),
         "ship_city": (v.city, "utter_retry_club_signup_form_ship_city", "utter_explain_club_signup_form_ship_city"),
-        "ship_state": (_state, "utter_retry_club_signup_form_ship_state", 
+        "ship_state": (_state, "utter_retry_club_signup_form_ship_state",
                                "utter_explain_club_signup_form_ship_state"),
         "ship_zip": (v.zip_code, "utter_retry_club_signup_form_ship_zip", "utter_explain_club_signup_form_ship_zip"),
     }

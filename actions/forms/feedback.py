@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import clean_text, contact_line
-from actions.feedback_store import MAX_TEXT, Feedback, FeedbackStore
+from core.feedback_store import MAX_TEXT, Feedback, FeedbackStore
 from actions.forms.base import GuidedForm, reset_events
 from actions.questions import answer_question, is_question
 from actions.texts import say
@@ -118,7 +118,7 @@ class ValidateFeedbackForm(GuidedForm):
     form = FORM
     rules = {
         "rating": (parse_rating, "utter_retry_feedback_form_rating", "utter_explain_feedback_form_rating"),
-        "feedback_comment": (optional_comment, "utter_retry_feedback_form_feedback_comment", 
+        "feedback_comment": (optional_comment, "utter_retry_feedback_form_feedback_comment",
                                                "utter_explain_feedback_form_feedback_comment"),
     }
 
@@ -166,7 +166,7 @@ class ActionSubmitFeedback(Action):
         )
         try:
             await asyncio.wait_for(asyncio.to_thread(FeedbackStore.from_settings().add, item), STORE_BUDGET_S)
-        except Exception as exc:  # noqa: BLE001 - any storage failure gets the same honest answer
+        except Exception as exc:  # any storage failure gets the same honest answer
             log.error("feedback not stored: %s", type(exc).__name__)
             say(dispatcher, "utter_feedback_not_saved", contact=contact_line())
             return reset_events(FORM_SLOTS)

@@ -45,7 +45,7 @@ class ValidateSubscribeForm(GuidedForm):
     form = "subscribe_form"
     rules = {
         "email": (v.email, "utter_retry_subscribe_form_email", "utter_explain_subscribe_form_email"),
-        "first_name": (_optional_name, "utter_retry_subscribe_form_first_name", 
+        "first_name": (_optional_name, "utter_retry_subscribe_form_first_name",
                                        "utter_explain_subscribe_form_first_name"),
     }
 

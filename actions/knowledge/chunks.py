@@ -77,11 +77,11 @@ def parse_markdown(text: str, source: str, domain: str) -> list[Chunk]:
             sections[-1][1].append(line)
         else:
             intro.append(line)
-    if any(l.strip() for l in intro):
+    if any(line.strip() for line in intro):
         sections.insert(0, (title or source, intro))
     chunks, seen = [], set()
     for heading, lines in sections:
-        body = " ".join(l.strip().lstrip("-* ").strip() for l in lines if l.strip())
+        body = " ".join(part.strip().lstrip("-* ").strip() for part in lines if part.strip())
         if not body:
             continue
         base = f"{source}#{_slug(heading)}"

@@ -16,7 +16,7 @@ from typing import Optional
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 ADMIN = ("admin@milea.test", "admin-password-123")
 STAFF = ("staff@milea.test", "staff-password-123")
 

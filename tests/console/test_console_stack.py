@@ -19,7 +19,7 @@ from tests.console.helpers import ADMIN, STAFF, free_port, wait_for
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integration.stack import Stack
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 SPEC = ROOT / "tests" / "console" / "console.spec.mjs"
 PLAYWRIGHT = ROOT / "widget" / "node_modules" / "playwright-core"

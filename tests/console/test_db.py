@@ -1,6 +1,6 @@
 """console/db.py on both databases it runs on: statements, one transaction that commits or rolls
 back as a whole, and (PostgreSQL) a pooled connection the server dropped is never handed out
-again. Connections and transactions are actions.database's; the SQLite file shared with every
+again. Connections and transactions are core.database's; the SQLite file shared with every
 other writer: tests/unit/test_sqlite_stress.py."""
 from __future__ import annotations
 

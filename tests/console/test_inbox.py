@@ -30,7 +30,7 @@ def seed(console) -> float:
     t.user("web-handoff", "can I talk to a person <b>now</b>", now - 150, intent="human_handoff")
     t.action("web-handoff", "action_handoff", now - 149)
     t.user("rest-1", "hello", now - 60, channel="rest")
-    with sqlite3.connect(console.data_dir / "tracker.db") as db:  # the feedback table of actions/feedback_store.py
+    with sqlite3.connect(console.data_dir / "tracker.db") as db:  # the feedback table of core/feedback_store.py
         db.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, "
                    "channel TEXT NOT NULL, kind TEXT NOT NULL, rating INTEGER NOT NULL, comment TEXT, "
                    "answer_text TEXT, question_text TEXT, created_at TEXT NOT NULL)")

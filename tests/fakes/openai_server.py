@@ -56,7 +56,7 @@ class FakeOpenAIServer:
                 except BrokenPipeError:  # the client gave up (a timeout test): nothing to answer
                     pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})

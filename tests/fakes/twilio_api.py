@@ -133,7 +133,7 @@ class FakeTwilioApi:
                     return False
                 return user == api.account_sid == sid and password == api.auth_token
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 match = _MESSAGES.match(self.path.split("?")[0])
                 if not match:
                     return self._error(404, 20404, "The requested resource was not found")
@@ -142,7 +142,7 @@ class FakeTwilioApi:
                 with api._lock:
                     self._send(200, {"messages": list(api.messages), "page": 0, "page_size": 50})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 match = _MESSAGES.match(self.path.split("?")[0])

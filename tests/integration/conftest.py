@@ -8,7 +8,7 @@ import pytest
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integration.stack import Stack
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 CUSTOMER_TOKEN_SECRET = "integration-customer-token-secret"
 # The SMS stack's Twilio account (test_twilio_channel.py, test_fuzz_channels.py share one stack).
 SID, TOKEN, NUMBER = "AC_test_0123456789abcdef", "test-auth-token-0123", "+15550001111"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 
 
 # A developer's real services are never used by a test deployment unless a test names them.

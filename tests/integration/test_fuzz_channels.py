@@ -36,7 +36,7 @@ from tests.integration.conftest import NUMBER, SID, TOKEN
 from tests.integration.stack import Stack
 from tests.waiting import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 TIMEOUT = 30  # seconds per request / socket.io call: a hang fails the test
 GREETING = "virtual assistant of Milea Estate Vineyard"
 

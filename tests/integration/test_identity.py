@@ -10,7 +10,6 @@ import queue
 import re
 import uuid
 
-import pytest
 import socketio
 
 from tests.integration.stack import Commerce7View, texts

@@ -9,16 +9,15 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from actions.feedback_store import FeedbackStore
+from core.feedback_store import FeedbackStore
 from tests.fakes.twilio_api import FakeTwilioApi
 from scripts.action_server import bearer_header
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 STAFF_PHONE = "+18455550100"
 ACTION_TOKEN = "replay-test-action-token"
 

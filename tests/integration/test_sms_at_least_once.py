@@ -12,7 +12,7 @@ from channels.sms_store import LEASE_S, SmsStore
 from tests.integration.test_twilio_channel import phone, replies, text  # noqa: F401 - phone is a fixture
 
 
-def test_a_message_a_crash_left_unfinished_is_answered_on_twilio_retry(sms_stack, api, phone):  # noqa: F811
+def test_a_message_a_crash_left_unfinished_is_answered_on_twilio_retry(sms_stack, api, phone):
     store = SmsStore(f"sqlite:///{Path(sms_stack.env['MILEA_DATA_DIR']) / 'sms.db'}")
     sid = f"SM{uuid.uuid4().hex}"
     # What a process that died after the 200 (or before it) leaves: received, never done.

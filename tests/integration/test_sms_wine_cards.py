@@ -8,7 +8,7 @@ from tests.integration.test_twilio_channel import phone, replies, text  # noqa: 
 PRODUCT_PAGES = "https://mileaestatevineyard.com/product/"  # STORE_PRODUCT_URL's default
 
 
-def test_a_price_question_by_sms_gets_the_card_as_text_with_the_link(sms_stack, api, phone):  # noqa: F811
+def test_a_price_question_by_sms_gets_the_card_as_text_with_the_link(sms_stack, api, phone):
     text(sms_stack, phone, "how much is the reserve cab franc?")
     [reply] = replies(api, phone)
     assert "$45" in reply

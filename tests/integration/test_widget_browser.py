@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from actions.feedback_store import FeedbackStore
+from core.feedback_store import FeedbackStore
 from actions.identity import sign_token
 from tests.integration.conftest import CUSTOMER_TOKEN_SECRET
 from tests.integration.stack import Commerce7View
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 SPEC = ROOT / "tests" / "browser" / "widget.spec.mjs"
 PLAYWRIGHT = ROOT / "widget" / "node_modules" / "playwright-core"

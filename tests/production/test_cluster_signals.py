@@ -14,7 +14,7 @@ from tests.integration.test_run_signals import GONE_WITHIN_S, port_free, stack_p
 from tests.production.cluster import Cluster
 from tests.production.services import require
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 
 
 def ports(cluster: Cluster) -> list[int]:

@@ -20,7 +20,7 @@ import pytest
 
 from tests.production.services import POSTGRES_URL, database_url, require
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 DAY = 86400.0
 NOW = time.time()
 OLD, RECENT = NOW - 400 * DAY, NOW - 2 * DAY
@@ -83,7 +83,7 @@ def events_of(sender: str) -> int:
 def fill(now: float = NOW) -> dict:
     """Two people, old and recent data of each kind."""
     from actions.commerce7.outbox import Outbox
-    from actions.feedback_store import Feedback, FeedbackStore
+    from core.feedback_store import Feedback, FeedbackStore
     from channels.sms_store import SmsStore
 
     s = settings()

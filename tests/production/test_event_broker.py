@@ -19,7 +19,7 @@ import pytest
 
 from tests.production.services import RABBITMQ_URL, require
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 
 

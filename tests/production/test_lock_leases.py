@@ -18,7 +18,7 @@ import pytest
 
 from tests.production.services import REDIS_URL, require
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 LEASE_S = 1.0
 POLL_S = 1.0  # Rasa looks at the queue once a second while it waits

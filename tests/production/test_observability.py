@@ -26,7 +26,7 @@ def event(sender: str, kind: str, at: float, intent: str | None = None, action: 
                      "VALUES (?, ?, ?, ?, ?, ?)", [sender, kind, at, intent, action, json.dumps(data)])
 
 
-def test_metrics_count_turns_latency_fallbacks_handoffs_and_the_outbox(env):  # noqa: F811
+def test_metrics_count_turns_latency_fallbacks_handoffs_and_the_outbox(env):
     from actions.commerce7.outbox import Outbox
     from jobs.metrics import Metrics
 
@@ -61,7 +61,7 @@ def test_metrics_count_turns_latency_fallbacks_handoffs_and_the_outbox(env):  # 
 
 
 def test_json_logs_are_one_object_per_line(monkeypatch, capsys):
-    from scripts import jsonlog
+    from core import jsonlog
 
     monkeypatch.setenv("LOG_FORMAT", "json")
     jsonlog.setup()
@@ -76,7 +76,7 @@ def test_json_logs_are_one_object_per_line(monkeypatch, capsys):
     logging.getLogger().handlers.clear()
 
 
-def test_health_names_the_dependency_that_is_down(env, monkeypatch):  # noqa: F811
+def test_health_names_the_dependency_that_is_down(env, monkeypatch):
     from scripts import health
 
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there

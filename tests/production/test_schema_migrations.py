@@ -7,16 +7,15 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import psycopg2
 
-from actions import migrations
+from core import migrations
 from actions.commerce7.outbox import Outbox
-from actions.feedback_store import Feedback, FeedbackStore
+from core.feedback_store import Feedback, FeedbackStore
 from tests.production.test_shared_state import pg_url  # noqa: F401 - the fixture
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 ALL = [v for v, _, _ in migrations.MIGRATIONS]
 
 OLD_POSTGRES_SCHEMA = [
@@ -45,7 +44,7 @@ def versions(url: str) -> list:
         return [r[0] for r in cursor.fetchall()]
 
 
-def test_replicas_starting_together_on_an_empty_database_all_start(pg_url, tmp_path):  # noqa: F811
+def test_replicas_starting_together_on_an_empty_database_all_start(pg_url, tmp_path):
     env = {**os.environ, "TRACKER_DB_URL": pg_url, "MILEA_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     for key in ("FEEDBACK_DB_URL", "OUTBOX_DB_URL", "SMS_DB_URL"):
         env.pop(key, None)
@@ -60,7 +59,7 @@ def test_replicas_starting_together_on_an_empty_database_all_start(pg_url, tmp_p
     assert versions(pg_url) == ALL  # each migration applied exactly once
 
 
-def test_a_database_made_by_the_pre_versioning_code_is_upgraded(pg_url):  # noqa: F811
+def test_a_database_made_by_the_pre_versioning_code_is_upgraded(pg_url):
     with psycopg2.connect(pg_url) as db, db.cursor() as cursor:
         for ddl in OLD_POSTGRES_SCHEMA:
             cursor.execute(ddl)
@@ -75,7 +74,7 @@ def test_a_database_made_by_the_pre_versioning_code_is_upgraded(pg_url):  # noqa
     assert [j.id for j in Outbox(pg_url).refused_jobs()] == ["j1"]
 
 
-def test_racing_replays_of_one_turn_store_one_feedback_row(pg_url):  # noqa: F811
+def test_racing_replays_of_one_turn_store_one_feedback_row(pg_url):
     store = FeedbackStore(pg_url)
     ids: list = []
 
@@ -92,7 +91,7 @@ def test_racing_replays_of_one_turn_store_one_feedback_row(pg_url):  # noqa: F81
     assert [(r.rating, r.turn_key) for r in store.all()] == [(2, "msg-1"), (4, "msg-2")]
 
 
-def test_replicas_racing_on_one_turn_or_one_sms_act_once(pg_url, handoff_waits):  # noqa: F811
+def test_replicas_racing_on_one_turn_or_one_sms_act_once(pg_url, handoff_waits):
     import asyncio
 
     from actions.handoff_notices import notify_once

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -24,7 +23,7 @@ import yaml
 
 from tests.console.helpers import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 STAFF_LOGIN = ("anna@milea.test", "anna-staff-password-1")
 
 

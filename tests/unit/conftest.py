@@ -11,7 +11,7 @@ import json
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import texts
+from core import texts
 
 _RASA_KEYS = {"text", "image", "json_message", "template", "response", "attachment", "buttons", "elements"}
 

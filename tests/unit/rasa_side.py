@@ -6,12 +6,11 @@ import json
 import os
 import socket
 import subprocess
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import business_hours as bh
 from actions.hours import ActionTellHours
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 NY = ZoneInfo("America/New_York")
 SCHEDULE = bh.load_schedule(ROOT / "knowledge" / "hours.yml")
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from commerce7_demo.emulator import (DEFAULT_FACTS, REPO_ROOT, EmulatorServer, build_state, catalog_from_facts,
-                                     load_seed, now_iso)
+from commerce7_demo.emulator import DEFAULT_FACTS, EmulatorServer, build_state, catalog_from_facts, load_seed, now_iso
+from core.paths import ROOT
 
 UNAUTHORIZED = {"statusCode": 401, "type": "unauthorized", "message": "Unauthenticated User", "errors": []}
 
@@ -383,8 +383,8 @@ def test_custom_credentials(tmp_path):
 
 def test_the_facts_file_is_looked_for_beside_the_repository():
     # A wrong root made the next test skip unseen: the root holds domain.yml, the facts sit beside it.
-    assert (REPO_ROOT / "domain.yml").is_file()
-    assert DEFAULT_FACTS == REPO_ROOT.parent / "shared" / "reference" / "milea-facts.yaml"
+    assert (ROOT / "domain.yml").is_file()
+    assert DEFAULT_FACTS == ROOT.parent / "shared" / "reference" / "milea-facts.yaml"
 
 
 @pytest.mark.skipif(not DEFAULT_FACTS.is_file(), reason="milea-facts.yaml not beside the repository")
@@ -405,7 +405,7 @@ def test_command_line_entry_point(tmp_path):
     data = tmp_path / "cli.json"
     proc = subprocess.Popen([sys.executable, "-m", "commerce7_demo.emulator", "--port", str(port),
                              "--data-file", str(data), "--rate-limit", "5", "--latency-ms", "1"],
-                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "C7_EMU_SECRET": "from-env"})
     try:
         deadline, response = time.monotonic() + 10, None

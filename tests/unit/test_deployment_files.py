@@ -12,7 +12,7 @@ import yaml
 
 from scripts import cluster, compose
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 RAW = yaml.safe_load(COMPOSE_TEXT)
 INSTALL = re.compile(r"\b(pip3?|npm|apt-get|apt|yarn|poetry|uv)\b\s+(install|ci|add|sync)\b")
@@ -75,7 +75,7 @@ def test_dockerfiles_install_at_build_time_and_run_as_a_non_root_user():
 
 
 def test_the_action_server_image_holds_the_texts_it_sends():
-    # actions/texts.py reads domain.yml from the folder above actions/ (/app in the image)
+    # core/texts.py reads domain.yml from the folder above core/ (/app in the image)
     dockerfile = (ROOT / "deploy" / "docker" / "actions.Dockerfile").read_text()
     assert re.search(r"^COPY (--\S+ )*\. /app$", dockerfile, re.M)
     ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
@@ -136,10 +136,11 @@ def test_nginx_template_variables_are_all_provided():
 
 def test_action_servers_get_the_variables_the_settings_read():
     settings_source = (ROOT / "actions" / "settings.py").read_text()
-    read = set(re.findall(r'_env(?:_float)?\("([A-Z0-9_]+)"', settings_source))
+    read = set(re.findall(r'_env(?:_float|_or)?\("([A-Z0-9_]+)"', settings_source))
     provided = set(SERVICES["actions1"]["environment"])
     optional_local = {"KNOWLEDGE_DIR", "MILEA_WARM_ON_START", "EMBEDDINGS", "OPENAI_EMBEDDING_MODEL",
-                      "ANSWER_CACHE_TTL_S", "KNOWLEDGE_RELEVANCE_THRESHOLD", "FEEDBACK_DB_URL", "OUTBOX_DB_URL"}
+                      "ANSWER_CACHE_TTL_S", "KNOWLEDGE_RELEVANCE_THRESHOLD", "FEEDBACK_DB_URL", "OUTBOX_DB_URL",
+                      "MILEA_CATALOG_TTL_S"}
     missing = read - provided - optional_local
     assert not missing, f"docker-compose.yml does not pass {sorted(missing)} to the action servers"
 

@@ -20,12 +20,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings as settings_module
-from actions.feedback_store import Feedback, FeedbackStore
+from core.feedback_store import Feedback, FeedbackStore
 from actions.forms.feedback import (NO_COMMENT, ActionSubmitFeedback, ValidateFeedbackForm, answer_before_feedback,
                                     optional_comment, parse_rating)
 from scripts import feedback_report
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 
@@ -94,7 +94,7 @@ def test_store_shares_the_tracker_database_file_with_concurrent_writers(tmp_path
         try:
             for i in range(15):
                 store.add(Feedback(f"conv-{n}", "rest", "thumb", 1 if i % 2 else -1, answer_text=f"answer {i}"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     def tracker_writer():  # Rasa writing events meanwhile

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,7 @@ from actions.knowledge.index import sync_index
 from actions.knowledge.service import KnowledgeService
 from actions.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 
 
 def test_markdown_chunks_by_heading_with_metadata():

@@ -5,13 +5,12 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from bench import load
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 
 

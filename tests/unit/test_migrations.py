@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from actions import migrations
+from core import migrations
 from actions.commerce7.outbox import Outbox
-from actions.feedback_store import Feedback, FeedbackStore
+from core.feedback_store import FeedbackStore
 from channels.sms_store import SmsStore
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 
 # The tables exactly as the stores created them themselves before migrations existed.
 OLD_SCHEMA = [
@@ -108,5 +108,5 @@ def test_the_cluster_migrates_once_before_any_server_that_uses_the_database():
 
 
 def test_stores_no_longer_create_tables_themselves():
-    for module in ("actions/feedback_store.py", "actions/commerce7/outbox.py", "channels/sms_store.py"):
+    for module in ("core/feedback_store.py", "actions/commerce7/outbox.py", "channels/sms_store.py"):
         assert "CREATE TABLE" not in (ROOT / module).read_text(), module

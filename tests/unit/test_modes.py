@@ -12,7 +12,7 @@ import pytest
 
 from scripts import modes
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 GOOD = {"MILEA_ENV": "production", "C7_APP_ID": "app", "C7_SECRET": "secret", "C7_TENANT": "milea",
         "RASA_AUTH_TOKEN": "r" * 32, "ACTION_SERVER_TOKEN": "a" * 32, "PUBLIC_URL": "https://chat.example.com",
         "WIDGET_ORIGINS": "https://example.com"}

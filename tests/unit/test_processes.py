@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 GONE_WITHIN_S = 30
 
 

@@ -4,13 +4,12 @@ action endpoint, scripts/endpoints.py): those named validate_* and those marked
 one that Rasa would not send it to would silently validate nothing."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import yaml
 from rasa_sdk import FormValidationAction
 from rasa_sdk.executor import ActionExecutor
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 
 
 def actions_sent_the_domain() -> set[str]:

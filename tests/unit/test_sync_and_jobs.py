@@ -18,7 +18,7 @@ from actions.settings import Settings
 from jobs.scheduler import next_sync
 from commerce7_demo.emulator import EmulatorServer
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 NY = ZoneInfo("America/New_York")
 
 

@@ -8,13 +8,12 @@ shortcut, and with TED forced to run. Action, policy, confidence and events must
 each time, and the shortcut must have been taken (or the test would prove nothing)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from tests.unit.rasa_side import run_in_rasa_venv
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 MODEL = ROOT / "models" / "milea.tar.gz"
 
 SNIPPET = """

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 MARK_QUERY = "SELECT count(events.id) AS count_1, max(events.id) AS max_1 FROM events WHERE events.sender_id = ?"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
 RASA_PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
 PROJECT = ("config.yml", "domain.yml", "data", "actions", "channels", "knowledge")
 DRIVER = """

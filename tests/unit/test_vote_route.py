@@ -10,9 +10,9 @@ import pytest
 import requests
 from sanic import Blueprint, Sanic
 
-from actions.feedback_store import FeedbackStore
 from channels.guard import FloodGuard, RateLimits
 from channels.votes import VOTES_PER_ADDRESS, VOTES_PER_CONVERSATION, add_vote_route
+from core.feedback_store import FeedbackStore
 
 VOTE = {"conversation_id": "0123456789abcdef0123456789abcdef", "vote": "up",
         "answer_text": "Our Cabernet Franc is $38.", "question_text": "how much is the cab franc"}

@@ -48,7 +48,7 @@ async def main(path: str, prefix: str, seconds: float) -> dict:
         try:
             await store.save(tracker)
             saved += 2
-        except Exception as exc:  # noqa: BLE001 - every failure is reported to the test
+        except Exception as exc:  # every failure is reported to the test
             errors.append(repr(exc)[:300])
     return {"saved": saved, "errors": errors + retries.seen}
 

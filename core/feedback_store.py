@@ -13,18 +13,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Protocol
 
-from actions import migrations
-from actions.database import Database
-from actions.settings import Settings, get_settings
+from core import migrations
+from core.database import Database
+from core.settings import shared_settings
 
 MAX_TEXT = 2000
 MAX_ID = 128
 KINDS = ("rating", "thumb")
 COLUMNS = ("id", "conversation_id", "channel", "kind", "rating", "comment", "answer_text", "question_text",
            "created_at")  # the report's CSV columns
-# The table is created and upgraded by actions.migrations.
+# The table is created and upgraded by core.migrations.
+
+
+class Placed(Protocol):
+    """Settings that say where the feedback table is (core.settings.SharedSettings, actions' Settings)."""
+
+    @property
+    def feedback_database(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -81,11 +88,12 @@ class FeedbackStore(Database):
         self._ready = False
 
     @classmethod
-    def from_settings(cls, settings: Optional[Settings] = None) -> "FeedbackStore":
-        return cls((settings or get_settings()).feedback_database)
+    def from_settings(cls, settings: Optional[Placed] = None) -> "FeedbackStore":
+        """The store at `settings.feedback_database` (default: the shared settings of this process)."""
+        return cls((settings or shared_settings()).feedback_database)
 
     def ensure_table(self) -> None:
-        """The schema is current (created by actions.migrations; checked once per process)."""
+        """The schema is current (created by core.migrations; checked once per process)."""
         if not self._ready:
             migrations.ensure(self.url)
             self._ready = True

@@ -3,20 +3,29 @@ digit rules: "+248 555 0199" (Seychelles) is not the US number "+1 248-555-0199"
 digits differ only by the "1" a rule used to put in front of any 10 digits.
 
 A number written without a country code is read in the winery's region (`PHONE_REGION`, default
-US). Used by the action server (customer lookups, forms) and the Rasa channels (SMS countries).
+US). Used by the action server (customer lookups, forms) and the Rasa channels (SMS countries, and
+numbers masked in logs).
 """
 from __future__ import annotations
 
-import os
-from typing import Mapping, Optional
+import re
+from typing import Any, Mapping, Optional
 
 import phonenumbers
+
+from core.settings import SharedSettings
 
 DEFAULT_REGION = "US"
 
 
 def default_region() -> str:
-    return (os.environ.get("PHONE_REGION") or DEFAULT_REGION).strip().upper()
+    return SharedSettings.from_env().phone_region or DEFAULT_REGION
+
+
+def mask_phone(number: Any) -> str:
+    """'+15550001111' -> '***1111' (logs never carry a whole number)."""
+    digits = re.sub(r"\D", "", str(number or ""))
+    return f"***{digits[-4:]}" if len(digits) >= 4 else "***"
 
 
 def parse(text: object, region: Optional[str] = None) -> Optional[phonenumbers.PhoneNumber]:
@@ -63,7 +72,7 @@ def country(text: object) -> Optional[str]:
     if number is None:
         return None
     region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
-        number.country_code)
+        number.country_code or 0)
     return region if region and region != phonenumbers.UNKNOWN_REGION else None
 
 
@@ -73,7 +82,7 @@ DEFAULT_SMS_COUNTRIES = ("US", "CA")
 
 def sms_countries(env: Optional[Mapping[str, str]] = None) -> frozenset[str]:
     """SMS_ALLOWED_COUNTRIES ("US,CA" by default): ISO regions whose numbers get SMS."""
-    raw = ((os.environ if env is None else env).get("SMS_ALLOWED_COUNTRIES") or "").replace(",", " ").split()
+    raw = SharedSettings.from_env(env).sms_allowed_countries.replace(",", " ").split()
     return frozenset(code.upper() for code in raw) or frozenset(DEFAULT_SMS_COUNTRIES)
 
 

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from actions.database import Database
+from core.database import Database
 
 log = logging.getLogger(__name__)
 ADVISORY_LOCK_ID = 7_286_001  # any constant shared by every migrator of this project
@@ -93,7 +93,7 @@ MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
 )
 LATEST = MIGRATIONS[-1][0]
 
-_current: set = set()
+_current: set[str] = set()
 _current_lock = threading.Lock()
 
 

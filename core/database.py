@@ -18,7 +18,7 @@ SQLite rules (the file is shared with Rasa's tracker store and other processes):
 - each thread keeps its connection open: a connection per transaction makes the last one
   to close checkpoint the WAL under an exclusive lock, stalling every other writer
   (measured: about 10x more rows per second under 8 writers).
-The schema itself is created by actions.migrations, once, before the servers start.
+The schema itself is created by core.migrations, once, before the servers start.
 """
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ def _thread_connection(path: Path) -> sqlite3.Connection:
     if cached is not None and cached[1] == inode and inode is not None:
         if cached[0].in_transaction:  # left open by an interrupted transaction (never expected)
             cached[0].execute("ROLLBACK")
-        return cached[0]
+        reused: sqlite3.Connection = cached[0]
+        return reused
     if cached is not None:
         cached[0].close()
         with _prepare_lock:
@@ -208,7 +209,7 @@ class Database:
         if self._pool is not None:
             self._pool.closeall()
 
-    def execute(self, db: Any, sql: str, params: tuple = ()) -> Any:
+    def execute(self, db: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
         """`sql` (? placeholders) run on a connection from connection(); returns the cursor."""
         cursor = db.cursor()
         cursor.execute(self.sql(sql), params)
