@@ -48,10 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in endpoints.write(out / "endpoints.yml", os.environ, action_url, data_dir):
         run.say(line)
     origins = widget_origins()
-    # the rasa script next to this Python (the image's and the venv's), so Rasa starts as `rasa run` does
-    rasa = Path(sys.executable).with_name("rasa")
-    command = [str(rasa)] if rasa.exists() else [sys.executable, "-m", "rasa"]
-    command += ["run", "--enable-api", "--auth-token", token,
+    # `rasa run` with the token from RASA_AUTH_TOKEN (scripts/rasa_cli.py): never on the command line
+    command = [sys.executable, "-m", "scripts.rasa_cli", "run", "--enable-api",
                "--port", str(args.port), "--model", args.model,
                "--credentials", str(credentials), "--endpoints", str(out / "endpoints.yml")]
     command += ["--cors", *origins] if origins else []
