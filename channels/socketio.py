@@ -217,26 +217,20 @@ class SafeSocketIOInput(SocketIOInput):
             token = auth.get("token") if isinstance(auth, dict) else None
             return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
 
-        # the one conversation room each connection joined: a second session_request on the same
-        # connection is confirmed with the first one's id (one connection listening to any number
-        # of conversations' replies was one session_request per room away)
-        joined: Dict[Text, Text] = {}
-
-        @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: Text, *_: Any) -> None:
-            joined.pop(sid, None)
-
+        # A connection joins one conversation's room: a second session_request is confirmed with the
+        # first one's id (one connection listened to any number of conversations, one request per
+        # room). Kept in the connection's socket.io session, which only a real disconnect ends: a
+        # client can emit an event named "disconnect" itself.
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
-            if sid in joined:
-                await sio.emit("session_confirm", joined[sid], room=sid)
-                return
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = clean_sender(requested) if requested else None
-            session_id = session_id or uuid.uuid4().hex
-            if self.session_persistence:
-                sio.enter_room(sid, session_id)
-            joined[sid] = session_id
+            async with sio.session(sid, namespace=self.namespace) as connection:
+                session_id = connection.get("conversation")
+                if session_id is None:
+                    requested = data.get("session_id") if isinstance(data, dict) else None
+                    session_id = (clean_sender(requested) if requested else None) or uuid.uuid4().hex
+                    if self.session_persistence:
+                        sio.enter_room(sid, session_id)
+                    connection["conversation"] = session_id
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)

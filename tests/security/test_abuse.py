@@ -61,8 +61,11 @@ def test_one_socketio_connection_joins_one_conversation(target):
         assert spy_confirmed.get(timeout=10) == mine
         spy.emit("session_request", {"session_id": theirs})  # a second room on the same connection
         assert spy_confirmed.get(timeout=10) == mine  # refused: still the first conversation
+        spy.emit("disconnect", {})  # an event by that name, sent by the client: the connection stays
         for n in range(50):
             spy.emit("session_request", {"session_id": f"victim-{n}"})
+        spy.emit("session_request", {"session_id": theirs})
+        assert spy_confirmed.get(timeout=10) == mine
         victim.emit("session_request", {"session_id": theirs})
         assert victim_confirmed.get(timeout=10) == theirs
         victim.emit("user_uttered", {"message": "can i bring my dog?", "session_id": theirs})
