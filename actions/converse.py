@@ -31,6 +31,9 @@ COMPATIBLE = {
     "date": {"ask_hours", "ask_reservation", "nlu_fallback", "ask_wine", "ask_events", "ask_tastings"},
     "state": {"ask_shipping", "ask_club", "ask_wine", "nlu_fallback"},
 }
+# The kind of subject each question intent is about, when a message names things of several kinds.
+KIND_OF_INTENT = {"ask_shipping": "state", "ask_club": "tier", "join_club": "tier", "ask_tastings": "experience",
+                  "ask_events": "space", "ask_hours": "date"}
 # Questions about the house rules (pets, children, outside food): a space, tasting or wine they
 # mention is where or what the rule is about, never the subject whose facts answer them.
 HOUSE_RULE_INTENTS = frozenset({"ask_visit_policies"})
@@ -187,6 +190,10 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         previous = before.current(kind)
         options = [previous, *named[kind]] if previous and (follow_up or correction) and previous not in named[kind] else []
         return Turn(kind, named[kind], aspect, follow_up, options=options)
+    own = KIND_OF_INTENT.get(intent)
+    if len(kinds_named) > 1 and own in kinds_named and aspect not in ("difference", "cheaper", "dearer", "best", "more"):
+        # "ship to Florida? my dad loved the brut": the state (things of two kinds are still never compared)
+        return Turn(own, named[own], aspect, follow_up)
     if len(kinds_named) > 1:
         return Turn("mixed", [n for k in kinds_named for n in named[k]], aspect, follow_up)
     # 2. a correction or partial name within the previous kind ("the farmhouse one")

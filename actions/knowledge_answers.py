@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_text, with_link
+from actions.common import latest_intent, latest_text, with_link
 from actions.knowledge.service import get_service
 from actions.settings import get_settings
 from actions.responder import Outcome, respond, winery_intent_of
@@ -62,12 +62,32 @@ class ActionAnswerOutOfScope(Action):
     """out_of_scope: the polite refusal, unless the message is about the winery after all
     (actions/answering/scope.py); then it is answered as the winery question it is."""
 
+    # the winery's words beside a runner-up winery intent count too (a yes or a no needs more)
+    runner_up = True
+
     def name(self) -> Text:
         return "action_answer_out_of_scope"
 
+    def refusal(self, intent: str) -> str:
+        return "utter_out_of_scope"
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        intent = await winery_intent_of(tracker)
+        intent = await winery_intent_of(tracker, self.runner_up)
         if intent is None:
-            say(dispatcher, "utter_out_of_scope")
+            say(dispatcher, self.refusal(latest_intent(tracker)))
             return []
         return (await respond(dispatcher, tracker, intent=intent)).events
+
+
+class ActionAnswerIdle(ActionAnswerOutOfScope):
+    """A yes or a no outside any flow: the idle reply, unless it carries a question about a thing of
+    the winery or the subject being talked about ("is there a vintage on it or nah?")."""
+
+    runner_up = False
+    REPLIES = {"affirm": "utter_affirm_idle", "deny": "utter_deny_idle"}
+
+    def name(self) -> Text:
+        return "action_answer_idle"
+
+    def refusal(self, intent: str) -> str:
+        return self.REPLIES.get(intent, "utter_deny_idle")

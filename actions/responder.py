@@ -20,8 +20,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours, converse, offerings
 from actions.answering.fact_answers import answer as answer_plan
+from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
+from actions.answering.party import head_count, party_rule
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 
 # A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
 _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
+# Questions where a head count asks the group policy ("we'll be 12, can we come Saturday?").
+GROUP_INTENTS = frozenset({"ask_reservation", "ask_tastings", "ask_visit_policies", "ask_hours", "nlu_fallback",
+                           "ask_events"})
 _MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
 
 
@@ -260,6 +265,10 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     """The knowledge answer for the intent; it also records the topic, and for the
     club and tastings the things a follow-up may compare."""
     question = latest_text(tracker) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
+    count = head_count(question) if intent in GROUP_INTENTS else None
+    rule = party_rule(get_settings().knowledge_dir, count) if count else None
+    if rule:   # "there'll be 12 of us": the group policy first, then whatever else the message asks
+        say(dispatcher, "utter_party_size", count=count, rule=rule)
     answer = await get_service().answer(question, intent or None)
     wine_question = intent == "ask_wine"
     if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \
@@ -267,23 +276,28 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         answer = None   # a wine question is never answered with merchandise
     if answer is not None and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
-    else:
+    elif not rule:
         say(dispatcher, "utter_dont_know", contact=contact_line())
         return Outcome()
     events = [SlotSet("subject_topic", intent)]
     kdir = get_settings().knowledge_dir
     if intent == "ask_club":
         events += [SlotSet("subject_kind", "tier"), SlotSet("subject_options", [t.name for t in offerings.tiers(kdir)])]
-    elif intent == "ask_tastings":
-        events += [SlotSet("subject_kind", "experience"),
-                   SlotSet("subject_options", [e.name for e in offerings.experiences(kdir)])]
+    elif intent == "ask_tastings":   # "what flights do you have?": the flights are what a later "which" picks from
+        facts = load_facts(kdir)
+        listed = narrowed(question, facts.of("experience"), list(facts.attributes.get("experience", {}).values()))
+        events += [SlotSet("subject_kind", "experience"), SlotSet("subject_options", [e.name for e in listed])]
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]
     return Outcome(events)
 
 
-async def winery_intent_of(tracker: Tracker) -> Optional[str]:
-    """The winery intent an 'off-topic' message is really asking (None: it is off-topic)."""
+async def winery_intent_of(tracker: Tracker, runner_up: bool = True) -> Optional[str]:
+    """The winery intent an 'off-topic' message (or a bare yes or no) is really asking, or None.
+
+    Args: tracker: the conversation; runner_up: whether the winery's words beside a runner-up winery
+        intent count (for out_of_scope; a yes or a no must name a thing or an attribute).
+    Returns: the intent to answer the message as, or None to give the intent's own reply."""
     text = latest_text(tracker)
     if not text:
         return None
@@ -295,4 +309,4 @@ async def winery_intent_of(tracker: Tracker) -> Optional[str]:
     facts = load_facts(kdir, rows, wines, products)
     before = Subject.from_slots(slots_before_turn(tracker).get)
     ranking = (tracker.latest_message or {}).get("intent_ranking") or []
-    return winery_intent(text, ranking, before, facts, [w.title for w in named])
+    return winery_intent(text, ranking if runner_up else [], before, facts, [w.title for w in named])

@@ -152,7 +152,7 @@ def tier_by_value(text: str) -> Optional[str]:
     the lodging discount"), from the fact model."""
     facts = load_facts(get_settings().knowledge_dir)
     picked = choose(text, facts.of("tier"), list(facts.attributes.get("tier", {}).values()))
-    return picked[0].name if picked else None
+    return picked[0][0].name if picked and len(picked[0]) == 1 else None
 
 
 def delivery_method(text: str) -> Optional[str]:

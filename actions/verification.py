@@ -8,11 +8,13 @@ does not tell a stranger which emails or numbers are customers. Codes are never 
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from rasa_sdk.events import SlotSet
 
@@ -22,6 +24,7 @@ from core.texts import render
 from actions.settings import Settings, get_settings
 from actions.verification_store import CodeStore
 
+log = logging.getLogger(__name__)
 PURPOSE_POINTS, PURPOSE_SIGNUP = "points", "club_signup"
 VERIFIED = "verified"          # verification_code once the right code was typed
 NOBODY = "nobody:"             # verify_target for a contact that matches no account
@@ -80,28 +83,54 @@ async def send_code(settings: Settings, sender_id: str, target: str, customer: O
                     prefer: str) -> Sent:
     """Issue a code for `target` (a customer id, or a nobody() key) in this conversation and send it.
 
+    What the visitor hears, and when, does not depend on whether the contact is a customer: the
+    outcome and where the code went are worked out from the deployment's routes and the kind of
+    contact typed, never from the account, and the code is sent after the answer (a real send
+    took a second or more where a stranger's contact answered at once; an account without a
+    usable route answered "unavailable").
+
     Args: prefer "phone" or "email": the kind of contact the visitor gave.
     Returns: the outcome and, when sent, how to tell the visitor where it went.
     """
-    options = routes(settings, customer, prefer)
-    if not options:
+    options = routes(settings, None, prefer)
+    if not options:  # no SMS nor email set up: the same for everyone
         return Sent("unavailable")
     issued = code_store().issue(target, sender_id)
     if issued.code is None:
         return Sent("limited")
+    if customer is not None:
+        task = asyncio.ensure_future(_deliver(settings, customer, prefer, issued.code))
+        _sending.add(task)
+        task.add_done_callback(_sending.discard)
+    return Sent("sent", render("utter_verify_where_phone" if options[0][0] == "sms" else "utter_verify_where_email"))
+
+
+_sending: Set["asyncio.Future[bool]"] = set()  # codes on their way (kept so they are not collected)
+
+
+async def delivered() -> None:
+    """Wait for the codes on their way in this event loop (a loop that ends would drop them)."""
+    mine = [task for task in _sending if task.get_loop() is asyncio.get_running_loop()]
+    if mine:
+        await asyncio.gather(*mine, return_exceptions=True)
+
+
+async def _deliver(settings: Settings, customer: Customer, prefer: str, code: str) -> bool:
+    """Send the code to the account's own contact, the preferred kind first; the other if that fails."""
     minutes = max(1, round(settings.verification_code_ttl_s / 60))
     deadline = time.monotonic() + SEND_BUDGET_S
-    for kind, destination in options:
-        where = render("utter_verify_where_phone" if kind == "sms" else "utter_verify_where_email")
-        if customer is None:   # nothing to send; the visitor cannot tell
-            return Sent("sent", where)
-        if kind == "sms":
-            ok = await send_sms(settings, render("utter_verify_code_sms", code=issued.code, minutes=minutes), deadline,
-                                to=destination)
-        else:
-            ok = await send_email(settings, render("utter_verify_code_email_subject"),
-                                  render("utter_verify_code_email", code=issued.code, minutes=minutes), deadline,
-                                  to=destination)
-        if ok:
-            return Sent("sent", where)
-    return Sent("failed")
+    try:
+        for kind, destination in routes(settings, customer, prefer):
+            if kind == "sms":
+                ok = await send_sms(settings, render("utter_verify_code_sms", code=code, minutes=minutes), deadline,
+                                    to=destination)
+            else:
+                ok = await send_email(settings, render("utter_verify_code_email_subject"),
+                                      render("utter_verify_code_email", code=code, minutes=minutes), deadline,
+                                      to=destination)
+            if ok:
+                return True
+        log.warning("verification code not delivered: no route of the account worked")
+    except Exception as exc:  # noqa: BLE001 - a background task: logged, never raised into the loop
+        log.error("verification code not delivered: %s", type(exc).__name__)
+    return False

@@ -3,7 +3,8 @@
 The model gets the last turns of the conversation, the subject, the catalog rows
 the offline recommender chose (plus the named wines) and the retrieved passages.
 Its answer is used only if every wine it names, every price, year and percentage
-it states is in that context and it does not claim a wine we do not make;
+it states (in digits or in words) and every link it gives is in that context, every
+price sits by the wine it belongs to, and it does not claim a wine we do not make;
 otherwise the offline answer stands.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import re
 from typing import Optional, Sequence
 
-from actions.knowledge.answer import NO_ANSWER, ChatModel, ungrounded_numbers
+from actions.knowledge.answer import NO_ANSWER, ChatModel, amounts, grounding_problems
 from actions.settings import Settings
 from actions.wine_catalog import WineRow
 
@@ -47,7 +48,7 @@ def build_messages(question: str, history: Sequence[tuple[str, str]], subject: s
 def problems(answer: str, rows: Sequence[WineRow], passages: Sequence[str], all_titles: Sequence[str]) -> list[str]:
     """Why an answer cannot be trusted (empty when it is grounded in the context)."""
     context = " ".join([*passages, *(json.dumps(r.as_card()) for r in rows)])
-    found = [f"number {n}" for n in ungrounded_numbers(answer, [context])]
+    found = grounding_problems(answer, [context]) + misplaced_prices(answer, rows)
     known = {r.title.casefold() for r in rows}
     context_low = context.casefold()
     for name in _WINE_NAME.findall(answer):
@@ -61,6 +62,33 @@ def problems(answer: str, rows: Sequence[WineRow], passages: Sequence[str], all_
             found.append(f"wine {words!r} unknown")
     found += [f"claims {m.group(2)!r}" for m in _OURS.finditer(answer)]
     return found
+
+
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?](?!\d)|$)")
+
+
+def misplaced_prices(answer: str, rows: Sequence[WineRow]) -> list[str]:
+    """Prices said of a wine whose catalog price differs ("the Farmhouse BDX at $45", $45 being the
+    Reserve's): each price belongs to the nearest wine named before it in its sentence (after it when
+    none comes before)."""
+    priced = [r for r in rows if r.price is not None]
+    wrong = []
+    for sentence in _SENTENCE.findall(answer):
+        low = sentence.casefold()
+        named = sorted((m.start(), row) for row in priced for m in re.finditer(re.escape(row.title.casefold()), low))
+        for at, written, bare in amounts(sentence):
+            if "$" not in written and "dollar" not in written.lower() and "buck" not in written.lower():
+                continue  # a year, a percentage, a size: not a price
+            before = [row for start, row in named if start < at]
+            after = [row for start, row in named if start > at]
+            row = before[-1] if before else (after[0] if after else None)
+            try:
+                value = float(bare)
+            except ValueError:
+                continue
+            if row is not None and abs(value - float(row.price)) > 0.005:
+                wrong.append(f"price {written} said of the {row.title} ({row.price_text})")
+    return wrong
 
 
 class WineLLM:

@@ -216,26 +216,22 @@ class SafeSocketIOInput(SocketIOInput):
             token = auth.get("token") if isinstance(auth, dict) else None
             return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
 
-        # the one conversation room each connection joined: a second session_request on the same
-        # connection is confirmed with the first one's id (one connection listening to any number
-        # of conversations' replies was one session_request per room away)
-        joined: Dict[Text, Text] = {}
-
-        @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: Text, *_: Any) -> None:
-            joined.pop(sid, None)
-
+        # A connection is in one conversation's room at a time: a new session_request (the widget's
+        # "new conversation") leaves the previous room. One connection used to stay in every room it
+        # asked for and hear the replies of any number of conversations. The room is kept in the
+        # connection's socket.io session, which only a real disconnect ends (a client can emit an
+        # event named "disconnect" itself).
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
-            if sid in joined:
-                await sio.emit("session_confirm", joined[sid], room=sid)
-                return
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = clean_sender(requested) if requested else None
-            session_id = session_id or uuid.uuid4().hex
-            if self.session_persistence:
-                sio.enter_room(sid, session_id)
-            joined[sid] = session_id
+            session_id = (clean_sender(requested) if requested else None) or uuid.uuid4().hex
+            async with sio.session(sid, namespace=self.namespace) as connection:
+                previous = connection.get("conversation")
+                if self.session_persistence:
+                    if previous is not None and previous != session_id:
+                        sio.leave_room(sid, previous, namespace=self.namespace)
+                    sio.enter_room(sid, session_id, namespace=self.namespace)
+                connection["conversation"] = session_id
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)

@@ -3,7 +3,9 @@
 MILEA_ENV=production refuses to start, naming the variable to set, when it would
   - take signups into the Commerce7 demo emulator (C7_APP_ID, C7_SECRET, C7_TENANT unset),
   - protect Rasa's HTTP API with a generated token (RASA_AUTH_TOKEN unset),
-  - let anyone call the action servers (ACTION_SERVER_TOKEN unset),
+  - let anyone call the action servers (ACTION_SERVER_TOKEN unset), or send staff replies with a
+    generated STAFF_CHANNEL_SECRET,
+  - hold any staff or internal secret (SECRETS below) shorter than 32 characters,
   - serve public endpoints over plain HTTP (PUBLIC_URL, TWILIO_WEBHOOK_URL, WIDGET_ORIGINS not
     https://, or HTTP_REDIRECT=0).
 Any other MILEA_ENV (default: development) runs, and says loudly when signups go to the demo store.
@@ -25,7 +27,17 @@ from urllib.parse import urlsplit
 from core.paths import ROOT
 
 C7_KEYS = ("C7_APP_ID", "C7_SECRET", "C7_TENANT")
-MIN_SECRET_CHARS = 16
+MIN_SECRET_CHARS = 32
+# Every staff or internal secret, what it protects; a Rasa replica (and `make run`, `make cluster`)
+# needs the first three; any of them set anywhere must be long enough to resist guessing.
+SECRETS = {
+    "RASA_AUTH_TOKEN": "Rasa's HTTP API would get a generated token",
+    "ACTION_SERVER_TOKEN": "the action servers would answer anyone",
+    "STAFF_CHANNEL_SECRET": "staff replies (SMS from the winery's number) would use a generated secret",
+    "VERIFICATION_SECRET": "the one-time codes and the verified state of a chat: they are signed with it",
+    "CUSTOMER_TOKEN_SECRET": "the website's customer tokens: they are signed with it",
+}
+REQUIRED_SECRETS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET")
 
 
 def load_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
@@ -87,12 +99,14 @@ def production_problems(env: Mapping[str, str], checks: tuple[str, ...] = CHECKS
     if "commerce7" in checks and c7_url and (urlsplit(c7_url).scheme != "https"):
         problems.append(f"C7_API_URL={c7_url} is not the real Commerce7 API: unset it (default "
                         "https://api.commerce7.com/v1)")
-    for key, what in (("RASA_AUTH_TOKEN", "Rasa's HTTP API would get a generated token"),
-                      ("ACTION_SERVER_TOKEN", "the action servers would answer anyone")):
+    for key, what in SECRETS.items():
         value = (env.get(key) or "").strip()
-        if "secrets" in checks and len(value) < MIN_SECRET_CHARS:
+        if not value and "secrets" in checks and key in REQUIRED_SECRETS:
             problems.append(f"{what}: set {key} to a secret of {MIN_SECRET_CHARS}+ characters "
                             "(openssl rand -hex 32)")
+        elif value and len(value) < MIN_SECRET_CHARS:  # wherever it is held: a short one can be guessed
+            problems.append(f"{key} has {len(value)} characters, too few for {what.split(':')[0]}: set it to "
+                            f"a secret of {MIN_SECRET_CHARS}+ characters (openssl rand -hex 32)")
     if "https" not in checks:
         return problems
     public = (env.get("PUBLIC_URL") or "").strip()

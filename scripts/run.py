@@ -57,9 +57,9 @@ def say(line: str) -> None:
     print(f"[milea] {line}", flush=True)
 
 
-def _secret(variable: str, file_name: str, what: str, show: bool = False) -> str:
-    """The variable's value, or one generated once and kept in the data folder (0600); `show`
-    prints a generated one once (a token people type, not one only our processes exchange)."""
+def _secret(variable: str, file_name: str, what: str) -> str:
+    """The variable's value, or one generated once and kept in the data folder (0600). A generated
+    one is never printed (terminal scrollback and supervisor logs keep it): the line says where it is."""
     token = os.environ.get(variable, "").strip()
     if token:
         say(f"{what}: protected by {variable}")
@@ -71,13 +71,13 @@ def _secret(variable: str, file_name: str, what: str, show: bool = False) -> str
     token = secrets.token_urlsafe(24)
     path.touch(mode=0o600)
     path.write_text(token)
-    say(f"{what}: generated {'token ' + token if show else 'a token'}, kept in {path} (set {variable} to choose one)")
+    say(f"{what}: generated a token, kept in {path} (set {variable} to choose one)")
     return token
 
 
 def auth_token() -> str:
     """RASA_AUTH_TOKEN, or one generated once and kept in the data folder."""
-    return _secret("RASA_AUTH_TOKEN", "rasa_auth_token", "Rasa HTTP API", show=True)
+    return _secret("RASA_AUTH_TOKEN", "rasa_auth_token", "Rasa HTTP API")
 
 
 def action_token() -> str:
@@ -218,10 +218,10 @@ def main() -> int:
     os.environ.setdefault("CONSOLE_URL", f"http://localhost:{_port('CONSOLE_PORT', 8090)}")  # hand-off notices link it
     services = emulator + [
         Service("actions", action_server(ACTION_PORT), {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
-        Service("rasa", [str(RASA_PY), "-m", "scripts.rasa_server", "run", "--enable-api", "--auth-token", token,
+        Service("rasa", [str(RASA_PY), "-m", "scripts.rasa_server", "run", "--enable-api",  # token: RASA_AUTH_TOKEN
                          "--cors", *widget_origins(), "--port", str(RASA_PORT),
                          "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
-                {"PYTHONPATH": pythonpath, **RASA_OFFLINE}),
+                {"PYTHONPATH": pythonpath, "RASA_AUTH_TOKEN": token, **RASA_OFFLINE}),
         Service("jobs", [str(ACTIONS_PY), "-m", "jobs.scheduler"],
                 {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
         Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),

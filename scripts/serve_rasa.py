@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in endpoints.write(out / "endpoints.yml", os.environ, action_url, data_dir):
         run.say(line)
     origins = widget_origins()
-    command = [sys.executable, "-m", "scripts.rasa_server", "run", "--enable-api", "--auth-token", token,
+    # `rasa run` with the token from RASA_AUTH_TOKEN (scripts/rasa_server.py): never on the command line
+    command = [sys.executable, "-m", "scripts.rasa_server", "run", "--enable-api",
                "--port", str(args.port), "--model", args.model,
                "--credentials", str(credentials), "--endpoints", str(out / "endpoints.yml")]
     command += ["--cors", *origins] if origins else []

@@ -31,9 +31,15 @@ class Asked:
     phrase: str = ""        # the words that said it ("" when found by meaning)
 
 
+# Shorthand of text messages, read as the words they stand for.
+SHORTHAND = {"yr": "year", "yrs": "years", "pts": "points", "pt": "points", "ppl": "people", "hrs": "hours",
+             "hr": "hour", "mins": "minutes", "min": "minutes", "diff": "difference", "abt": "about",
+             "btls": "bottles", "btl": "bottle", "w": "with", "wat": "what", "wut": "what", "hw": "how"}
+
+
 def normalise(text: str) -> str:
     text = (text or "").casefold().replace("’", "'").replace("-", " ")
-    return " " + " ".join(re.findall(r"[a-z0-9%$']+", text)) + " "
+    return " " + " ".join(SHORTHAND.get(w, w) for w in re.findall(r"[a-z0-9%$']+", text)) + " "
 
 
 @lru_cache(maxsize=2048)

@@ -8,12 +8,13 @@ from typing import Any, Optional, Sequence
 
 from actions.answering.attributes import Asked, found, lexical, normalise
 from actions.answering.facts import Attribute, Thing
+from actions.knowledge.text import stem
 
 # Words that name no value: a descriptor's frame ("the ... one") and question words.
 _FRAME = frozenset("""the a an one ones that this those these which who what whats is it its of for with
     to and or in on i we you u me my our your do does did got get has have had be are was were about
     can could would should will please pls k ok so just one's wine wines bottle bottles level tier
-    club option options kind type how much many more most less least than then thing there""".split())
+    club option options kind type how much many more most less least than then thing there milea""".split())
 _NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ")
 
 
@@ -58,7 +59,12 @@ def _value_words(value: Any) -> set[str]:
     number = _number(value)
     if number is not None:
         return {f"{number:g}"}
-    return set(plain(str(value)).split()) - _FRAME
+    return _words(str(value))
+
+
+def _words(text: str) -> set[str]:
+    """The words of a text that can name a value, singular ("flights" is "flight")."""
+    return {stem(w) for w in plain(text).split()} - _FRAME
 
 
 def _boolean_wanted(text: str, attribute: Attribute) -> tuple[Optional[bool], str]:
@@ -78,8 +84,8 @@ def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
     """The things whose values the text names best (one, or with `several` all that tie), with the
     attribute that told them apart and the word."""
     low = plain(text)
-    words = set(low.split()) - _FRAME
-    shared_name_words = set.intersection(*(set(plain(t.name).split()) for t in things)) if things else set()
+    words = _words(text)
+    shared_name_words = set.intersection(*(_words(t.name) for t in things)) if things else set()
     scores: list[tuple[float, Thing, str, str]] = []
     for thing in things:
         best, why, word = 0.0, "", ""
@@ -93,7 +99,7 @@ def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
             hits = words & _value_words(value)
             if hits:
                 best, why, word = best + len(hits), why or attribute.name, word or sorted(hits)[0]
-        name_words = set(plain(thing.name).split()) - shared_name_words - _FRAME
+        name_words = _words(thing.name) - shared_name_words
         name_hits = words & name_words
         if name_hits:   # of two names with the same words, the one with fewer others is meant
             best += len(name_hits) - 0.01 * len(name_words - words)
@@ -107,10 +113,11 @@ def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
     return [s[1] for s in top], scores[0][2], scores[0][3]
 
 
-def narrowed(text: str, things: Sequence[Thing], attributes: Sequence[Attribute], but: Attribute) -> list[Thing]:
+def narrowed(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
+             but: Optional[Attribute] = None) -> list[Thing]:
     """The things whose values hold a word of the text, by any attribute but `but` ("the priciest
     flight" among tastings); all of them when no word narrows."""
-    words = set(plain(text).split()) - _FRAME
+    words = _words(text)
     kept = [t for t in things if any(words & _value_words(t.value(a)) for a in attributes if a != but)]
     return kept if kept else list(things)
 

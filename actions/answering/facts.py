@@ -136,11 +136,11 @@ def load(knowledge_dir: Path, wine_rows: Sequence = (), wines: Sequence = (), pr
                                                    else None})
                        for p in products or () if (p.type or "") == "General Merchandise"]
     things["menu"] = [Thing("menu", str(m["name"]), tuple(str(a).casefold() for a in m.get("aliases") or ()), dict(m))
-                      for m in _yaml(knowledge_dir / MENU_FILE).get("items") or []]
+                      for m in read_yaml(knowledge_dir / MENU_FILE).get("items") or []]
     return Facts(things, schema(knowledge_dir))
 
 
-def _yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict:
     return _read_yaml(str(path), path.stat().st_mtime) if path.exists() else {}
 
 

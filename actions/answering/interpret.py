@@ -19,13 +19,14 @@ from typing import Optional, Sequence
 from actions.answering.attributes import Asked, _pattern, asked, lexical
 from actions.answering.choose import choose, plain
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
+from actions.converse import COMPATIBLE
 from actions.recommend import read_wish
 from actions.knowledge.text import tokens
 from actions.subject import Subject, aspect_of, is_correction, refers_back
 
 # Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
 ANSWERED_BEFORE = {"wine": {"price", "in_stock", "vintage", "pairs_with"}, "tier": {"price_from"},
-                   "experience": {"price"}}
+                   "experience": {"price"}, "space": {"seated", "standing"}}
 # Intents a question about each kind may be classified as (out_of_scope: NLU missed the subject).
 INTENTS_OF_KIND = {
     "wine": {"ask_wine", "ask_about", "nlu_fallback", "out_of_scope", "ask_club", "ask_tastings", "ask_shipping"},
@@ -39,6 +40,8 @@ INTENTS_OF_KIND = {
 }
 # The subject path's aspects that are attributes of the fact model under another name.
 ASPECT_ATTRIBUTE = {"stock": "in_stock", "pairing": "pairs_with", "bottles": "bottles", "capacity": "seated"}
+for _kind, _intents in COMPATIBLE.items():   # wherever the subject path follows a kind up, so does the plan
+    INTENTS_OF_KIND.get(_kind, set()).update(_intents)
 KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind != "merch"}
 _SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)

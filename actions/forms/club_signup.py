@@ -108,6 +108,8 @@ class ValidateClubSignupForm(GuidedForm):
         result = await self.check("club_tier", value, dispatcher, tracker, domain)
         if result.get("club_tier"):
             say(dispatcher, "utter_club_tier_chosen", club_tier=result["club_tier"])
+            # the tier is now what "how much is that per shipment?" asks about, mid-form too
+            result.update({"subject_kind": "tier", "subject_tier": result["club_tier"]})
         return result
 
     async def validate_first_name(self, value, dispatcher, tracker, domain):

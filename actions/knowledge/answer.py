@@ -4,7 +4,7 @@
   (never a whole document);
 - llm: an OpenAI-compatible chat model given only the passages, whose reply is
   rejected (and the offline path used) if it fails, times out, or states a
-  number the passages do not contain.
+  number (in digits or words) or a link the passages do not contain.
 """
 from __future__ import annotations
 
@@ -84,19 +84,71 @@ def _overlap(a: set[str], b: set[str]) -> float:
 
 
 _FACT_TOKEN = re.compile(r"\$?\d[\d,]*(?:\.\d+)?%?")
+_ONES = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                    "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * n for n, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if n > 1}
+_NUMBER_WORD = "|".join([*_ONES, *_TENS, "hundred", "thousand"])
+# "thirty-eight dollars", "one hundred and twenty bucks", "twelve percent": amounts spelled out
+_SPELLED = re.compile(rf"\b((?:(?:{_NUMBER_WORD})(?:[\s-]+(?:and[\s-]+)?)?)+)\s*(dollars?|bucks|percent)\b", re.I)
+
+
+def _words_to_number(words: str) -> Optional[int]:
+    total, current = 0, 0
+    for word in re.split(r"[\s-]+", words.lower()):
+        if word in _ONES:
+            current += _ONES[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word == "thousand":
+            total, current = total + max(current, 1) * 1000, 0
+        elif word not in ("and", ""):
+            return None
+    return total + current
+
+
+def amounts(text: str) -> list[tuple[int, str, str]]:
+    """(position, as written, bare digits) of every number in the text, spelled-out amounts included."""
+    found = [(m.start(), m.group(0), m.group(0).replace(",", "").lstrip("$").rstrip("%").rstrip("."))
+             for m in _FACT_TOKEN.finditer(text)]
+    for m in _SPELLED.finditer(text):
+        value = _words_to_number(m.group(1))
+        if value is not None:
+            found.append((m.start(), m.group(0), str(value)))
+    return sorted(found)
 
 
 def ungrounded_numbers(answer: str, passages: Sequence[str]) -> list[str]:
-    """Numbers (prices, times, sizes) in the answer that no passage contains."""
+    """Numbers (prices, times, sizes) in the answer, digits or spelled out, that no passage contains."""
     corpus = " ".join(passages).replace(",", "")
-    found = set(_FACT_TOKEN.findall(corpus))
-    plain = {f.lstrip("$").rstrip("%") for f in found}
-    missing = []
-    for token in _FACT_TOKEN.findall(answer):
-        bare = token.replace(",", "").lstrip("$").rstrip("%").rstrip(".")
-        if bare and bare not in plain:
-            missing.append(token)
-    return missing
+    plain = {f.lstrip("$").rstrip("%") for f in _FACT_TOKEN.findall(corpus)}
+    return [written for _, written, bare in amounts(answer) if bare and bare not in plain]
+
+
+# A link the answer gives must be one the material gave: the widget turns any URL into a link,
+# and a model talked into it would send customers anywhere.
+_LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+|\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|us|info|biz|shop|"
+                   r"wine|app|site|online|store|example|ly|me)\b(?:/[^\s<>\"'()\[\]]*)?", re.I)
+
+
+def _link_key(link: str) -> str:
+    link = link.rstrip(".,;:!?")
+    link = re.sub(r"^(?:https?://)?(?:www\.)?", "", link, flags=re.I)
+    host, _, path = link.partition("/")
+    return f"{host.lower()}/{path}".rstrip("/")
+
+
+def ungrounded_links(answer: str, material: Sequence[str]) -> list[str]:
+    """Links in the answer that are not among the links of the material it was given."""
+    allowed = {_link_key(m) for text in material for m in _LINK.findall(text or "")}
+    return [link for link in _LINK.findall(answer) if _link_key(link) not in allowed]
+
+
+def grounding_problems(answer: str, material: Sequence[str]) -> list[str]:
+    """Numbers and links of the answer that the material does not hold."""
+    return ([f"number {n} not in the material" for n in ungrounded_numbers(answer, material)]
+            + [f"link {link} not in the material" for link in ungrounded_links(answer, material)])
 
 
 SYSTEM_PROMPT = (
@@ -163,8 +215,6 @@ class LLMAnswerer:
 
     async def compose(self, question: str, hits: Sequence[Hit]) -> Optional[str]:
         """The model's grounded answer, or None when it cannot be trusted."""
-        passages = [h.passage.text for h in hits]
-        return await self._model.checked_reply(
-            build_messages(question, hits),
-            lambda text: [f"number {n} not in the passages" for n in ungrounded_numbers(text, passages)],
-            "answer")
+        material = [h.passage.text for h in hits] + [h.passage.url for h in hits if h.passage.url]
+        return await self._model.checked_reply(build_messages(question, hits),
+                                               lambda text: grounding_problems(text, material), "answer")

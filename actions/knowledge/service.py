@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import logging
 import threading
 from dataclasses import dataclass
@@ -78,12 +79,24 @@ class KnowledgeService:
     def search(self, question: str, domains: Optional[Sequence[str]], prefer_source: Sequence[str] = (),
                k: int = 3) -> tuple[list[Hit], bool]:
         """Hits above the relevance threshold; widens to every domain when the scope has none."""
-        threshold = self.settings.relevance_threshold
-        hits = [h for h in self.retriever.search(question, domains, k, prefer_source) if h.score >= threshold]
+        hits = self._search_parts(question, domains, prefer_source, k)
         if hits or not domains:
             return hits, False
-        widened = [h for h in self.retriever.search(question, None, k, prefer_source) if h.score >= threshold]
+        widened = self._search_parts(question, None, prefer_source, k)
         return widened, bool(widened)
+
+    def _search_parts(self, question: str, domains: Optional[Sequence[str]], prefer_source: Sequence[str],
+                      k: int) -> list[Hit]:
+        """The message, and each question inside a long one, searched: a passage counts by its best
+        score. A story that ends in a question ("my sister's birthday is Saturday, 12 of us and the dog,
+        can we come?") otherwise drowns its question in words no passage holds."""
+        threshold = self.settings.relevance_threshold
+        best: dict[str, Hit] = {}
+        for part in question_parts(question):
+            for hit in self.retriever.search(part, domains, k, prefer_source):
+                if hit.score >= threshold and (hit.passage.id not in best or hit.score > best[hit.passage.id].score):
+                    best[hit.passage.id] = hit
+        return sorted(best.values(), key=lambda h: (-h.score, h.passage.id))[:k]
 
     async def answer(self, question: str, intent: Optional[str] = None, prefer_source: Sequence[str] = (),
                      context: str = "") -> Answer:
@@ -114,6 +127,20 @@ class KnowledgeService:
         if result.found and composed.mode != "offline-fallback" and not any(h.passage.time_sensitive for h in hits):
             self.cache.put(key, result)
         return result
+
+
+LONG_MESSAGE_WORDS = 12   # shorter messages are one question
+_PARTS = re.compile(r"[.!?;]+\s+|,\s+(?=(?:and |but |so |also |plus )?(?:can|could|do|does|is|are|will|would|what|whats|"
+                    r"what's|how|when|where|which|who|any)\b)|\s+(?:and|but|also|plus)\s+(?=(?:can|could|do|does|is|"
+                    r"are|will|would|what|how|when|where|which|any)\b)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The message itself, then (when it is long) each part of it of three words or more."""
+    if len(question.split()) <= LONG_MESSAGE_WORDS:
+        return [question]
+    parts = [p.strip() for p in _PARTS.split(question) if p and len(p.split()) >= 3]
+    return [question, *dict.fromkeys(p for p in parts if p != question.strip())]
 
 
 _service: Optional[KnowledgeService] = None

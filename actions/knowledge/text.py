@@ -45,6 +45,9 @@ EXPANSIONS = {
     "deposit": ["deposit", "book"], "toddler": ["children"], "stroller": ["children"], "teen": ["children"],
 }
 
+_HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"
+                         r"(of us|people|ppl|guests|persons|adults|friends|girls|guys|ladies|pax)\b|"
+                         r"\b(party|group|table) of\s+\w+", re.I)
 _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*%?|[a-z]+")
 
 
@@ -77,6 +80,9 @@ def query_terms(text: str) -> list[tuple[str, ...]]:
     groups: dict[str, tuple[str, ...]] = {}
     for t in tokens(text):
         groups.setdefault(t, tuple(dict.fromkeys([t, *(stem(e) for e in EXPANSIONS.get(t, []))])))
+    # A head count ("12 of us", "party of nine", "20 ppl") asks the group policy.
+    if _HEAD_COUNT.search(text or ""):
+        groups.setdefault("group", ("group", "guest"))
     # Question words such as "where" are stop words, yet they say what is asked.
     for raw in _raw_words(text):
         if raw in STOP_WORDS and raw in EXPANSIONS:

@@ -19,6 +19,7 @@ def test_rest_over_https_with_the_certificate_checked(cluster):
     response = requests.post(f"{cluster.url}/webhooks/rest/webhook", timeout=30, verify=str(cluster.certificate),
                              json={"sender": f"tls-{uuid.uuid4().hex[:8]}", "message": "can i bring my dog?"})
     assert response.status_code == 200 and "leash" in texts(response.json()).lower()
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"  # HSTS
     with pytest.raises(requests.exceptions.SSLError):  # the system's CAs do not know it: TLS is real
         requests.get(f"{cluster.url}/proxy-health", timeout=10)
 
@@ -109,6 +110,7 @@ def test_twilio_signatures_validate_behind_the_proxy(cluster, twilio_api):
 def test_plain_http_redirects_and_the_rasa_api_is_not_public(cluster):
     response = requests.get(f"{cluster.plain_url}/webhooks/rest/webhook", allow_redirects=False, timeout=10)
     assert response.status_code == 301 and response.headers["location"].startswith("https://")
+    assert "Strict-Transport-Security" not in response.headers  # browsers ignore it over plain HTTP
     inside = requests.get(f"{cluster.url}/conversations/anyone/tracker", params={"token": cluster.token},
                           timeout=10, verify=str(cluster.certificate))
     assert inside.status_code == 404  # the widget server answers: Rasa's API stays internal

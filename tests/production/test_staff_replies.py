@@ -76,6 +76,7 @@ class ConsoleStaff:
         self.base = f"https://localhost:{cluster.console_https_port}/api"
         login = self.http.post(f"{self.base}/login", json=dict(zip(("email", "password"), STAFF_LOGIN)), timeout=30)
         assert login.status_code == 200, login.text
+        assert login.headers["Strict-Transport-Security"].startswith("max-age=31536000")  # HSTS on the console too
         self.http.headers["Authorization"] = f"Bearer {login.json()['token']}"
 
     def _url(self, sender: str, action: str = "") -> str:

@@ -52,23 +52,26 @@ def _client(target):
     return sio, got, confirmed
 
 
-def test_one_socketio_connection_joins_one_conversation(target):
+def test_one_socketio_connection_is_in_one_conversation_at_a_time(target):
+    """A session_request per room used to keep one connection in all of them, hearing every reply."""
     spy, overheard, spy_confirmed = _client(target)
     victim, answers, victim_confirmed = _client(target)
     try:
-        mine, theirs = f"spy-{uuid.uuid4().hex[:8]}", f"victim-{uuid.uuid4().hex[:8]}"
-        spy.emit("session_request", {"session_id": mine})
-        assert spy_confirmed.get(timeout=10) == mine
-        spy.emit("session_request", {"session_id": theirs})  # a second room on the same connection
-        assert spy_confirmed.get(timeout=10) == mine  # refused: still the first conversation
-        for n in range(50):
-            spy.emit("session_request", {"session_id": f"victim-{n}"})
+        theirs, mine = f"victim-{uuid.uuid4().hex[:8]}", f"spy-{uuid.uuid4().hex[:8]}"
+        for room in [theirs] + [f"victim-{n}-{uuid.uuid4().hex[:4]}" for n in range(30)]:
+            spy.emit("session_request", {"session_id": room})
+        spy.emit("disconnect", {})  # an event by that name, sent by the client: the connection stays
+        spy.emit("session_request", {"session_id": mine})  # the room it is in from now on
+        confirmations = [spy_confirmed.get(timeout=10) for _ in range(32)]
+        assert confirmations[-1] == mine
         victim.emit("session_request", {"session_id": theirs})
         assert victim_confirmed.get(timeout=10) == theirs
         victim.emit("user_uttered", {"message": "can i bring my dog?", "session_id": theirs})
         assert "leash" in answers.get(timeout=30).get("text", "").lower()
         time.sleep(2)  # the rest of the victim's turn
         assert overheard.empty()
+        spy.emit("user_uttered", {"message": "can i bring my dog?", "session_id": mine})
+        assert "leash" in overheard.get(timeout=30).get("text", "").lower()  # its own room still works
     finally:
         spy.disconnect()
         victim.disconnect()

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from actions.knowledge.answer import ungrounded_numbers
+from actions.knowledge.answer import ungrounded_links, ungrounded_numbers
 from actions.knowledge.service import KnowledgeService
 from tests.fakes.openai_server import FakeOpenAIServer
 
@@ -82,3 +82,23 @@ def test_ungrounded_number_check():
     assert ungrounded_numbers("The Milea Flight is $25 for up to 15 guests.", passages) == []
     assert ungrounded_numbers("It is $30.", passages) == ["$30"]
     assert ungrounded_numbers("We close at 7:00 PM.", passages) == ["7", "00"]
+    assert ungrounded_numbers("The flight is twenty-five dollars.", passages) == []
+    assert ungrounded_numbers("The flight is thirty dollars, a hundred and fifty bucks for two.", passages) == [
+        "thirty dollars", "hundred and fifty bucks"]
+
+
+def test_links_must_be_among_the_links_given():
+    passages = ["Book at https://mileaestatevineyard.com/tastings or call us.", "See mileaestatevineyard.com/club."]
+    assert ungrounded_links("Book at https://www.mileaestatevineyard.com/tastings/.", passages) == []
+    assert ungrounded_links("Details: mileaestatevineyard.com/club", passages) == []
+    assert ungrounded_links("Book at https://milea-tastings.example/book", passages) == [
+        "https://milea-tastings.example/book"]
+    assert ungrounded_links("Book at www.evil.example today", passages) == ["www.evil.example"]
+    assert ungrounded_links("See https://mileaestatevineyard.com/tastings/../../x", passages)
+
+
+def test_an_answer_with_a_link_it_was_not_given_falls_back(llm_service, fake_llm):
+    fake_llm.mode, fake_llm.reply = "scripted", "Dogs on a leash are welcome; book at https://milea-pets.example/go"
+    answer = ask(llm_service, "can i bring my dog", "ask_visit_policies")
+    assert fake_llm.chat_requests() and answer.mode == "offline-fallback"
+    assert "example" not in answer.text and "leash" in answer.text.lower()

@@ -15,8 +15,9 @@ from scripts import modes
 from core.paths import ROOT
 GOOD = {"MILEA_ENV": "production", "C7_APP_ID": "app", "C7_SECRET": "secret", "C7_TENANT": "milea",
         "RASA_AUTH_TOKEN": "r" * 32, "ACTION_SERVER_TOKEN": "a" * 32, "PUBLIC_URL": "https://chat.example.com",
-        "WIDGET_ORIGINS": "https://example.com"}
+        "WIDGET_ORIGINS": "https://example.com", "STAFF_CHANNEL_SECRET": "s" * 32, "VERIFICATION_SECRET": "v" * 32}
 KEPT_OUT = ("C7_APP_ID", "C7_SECRET", "C7_TENANT", "C7_API_URL", "RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN",
+            "STAFF_CHANNEL_SECRET", "VERIFICATION_SECRET", "CUSTOMER_TOKEN_SECRET",
             "PUBLIC_URL", "WIDGET_ORIGINS", "HTTP_REDIRECT", "TWILIO_WEBHOOK_URL", "COMPOSE_PROFILES", "MILEA_ENV")
 
 
@@ -36,6 +37,11 @@ def test_a_complete_production_environment_passes():
     ({"C7_API_URL": "http://commerce7-demo:7070/v1"}, "C7_API_URL"),
     ({"RASA_AUTH_TOKEN": ""}, "RASA_AUTH_TOKEN"),
     ({"RASA_AUTH_TOKEN": "short"}, "RASA_AUTH_TOKEN"),
+    ({"RASA_AUTH_TOKEN": "r" * 31}, "RASA_AUTH_TOKEN"),
+    ({"STAFF_CHANNEL_SECRET": ""}, "STAFF_CHANNEL_SECRET"),
+    ({"STAFF_CHANNEL_SECRET": "staff-secret-2026"}, "STAFF_CHANNEL_SECRET"),
+    ({"VERIFICATION_SECRET": "s3cret"}, "VERIFICATION_SECRET"),
+    ({"CUSTOMER_TOKEN_SECRET": "shop"}, "CUSTOMER_TOKEN_SECRET"),
     ({"ACTION_SERVER_TOKEN": ""}, "ACTION_SERVER_TOKEN"),
     ({"PUBLIC_URL": "http://chat.example.com"}, "PUBLIC_URL"),
     ({"TWILIO_WEBHOOK_URL": "http://chat.example.com/webhooks/twilio/webhook"}, "TWILIO_WEBHOOK_URL"),
@@ -68,6 +74,16 @@ def test_a_rasa_replica_refuses_production_over_plain_http(tmp_path):
     result = start(["scripts.serve_rasa", "--model", "models/milea.tar.gz"],
                    {**GOOD, "PUBLIC_URL": "http://chat.example.com"}, tmp_path)
     assert result.returncode == 2 and "PUBLIC_URL" in result.stdout
+
+
+def test_weak_internal_secrets_are_refused_where_they_are_held(tmp_path):
+    """A staff or internal secret under 32 characters can be guessed: the process holding it refuses."""
+    replica = start(["scripts.serve_rasa", "--model", "models/milea.tar.gz"],
+                    {**GOOD, "STAFF_CHANNEL_SECRET": "winery2026"}, tmp_path)
+    assert replica.returncode == 2 and "STAFF_CHANNEL_SECRET" in replica.stdout, replica.stdout
+    actions = start(["scripts.modes", "--checks", "commerce7", "--then", "rasa_sdk", "--actions", "actions"],
+                    {**GOOD, "VERIFICATION_SECRET": "winery2026"}, tmp_path)
+    assert actions.returncode == 2 and "VERIFICATION_SECRET" in actions.stdout, actions.stdout
 
 
 def test_an_action_server_refuses_production_with_the_demo_store(tmp_path):

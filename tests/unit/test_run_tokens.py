@@ -29,3 +29,13 @@ def test_a_token_from_the_environment_wins_and_is_not_written(tmp_path, monkeypa
 
 def test_the_action_server_command_is_the_token_checking_entry_point():
     assert run.action_server(5061)[1:] == ["-m", "scripts.action_server", "--actions", "actions", "--port", "5061"]
+
+
+def test_a_generated_rasa_token_is_kept_private_and_never_printed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(run, "DATA_DIR", tmp_path)
+    monkeypatch.delenv("RASA_AUTH_TOKEN", raising=False)
+    token = run.auth_token()
+    kept = tmp_path / "rasa_auth_token"
+    assert len(token) >= 32 and kept.read_text() == token and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    out = capsys.readouterr().out
+    assert token not in out and str(kept) in out  # says where it is, not what it is

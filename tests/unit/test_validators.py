@@ -62,6 +62,10 @@ def test_tiers_delivery_and_names():
     assert v.club_tier("the grand prix one") == "Grand Prix"
     assert v.club_tier("triple crown") == "Triple Crown" and v.club_tier("jumper") == "Jumper"
     assert v.club_tier("the platinum tier") is None
+    # by what a tier has, from the fact model: one clear winner or none
+    assert v.club_tier("the one with 12 bottles") == "Triple Crown" and v.club_tier("the cheapest") == "Jumper"
+    assert v.club_tier("the one with lodging and food off") == "Triple Crown"
+    assert v.club_tier("the one with 15% off") is None   # two tiers give 15%
     assert v.delivery_method("ship it to me") == "Ship" and v.delivery_method("I'll pick it up") == "Pickup"
     assert v.person_name("my name is jane") == "Jane" and v.person_name("o'neil") == "O'neil"
     assert v.person_name("<script>") is None and v.person_name("x" * 80) is None

@@ -101,7 +101,11 @@ def tracker(text="", sender="web-1", slots=None, channel="rest", metadata=None, 
 
 
 def run(coro_fn):
-    return asyncio.run(coro_fn)
+    async def turn():  # as the action server's loop goes on after the answer: codes are sent after it
+        result = await coro_fn
+        await verification.delivered()
+        return result
+    return asyncio.run(turn())
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:

@@ -52,13 +52,27 @@ def test_history_subject_and_rows_reach_the_prompt_and_a_grounded_answer_is_used
     "With steak, try our 2019 Estate Merlot Reserve.",                   # a wine we do not make
     "With steak, try the Vincenza Reserve BDX Blend, on sale at $19.",   # a price not in the catalog
     "Our Pinot Noir is lovely with steak.",                               # a grape we do not make
+    # the Reserve's $45 moved to the Farmhouse BDX ($32): every number is in the rows, on the wrong wine
+    "With steak, try the Farmhouse BDX Red Blend at $45, or the Reserve Cabernet Franc.",
+    "At $45 the Farmhouse BDX Red Blend is a steak classic.",
+    "With steak, the Farmhouse BDX Red Blend is just nineteen dollars.",  # a price spelled out
+    "With steak, try the Farmhouse BDX Red Blend: order at https://milea-wine-deals.example/bdx",  # a link
+    "With steak, try the Farmhouse BDX Red Blend, see www.evil.example for a discount.",
+    "With steak, try the Farmhouse BDX Red Blend (milea-sale.shop/steak).",
 ])
 def test_an_invented_wine_or_price_is_rejected_for_the_offline_answer(fake_llm, invented):
     fake_llm.mode, fake_llm.reply = "scripted", invented
     reply = Conversation().say("what goes with steak?", "ask_wine")
     assert fake_llm.chat_requests(), "the model was asked"
     assert reply["text"] != invented and "Merlot Reserve" not in reply["text"] and "$19" not in reply["text"]
+    assert "example" not in reply["text"] and "nineteen" not in reply["text"]
     assert any(w in reply["text"] for w in ("BDX", "Vincenza", "Reserve Cabernet Franc"))
+
+
+def test_prices_by_their_own_wines_are_kept(fake_llm):
+    grounded = "With steak, try the Reserve Cabernet Franc ($45) or the Farmhouse BDX Red Blend at thirty-two dollars."
+    fake_llm.mode, fake_llm.reply = "scripted", grounded
+    assert Conversation().say("what goes with steak?", "ask_wine")["text"] == grounded
 
 
 def test_model_failure_falls_back_to_the_offline_recommender(fake_llm):

@@ -1,0 +1,36 @@
+"""A head count in a message ("there'll be 12 of us", "party of nine", "20 ppl") and what a party
+of that size needs (knowledge/visiting/party-sizes.yml): a group plan gets the group policy."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+from actions.answering.facts import read_yaml
+
+PARTY_FILE = "visiting/party-sizes.yml"
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+            "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+            "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_NUMBER = r"(\d{1,4}|" + "|".join(_NUMBERS) + r")"
+_COUNT = re.compile(rf"\b{_NUMBER}\s*(?:of us|people|ppl|guests|persons|adults|friends|girls|guys|ladies|pax|"
+                    rf"coworkers|colleagues)\b|\b(?:party|group|table|bachelorette|bachelor party) of\s+{_NUMBER}\b|"
+                    rf"\b(?:we(?:'re| are| r)|there(?:'ll| will) be)\s+(?:about |like |around |roughly )?{_NUMBER}\b",
+                    re.I)
+
+
+def head_count(text: str) -> Optional[int]:
+    """The number of people a message says are coming, or None."""
+    m = _COUNT.search(text or "")
+    if not m:
+        return None
+    word = next(g for g in m.groups() if g)
+    return int(word) if word.isdigit() else _NUMBERS[word.casefold()]
+
+
+def party_rule(knowledge_dir: Path, count: int) -> Optional[str]:
+    """What a party of `count` needs, from the party sizes table."""
+    for row in read_yaml(knowledge_dir / PARTY_FILE).get("party_sizes") or []:
+        if int(row["from"]) <= count <= int(row["to"]):
+            return str(row["rule"])
+    return None
