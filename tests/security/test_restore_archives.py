@@ -12,16 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from scripts.datacare import FORMAT
-
-ROOT = Path(__file__).resolve().parents[2]
+from core.paths import ROOT
+from jobs.datacare import FORMAT
 
 
 def restore(tmp_path: Path, archive: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_DB_URL", "FEEDBACK_DB_URL", "OUTBOX_DB_URL",
                                                             "SMS_DB_URL", "CHROMA_URL")}
     env.update({"MILEA_DATA_DIR": str(tmp_path / "site" / "data"), "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, "-m", "scripts.datacare", "restore", str(archive)], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "jobs.datacare", "restore", str(archive)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
