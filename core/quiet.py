@@ -8,6 +8,7 @@ before anything else is imported; its filters then sit in front of Sanic's. MILE
 """
 from __future__ import annotations
 
+import importlib
 import warnings
 
 # Libraries whose deprecations the project cannot act on: their own calls, or Rasa's calls of them.
@@ -19,11 +20,20 @@ THIRD_PARTY = ("tensorflow", "tensorflow_addons", "tensorflow_hub", "tensorflow_
 MODULES = r"(" + "|".join(THIRD_PARTY) + r")(\..*)?$"
 
 
-def quiet(show_all: bool = False) -> None:
-    """Hide DeprecationWarnings (and their subclasses) that the libraries above raise or trigger."""
+def quiet(show_all: bool = False, preload: tuple[str, ...] = ()) -> None:
+    """Hide DeprecationWarnings (and their subclasses) that the libraries above raise or trigger.
+
+    Args:
+        show_all: MILEA_WARNINGS=all: change nothing.
+        preload: modules imported now, under these filters, because a later import of theirs would
+            come after a filter we cannot stay in front of (Rasa turns every UserWarning on at start,
+            and pyparsing's deprecations, which matplotlib triggers, are UserWarnings too).
+    """
     if show_all:
         return
     import sanic.app  # noqa: F401 - its import adds the "once" filter that ours must come before
 
     for category in (DeprecationWarning, PendingDeprecationWarning):
         warnings.filterwarnings("ignore", category=category, module=MODULES)
+    for module in preload:
+        importlib.import_module(module)

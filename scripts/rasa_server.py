@@ -17,7 +17,8 @@ def main() -> None:
     from core.quiet import quiet
     from core.settings import shared_settings
 
-    quiet(shared_settings().show_all_warnings)  # before Rasa and its libraries are imported
+    # before Rasa and its libraries are imported; matplotlib (Rasa plots) warns when first imported
+    quiet(shared_settings().show_all_warnings, preload=("matplotlib.font_manager",))
     import rasa_tuning
 
     rasa_tuning.apply(os.environ)

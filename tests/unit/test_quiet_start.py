@@ -13,8 +13,10 @@ RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 START = """
 from core.quiet import quiet
 from core.settings import shared_settings
-quiet(shared_settings().show_all_warnings)
-import rasa.core.run, rasa.core.agent, rasa.core.tracker_store
+quiet(shared_settings().show_all_warnings, preload=("matplotlib.font_manager",))
+import rasa.utils.common
+rasa.utils.common._filter_warnings(20)  # what `rasa run` does at start: UserWarnings "once"
+import rasa.core.run, rasa.core.agent, rasa.core.tracker_store, matplotlib.font_manager
 import channels.socketio, channels.rest, stores.sql_tracker_store, rasa_tuning
 import warnings
 warnings.warn("a warning of our own", UserWarning)
