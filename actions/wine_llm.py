@@ -86,7 +86,7 @@ def misplaced_prices(answer: str, rows: Sequence[WineRow]) -> list[str]:
                 value = float(bare)
             except ValueError:
                 continue
-            if row is not None and abs(value - float(row.price)) > 0.005:
+            if row is not None and row.price is not None and abs(value - float(row.price)) > 0.005:
                 wrong.append(f"price {written} said of the {row.title} ({row.price_text})")
     return wrong
 
