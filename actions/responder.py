@@ -285,7 +285,8 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         events += [SlotSet("subject_kind", "tier"), SlotSet("subject_options", [t.name for t in offerings.tiers(kdir)])]
     elif intent == "ask_tastings":   # "what flights do you have?": the flights are what a later "which" picks from
         facts = load_facts(kdir)
-        listed = narrowed(question, facts.of("experience"), list(facts.attributes.get("experience", {}).values()))
+        listed = narrowed(question, facts.standalone("experience"),
+                          list(facts.attributes.get("experience", {}).values()))
         events += [SlotSet("subject_kind", "experience"), SlotSet("subject_options", [e.name for e in listed])]
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]

@@ -102,6 +102,11 @@ class Facts:
     def of(self, kind: str) -> list[Thing]:
         return self.things.get(kind, [])
 
+    def standalone(self, kind: str) -> list[Thing]:
+        """The things of a kind that stand on their own: an add-on (`standalone: false`, an extra pour)
+        is asked about by name, never chosen as "the cheapest tasting"."""
+        return [t for t in self.of(kind) if t.values.get("standalone", True) is not False]
+
     def find(self, kind: str, name: Optional[str]) -> Optional[Thing]:
         wanted = (name or "").casefold()
         return next((t for t in self.of(kind) if wanted and wanted in t.names()), None)

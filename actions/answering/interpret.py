@@ -146,7 +146,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         pool = options
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
-        pool = facts.of(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
+        pool = facts.standalone(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
     if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
             and _OTHER.search(text):
         named = [o for o in options if o != current]   # "and the other one?"
@@ -167,7 +167,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
             (how.attribute if how is not None and how.direction else None)
         if len(chosen) > 1:
             attribute = None   # "which of those are unoaked?": the ones that are
-        from_set = pool is not facts.of(kind)
+        from_set = pool is named or pool is options
         return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if from_set else [])
     if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
             and asks and asks[0].direction:
