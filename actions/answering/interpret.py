@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from actions.answering.attributes import Asked, _pattern, asked, lexical
-from actions.answering.choose import choose, plain
+from actions.answering.choose import choose, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.converse import COMPATIBLE
 from actions.recommend import read_wish
@@ -160,8 +160,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         if not asks and carried is not None and (how is None or not how.direction):
             asks = [Asked(carried)]   # "no, I meant the rosé" after "how much is the reserve?": its price
         # what is asked of the one chosen: not the words that chose it ("the cheaper one, what's it like")
-        rest = sorted((a for a in asks if how is None or not how.phrase or a.phrase != how.phrase),
-                      key=lambda a: (-a.score, how is None or a.attribute != how.attribute))
+        rest = lexical(unspent(text, chosen, attributes, how), attributes)
         # else what chose it, when that was a superlative ("which got the better rating?": the rating)
         attribute = rest[0].attribute if rest and not rest[0].direction else \
             (how.attribute if how is not None and how.direction else None)
@@ -176,7 +175,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     things = named or ([current] if current is not None and following else [])
     if not asks and len(attributes) == 1 and named:
         return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
-    if things == [current] and not named and not asks and not aspect_of(text) and _content_words(text, current):
+    if things == [current] and not named and not asks and not aspect_of(text) and wish.empty \
+            and _content_words(text, current):
         # a follow-up that asks something of the subject this model does not know ("what deposit do you
         # need?" after a room's capacity): the knowledge answers it, never the aspect asked before
         return Plan(kind, [], None, unknown=True)
