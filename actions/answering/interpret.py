@@ -37,6 +37,8 @@ INTENTS_OF_KIND = {
     "merch": {"ask_wine", "nlu_fallback", "out_of_scope", "ask_loyalty"},
     "menu": {"ask_wine", "ask_visit_policies", "ask_tastings", "ask_reservation", "nlu_fallback", "out_of_scope",
              "ask_about", "ask_events"},
+    "lodging": {"ask_about", "ask_location", "ask_reservation", "ask_events", "ask_visit_policies", "nlu_fallback",
+                "out_of_scope", "ask_club"},
 }
 # The subject path's aspects that are attributes of the fact model under another name.
 ASPECT_ATTRIBUTE = {"stock": "in_stock", "pairing": "pairs_with", "bottles": "bottles", "capacity": "seated"}
@@ -91,7 +93,7 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     """The kind and the things the message names now (in a talk about Milea Miles, rewards first:
     "the tour & tasting one" is then the reward, not the tasting)."""
     loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
-    kinds = ("reward", "merch", "menu") if loyalty else ("merch", "menu")
+    kinds = ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging")
     if loyalty:
         found = _mentioned(text, facts.of("reward"))
         if found:
