@@ -156,8 +156,9 @@ clean:
 	rm -rf models results .data/chroma
 
 # ---- a blind round's set (dialogues.yml, knowledge.yml, nlu.yml written only from the facts file):
-# make blind DIR=path/to/round [LABEL=pre-fix]; numbers in bench/results/blind/
+# make blind DIR=path/to/round [LABEL=pre-fix]; numbers in bench/results/blind/. After the round's fixes,
+# KEEP=1 adds its dialogues to tests/dialogues/ and its utterances to the NLU holdout.
 .PHONY: blind
 blind: $(DEV_STAMP) $(MODEL) index
 	@test -n "$(DIR)" || { echo "usage: make blind DIR=folder-with-dialogues.yml-knowledge.yml-nlu.yml [LABEL=pre-fix]"; exit 2; }
-	@$(APY) -m scripts.blind_round "$(DIR)" $(if $(LABEL),--label $(LABEL))
+	@$(APY) -m scripts.blind_round "$(DIR)" $(if $(LABEL),--label $(LABEL)) $(if $(KEEP),--keep)

@@ -509,7 +509,7 @@ def answer_tiers(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Rep
 def answer_experiences(turn: Turn, knowledge_dir: Path, channel: Optional[str],
                        live_prices: Optional[dict] = None) -> Reply:
     items = offerings.experiences(knowledge_dir)
-    chosen = [e for e in items if e.name in turn.names] or items
+    chosen = [e for e in items if e.name in turn.names] or [e for e in items if e.facts.get("standalone", True)]
     price = lambda e: (live_prices or {}).get(e.name.casefold(), e.facts["price"])
     reply = Reply(rows=[e.facts for e in chosen])
     if turn.aspect in ("cheaper", "dearer") or len(chosen) > 1:

@@ -149,8 +149,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         say(dispatcher, "utter_clarify_no_subject")
         return Outcome([SlotSet("subject_aspect", turn.aspect)])
     if turn.ambiguous:
-        names = [w.title for w in turn.ambiguous[:5]]
-        say(dispatcher, "utter_wine_which", count=len(names), names=" or the ".join([", the ".join(names[:-1]), names[-1]])
+        names = [f"the {w.title}" for w in turn.ambiguous[:5]]
+        say(dispatcher, "utter_wine_which", count=len(names), names=" or ".join([", ".join(names[:-1]), names[-1]])
             if len(names) > 1 else names[0], buttons=[
             {"title": w.title, "payload": f'/ask_wine{{"wine": "{w.title}"}}'} for w in turn.ambiguous[:5]])
         return Outcome([SlotSet("subject_options", [w.title for w in turn.ambiguous]), SlotSet("subject_kind", "wine"),
@@ -285,7 +285,8 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         events += [SlotSet("subject_kind", "tier"), SlotSet("subject_options", [t.name for t in offerings.tiers(kdir)])]
     elif intent == "ask_tastings":   # "what flights do you have?": the flights are what a later "which" picks from
         facts = load_facts(kdir)
-        listed = narrowed(question, facts.of("experience"), list(facts.attributes.get("experience", {}).values()))
+        listed = narrowed(question, facts.standalone("experience"),
+                          list(facts.attributes.get("experience", {}).values()))
         events += [SlotSet("subject_kind", "experience"), SlotSet("subject_options", [e.name for e in listed])]
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]

@@ -18,7 +18,7 @@ ABBREVIATIONS = {"cab": "cabernet", "sav": "sauvignon", "chard": "chardonnay", "
                  "rosé": "rose", "gruner": "gruner veltliner", "bubbly": "sparkling", "bubbles": "sparkling"}
 # Grape and style words: naming one of these is naming every wine that carries it.
 STYLE_WORDS = frozenset({"cabernet", "franc", "chardonnay", "rose", "seyval", "blanc", "gruner", "veltliner",
-                         "bdx", "bordeaux", "brut", "cuvee", "vincenza", "clinton"})
+                         "bdx", "bordeaux", "brut", "cuvee", "vincenza", "clinton", "reserve"})
 FUZZY_MIN = 0.7
 _VINTAGE = re.compile(r"^(?:19|20)\d\d\s+|^NV\s+", re.I)
 
@@ -100,9 +100,13 @@ def match_wines(text: str, wines: tuple[Wine, ...]) -> list[Wine]:
         scored.append((max(overlap, _close_ratio(query, title)), w))
     scored.sort(key=lambda s: -s[0])
     best = scored[0][0] if scored else 0
-    if best >= 0.6:
-        return [w for s, w in scored if s >= best - 0.05]
     styles = q_words & STYLE_WORDS
+    if best >= 0.6:
+        found = [w for s, w in scored if s >= best - 0.05]
+        # a grape or style word alone ("do u have chard") names every wine that carries it, however
+        # alike the rest of the sentence looks to one title
+        if not styles or any(q_words & (set(_norm(w.title).split()) - STYLE_WORDS) for w in found):
+            return found
     if not styles:
         return []
     return [w for w in wines if styles <= set(_norm(w.title).split())]

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import requests
+import yaml
 
-from scripts.dialogue_eval import PINNED_NOW, ROOT, load, run_dialogue, summarise
+from scripts.dialogue_eval import DIALOGUES, PINNED_NOW, ROOT, load, run_dialogue, summarise
 
 RESULTS = ROOT / "bench" / "results" / "blind"
 RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "milea.tar.gz"
+HOLDOUT = ROOT / "tests" / "nlu" / "holdout.yml"
 
 
 def nlu_scores(nlu_file: Path, out: Path) -> dict:
@@ -53,13 +57,62 @@ def score_dialogues(url: str, path: Path) -> dict:
                          for r in results for t in r["turns"] if not t["ok"]]}
 
 
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))", r"\1", text).casefold().split())
+
+
+def _utterances(path: Path) -> set[str]:
+    found = set()
+    for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        for line in (block.get("examples") or "").splitlines():
+            if line.strip().startswith("- "):
+                found.add(_plain(line.strip()[2:]))
+    return found
+
+
+def keep(folder: Path) -> list[str]:
+    """After a round's fixes: its dialogues and questions join tests/dialogues/ and its utterances the
+    NLU holdout (those that are training examples or already held out are left out). Returns what it did."""
+    done = []
+    for name, target in (("dialogues", f"blind_{folder.name}.yml"), ("knowledge", f"blind_{folder.name}_knowledge.yml")):
+        if (folder / f"{name}.yml").exists():
+            shutil.copy(folder / f"{name}.yml", DIALOGUES / target)
+            done.append(f"tests/dialogues/{target}")
+    if (folder / "nlu.yml").exists():
+        training = set().union(*(_utterances(p) for p in sorted((ROOT / "data" / "nlu").glob("*.yml"))))
+        held = _utterances(HOLDOUT)
+        text = HOLDOUT.read_text(encoding="utf-8").rstrip("\n") + (
+            f"\n  # ---- blind {folder.name}: written from the facts file only, scored before its fixes "
+            "(bench/results/blind-rounds.md)\n")
+        added = 0
+        for block in (yaml.safe_load((folder / "nlu.yml").read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            lines = []
+            for line in (block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- ") and _plain(line[2:]) not in training | held:
+                    held.add(_plain(line[2:]))
+                    lines.append(line)
+            if lines:
+                text += f"  - intent: {block['intent']}\n    examples: |\n" + "".join(f"      {x}\n" for x in lines)
+                added += len(lines)
+        HOLDOUT.write_text(text, encoding="utf-8")
+        done.append(f"tests/nlu/holdout.yml: {added} utterances")
+    return done
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("folder", type=Path)
     parser.add_argument("--label", default="", help="a word for this scoring (e.g. pre-fix, after)")
     parser.add_argument("--url", help="a running assistant (default: start one like `make run`)")
+    parser.add_argument("--keep", action="store_true",
+                        help="instead of scoring: add the round to tests/dialogues/ and the NLU holdout")
     args = parser.parse_args()
     folder = args.folder.resolve()
+    if args.keep:
+        for line in keep(folder):
+            print(f"kept: {line}")
+        return 0
     result: dict = {"set": folder.name, "label": args.label}
     stack = None
     if args.url:

@@ -54,20 +54,32 @@ def found(phrase: str, text: str) -> bool:
 
 
 def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
-    """Attributes whose words or superlatives stand in the text, best first."""
+    """Attributes whose words or superlatives stand in the text, best first: by the words of all their
+    phrases found ("how much ... per shipment" is the price), then by the one named first ("the
+    discount on bottles" asks the discount)."""
     low = normalise(text)
     scored = []
     for attribute in attributes:
-        best = Asked(attribute)
+        matches = []
         for direction, phrases in (("low", attribute.low), ("high", attribute.high), ("", attribute.words)):
             for phrase in phrases:
-                if found(phrase, low):
-                    score = len(phrase.split()) + (0.5 if direction else 0.0)
-                    if score > best.score:
-                        best = Asked(attribute, direction, score, phrase)
-        if best.score:
-            scored.append(best)
-    return sorted(scored, key=lambda a: -a.score)
+                m = _pattern(phrase).search(low)
+                if m:
+                    matches.append((len(phrase.split()) + (0.5 if direction else 0.0), m.start(), m.end(), direction,
+                                    phrase))
+        if not matches:
+            continue
+        matches.sort(key=lambda x: -x[0])
+        spans: list[tuple[int, int]] = []
+        total = 0.0
+        for score, start, end, _, _ in matches:   # each stretch of the message counts once
+            if not any(start < e and s < end for s, e in spans):
+                spans.append((start, end))
+                total += score
+        best = matches[0]
+        first = min(start for start, _ in spans)
+        scored.append((total, -first, Asked(attribute, best[3], total, best[4])))
+    return [a for _, _, a in sorted(scored, key=lambda s: (-s[0], -s[1]))]
 
 
 def dense(text: str, attributes: Sequence[Attribute], embedder) -> Optional[Asked]:

@@ -139,3 +139,18 @@ def choose(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
     chosen, name, word = valued
     attribute = next((a for a in attributes if a.name == name), None)
     return chosen, (Asked(attribute, "", 0.0, word) if attribute else None)
+
+
+def unspent(text: str, chosen: Sequence[Thing], attributes: Sequence[Attribute], how: Optional[Asked]) -> str:
+    """The text without the words that chose (a superlative; a value and the unit beside it: "the 4
+    bottle level"), so what remains says what is asked of the thing chosen."""
+    words = plain(text).split()
+    said = set(plain(how.phrase).split()) if how is not None and how.phrase else set()
+    if how is not None and how.direction:
+        return " ".join(w for w in words if w not in said)
+    values = set().union(*(_value_words(t.value(a)) for t in chosen for a in attributes)) if chosen else set()
+    values |= set().union(*(_words(t.name) for t in chosen)) if chosen else set()
+    units = {stem(w) for w in how.attribute.words if " " not in w} if how is not None else set()
+    spent = {i for i, w in enumerate(words) if stem(w) in values or w in said}
+    spent |= {j for i in spent for j in (i - 1, i + 1) if 0 <= j < len(words) and stem(words[j]) in units}
+    return " ".join(w for i, w in enumerate(words) if i not in spent)

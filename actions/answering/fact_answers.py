@@ -42,7 +42,9 @@ def answer(plan: Plan, question: str, knowledge_dir: Path, channel: Optional[str
                        else None, "subject_aspect": plan.attribute.name if plan.attribute else ""}
         if plan.kind == "tier" and len(plan.things) == 1:
             reply.slots["club_tier"] = plan.things[0].name   # "sign me up for that one" joins it
-        if plan.options:
+        if len(plan.things) > 1:   # the things said are what a later "which" or "it" chooses from
+            reply.slots.update({"subject_options": [t.name for t in plan.things], "subject_aspect": "list"})
+        elif plan.options:
             reply.slots["subject_options"] = plan.options
     elif plan.kind == "reward":
         reply.slots = {"subject_topic": "ask_loyalty"}

@@ -1,8 +1,8 @@
 """The fact model: every thing the assistant talks about, with typed attributes.
 
 Things are wines (the live catalog joined with knowledge/wine-guide/attributes.yml), club tiers,
-tastings, event spaces, Milea Miles rewards, the food menu and merchandise (knowledge/*.yml and the
-catalog).
+tastings, event spaces, Milea Miles rewards, the food menu, lodging and merchandise (knowledge/*.yml
+and the catalog).
 What can be asked about each kind, and in which words, is knowledge/fact-schema.yml: an
 attribute added there (and to the things' data) is answerable, filterable and comparable
 without code. The answers, the follow-up resolver and the set operations all read this one model.
@@ -27,8 +27,9 @@ from actions import offerings
 SCHEMA_FILE = "fact-schema.yml"
 # The intent that answers questions about each kind (for a message NLU thought off-topic).
 INTENT_OF_KIND = {"wine": "ask_wine", "tier": "ask_club", "experience": "ask_tastings", "space": "ask_events",
-                  "reward": "ask_loyalty", "merch": "ask_wine", "menu": "ask_visit_policies"}
+                  "reward": "ask_loyalty", "merch": "ask_wine", "menu": "ask_visit_policies", "lodging": "ask_about"}
 MENU_FILE = "visiting/menu.yml"
+LODGING_FILE = "visiting/lodging.yml"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,11 @@ class Facts:
     def of(self, kind: str) -> list[Thing]:
         return self.things.get(kind, [])
 
+    def standalone(self, kind: str) -> list[Thing]:
+        """The things of a kind that stand on their own: an add-on (`standalone: false`, an extra pour)
+        is asked about by name, never chosen as "the cheapest tasting"."""
+        return [t for t in self.of(kind) if t.values.get("standalone", True) is not False]
+
     def find(self, kind: str, name: Optional[str]) -> Optional[Thing]:
         wanted = (name or "").casefold()
         return next((t for t in self.of(kind) if wanted and wanted in t.names()), None)
@@ -120,7 +126,7 @@ def load(knowledge_dir: Path, wine_rows: Sequence = (), wines: Sequence = (), pr
     """
     sources = {w.title: w.sources for w in wines}
     things: dict[str, list[Thing]] = {"wine": [], "tier": [], "experience": [], "space": [], "reward": [], "merch": [],
-                                      "menu": []}
+                                      "menu": [], "lodging": []}
     for row in wine_rows:
         values = {"price": row.price, "price_text": row.price_text, "vintage": row.vintage or "NV",
                   "type": row.type, "style": row.style, "body": row.body, "oak": row.oak,
@@ -137,6 +143,8 @@ def load(knowledge_dir: Path, wine_rows: Sequence = (), wines: Sequence = (), pr
                        for p in products or () if (p.type or "") == "General Merchandise"]
     things["menu"] = [Thing("menu", str(m["name"]), tuple(str(a).casefold() for a in m.get("aliases") or ()), dict(m))
                       for m in read_yaml(knowledge_dir / MENU_FILE).get("items") or []]
+    things["lodging"] = [Thing("lodging", str(p["name"]), tuple(str(a).casefold() for a in p.get("aliases") or ()),
+                               dict(p)) for p in read_yaml(knowledge_dir / LODGING_FILE).get("lodging") or []]
     return Facts(things, schema(knowledge_dir))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from actions.answering.attributes import Asked, _pattern, asked, lexical
-from actions.answering.choose import choose, plain
+from actions.answering.choose import choose, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.converse import COMPATIBLE
 from actions.recommend import read_wish
@@ -37,6 +37,8 @@ INTENTS_OF_KIND = {
     "merch": {"ask_wine", "nlu_fallback", "out_of_scope", "ask_loyalty"},
     "menu": {"ask_wine", "ask_visit_policies", "ask_tastings", "ask_reservation", "nlu_fallback", "out_of_scope",
              "ask_about", "ask_events"},
+    "lodging": {"ask_about", "ask_location", "ask_reservation", "ask_events", "ask_visit_policies", "nlu_fallback",
+                "out_of_scope", "ask_club"},
 }
 # The subject path's aspects that are attributes of the fact model under another name.
 ASPECT_ATTRIBUTE = {"stock": "in_stock", "pairing": "pairs_with", "bottles": "bottles", "capacity": "seated"}
@@ -91,7 +93,7 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     """The kind and the things the message names now (in a talk about Milea Miles, rewards first:
     "the tour & tasting one" is then the reward, not the tasting)."""
     loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
-    kinds = ("reward", "merch", "menu") if loyalty else ("merch", "menu")
+    kinds = ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging")
     if loyalty:
         found = _mentioned(text, facts.of("reward"))
         if found:
@@ -146,7 +148,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         pool = options
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
-        pool = facts.of(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
+        pool = facts.standalone(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
     if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
             and _OTHER.search(text):
         named = [o for o in options if o != current]   # "and the other one?"
@@ -160,14 +162,13 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         if not asks and carried is not None and (how is None or not how.direction):
             asks = [Asked(carried)]   # "no, I meant the rosé" after "how much is the reserve?": its price
         # what is asked of the one chosen: not the words that chose it ("the cheaper one, what's it like")
-        rest = sorted((a for a in asks if how is None or not how.phrase or a.phrase != how.phrase),
-                      key=lambda a: (-a.score, how is None or a.attribute != how.attribute))
+        rest = lexical(unspent(text, chosen, attributes, how), attributes)
         # else what chose it, when that was a superlative ("which got the better rating?": the rating)
         attribute = rest[0].attribute if rest and not rest[0].direction else \
             (how.attribute if how is not None and how.direction else None)
         if len(chosen) > 1:
             attribute = None   # "which of those are unoaked?": the ones that are
-        from_set = pool is not facts.of(kind)
+        from_set = pool is named or pool is options
         return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if from_set else [])
     if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
             and asks and asks[0].direction:
@@ -176,7 +177,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     things = named or ([current] if current is not None and following else [])
     if not asks and len(attributes) == 1 and named:
         return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
-    if things == [current] and not named and not asks and not aspect_of(text) and _content_words(text, current):
+    if things == [current] and not named and not asks and not aspect_of(text) and wish.empty \
+            and _content_words(text, current):
         # a follow-up that asks something of the subject this model does not know ("what deposit do you
         # need?" after a room's capacity): the knowledge answers it, never the aspect asked before
         return Plan(kind, [], None, unknown=True)

@@ -29,7 +29,7 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
     """
     if wine_titles_named:
         return "ask_wine"
-    for kind in ("tier", "experience", "space", "reward", "merch", "menu"):
+    for kind in ("tier", "experience", "space", "reward", "merch", "menu", "lodging"):
         if _mentioned(text, facts.of(kind)):
             return INTENT_OF_KIND[kind]
     kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""

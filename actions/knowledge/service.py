@@ -90,7 +90,8 @@ class KnowledgeService:
         """The message, and each question inside a long one, searched: a passage counts by its best
         score. A story that ends in a question ("my sister's birthday is Saturday, 12 of us and the dog,
         can we come?") otherwise drowns its question in words no passage holds."""
-        threshold = self.settings.relevance_threshold
+        # inside the domain NLU named, a passage needs a little less to count than across all of them
+        threshold = self.settings.relevance_threshold - (SCOPED_EASING if domains else 0.0)
         best: dict[str, Hit] = {}
         for part in question_parts(question):
             for hit in self.retriever.search(part, domains, k, prefer_source):
@@ -129,6 +130,7 @@ class KnowledgeService:
         return result
 
 
+SCOPED_EASING = 0.05
 LONG_MESSAGE_WORDS = 12   # shorter messages are one question
 _PARTS = re.compile(r"[.!?;]+\s+|,\s+(?=(?:and |but |so |also |plus )?(?:can|could|do|does|is|are|will|would|what|whats|"
                     r"what's|how|when|where|which|who|any)\b)|\s+(?:and|but|also|plus)\s+(?=(?:can|could|do|does|is|"
