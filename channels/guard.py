@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
+from core.settings import SharedSettings
 from core.texts import render
 
 log = logging.getLogger(__name__)
@@ -269,5 +270,5 @@ def flood_guard() -> FloodGuard:
     """The process's guard, shared by every channel (one address's REST and socket.io messages count together)."""
     global _flood_guard
     if _flood_guard is None:
-        _flood_guard = FloodGuard(RateLimits.from_env(os.environ), os.environ.get("REDIS_URL"))
+        _flood_guard = FloodGuard(RateLimits.from_env(os.environ), SharedSettings.from_env().redis_url or None)
     return _flood_guard

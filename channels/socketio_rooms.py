@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from typing import Any, AsyncIterator, Optional
 
 from redis.exceptions import RedisError
 from socketio import AsyncManager, AsyncRedisManager
+
+from core.settings import SharedSettings
 
 log = logging.getLogger(__name__)
 CHANNEL = "milea-socketio"  # the Redis pub/sub channel every replica listens on
@@ -107,5 +108,5 @@ def _json_object(data: Any) -> Optional[dict]:
 
 def client_manager(environ: Optional[dict] = None) -> Optional[SharedRooms]:
     """SharedRooms on REDIS_URL, or None (the server's in-process manager) without it."""
-    url = ((environ if environ is not None else os.environ).get("REDIS_URL") or "").strip()
+    url = SharedSettings.from_env(environ).redis_url
     return SharedRooms(url) if url else None
