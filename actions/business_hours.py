@@ -303,7 +303,11 @@ def describe_day(schedule: Schedule, day: date, today: date) -> str:
         nxt = schedule.next_open_day(day)
         reopen = render("utter_hours_reopen", None, day=fmt_day(nxt),
                         hours=fmt_hours(schedule, schedule.hours_on(nxt))) if nxt else ""
-        return render("utter_hours_day_closure", None, label=label, closure=closure.name, reopen=reopen)
+        through = ""
+        if closure.end and closure.end != closure.start:   # "our annual winter closure (through January 14)"
+            last = date(day.year, int(closure.end[:2]), int(closure.end[3:]))
+            through = render("utter_hours_closure_through", None, day=f"{last:%B} {last.day}")
+        return render("utter_hours_day_closure", None, label=label, closure=closure.name + through, reopen=reopen)
     hours = schedule.hours_on(day)
     if hours is None:
         nxt = schedule.next_open_day(day)

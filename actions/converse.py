@@ -52,6 +52,11 @@ _ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|
 # "do you make a Pinot Noir? my wife loves pinot": whether we make it is asked before what is like it.
 _ASKS_IF_WE_MAKE = re.compile(r"\b(do|does|did)\s+(you|u|ya|yall|y'all|milea)\s+(guys\s+)?"
                               r"(have|make|carry|sell|got|do|grow)\b|\bis there an?\b", re.I)
+def asks_time(text: str) -> bool:
+    """Whether a message asks about opening times ("what time do you open", "until when")."""
+    return bool(_ASKS_TIME.search(text))
+
+
 NOT_CARRIED = ("pinot noir", "merlot", "riesling", "malbec", "cabernet sauvignon", "syrah", "zinfandel",
                "sauvignon blanc", "pinot grigio", "moscato", "port")
 
@@ -168,8 +173,11 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
              "experience": [e.name for e in exps_now], "space": [s.name for s in spaces_now],
              "state": states_now}
     kinds_named = [k for k, v in named.items() if v]
+    if not day_now and before.kind == "date" and before.date and intent in ("ask_hours", "nlu_fallback") \
+            and _REOPEN.search(text):
+        return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
     if day_now and (intent == "ask_hours" or (intent == "ask_reservation" and _ASKS_TIME.search(text))
-                    or (before.kind == "date" and not kinds_named)):
+                    or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)):
         return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:
         plural = re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
@@ -567,6 +575,7 @@ def answer_states(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Re
     return reply
 
 
+_REOPEN = re.compile(r"\b(reopen|re-open|open (again|back)|back open|closed|shut|that day|then)\b", re.I)
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.I)
 _DAY_OF_MONTH = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", re.I)
 
@@ -577,6 +586,8 @@ def answer_day(text: str, entities: list[str], schedule, now: datetime, previous
     month = _MONTH.search(previous or "")
     if day and not _MONTH.search(text) and month:
         text = f"{month.group(0)} {day.group(1)}"
+    if previous and not entities and not names_a_day(text, []) and _REOPEN.search(text):
+        text = previous   # "bummer. when do you reopen?" asks about the day asked before
     reply = Reply(texts=[business_hours.hours_reply(schedule, now, text, entities)])
     reply.slots = {"subject_kind": "date", "subject_date": text, "subject_aspect": "hours"}
     return reply

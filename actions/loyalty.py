@@ -16,11 +16,14 @@ from rasa_sdk.types import DomainDict
 from actions.commerce7.connection import get_client
 from actions.commerce7.errors import Commerce7Error, NotFound
 from actions.commerce7.models import Customer
-from actions.common import contact_line
+from actions.answering.facts import load as load_facts
+from actions.answering.interpret import mentioned
+from actions.common import contact_line, latest_text
 from actions.identity import identified_customer
 from actions.texts import say
 from core.texts import render
 from actions.settings import get_settings
+from actions.responder import respond
 from actions.verification import PURPOSE_POINTS, start_events
 
 log = logging.getLogger(__name__)
@@ -82,12 +85,21 @@ async def tell_balance(dispatcher: CollectingDispatcher, customer_id: str) -> No
     say_balance(dispatcher, customer)
 
 
+def names_a_reward(text: str, knowledge_dir) -> bool:
+    return bool(text) and bool(mentioned(text, load_facts(knowledge_dir).of("reward")))
+
+
 class ActionCheckPoints(Action):
     def name(self) -> Text:
         return "action_check_points"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         settings = get_settings()
+        if names_a_reward(latest_text(tracker), settings.knowledge_dir):
+            # "can I get a wine key with my points, how many does it take?" asks the reward's cost, which
+            # needs no proof of who is asking
+            outcome = await respond(dispatcher, tracker, intent="ask_loyalty")
+            return [*outcome.events, SlotSet("verification_needed", None)]
         try:
             customer = await identified_customer(tracker, settings, get_client())
         except (Commerce7Error, asyncio.TimeoutError) as exc:

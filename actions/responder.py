@@ -24,6 +24,7 @@ from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
 from actions.answering.party import head_count, party_rule
+from actions.knowledge.text import tokens
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
@@ -126,6 +127,10 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     channel = tracker.get_latest_input_channel()
     entities = entity_values(tracker)
     before = Subject.from_slots(slots_before_turn(tracker).get)
+    count = head_count(text) if intent in GROUP_INTENTS else None
+    rule = party_rule(kdir, count) if count else None
+    if rule:   # "there'll be 12 of us": the group policy, then whatever else the message asks
+        return await _party(dispatcher, text, intent, count, rule, default, tracker, clock)
     needs_catalog = intent in ("ask_wine", "nlu_fallback") or before.kind == "wine" or bool(entities.get("wine"))
     products = await available_products() if needs_catalog else None
     titles = tuple(p.title for p in products or [] if p.type == "Wine")
@@ -203,6 +208,25 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     return outcome
 
 
+async def _party(dispatcher, text: str, intent: str, count: int, rule: str, default, tracker, clock) -> Outcome:
+    """A message with a head count: what a party that size needs, then the hours when it asks about
+    time, or the knowledge's answer to the rest of it (the dog, the cake) when that says something else."""
+    say(dispatcher, "utter_party_size", count=count, rule=rule)
+    if intent == "ask_hours":
+        if converse.asks_time(text):
+            return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
+        return Outcome()
+    answer = await get_service().answer(text, intent or None)
+    if answer.found and _overlap(answer.text, rule) < 0.5:
+        dispatcher.utter_message(text=with_link(answer.text, answer.url))
+    return Outcome([SlotSet("subject_topic", "ask_reservation")])
+
+
+def _overlap(a: str, b: str) -> float:
+    x, y = set(tokens(a)), set(tokens(b))
+    return len(x & y) / max(1, min(len(x), len(y)))
+
+
 async def _checked_llm(reply: converse.Reply, text: str, tracker: Tracker, before: Subject, settings,
                        wines, all_rows) -> converse.Reply:
     """The LLM's answer to an open-ended wine question when it passes the checks, else the offline one."""
@@ -265,10 +289,6 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     """The knowledge answer for the intent; it also records the topic, and for the
     club and tastings the things a follow-up may compare."""
     question = latest_text(tracker) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
-    count = head_count(question) if intent in GROUP_INTENTS else None
-    rule = party_rule(get_settings().knowledge_dir, count) if count else None
-    if rule:   # "there'll be 12 of us": the group policy first, then whatever else the message asks
-        say(dispatcher, "utter_party_size", count=count, rule=rule)
     answer = await get_service().answer(question, intent or None)
     wine_question = intent == "ask_wine"
     if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \
@@ -276,7 +296,7 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         answer = None   # a wine question is never answered with merchandise
     if answer is not None and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
-    elif not rule:
+    else:
         say(dispatcher, "utter_dont_know", contact=contact_line())
         return Outcome()
     events = [SlotSet("subject_topic", intent)]

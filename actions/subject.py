@@ -92,7 +92,7 @@ def states_in(text: str, entities: list[str]) -> list[str]:
         for m in _STATE_RE.finditer(value):
             codes.append(US_STATES[m.group(1).lower()])
         for m in _CODE_RE.finditer(value):
-            if m.group(1) not in ("OR", "IN", "ME", "OK", "HI", "LA", "MA", "DE", "PA", "OH", "ID"):
+            if m.group(1) not in ("OR", "IN", "ME", "OK", "HI", "LA", "MA", "DE", "PA", "OH", "ID", "NV"):
                 codes.append(m.group(1))
     return list(dict.fromkeys(codes))
 

@@ -19,8 +19,8 @@ _NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ")
 
 
 def plain(text: str) -> str:
-    """Normalised text with accents dropped ("rosé" -> "rose")."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    """Normalised text with accents dropped ("rosé" -> "rose") and "&" read as "and"."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").replace("&", " and "))
     return normalise("".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
@@ -84,7 +84,8 @@ def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
     """The things whose values the text names best (one, or with `several` all that tie), with the
     attribute that told them apart and the word."""
     low = plain(text)
-    words = _words(text)
+    # a word that names an attribute ("shipment", "bottles") names no value
+    words = _words(text) - {stem(w) for a in attributes for w in a.words if " " not in w}
     shared_name_words = set.intersection(*(_words(t.name) for t in things)) if things else set()
     scores: list[tuple[float, Thing, str, str]] = []
     for thing in things:
@@ -129,7 +130,7 @@ def choose(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
     if len(things) < 2:
         return None
     for asked in lexical(text, attributes):
-        if asked.direction:
+        if asked.direction and not _of_another(text, asked, attributes):
             picked = extreme(narrowed(text, things, attributes, asked.attribute), asked)
             if picked is not None:
                 return [picked], asked
@@ -139,6 +140,15 @@ def choose(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
     chosen, name, word = valued
     attribute = next((a for a in attributes if a.name == name), None)
     return chosen, (Asked(attribute, "", 0.0, word) if attribute else None)
+
+
+def _of_another(text: str, asked: Asked, attributes: Sequence[Attribute]) -> bool:
+    """Whether the superlative is said of another attribute ("the oldest vines", not the oldest vintage)."""
+    low = plain(text)
+    at = low.find(f" {plain(asked.phrase).strip()} ")
+    after = low[at:].split()[len(asked.phrase.split()):][:1] if at >= 0 else []
+    others = {stem(w) for a in attributes if a != asked.attribute for w in a.words if " " not in w}
+    return bool(after) and stem(after[0]) in others
 
 
 def unspent(text: str, chosen: Sequence[Thing], attributes: Sequence[Attribute], how: Optional[Asked]) -> str:

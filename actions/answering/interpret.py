@@ -44,6 +44,16 @@ INTENTS_OF_KIND = {
 ASPECT_ATTRIBUTE = {"stock": "in_stock", "pairing": "pairs_with", "bottles": "bottles", "capacity": "seated"}
 for _kind, _intents in COMPATIBLE.items():   # wherever the subject path follows a kind up, so does the plan
     INTENTS_OF_KIND.get(_kind, set()).update(_intents)
+# The aspects of the subject path's answer for a kind (a space's answer is its capacity): any other
+# aspect asked of it is not that answer's to give.
+SUBJECT_ASPECTS = {"space": {"", "capacity"}}
+# Kinds whose things the subject path describes whole when named; a question about one that no
+# attribute names ("can I quit the Jumper after two shipments?") is the knowledge's.
+DESCRIBED_KINDS = frozenset({"tier", "experience", "space"})
+# The nouns that name a kind ("the top tier", "which flight").
+KIND_NOUNS = {"tier": ("tier", "tiers", "level", "levels", "membership level"),
+              "experience": ("flight", "flights"), "space": ("venue", "room", "space"),
+              "reward": ("reward", "rewards")}
 KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind != "merch"}
 _SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)
@@ -65,7 +75,7 @@ class Plan:
     unknown: bool = False     # asks something of the subject that no attribute says: the knowledge answers
 
 
-def _mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
+def mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
     """The things whose name or alias stands in the text (a plural counts), in the text's order."""
     low = plain(text)
     hits = []
@@ -95,13 +105,13 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
     kinds = ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging")
     if loyalty:
-        found = _mentioned(text, facts.of("reward"))
+        found = mentioned(text, facts.of("reward"))
         if found:
             return "reward", _longest_names(found, text)
     if turn.kind in KIND_OF_SLOT_KIND and turn.names:
         return turn.kind, facts.among(turn.kind, turn.names)
     for kind in kinds:
-        found = _mentioned(text, facts.of(kind))
+        found = mentioned(text, facts.of(kind))
         if found and intent in INTENTS_OF_KIND[kind]:
             return kind, _longest_names(found, text)
     return "", []
@@ -127,10 +137,14 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     kind, named = _named(turn, text, intent, before, facts)
     context_kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
     if kind == context_kind and len(named) == 1 and named[0].name == before.current(kind) \
-            and not _mentioned(text, named):
+            and not mentioned(text, named):
         named = []   # the subject path carried the subject over; the message itself names nothing
+    reward = _reward_of_subject(text, before, facts)
+    if reward is not None:   # "can I get it with points?" about the Staatsburg House: the reward that is it
+        return Plan("reward", [reward], facts.attributes["reward"]["points"])
     if not kind:
-        kind = context_kind or ("reward" if before.topic == "ask_loyalty" else KIND_OF_INTENT.get(intent, ""))
+        kind = (_kind_by_noun(text) or context_kind or ("reward" if before.topic == "ask_loyalty" else "")
+                or KIND_OF_INTENT.get(intent, ""))
     if not kind or intent not in INTENTS_OF_KIND[kind]:
         return None
     attributes = list(facts.attributes.get(kind, {}).values())
@@ -165,10 +179,14 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         rest = lexical(unspent(text, chosen, attributes, how), attributes)
         # else what chose it, when that was a superlative ("which got the better rating?": the rating)
         attribute = rest[0].attribute if rest and not rest[0].direction else \
-            (how.attribute if how is not None and how.direction else None)
+            (how.attribute if how is not None and how.direction else (carried if not rest else None))
+        if attribute is None and len(attributes) == 1:
+            attribute = attributes[0]   # "the half off a case one": a reward's points is all there is
         if len(chosen) > 1:
             attribute = None   # "which of those are unoaked?": the ones that are
         from_set = pool is named or pool is options
+        if attribute is None and not from_set:
+            return None   # "do you make one?" names one of all: the subject path describes it
         return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if from_set else [])
     if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
             and asks and asks[0].direction:
@@ -177,10 +195,13 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     things = named or ([current] if current is not None and following else [])
     if not asks and len(attributes) == 1 and named:
         return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
-    if things == [current] and not named and not asks and not aspect_of(text) and wish.empty \
-            and _content_words(text, current):
-        # a follow-up that asks something of the subject this model does not know ("what deposit do you
-        # need?" after a room's capacity): the knowledge answers it, never the aspect asked before
+    aspect = aspect_of(text)
+    if len(things) == 1 and not asks and wish.empty and _content_words(text, things[0]) \
+            and (things == [current] and not named and aspect not in SUBJECT_ASPECTS.get(kind, {aspect})
+                 or named and kind in DESCRIBED_KINDS and not aspect):
+        # asks something of the subject this model does not know ("what deposit do you need?" after a
+        # room's capacity, "can I quit the Jumper after 2 shipments?"): the knowledge answers it, never
+        # the aspect asked before nor a description
         return Plan(kind, [], None, unknown=True)
     if not things or not asks or asks[0].direction:
         return None
@@ -188,6 +209,24 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if attribute.name in ANSWERED_BEFORE.get(kind, ()):
         return None
     return Plan(kind, things, attribute, None, False, [t.name for t in options])
+
+
+def _kind_by_noun(text: str) -> str:
+    """The kind a message names by its noun ("at the top tier", "which flight"), if exactly one."""
+    low = plain(text)
+    kinds = [kind for kind, nouns in KIND_NOUNS.items() if any(f" {n} " in low for n in nouns)]
+    return kinds[0] if len(kinds) == 1 else ""
+
+
+def _reward_of_subject(text: str, before: Subject, facts: Facts) -> Optional[Thing]:
+    """The reward that is the subject being talked about (a night at the Staatsburg House), when the
+    message asks what it costs in points."""
+    subject = before.current() or ""
+    if not subject or before.kind == "reward" or not lexical(text, [facts.attributes["reward"]["points"]]) \
+            or not re.search(r"\b(points|miles|pts|redeem)\b", text, re.I):
+        return None
+    found = [r for r in facts.of("reward") if plain(subject).strip() in plain(r.name)]
+    return found[0] if len(found) == 1 else None
 
 
 def _superlative(text: str, attributes: Sequence[Attribute]) -> bool:

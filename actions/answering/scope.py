@@ -9,14 +9,15 @@ from typing import Optional, Sequence
 
 from actions.answering.attributes import lexical
 from actions.answering.facts import INTENT_OF_KIND, Facts
-from actions.answering.interpret import KIND_OF_SLOT_KIND, _mentioned
+from actions.answering.interpret import KIND_OF_SLOT_KIND, mentioned
 from actions.subject import Subject
 
 RUNNER_UP_MIN = 0.15   # the confidence a winery intent must still have for the winery's words to decide
 _WINERY_WORDS = re.compile(
     r"\b(wines?|winery|vineyards?|milea|tastings?|flights?|bottles?|vintage|club|members?|reservations?|"
     r"book|open|closed|hours|visit|visiting|dogs?|kids|children|wedding|events?|party|miles|points|rewards?|"
-    r"grapes?|pour|sommelier|cellar|estate|staatsburg|patio|clubhouse|ship|shipping)\b", re.I)
+    r"grapes?|pour|sommelier|cellar|estate|staatsburg|patio|clubhouse|ship|shipping|table|res|tock|booking|"
+    r"booked|tasting room)\b", re.I)
 
 
 def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Facts,
@@ -30,7 +31,7 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
     if wine_titles_named:
         return "ask_wine"
     for kind in ("tier", "experience", "space", "reward", "merch", "menu", "lodging"):
-        if _mentioned(text, facts.of(kind)):
+        if mentioned(text, facts.of(kind)):
             return INTENT_OF_KIND[kind]
     kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
     if kind and lexical(text, list(facts.attributes.get(kind, {}).values())):
