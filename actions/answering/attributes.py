@@ -43,14 +43,14 @@ def normalise(text: str) -> str:
 
 
 @lru_cache(maxsize=2048)
-def _pattern(phrase: str) -> re.Pattern:
+def phrase_pattern(phrase: str) -> re.Pattern:
     words = [re.escape(w) for w in normalise(phrase).split()]
     return re.compile(r"(?<![a-z0-9])" + r"\s+".join(words) + r"(?:s|es|'s)?(?![a-z0-9])")
 
 
 def found(phrase: str, text: str) -> bool:
     """Whether `phrase` stands in the normalised `text` as whole words (a plural counts)."""
-    return bool(_pattern(phrase).search(text))
+    return bool(phrase_pattern(phrase).search(text))
 
 
 def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
@@ -63,7 +63,7 @@ def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
         matches = []
         for direction, phrases in (("low", attribute.low), ("high", attribute.high), ("", attribute.words)):
             for phrase in phrases:
-                m = _pattern(phrase).search(low)
+                m = phrase_pattern(phrase).search(low)
                 if m:
                     matches.append((len(phrase.split()) + (0.5 if direction else 0.0), m.start(), m.end(), direction,
                                     phrase))

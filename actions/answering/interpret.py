@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from actions.answering.attributes import Asked, _pattern, asked, lexical
+from actions.answering.attributes import Asked, phrase_pattern, asked, lexical
 from actions.answering.choose import choose, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.converse import COMPATIBLE
@@ -55,7 +55,7 @@ KIND_NOUNS = {"tier": ("tier", "tiers", "level", "levels", "membership level"),
               "experience": ("flight", "flights"), "space": ("venue", "room", "space"),
               "reward": ("reward", "rewards")}
 KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
-KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind != "merch"}
+KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind not in ("merch", "menu", "lodging")}
 _SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)
 # Words a follow-up carries besides what it asks ("and", "that one", "again", "please").
 _FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok okay hmm cool great nice sure
@@ -87,7 +87,7 @@ def mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
 
 
 def _name_pattern(name: str):
-    return _pattern(plain(name).strip())
+    return phrase_pattern(plain(name).strip())
 
 
 def _without_names(text: str, things: Sequence[Thing]) -> str:
