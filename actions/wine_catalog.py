@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from actions.knowledge.chunks import FRONT_MATTER
+from core.knowledge.chunks import FRONT_MATTER
 from core.wine_types import wine_type
 import yaml
 

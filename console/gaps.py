@@ -22,7 +22,7 @@ def embedder() -> Any:
     global _embedder
     with _lock:
         if _embedder is None:
-            from actions.knowledge.embeddings import make_embedder
+            from core.knowledge.embeddings import make_embedder
             from actions.settings import Settings
 
             _embedder = make_embedder(Settings.from_env())

@@ -194,7 +194,7 @@ def forget(settings: ServiceSettings, who: str) -> Forgotten:
 
 # ---- backup and restore
 def _export_knowledge(settings: ServiceSettings, folder: Path) -> list[str]:
-    from actions.knowledge.store import COLLECTION_PREFIX, make_client
+    from core.knowledge.store import COLLECTION_PREFIX, make_client
 
     client = make_client(settings)
     names = []
@@ -213,7 +213,7 @@ def _export_knowledge(settings: ServiceSettings, folder: Path) -> list[str]:
 
 
 def _import_knowledge(settings: ServiceSettings, folder: Path) -> list[str]:
-    from actions.knowledge.store import make_client
+    from core.knowledge.store import make_client
 
     client = make_client(settings)
     names = []

@@ -36,7 +36,7 @@ def settings(tmp_path_factory, emulator):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from actions.knowledge.embeddings import LocalEmbedder
+    from core.knowledge.embeddings import LocalEmbedder
 
     return LocalEmbedder()
 

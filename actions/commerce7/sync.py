@@ -20,8 +20,8 @@ import yaml
 
 from actions.commerce7.client import Commerce7Client
 from actions.commerce7.models import Product
-from actions.knowledge.chunks import FRONT_MATTER as _FRONT_MATTER
-from actions.knowledge.index import IndexReport, sync_index
+from core.knowledge.chunks import FRONT_MATTER as _FRONT_MATTER
+from core.knowledge.index import IndexReport, sync_index
 from actions.settings import Settings
 from core.paths import ROOT as REPO_ROOT
 

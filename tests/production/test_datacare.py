@@ -138,7 +138,7 @@ def test_backup_round_trip_of_the_knowledge_index(tmp_path, monkeypatch):
     for key in ("TRACKER_DB_URL", "CHROMA_URL", "FEEDBACK_DB_URL", "OUTBOX_DB_URL"):
         monkeypatch.delenv(key, raising=False)
     s = settings()
-    from actions.knowledge.store import get_collection, make_client
+    from core.knowledge.store import get_collection, make_client
 
     collection = get_collection(make_client(s), "test-embedder")
     collection.add(ids=["dogs", "hours"], embeddings=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],

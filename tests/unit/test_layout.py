@@ -19,7 +19,7 @@ ALLOWED = {
 }
 EXCEPTIONS = {
     # the console groups knowledge-gap questions with the knowledge index's own embedder (loaded on first use)
-    ("console/gaps.py", "actions.knowledge.embeddings"), ("console/gaps.py", "actions.settings"),
+    ("console/gaps.py", "core.knowledge.embeddings"), ("console/gaps.py", "actions.settings"),
     # a replica's /webhooks/ops/health runs the jobs process's dependency checks
     ("channels/ops.py", "jobs"),
 }
