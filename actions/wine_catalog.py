@@ -203,7 +203,7 @@ def wine_attributes(knowledge_dir: Path) -> dict:
 def wine_rows(products, knowledge_dir: Path) -> list[WineRow]:
     """Every wine product on sale, with its attributes; order: the catalog's."""
     from actions.commerce7.catalog import in_stock
-    from actions.commerce7.sync import price_text
+    from core.commerce7.sync import price_text
 
     attrs = wine_attributes(knowledge_dir)
     rows = []

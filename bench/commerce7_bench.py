@@ -14,8 +14,8 @@ from pathlib import Path
 
 import requests
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.sync import sync_catalog
+from core.commerce7.client import Commerce7Client
+from core.commerce7.sync import sync_catalog
 from core.knowledge.embeddings import LocalEmbedder
 from core.knowledge.index import sync_index
 from actions.settings import Settings

@@ -82,7 +82,7 @@ def events_of(sender: str) -> int:
 
 def fill(now: float = NOW) -> dict:
     """Two people, old and recent data of each kind."""
-    from actions.commerce7.outbox import Outbox
+    from core.commerce7.outbox import Outbox
     from core.feedback_store import Feedback, FeedbackStore
     from channels.sms_store import SmsStore
 

@@ -27,7 +27,7 @@ def event(sender: str, kind: str, at: float, intent: str | None = None, action: 
 
 
 def test_metrics_count_turns_latency_fallbacks_handoffs_and_the_outbox(env):
-    from actions.commerce7.outbox import Outbox
+    from core.commerce7.outbox import Outbox
     from jobs.metrics import Metrics
 
     event("old", "user", time.time() - 60, "greet", input_channel="rest")  # before the start: not counted
