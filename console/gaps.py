@@ -23,9 +23,9 @@ def embedder() -> Any:
     with _lock:
         if _embedder is None:
             from core.knowledge.embeddings import make_embedder
-            from actions.settings import Settings
+            from core.service_settings import ServiceSettings
 
-            _embedder = make_embedder(Settings.from_env())
+            _embedder = make_embedder(ServiceSettings.from_env())
         return _embedder
 
 
