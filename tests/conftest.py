@@ -9,8 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# The action modules warm the knowledge service on import in production; tests
-# build their own services instead.
+# The action server's entry point warms the knowledge service in production; the
+# servers tests start skip it (tests build their own services).
 os.environ["MILEA_WARM_ON_START"] = "0"
 
 
