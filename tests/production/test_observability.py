@@ -77,7 +77,7 @@ def test_json_logs_are_one_object_per_line(monkeypatch, capsys):
 
 
 def test_health_names_the_dependency_that_is_down(env, monkeypatch):
-    from scripts import health
+    from jobs import health
 
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     monkeypatch.setenv("C7_API_URL", "http://127.0.0.1:1/v1")
