@@ -19,8 +19,8 @@ from typing import Any, Iterable, Optional, Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
 from actions.commerce7.catalog import in_stock
-from actions.commerce7.models import Product
-from actions.commerce7.sync import price_text
+from core.commerce7.models import Product
+from core.commerce7.sync import price_text
 from actions.settings import Settings, get_settings
 
 PAYLOAD_TYPE = "wine_cards"

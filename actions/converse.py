@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional, Sequence
 
-from actions import business_hours, offerings
+from actions import offerings
+from core import business_hours
 from core.texts import Said, render
 from actions.cards import store_page
 from actions.recommend import read_wish, recommend, why

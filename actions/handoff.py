@@ -30,7 +30,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from actions import business_hours
+from core import business_hours
 from actions import validators as v
 from actions.common import clean_text, winery
 from actions.handoff_notices import notify_once

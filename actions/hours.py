@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import business_hours
+from core import business_hours
 from actions.common import latest_entities, latest_text
 from actions.settings import get_settings
 from core.settings import shared_settings

@@ -22,9 +22,9 @@ from typing import Optional
 
 from rasa_sdk import Tracker
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.errors import Commerce7Error, NotFound
-from actions.commerce7.models import Customer
+from core.commerce7.client import Commerce7Client
+from core.commerce7.errors import Commerce7Error, NotFound
+from core.commerce7.models import Customer
 from actions.settings import Settings
 
 VERIFIED_SMS_CHANNELS = {"twilio"}

@@ -4,7 +4,6 @@ a subject ("which one is cheaper?") is answered by actions/responder.py first.""
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -12,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_intent, latest_text, with_link
 from actions.knowledge.service import get_service
-from actions.settings import get_settings
 from actions.responder import Outcome, respond, winery_intent_of
 from actions.texts import say
 
@@ -45,17 +43,6 @@ class ActionAnswerFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         return (await respond(dispatcher, tracker, default=search_everything)).events
-
-
-def _warm() -> None:
-    try:
-        get_service()
-    except Exception:  # start-up must not die on a warm-up problem; the first question retries
-        log.exception("knowledge warm-up failed")
-
-
-if get_settings().warm_on_start:
-    threading.Thread(target=_warm, name="knowledge-warmup", daemon=True).start()
 
 
 class ActionAnswerOutOfScope(Action):

@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.commerce7.connection import get_client
-from actions.commerce7.errors import Commerce7Error, NotFound
-from actions.commerce7.models import Customer
+from core.commerce7.errors import Commerce7Error, NotFound
+from core.commerce7.models import Customer
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import mentioned
 from actions.common import contact_line, latest_text

@@ -18,7 +18,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import business_hours, converse, offerings
+from actions import converse, offerings
+from core import business_hours
 from actions.answering.fact_answers import answer as answer_plan
 from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts

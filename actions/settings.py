@@ -1,80 +1,31 @@
-"""Typed settings for the action server, read once from the environment (beside core/settings.py).
+"""Typed settings for the action server, read once from the environment.
 
-Every external service has a local default so `make run` works offline:
-embedded Chroma, local embeddings, the offline answer path.
+They build on the settings it shares with the jobs process (core/service_settings.py: knowledge index,
+embeddings, LLM, Commerce7, databases) and core/settings.py.
 """
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from pathlib import Path
 from typing import Optional
 
-from core import paths
 from core.database import Database
-from core.settings import SharedSettings, feedback_database, outbox_database
-
-
-
-def _env(name: str, default: Optional[str] = None) -> Optional[str]:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return default
-    return value.strip()
-
-
-def _env_or(name: str, default: str) -> str:
-    return _env(name) or default
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name)
-    try:
-        return float(raw) if raw is not None else default
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-
-
-DEMO_C7_APP_ID, DEMO_C7_SECRET, DEMO_C7_TENANT = "demo-app", "demo-secret", "milea-demo"
+from core.service_settings import ServiceSettings, env_float, env_or, env_value
 
 
 @dataclass(frozen=True)
-class Settings:
-    knowledge_dir: Path = paths.KNOWLEDGE_DIR
-    data_dir: Path = paths.DATA_DIR
-    # Knowledge index: embedded Chroma under data_dir unless CHROMA_URL names a server.
-    chroma_url: Optional[str] = None
-    # Embeddings: "local" (wordllama, offline) or "openai".
-    embeddings: str = "local"
-    openai_embedding_model: str = "text-embedding-3-small"
-    # Answer phrasing: an OpenAI-compatible server when a key or base URL is set.
-    openai_api_key: Optional[str] = None
-    openai_base_url: Optional[str] = None
-    openai_model: str = "gpt-4o-mini"
-    llm_timeout_s: float = 6.0
+class Settings(ServiceSettings):
     answer_cache_ttl_s: float = 600.0
     relevance_threshold: float = 0.30
     warm_on_start: bool = True
-    # Commerce7: a real tenant when C7_APP_ID/C7_SECRET/C7_TENANT are set, else the demo emulator.
-    c7_api_url: str = "http://localhost:7070/v1"
-    c7_app_id: str = DEMO_C7_APP_ID
-    c7_secret: str = DEMO_C7_SECRET
-    c7_tenant: str = DEMO_C7_TENANT
-    c7_timeout_s: float = 4.0
-    c7_pickup_location_id: Optional[str] = None
     catalog_ttl_s: float = 60.0  # how long the live catalog is reused before Commerce7 is asked again
     # Where members add a card: never in chat.
     store_account_url: str = "https://mileaestatevineyard.com/profile"
     # Product pages of the online store: this + the Commerce7 slug (Buy buttons and links).
     store_product_url: str = "https://mileaestatevineyard.com/product/"
     customer_token_secret: Optional[str] = None
-    extra: dict = field(default_factory=dict)
-    # Feedback: the tracker store's database (SQLite file in data_dir) unless
-    # FEEDBACK_DB_URL or TRACKER_DB_URL names a postgresql:// database.
-    feedback_db_url: Optional[str] = field(default=None, repr=False)  # may hold a password
-    outbox_db_url: Optional[str] = field(default=None, repr=False)
     # Hand-off to a person: staff are told by SMS (Twilio) and/or email (SMTP).
     staff_phone: Optional[str] = None
     staff_email: Optional[str] = None
@@ -95,15 +46,6 @@ class Settings:
     verification_secret_env: Optional[str] = field(default=None, repr=False)
     verification_code_ttl_s: float = 600.0
     verified_ttl_s: float = 1800.0
-
-    @property
-    def c7_is_demo(self) -> bool:
-        return self.c7_app_id == DEMO_C7_APP_ID and self.c7_tenant == DEMO_C7_TENANT
-
-    @property
-    def outbox_database(self) -> str:
-        """The Commerce7 outbox: OUTBOX_DB_URL, else the shared PostgreSQL database, else a SQLite file."""
-        return outbox_database(self.outbox_db_url, self.feedback_db_url, self.data_dir)
 
     @property
     def verification_database(self) -> str:
@@ -138,67 +80,35 @@ class Settings:
     def email_codes_enabled(self) -> bool:
         return bool(self.smtp_host and self.smtp_from)
 
-    @property
-    def chroma_path(self) -> Path:
-        return self.data_dir / "chroma"
-
-    @property
-    def llm_enabled(self) -> bool:
-        return bool(self.openai_api_key or self.openai_base_url)
-
     @classmethod
     def from_env(cls) -> "Settings":
-        api_key = _env("OPENAI_API_KEY")
-        base_url = _env("OPENAI_BASE_URL")
-        # Real OpenAI (a key, no custom server) also embeds; any other
-        # OpenAI-compatible server only phrases answers unless asked to embed.
-        default_embeddings = "openai" if api_key and not base_url else "local"
-        embeddings = (_env("EMBEDDINGS", default_embeddings) or "local").lower()
-        if embeddings not in {"local", "openai"}:
-            raise ValueError(f"EMBEDDINGS must be 'local' or 'openai', got {embeddings!r}")
-        shared = SharedSettings.from_env()
+        shared = ServiceSettings.from_env()
         return cls(
-            knowledge_dir=shared.knowledge_dir,
-            data_dir=shared.data_dir,
-            chroma_url=_env("CHROMA_URL"),
-            embeddings=embeddings,
-            openai_embedding_model=_env_or("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
-            openai_api_key=api_key,
-            openai_base_url=base_url,
-            openai_model=_env_or("OPENAI_MODEL", "gpt-4o-mini"),
-            llm_timeout_s=_env_float("LLM_TIMEOUT_S", 6.0),
-            answer_cache_ttl_s=_env_float("ANSWER_CACHE_TTL_S", 600.0),
-            relevance_threshold=_env_float("KNOWLEDGE_RELEVANCE_THRESHOLD", 0.30),
-            warm_on_start=(_env("MILEA_WARM_ON_START", "1") != "0"),
-            c7_api_url=_env_or("C7_API_URL", "https://api.commerce7.com/v1" if _env("C7_APP_ID") else "http://localhost:7070/v1"),
-            c7_app_id=_env_or("C7_APP_ID", DEMO_C7_APP_ID),
-            c7_secret=_env_or("C7_SECRET", DEMO_C7_SECRET),
-            c7_tenant=_env_or("C7_TENANT", DEMO_C7_TENANT),
-            c7_timeout_s=_env_float("C7_TIMEOUT_S", 4.0),
-            c7_pickup_location_id=_env("C7_PICKUP_LOCATION_ID"),
-            catalog_ttl_s=_env_float("MILEA_CATALOG_TTL_S", 60.0),
-            store_account_url=_env_or("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
-            store_product_url=_env_or("STORE_PRODUCT_URL", "https://mileaestatevineyard.com/product/"),
-            customer_token_secret=_env("CUSTOMER_TOKEN_SECRET"),
-            feedback_db_url=shared.feedback_db_url or None,
-            outbox_db_url=shared.outbox_db_url or None,
-            staff_phone=_env("STAFF_PHONE"),
-            staff_email=_env("STAFF_EMAIL"),
-            twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
-            twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
-            twilio_number=_env("TWILIO_NUMBER"),
-            twilio_api_base_url=_env("TWILIO_API_BASE_URL"),
-            smtp_host=_env("SMTP_HOST"),
-            smtp_port=int(_env_float("SMTP_PORT", 587 if _env("SMTP_STARTTLS") == "1" else 25)),
-            smtp_user=_env("SMTP_USER"),
-            smtp_password=_env("SMTP_PASSWORD"),
-            smtp_from=_env("SMTP_FROM") or _env("SMTP_USER"),
-            smtp_starttls=(_env("SMTP_STARTTLS", "0") == "1"),
-            handoff_timeout_s=min(_env_float("HANDOFF_TIMEOUT_S", 8.0), 9.0),
-            handoff_notice_cooldown_s=max(0.0, _env_float("HANDOFF_NOTICE_COOLDOWN_S", 900.0)),
-            verification_secret_env=_env("VERIFICATION_SECRET"),
-            verification_code_ttl_s=_env_float("VERIFICATION_CODE_TTL_S", 600.0),
-            verified_ttl_s=_env_float("VERIFIED_TTL_S", 1800.0),
+            **{f.name: getattr(shared, f.name) for f in fields(ServiceSettings)},
+            answer_cache_ttl_s=env_float("ANSWER_CACHE_TTL_S", 600.0),
+            relevance_threshold=env_float("KNOWLEDGE_RELEVANCE_THRESHOLD", 0.30),
+            warm_on_start=(env_value("MILEA_WARM_ON_START", "1") != "0"),
+            catalog_ttl_s=env_float("MILEA_CATALOG_TTL_S", 60.0),
+            store_account_url=env_or("STORE_ACCOUNT_URL", "https://mileaestatevineyard.com/profile"),
+            store_product_url=env_or("STORE_PRODUCT_URL", "https://mileaestatevineyard.com/product/"),
+            customer_token_secret=env_value("CUSTOMER_TOKEN_SECRET"),
+            staff_phone=env_value("STAFF_PHONE"),
+            staff_email=env_value("STAFF_EMAIL"),
+            twilio_account_sid=env_value("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=env_value("TWILIO_AUTH_TOKEN"),
+            twilio_number=env_value("TWILIO_NUMBER"),
+            twilio_api_base_url=env_value("TWILIO_API_BASE_URL"),
+            smtp_host=env_value("SMTP_HOST"),
+            smtp_port=int(env_float("SMTP_PORT", 587 if env_value("SMTP_STARTTLS") == "1" else 25)),
+            smtp_user=env_value("SMTP_USER"),
+            smtp_password=env_value("SMTP_PASSWORD"),
+            smtp_from=env_value("SMTP_FROM") or env_value("SMTP_USER"),
+            smtp_starttls=(env_value("SMTP_STARTTLS", "0") == "1"),
+            handoff_timeout_s=min(env_float("HANDOFF_TIMEOUT_S", 8.0), 9.0),
+            handoff_notice_cooldown_s=max(0.0, env_float("HANDOFF_NOTICE_COOLDOWN_S", 900.0)),
+            verification_secret_env=env_value("VERIFICATION_SECRET"),
+            verification_code_ttl_s=env_float("VERIFICATION_CODE_TTL_S", 600.0),
+            verified_ttl_s=env_float("VERIFIED_TTL_S", 1800.0),
         )
 
     def describe(self) -> list[str]:
@@ -233,11 +143,6 @@ class Settings:
         return lines
 
     # ---- feedback and hand-off
-    @property
-    def feedback_database(self) -> str:
-        """The feedback table's database URL: explicit, or the tracker store's SQLite file."""
-        return feedback_database(self.feedback_db_url, self.data_dir)
-
     @property
     def feedback_db_label(self) -> str:
         url = self.feedback_database

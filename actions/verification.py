@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Set
 
 from rasa_sdk.events import SlotSet
 
-from actions.commerce7.models import Customer, to_e164
+from core.commerce7.models import Customer, to_e164
 from actions.handoff import send_email, send_sms
 from core.texts import render
 from actions.settings import Settings, get_settings

@@ -26,8 +26,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import validators as v
 from actions.commerce7.connection import get_client
-from actions.commerce7.errors import Commerce7Error, NotFound
-from actions.commerce7.models import Customer
+from core.commerce7.errors import Commerce7Error, NotFound
+from core.commerce7.models import Customer
 from actions.common import clean_text, contact_line
 from actions.forms.base import wants_to_stop
 from actions.forms.club_signup import FORM_SLOTS as CLUB_SLOTS, write_signup

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from actions.knowledge.chunks import FRONT_MATTER
+from core.knowledge.chunks import FRONT_MATTER
 from core.wine_types import wine_type
 import yaml
 
@@ -203,7 +203,7 @@ def wine_attributes(knowledge_dir: Path) -> dict:
 def wine_rows(products, knowledge_dir: Path) -> list[WineRow]:
     """Every wine product on sale, with its attributes; order: the catalog's."""
     from actions.commerce7.catalog import in_stock
-    from actions.commerce7.sync import price_text
+    from core.commerce7.sync import price_text
 
     attrs = wine_attributes(knowledge_dir)
     rows = []

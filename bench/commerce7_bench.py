@@ -14,10 +14,10 @@ from pathlib import Path
 
 import requests
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.sync import sync_catalog
-from actions.knowledge.embeddings import LocalEmbedder
-from actions.knowledge.index import sync_index
+from core.commerce7.client import Commerce7Client
+from core.commerce7.sync import sync_catalog
+from core.knowledge.embeddings import LocalEmbedder
+from core.knowledge.index import sync_index
 from actions.settings import Settings
 from bench.common import ROOT, summarise, timed, write_result
 from commerce7_demo.emulator import DEFAULT_TENANT, EmulatorServer, build_state, load_seed

@@ -13,8 +13,8 @@ import random
 import time
 from contextlib import aclosing
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.models import Customer
+from core.commerce7.client import Commerce7Client
+from core.commerce7.models import Customer
 from bench.common import summarise, write_result
 from commerce7_demo.emulator import EmulatorServer
 

@@ -2,7 +2,7 @@
 deliver yet (waiting) or that Commerce7 refused, with retry and cancel; and text messages the
 SMS channel could not send (table sms_failed, channels/sms_store.py), with dismiss.
 
-Reads and writes the outbox table of actions/commerce7/outbox.py directly and simply: any job
+Reads and writes the outbox table of core/commerce7/outbox.py directly and simply: any job
 not delivered ('done') nor cancelled is listed; retry makes it due now; cancel sets 'cancelled',
 which the deliverer never picks up (it only claims 'pending' jobs).
 """

@@ -22,10 +22,10 @@ def embedder() -> Any:
     global _embedder
     with _lock:
         if _embedder is None:
-            from actions.knowledge.embeddings import make_embedder
-            from actions.settings import Settings
+            from core.knowledge.embeddings import make_embedder
+            from core.service_settings import ServiceSettings
 
-            _embedder = make_embedder(Settings.from_env())
+            _embedder = make_embedder(ServiceSettings.from_env())
         return _embedder
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from core.database import Database, is_postgres_url, redact
-from actions.settings import Settings
+from core.service_settings import ServiceSettings
 
 DEFAULT_RETENTION_DAYS = 365
 FORMAT = 1
@@ -62,11 +62,11 @@ class Store(Database):
         return "LIKE ? ESCAPE '\\'" if self.dialect == "sqlite" else "ILIKE ? ESCAPE '\\'"
 
 
-def _data_dir(settings: Settings) -> Path:
+def _data_dir(settings: ServiceSettings) -> Path:
     return settings.data_dir
 
 
-def stores(settings: Settings) -> list[Store]:
+def stores(settings: ServiceSettings) -> list[Store]:
     """Every database of the assistant, each once: one PostgreSQL database, or the SQLite files."""
     tracker = (os.environ.get("TRACKER_DB_URL") or "").strip()
     sms = (os.environ.get("SMS_DB_URL") or "").strip() or (tracker if is_postgres_url(tracker) else "")
@@ -78,7 +78,7 @@ def stores(settings: Settings) -> list[Store]:
 
 
 # ---- retention
-def retention(settings: Settings, days: float, now: float | None = None) -> dict[str, int]:
+def retention(settings: ServiceSettings, days: float, now: float | None = None) -> dict[str, int]:
     """Delete what is older than `days`: conversation events, feedback, delivered outbox jobs, SMS menus
     and handled message ids. Opt-outs are kept (a STOP stays a STOP). Returns counts per kind."""
     cutoff = (now or time.time()) - days * 86400
@@ -158,7 +158,7 @@ class Forgotten:
         return lines
 
 
-def forget(settings: Settings, who: str) -> Forgotten:
+def forget(settings: ServiceSettings, who: str) -> Forgotten:
     """Delete every conversation that came from, or mentions, `who`, with its feedback, the outbox jobs
     and SMS menus that carry it."""
     forms = identities(who)
@@ -193,8 +193,8 @@ def forget(settings: Settings, who: str) -> Forgotten:
 
 
 # ---- backup and restore
-def _export_knowledge(settings: Settings, folder: Path) -> list[str]:
-    from actions.knowledge.store import COLLECTION_PREFIX, make_client
+def _export_knowledge(settings: ServiceSettings, folder: Path) -> list[str]:
+    from core.knowledge.store import COLLECTION_PREFIX, make_client
 
     client = make_client(settings)
     names = []
@@ -212,8 +212,8 @@ def _export_knowledge(settings: Settings, folder: Path) -> list[str]:
     return names
 
 
-def _import_knowledge(settings: Settings, folder: Path) -> list[str]:
-    from actions.knowledge.store import make_client
+def _import_knowledge(settings: ServiceSettings, folder: Path) -> list[str]:
+    from core.knowledge.store import make_client
 
     client = make_client(settings)
     names = []
@@ -233,7 +233,7 @@ def _import_knowledge(settings: Settings, folder: Path) -> list[str]:
     return names
 
 
-def backup(settings: Settings, out: Path) -> list[str]:
+def backup(settings: ServiceSettings, out: Path) -> list[str]:
     """Write one archive of the databases and the knowledge index; returns what it holds."""
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
@@ -263,7 +263,7 @@ def backup(settings: Settings, out: Path) -> list[str]:
     return [d["file"] for d in manifest["databases"]] + [f"knowledge/{n}" for n in manifest["knowledge"]]
 
 
-def restore(settings: Settings, archive_path: Path) -> list[str]:
+def restore(settings: ServiceSettings, archive_path: Path) -> list[str]:
     """Put an archive's databases and knowledge index back (the assistant should be stopped)."""
     with tempfile.TemporaryDirectory() as temp, tarfile.open(archive_path) as archive:
         folder = Path(temp)
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     drop = commands.add_parser("forget")
     drop.add_argument("who", help="phone number or email address")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    settings = ServiceSettings.from_env()
     say = lambda line: print(f"[milea] {line}", flush=True)  # noqa: E731
     if args.command == "backup":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from actions.settings import Settings
+from core.service_settings import ServiceSettings
 from core.database import Database
 from core.settings import shared_settings
 
@@ -88,7 +88,7 @@ async def _http(session: aiohttp.ClientSession, url: str, **kwargs) -> str:
         return f"HTTP {response.status}"
 
 
-def checks(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Callable[[], Awaitable[str]] | None]:
+def checks(settings: ServiceSettings, session: aiohttp.ClientSession) -> dict[str, Callable[[], Awaitable[str]] | None]:
     """name -> a probe (None: not configured here)."""
     shared = shared_settings()
     redis_url, broker_url = shared.redis_url, shared.rabbitmq_url
@@ -127,9 +127,9 @@ JOBS = ("database", "chroma", "commerce7", "redis", "rabbitmq", "llm")
 REPLICA = ("database", "redis", "rabbitmq", "action_server")
 
 
-async def report(settings: Settings | None = None, names: tuple[str, ...] = JOBS) -> dict:
+async def report(settings: ServiceSettings | None = None, names: tuple[str, ...] = JOBS) -> dict:
     """The dependencies `names` (the jobs process: all the assistant's; a replica: its own stores)."""
-    settings = settings or Settings.from_env()
+    settings = settings or ServiceSettings.from_env()
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         probes = {name: probe for name, probe in checks(settings, session).items() if name in names}

@@ -22,7 +22,7 @@ from typing import Optional
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from actions.settings import Settings
+from core.service_settings import ServiceSettings
 from core.database import Database
 from core.settings import shared_settings
 
@@ -37,7 +37,7 @@ MAX_SENDERS = 20_000  # conversations remembered for channel and pending-turn bo
 class Metrics:
     """The registry and the incremental reader of the tracker store's events table."""
 
-    def __init__(self, settings: Settings, registry: Optional[CollectorRegistry] = None) -> None:
+    def __init__(self, settings: ServiceSettings, registry: Optional[CollectorRegistry] = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.tracker = Database(dataclasses.replace(shared_settings(), data_dir=settings.data_dir).tracker_database)
         self.outbox = Database(settings.outbox_database)
@@ -132,15 +132,15 @@ def _json(data: Optional[str]) -> dict:
 _metrics: Optional[Metrics] = None
 
 
-def get(settings: Optional[Settings] = None) -> Metrics:
+def get(settings: Optional[ServiceSettings] = None) -> Metrics:
     """The process's one Metrics (the jobs process counts its Commerce7 errors into it)."""
     global _metrics
     if _metrics is None:
-        _metrics = Metrics(settings or Settings.from_env())
+        _metrics = Metrics(settings or ServiceSettings.from_env())
     return _metrics
 
 
-def aiohttp_view(settings: Settings):
+def aiohttp_view(settings: ServiceSettings):
     """An aiohttp handler for GET /metrics."""
     import asyncio
 

@@ -14,11 +14,11 @@ from datetime import datetime, time, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from actions.commerce7.connection import make_client
-from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import process_outbox
-from actions.commerce7.sync import sync_catalog
-from actions.settings import Settings
+from core.commerce7.connection import make_client
+from core.commerce7.outbox import Outbox
+from core.commerce7.signup import process_outbox
+from core.commerce7.sync import sync_catalog
+from core.service_settings import ServiceSettings
 from jobs.settings import JobsSettings
 
 log = logging.getLogger("scheduler")
@@ -36,7 +36,7 @@ def next_sync(now: datetime, at: time = SYNC_AT, tz: ZoneInfo = NY) -> datetime:
     return candidate
 
 
-async def run_outbox(settings: Settings, outbox: Outbox) -> None:
+async def run_outbox(settings: ServiceSettings, outbox: Outbox) -> None:
     async with make_client(settings) as client:
         counts = await process_outbox(outbox, client, settings.c7_pickup_location_id)
     failed = counts.get("retry", 0) + counts.get("attention", 0)
@@ -47,7 +47,7 @@ async def run_outbox(settings: Settings, outbox: Outbox) -> None:
         log.info("outbox: %s", counts)
 
 
-async def run_sync(settings: Settings) -> None:
+async def run_sync(settings: ServiceSettings) -> None:
     async with make_client(settings) as client:
         try:
             report = await sync_catalog(client, settings)
@@ -57,7 +57,7 @@ async def run_sync(settings: Settings) -> None:
     log.info(report.summary())
 
 
-async def serve_status(port: int, settings: Settings, host: str = "127.0.0.1"):
+async def serve_status(port: int, settings: ServiceSettings, host: str = "127.0.0.1"):
     """GET /health and /metrics on `port` (loopback unless JOBS_HOST=0.0.0.0, e.g. for a Prometheus in another
     container); returns the runner."""
     from aiohttp import web
@@ -85,7 +85,7 @@ async def run_retention() -> None:
 
     try:
         days = datacare.retention_days()
-        removed = await asyncio.to_thread(datacare.retention, Settings.from_env(), days)
+        removed = await asyncio.to_thread(datacare.retention, ServiceSettings.from_env(), days)
     except (Exception, SystemExit) as exc:  # tomorrow's pass tries again; the reason is logged
         log.error("retention pass failed: %s", exc if isinstance(exc, SystemExit) else type(exc).__name__)
         return
@@ -93,7 +93,7 @@ async def run_retention() -> None:
 
 
 async def main(stop: Optional[asyncio.Event] = None) -> None:
-    settings = Settings.from_env()
+    settings = ServiceSettings.from_env()
     outbox = Outbox(settings.outbox_database)
     stop = stop or asyncio.Event()
     jobs = JobsSettings.from_env()

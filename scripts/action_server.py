@@ -17,6 +17,7 @@ import hmac
 import logging
 import os
 import sys
+import threading
 from typing import Mapping, Optional
 
 from sanic import Sanic, response
@@ -80,6 +81,26 @@ def create_app(actions: str, token: str) -> Sanic:
     return protect(app, token)
 
 
+def start_warm_up() -> Optional[threading.Thread]:
+    """Load the knowledge service (embedder, index) in the background, so the first question does not
+    wait for it; not with MILEA_WARM_ON_START=0. Returns the thread started, if any."""
+    from actions.knowledge.service import get_service
+    from actions.settings import get_settings
+
+    if not get_settings().warm_on_start:
+        return None
+
+    def warm() -> None:
+        try:
+            get_service()
+        except Exception:  # start-up must not die on a warm-up problem; the first question retries
+            log.exception("knowledge warm-up failed")
+
+    thread = threading.Thread(target=warm, name="knowledge-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Args: rasa-sdk's own (--actions, --port, logging). Returns an exit code."""
     from core.quiet import quiet
@@ -102,6 +123,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     utils.update_sanic_log_level()
     host = (os.environ.get(HOST_ENV) or DEFAULT_HOST).strip()
     app = create_app(args.actions, token)
+    start_warm_up()
     ssl = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     log.info("Action server on %s://%s:%s, calls need the shared token", "https" if ssl else "http", host, args.port)
     app.run(host, args.port, ssl=ssl, workers=utils.number_of_sanic_workers())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from actions.knowledge.index import sync_index
+from core.knowledge.index import sync_index
 from actions.settings import Settings
 from scripts.progress import bar
 

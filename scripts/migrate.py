@@ -11,19 +11,19 @@ from __future__ import annotations
 import sys
 from typing import Callable, Dict, List, Optional
 
-from actions.settings import Settings
+from core.service_settings import ServiceSettings
 from channels.sms_store import sms_database
 from core import migrations
 
 
-def databases(settings: Optional[Settings] = None) -> List[str]:
+def databases(settings: Optional[ServiceSettings] = None) -> List[str]:
     """The distinct database URLs holding the project's tables."""
-    settings = settings or Settings.from_env()
+    settings = settings or ServiceSettings.from_env()
     return list(dict.fromkeys([settings.feedback_database, settings.outbox_database,
                                sms_database(settings.data_dir)]))
 
 
-def migrate(say: Callable[[str], None] = print, settings: Optional[Settings] = None) -> Dict[str, List[int]]:
+def migrate(say: Callable[[str], None] = print, settings: Optional[ServiceSettings] = None) -> Dict[str, List[int]]:
     """Upgrade every configured database to the latest schema; returns the versions applied per URL."""
     return migrations.upgrade_all(databases(settings), say)
 

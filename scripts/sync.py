@@ -5,17 +5,17 @@ import asyncio
 import logging
 import sys
 
-from actions.commerce7.connection import make_client
-from actions.commerce7.errors import Commerce7Error
-from actions.commerce7.sync import sync_catalog
-from actions.settings import Settings
+from core.commerce7.connection import make_client
+from core.commerce7.errors import Commerce7Error
+from core.commerce7.sync import sync_catalog
+from core.service_settings import ServiceSettings
 from scripts.progress import bar
 
 
 
 async def main() -> int:
     logging.basicConfig(level=logging.WARNING)
-    settings = Settings.from_env()
+    settings = ServiceSettings.from_env()
     async with make_client(settings) as client:
         try:
             report = await sync_catalog(client, settings, progress=bar("[sync] products"))

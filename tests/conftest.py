@@ -9,8 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# The action modules warm the knowledge service on import in production; tests
-# build their own services instead.
+# The action server's entry point warms the knowledge service in production; the
+# servers tests start skip it (tests build their own services).
 os.environ["MILEA_WARM_ON_START"] = "0"
 
 
@@ -36,7 +36,7 @@ def settings(tmp_path_factory, emulator):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from actions.knowledge.embeddings import LocalEmbedder
+    from core.knowledge.embeddings import LocalEmbedder
 
     return LocalEmbedder()
 

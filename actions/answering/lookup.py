@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from actions.answering.attributes import found, normalise
 from actions.answering.facts import Attribute, Thing
-from actions.knowledge.chunks import iter_sentences, load_chunks
+from core.knowledge.chunks import iter_sentences, load_chunks
 from actions.knowledge.text import tokens
 from core.texts import render
 

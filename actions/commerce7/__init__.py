@@ -1,14 +1,4 @@
-"""Commerce7 integration: async REST client, typed errors and small models."""
-from .client import Commerce7Client, SlidingWindowLimiter
-from .errors import (Commerce7Error, NotFound, RateLimited, ServerError, Unauthorized, Unavailable,
-                     ValidationError, error_from_response)
-from .models import (Address, Club, ClubMembership, Customer, InventoryLocation, LoyaltyBalance,
-                     LoyaltyTransaction, Page, Product, SubscribeResult, format_cents, to_e164)
+"""The action server's side of Commerce7: one client per event loop and the live catalog cache.
 
-__all__ = [
-    "Commerce7Client", "SlidingWindowLimiter",
-    "Commerce7Error", "NotFound", "RateLimited", "ServerError", "Unauthorized", "Unavailable",
-    "ValidationError", "error_from_response",
-    "Address", "Club", "ClubMembership", "Customer", "InventoryLocation", "LoyaltyBalance",
-    "LoyaltyTransaction", "Page", "Product", "SubscribeResult", "format_cents", "to_e164",
-]
+The client, its models and errors, the outbox and the catalog sync are shared with the jobs process
+(core/commerce7/)."""

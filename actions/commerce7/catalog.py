@@ -13,8 +13,8 @@ import time
 from typing import Optional
 
 from actions.commerce7.connection import get_client
-from actions.commerce7.errors import Commerce7Error
-from actions.commerce7.models import Product
+from core.commerce7.errors import Commerce7Error
+from core.commerce7.models import Product
 from actions.settings import get_settings
 
 log = logging.getLogger(__name__)

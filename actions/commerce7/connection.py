@@ -1,4 +1,4 @@
-"""One Commerce7 client per event loop, built from the settings.
+"""One Commerce7 client per event loop, built from the action server's settings.
 
 The client holds the per-tenant rate limiter, so every action of the process
 shares it; a new event loop (tests, scripts) gets its own client.
@@ -8,15 +8,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 
-from actions.commerce7.client import Commerce7Client
-from actions.settings import Settings, get_settings
+from actions.settings import get_settings
+from core.commerce7.client import Commerce7Client
+from core.commerce7.connection import make_client
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Commerce7Client]" = weakref.WeakKeyDictionary()
-
-
-def make_client(settings: Settings, **kwargs) -> Commerce7Client:
-    return Commerce7Client(settings.c7_api_url, settings.c7_app_id, settings.c7_secret, settings.c7_tenant,
-                           timeout=settings.c7_timeout_s, **kwargs)
 
 
 def get_client() -> Commerce7Client:

@@ -21,9 +21,9 @@ from rasa_sdk.types import DomainDict
 from actions import validators as v
 from actions.turns import turn_key
 from actions.commerce7.connection import get_client
-from actions.commerce7.errors import Commerce7Error, ValidationError
-from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff, perform_signup
+from core.commerce7.errors import Commerce7Error, ValidationError
+from core.commerce7.outbox import Outbox
+from core.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff, perform_signup
 from actions.common import contact_line
 from actions.converse import tier_lines
 from actions.forms.base import GuidedForm, reset_events

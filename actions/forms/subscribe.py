@@ -19,9 +19,9 @@ from rasa_sdk.types import DomainDict
 from actions import validators as v
 from actions.turns import turn_key
 from actions.commerce7.connection import get_client
-from actions.commerce7.errors import Commerce7Error, ValidationError
-from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import keep_for_staff, subscribe_key
+from core.commerce7.errors import Commerce7Error, ValidationError
+from core.commerce7.outbox import Outbox
+from core.commerce7.signup import keep_for_staff, subscribe_key
 from actions.forms.base import GuidedForm, reset_events
 from actions.forms.club_signup import name_answer
 from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-from actions.knowledge.chunks import iter_sentences
-from actions.knowledge.embeddings import Embedder
+from core.knowledge.chunks import iter_sentences
+from core.knowledge.embeddings import Embedder
 from actions.knowledge.retrieve import Hit
 from actions.knowledge.text import LexicalIndex, query_terms, tokens
 from actions.settings import Settings

@@ -13,9 +13,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from actions.knowledge.embeddings import Embedder
-from actions.knowledge.index import read_version
-from actions.knowledge.store import get_collection
+from core.knowledge.embeddings import Embedder
+from core.knowledge.index import read_version
+from core.knowledge.store import get_collection
 from actions.knowledge.text import LexicalIndex, query_terms
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from typing import Optional, Sequence
 
 from actions.knowledge.answer import Composed, LLMAnswerer, compose_offline
 from actions.knowledge.cache import TTLCache, normalise_question
-from actions.knowledge.embeddings import Embedder, make_embedder
-from actions.knowledge.index import sync_index
+from core.knowledge.embeddings import Embedder, make_embedder
+from core.knowledge.index import sync_index
 from actions.knowledge.retrieve import Hit, Retriever
-from actions.knowledge.store import make_client
+from core.knowledge.store import make_client
 from actions.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

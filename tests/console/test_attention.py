@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from actions.commerce7.outbox import Outbox
+from core.commerce7.outbox import Outbox
 from channels.sms_store import SmsStore
 from tests.console.helpers import ADMIN, STAFF, console  # noqa: F401 - fixture
 

@@ -82,7 +82,7 @@ def events_of(sender: str) -> int:
 
 def fill(now: float = NOW) -> dict:
     """Two people, old and recent data of each kind."""
-    from actions.commerce7.outbox import Outbox
+    from core.commerce7.outbox import Outbox
     from core.feedback_store import Feedback, FeedbackStore
     from channels.sms_store import SmsStore
 
@@ -111,7 +111,7 @@ def fill(now: float = NOW) -> dict:
 
 
 def test_backup_and_restore_round_trip(env, tmp_path):
-    from scripts import datacare
+    from jobs import datacare
 
     stores = fill()
     archive = tmp_path / "backup.tar.gz"
@@ -132,13 +132,13 @@ def test_backup_and_restore_round_trip(env, tmp_path):
 
 def test_backup_round_trip_of_the_knowledge_index(tmp_path, monkeypatch):
     """The knowledge index comes back with its vectors: a query finds the same chunk after a restore."""
-    from scripts import datacare
+    from jobs import datacare
 
     monkeypatch.setenv("MILEA_DATA_DIR", str(tmp_path / "data"))
     for key in ("TRACKER_DB_URL", "CHROMA_URL", "FEEDBACK_DB_URL", "OUTBOX_DB_URL"):
         monkeypatch.delenv(key, raising=False)
     s = settings()
-    from actions.knowledge.store import get_collection, make_client
+    from core.knowledge.store import get_collection, make_client
 
     collection = get_collection(make_client(s), "test-embedder")
     collection.add(ids=["dogs", "hours"], embeddings=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
@@ -154,7 +154,7 @@ def test_backup_round_trip_of_the_knowledge_index(tmp_path, monkeypatch):
 
 
 def test_retention_deletes_only_what_is_older_than_the_limit(env):
-    from scripts import datacare
+    from jobs import datacare
 
     stores = fill()
     removed = datacare.retention(settings(), days=365)
@@ -192,7 +192,7 @@ def test_forget_removes_one_person_everywhere_and_says_what(env):
 
 
 def test_forget_refuses_what_is_not_a_person():
-    from scripts import datacare
+    from jobs import datacare
 
     for bad in ("", "someone", "12", "a@b"):
         with pytest.raises(ValueError):
@@ -204,7 +204,7 @@ def test_the_jobs_process_runs_the_retention_pass(env, monkeypatch):
     """jobs/scheduler.py deletes old data on its daily pass (here: the pass falls due at once)."""
     import asyncio
 
-    from scripts import scheduler
+    from jobs import scheduler
 
     fill()
     monkeypatch.setenv("RETENTION_DAYS", "30")

@@ -27,7 +27,7 @@ def event(sender: str, kind: str, at: float, intent: str | None = None, action: 
 
 
 def test_metrics_count_turns_latency_fallbacks_handoffs_and_the_outbox(env):
-    from actions.commerce7.outbox import Outbox
+    from core.commerce7.outbox import Outbox
     from jobs.metrics import Metrics
 
     event("old", "user", time.time() - 60, "greet", input_channel="rest")  # before the start: not counted
@@ -77,7 +77,7 @@ def test_json_logs_are_one_object_per_line(monkeypatch, capsys):
 
 
 def test_health_names_the_dependency_that_is_down(env, monkeypatch):
-    from scripts import health
+    from jobs import health
 
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     monkeypatch.setenv("C7_API_URL", "http://127.0.0.1:1/v1")

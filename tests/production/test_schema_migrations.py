@@ -11,7 +11,7 @@ import threading
 import psycopg2
 
 from core import migrations
-from actions.commerce7.outbox import Outbox
+from core.commerce7.outbox import Outbox
 from core.feedback_store import Feedback, FeedbackStore
 from tests.production.test_shared_state import pg_url  # noqa: F401 - the fixture
 
@@ -51,7 +51,7 @@ def test_replicas_starting_together_on_an_empty_database_all_start(pg_url, tmp_p
     # the start-up step of make run / make cluster, and stores opened directly (a tool, the SMS channel)
     commands = [[sys.executable, "-m", "scripts.migrate"]] * 4 + [
         [sys.executable, "-c", f"from channels.sms_store import SmsStore; SmsStore({pg_url!r})"]] * 2 + [
-        [sys.executable, "-c", f"from actions.commerce7.outbox import Outbox; Outbox({pg_url!r})"]] * 2
+        [sys.executable, "-c", f"from core.commerce7.outbox import Outbox; Outbox({pg_url!r})"]] * 2
     starts = [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
               for c in commands]
     results = [p.communicate(timeout=120) + (p.returncode,) for p in starts]

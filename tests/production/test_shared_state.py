@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import process_outbox, subscribe_key
+from core.commerce7.outbox import Outbox
+from core.commerce7.signup import process_outbox, subscribe_key
 from tests.production.services import scratch_database
 from tests.unit.test_signup_outbox import client_for
 

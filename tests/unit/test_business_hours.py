@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import business_hours as bh
+from core import business_hours as bh
 from actions.hours import ActionTellHours
 
 from core.paths import ROOT

@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 import pytest
 
-from actions.commerce7 import (Commerce7Client, NotFound, RateLimited, ServerError, Unauthorized,
+from core.commerce7 import (Commerce7Client, NotFound, RateLimited, ServerError, Unauthorized,
                                Unavailable, ValidationError, error_from_response, format_cents, to_e164)
 from commerce7_demo.emulator import EmulatorServer
 

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from actions.knowledge.cache import TTLCache, normalise_question
-from actions.knowledge.chunks import load_chunks, parse_markdown
-from actions.knowledge.index import sync_index
+from core.knowledge.chunks import load_chunks, parse_markdown
+from core.knowledge.index import sync_index
 from actions.knowledge.service import KnowledgeService
 from actions.settings import Settings
 

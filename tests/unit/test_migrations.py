@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from core import migrations
-from actions.commerce7.outbox import Outbox
+from core.commerce7.outbox import Outbox
 from core.feedback_store import FeedbackStore
 from channels.sms_store import SmsStore
 
@@ -108,5 +108,5 @@ def test_the_cluster_migrates_once_before_any_server_that_uses_the_database():
 
 
 def test_stores_no_longer_create_tables_themselves():
-    for module in ("core/feedback_store.py", "actions/commerce7/outbox.py", "channels/sms_store.py"):
+    for module in ("core/feedback_store.py", "core/commerce7/outbox.py", "channels/sms_store.py"):
         assert "CREATE TABLE" not in (ROOT / module).read_text(), module

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.outbox import Outbox
-from actions.commerce7.signup import (ClubSignup, OwnershipRequired, keep_for_staff, perform_signup, process_outbox,
+from core.commerce7.client import Commerce7Client
+from core.commerce7.outbox import Outbox
+from core.commerce7.signup import (ClubSignup, OwnershipRequired, keep_for_staff, perform_signup, process_outbox,
                                      subscribe_key)
 from commerce7_demo.emulator import EmulatorServer
 
@@ -174,7 +174,7 @@ def test_a_later_different_signup_for_the_same_email_is_its_own_job(tmp_path):
 
 
 def test_refused_jobs_are_listed_for_staff_and_can_be_retried_or_cancelled(emulator, tmp_path):
-    from actions.commerce7.outbox import cancel_job, refused_jobs, retry_job
+    from core.commerce7.outbox import cancel_job, refused_jobs, retry_job
 
     url = f"sqlite:///{tmp_path / 'outbox.db'}"
     outbox = Outbox(url)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.commerce7.outbox import Outbox
+from core.commerce7.outbox import Outbox
 from core.feedback_store import Feedback, FeedbackStore
 from console import schema, summaries
 from console.db import ConsoleDB

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.sync import generated_files, sync_catalog
+from core.commerce7.client import Commerce7Client
+from core.commerce7.sync import generated_files, sync_catalog
 from actions.identity import sign_token, verify_token
 from actions.loyalty import balance_reply
 from actions.settings import Settings
@@ -82,7 +82,7 @@ def test_failure_while_indexing_restores_the_previous_files(emulator, kb, tmp_pa
     sync(emulator, kb, lookup)
     before = generated_files(kb.knowledge_dir)
     next(p for p in emulator.state["products"].values() if p["title"] == "Milea Hat")["webStatus"] = "Retired"
-    import actions.commerce7.sync as sync_module
+    import core.commerce7.sync as sync_module
 
     calls = []
 

@@ -18,10 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings as settings_module
 from actions import verification
-from actions.commerce7.outbox import Outbox
+from core.commerce7.outbox import Outbox
 from actions.forms.club_signup import ActionSubmitClubSignup
 from actions.identity import identified_customer, identify, sign_token, verified_slot_value
-from actions.commerce7.connection import make_client
+from core.commerce7.connection import make_client
 from actions.loyalty import ActionCheckPoints
 from actions.verification_form import ActionVerificationDone, ValidateVerifyForm
 from tests.fakes.twilio_api import FakeTwilioApi

@@ -16,10 +16,10 @@ from datetime import datetime
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.errors import Commerce7Error, ValidationError
-from actions.commerce7.models import Customer
-from actions.commerce7.outbox import Job, Outbox
+from core.commerce7.client import Commerce7Client
+from core.commerce7.errors import Commerce7Error, ValidationError
+from core.commerce7.models import Customer
+from core.commerce7.outbox import Job, Outbox
 
 log = logging.getLogger(__name__)
 

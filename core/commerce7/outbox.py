@@ -147,13 +147,13 @@ class Outbox(Database):
         """Staff decided the job is not to be delivered (it stays, marked cancelled)."""
         return self._set_status(job_id, ("refused", "pending"), "cancelled", None)
 
-    def _set_status(self, job_id: str, allowed: tuple, status: str, due: Optional[float]) -> bool:
+    def _set_status(self, job_id: str, allowed: tuple[str, ...], status: str, due: Optional[float]) -> bool:
         marks = ", ".join("?" * len(allowed))
         with self._connect() as db:
             cursor = self.execute(db, f"UPDATE outbox SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at),"
                                        f" updated_at = ? WHERE id = ? AND status IN ({marks})",
                                    (status, due, time.time(), job_id, *allowed))
-            return cursor.rowcount == 1
+            return bool(cursor.rowcount == 1)
 
     def _update(self, job: Job, status: str, attempts: int, next_at: float, error: Optional[str],
                 result: Optional[str]) -> None:
@@ -163,7 +163,7 @@ class Outbox(Database):
                           (status, attempts, next_at, error, result, time.time(), job.id))
 
 
-def _job(row: tuple) -> Job:
+def _job(row: tuple[Any, ...]) -> Job:
     return Job(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7])
 
 

@@ -18,12 +18,12 @@ from typing import Callable, Optional
 
 import yaml
 
-from actions.commerce7.client import Commerce7Client
-from actions.commerce7.models import Product
-from actions.knowledge.chunks import FRONT_MATTER as _FRONT_MATTER
-from actions.knowledge.index import IndexReport, sync_index
-from actions.settings import Settings
+from core.commerce7.client import Commerce7Client
+from core.commerce7.models import Product
+from core.knowledge.chunks import FRONT_MATTER as _FRONT_MATTER
+from core.knowledge.index import IndexReport, sync_index
 from core.paths import ROOT as REPO_ROOT
+from core.service_settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-async def sync_catalog(client: Commerce7Client, settings: Settings, lookup_path: Optional[Path] = WINE_LOOKUP,
+async def sync_catalog(client: Commerce7Client, settings: ServiceSettings, lookup_path: Optional[Path] = WINE_LOOKUP,
                        progress: Optional[Callable[[int, int], None]] = None, reindex: bool = True) -> SyncReport:
     started = time.perf_counter()
     products = [p for p in await client.list_products(web_status="Available") if p.type in FOLDERS]

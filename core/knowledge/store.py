@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 
-from actions.settings import Settings
+from core.service_settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +17,7 @@ COLLECTION_PREFIX = "milea_knowledge"
 SCHEMA = 1  # bump when chunk metadata changes shape: forces a full re-index
 
 
-def make_client(settings: Settings) -> "chromadb.api.ClientAPI":
+def make_client(settings: ServiceSettings) -> ClientAPI:
     # Telemetry off: this machine and customers' servers talk to nothing outside.
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
@@ -35,7 +37,7 @@ def collection_name(embedder_id: str) -> str:
     return f"{COLLECTION_PREFIX}_{safe}"[:60]
 
 
-def get_collection(client, embedder_id: str, create: bool = True):
+def get_collection(client: ClientAPI, embedder_id: str, create: bool = True) -> Any:  # a Collection: its declared types refuse the plain dicts passed here
     name = collection_name(embedder_id)
     if create:
         return client.get_or_create_collection(

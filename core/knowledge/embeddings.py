@@ -9,14 +9,15 @@ import threading
 from typing import Protocol, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
-from actions.settings import Settings
+from core.service_settings import ServiceSettings
 
 
 class Embedder(Protocol):
     id: str
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """L2-normalised float32 vectors, one row per text."""
 
 
@@ -34,7 +35,7 @@ class LocalEmbedder:
         )
         self._lock = threading.Lock()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if not texts:
             return np.zeros((0, 256), dtype=np.float32)
         with self._lock:
@@ -43,7 +44,7 @@ class LocalEmbedder:
 
 
 class OpenAIEmbedder:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ServiceSettings) -> None:
         import openai
 
         self._client = openai.OpenAI(
@@ -55,16 +56,17 @@ class OpenAIEmbedder:
         self._model = settings.openai_embedding_model
         self.id = f"openai-{self._model}"
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
         response = self._client.embeddings.create(model=self._model, input=list(texts))
         vectors = np.asarray([d.embedding for d in response.data], dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        normalised: NDArray[np.float32] = vectors / np.maximum(norms, 1e-12)
+        return normalised
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_embedder(settings: ServiceSettings) -> Embedder:
     if settings.embeddings == "openai":
         return OpenAIEmbedder(settings)
     return LocalEmbedder()

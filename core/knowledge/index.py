@@ -10,12 +10,14 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from actions.knowledge.chunks import Chunk, load_chunks
-from actions.knowledge.embeddings import Embedder, make_embedder
-from actions.knowledge.store import SCHEMA, collection_name, get_collection, make_client
-from actions.settings import Settings
+from chromadb.api import ClientAPI
+
+from core.knowledge.chunks import Chunk, load_chunks
+from core.knowledge.embeddings import Embedder, make_embedder
+from core.knowledge.store import SCHEMA, collection_name, get_collection, make_client
+from core.service_settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +49,18 @@ def compute_version(embedder_id: str, chunks: Sequence[Chunk]) -> str:
     return digest.hexdigest()[:12]
 
 
-def _meta_collection(client):
+def _meta_collection(client: ClientAPI) -> Any:
     return client.get_or_create_collection(name=META_COLLECTION, embedding_function=None)
 
 
-def read_version(client, embedder_id: str) -> Optional[str]:
+def read_version(client: ClientAPI, embedder_id: str) -> Optional[str]:
     got = _meta_collection(client).get(ids=[collection_name(embedder_id)], include=["metadatas"])
     if not got["ids"]:
         return None
     return (got["metadatas"][0] or {}).get("version")
 
 
-def _write_version(client, embedder_id: str, version: str, count: int) -> None:
+def _write_version(client: ClientAPI, embedder_id: str, version: str, count: int) -> None:
     _meta_collection(client).upsert(
         ids=[collection_name(embedder_id)],
         embeddings=[[1.0]],  # the meta collection holds no vectors worth searching
@@ -68,10 +70,10 @@ def _write_version(client, embedder_id: str, version: str, count: int) -> None:
 
 
 def sync_index(
-    settings: Settings,
+    settings: ServiceSettings,
     embedder: Optional[Embedder] = None,
     chunks: Optional[Sequence[Chunk]] = None,
-    client=None,
+    client: Optional[ClientAPI] = None,
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> IndexReport:
     """Bring the index in line with the chunks (by default all of knowledge/)."""

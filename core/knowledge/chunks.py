@@ -9,11 +9,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import yaml
 
-from actions import business_hours
+from core import business_hours
 
 HOURS_FILE = "hours.yml"
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
@@ -40,7 +40,7 @@ class Chunk:
         """What is embedded and searched: the heading gives the section its subject."""
         return f"{self.title} - {self.heading}\n{self.text}"
 
-    def metadata(self) -> dict:
+    def metadata(self) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "source": self.source,
@@ -57,7 +57,7 @@ def _slug(text: str) -> str:
 
 
 def parse_markdown(text: str, source: str, domain: str) -> list[Chunk]:
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     match = FRONT_MATTER.match(text)
     if match:
         meta = yaml.safe_load(match.group(1)) or {}

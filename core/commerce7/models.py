@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from core.phones import same as same_phone, to_e164  # noqa: F401 - to_e164 is part of this package's API
+from core.phones import same as same_phone, to_e164 as to_e164  # to_e164 is part of this package's API
 
 JsonDict = dict[str, Any]
 
@@ -22,7 +22,7 @@ def format_cents(cents: int | None) -> str:
     return f"{sign}${dollars:,}.{rest:02d}"
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
