@@ -1,0 +1,38 @@
+"""Which channel a conversation belongs to: the one its customer wrote through.
+
+A conversation id is named by the client on REST and socket.io, and an SMS conversation's id is
+the customer's phone number, so without this check a stranger who knows a phone number could
+open a web chat (or a REST conversation) under it: write into the SMS customer's thread, see their
+form's read-back, inherit their verified state and get the staff replies meant for them. A
+channel asks `held_elsewhere` before it lets a client into an id it named; the one it was written
+through keeps it.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+log = logging.getLogger(__name__)
+
+
+async def held_elsewhere(agent: Any, sender_id: str, channel: str) -> bool:
+    """Whether the conversation `sender_id` has customer messages from a channel other than `channel`
+    (True too when the tracker store cannot be read: a new id is always safe)."""
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return True
+    try:
+        tracker = await store.retrieve(sender_id)
+    except Exception as exc:  # noqa: BLE001 - the store down: the client gets a conversation of its own
+        log.warning("conversation owner not known (%s): a new conversation is opened", type(exc).__name__)
+        return True
+    return tracker is not None and _other_channel(tracker.events, channel) is not None
+
+
+def _other_channel(events: Any, channel: str) -> Optional[str]:
+    for event in events or ():
+        if getattr(event, "type_name", "") == "user":
+            written = getattr(event, "input_channel", None)
+            if written and written != channel:
+                return written
+    return None

@@ -1,0 +1,69 @@
+"""One conversation, one person: a stranger who knows an SMS customer's phone number opens a web
+chat under it (socket.io session_request, or a message naming it) and reaches nothing of theirs:
+their tracker is unchanged and the stranger talks in a conversation of their own."""
+from __future__ import annotations
+
+import queue
+import time
+import uuid
+
+import requests
+import socketio
+
+from tests.integration.test_twilio_channel import replies, text as sms
+
+
+def tracker_events(target, sender: str) -> list[dict]:
+    r = requests.get(f"{target.url}/conversations/{sender}/tracker", params={"token": target.token}, timeout=10)
+    r.raise_for_status()
+    return r.json().get("events") or []
+
+
+def sms_customer(target, twilio) -> tuple[str, int]:
+    """A phone that texted the winery, and how many events its conversation holds."""
+    phone = "+1845555" + f"{uuid.uuid4().int % 10_000:04d}"
+    sms(target, phone, "hi, what are your hours?")
+    assert replies(twilio, phone)
+    time.sleep(1)  # the turn is stored after the reply is sent
+    return phone, len(tracker_events(target, phone))
+
+
+def web_client(target):
+    sio = socketio.Client(reconnection=False)
+    got: "queue.Queue[dict]" = queue.Queue()
+    confirmed: "queue.Queue[str]" = queue.Queue()
+    sio.on("bot_uttered", lambda data: got.put(data))
+    sio.on("session_confirm", lambda sid: confirmed.put(sid))
+    sio.connect(target.url, socketio_path="/socket.io", transports=["websocket"])
+    return sio, got, confirmed
+
+
+def test_a_web_chat_cannot_be_opened_under_an_sms_customers_phone(target, twilio):
+    phone, before = sms_customer(target, twilio)
+    sio, got, confirmed = web_client(target)
+    try:
+        sio.emit("session_request", {"session_id": phone})
+        given = confirmed.get(timeout=10)
+        assert given != phone  # a conversation of its own
+        sio.emit("user_uttered", {"message": "I'd like to join the wine club", "session_id": given})
+        assert got.get(timeout=30).get("text")
+        time.sleep(2)
+    finally:
+        sio.disconnect()
+    assert len(tracker_events(target, phone)) == before
+
+
+def test_a_web_message_naming_another_conversation_reaches_nothing(target, twilio):
+    phone, before = sms_customer(target, twilio)
+    sio, got, confirmed = web_client(target)
+    try:
+        own = f"web-{uuid.uuid4().hex[:8]}"
+        sio.emit("session_request", {"session_id": own})
+        assert confirmed.get(timeout=10) == own
+        sio.emit("user_uttered", {"message": "I'd like to join the wine club", "session_id": phone})
+        assert "expired" in got.get(timeout=10).get("text", "")
+        time.sleep(2)
+    finally:
+        sio.disconnect()
+    assert len(tracker_events(target, phone)) == before
+    assert twilio.sent_to(phone)[-1:] == twilio.sent_to(phone)[:1]  # nothing more was texted to them
