@@ -29,6 +29,14 @@ async def held_elsewhere(agent: Any, sender_id: str, channel: str) -> bool:
     return tracker is not None and _other_channel(tracker.events, channel) is not None
 
 
+def owner(events: Any) -> Optional[str]:
+    """The channel the conversation's customer wrote through first (None before they wrote)."""
+    for event in events or ():
+        if getattr(event, "type_name", "") == "user" and getattr(event, "input_channel", None):
+            return event.input_channel
+    return None
+
+
 def _other_channel(events: Any, channel: str) -> Optional[str]:
     for event in events or ():
         if getattr(event, "type_name", "") == "user":

@@ -67,3 +67,13 @@ def test_a_web_message_naming_another_conversation_reaches_nothing(target, twili
         sio.disconnect()
     assert len(tracker_events(target, phone)) == before
     assert twilio.sent_to(phone)[-1:] == twilio.sent_to(phone)[:1]  # nothing more was texted to them
+
+
+def test_staff_replies_go_through_the_customers_own_channel_whatever_the_request_says(target, twilio):
+    phone, _ = sms_customer(target, twilio)
+    sent = len(twilio.sent_to(phone))
+    r = requests.post(f"{target.url}/webhooks/staff/send", headers={"X-Staff-Secret": target.staff_secret},
+                      json={"sender_id": phone, "channel": "socketio", "text": "Hi, this is Anna from Milea"},
+                      timeout=20)
+    assert r.status_code == 200, r.text
+    assert twilio.wait_for(phone, sent + 1, timeout=20)[-1]["body"].startswith("Hi, this is Anna")
