@@ -10,9 +10,43 @@ through keeps it.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Optional
 
 log = logging.getLogger(__name__)
+REST_SPACE = "rest:"  # REST's own conversations when the id the caller names belongs elsewhere
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{7,20}$")  # an SMS conversation's id is the customer's number
+
+
+def reserved(sender_id: str) -> bool:
+    """Ids no web or REST client opens as named: phone numbers (SMS) and REST's own space."""
+    return bool(_PHONE_LIKE.match(sender_id)) or sender_id.startswith(REST_SPACE)
+
+
+class RestSpace:
+    """The conversation a REST caller's `sender` maps to. Rasa's contract stays (the caller names its
+    sender and gets its replies under that name) inside REST's own space: a sender that is a phone
+    number or belongs to a web or SMS conversation is kept under "rest:<sender>", never reaching it.
+    Decisions are remembered (a conversation's owner never changes): one tracker read per sender."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._known: dict[str, str] = {}
+        self._size = size
+
+    async def conversation(self, agent: Any, sender: str) -> str:
+        known = self._known.get(sender)
+        if known is not None:
+            return known
+        if sender.startswith(REST_SPACE):
+            mapped = sender
+        elif _PHONE_LIKE.match(sender) or await held_elsewhere(agent, sender, "rest"):
+            mapped = REST_SPACE + sender
+        else:
+            mapped = sender
+        if len(self._known) >= self._size:
+            self._known.clear()
+        self._known[sender] = mapped
+        return mapped
 
 
 async def held_elsewhere(agent: Any, sender_id: str, channel: str) -> bool:

@@ -33,7 +33,7 @@ import channels.speedups  # noqa: F401 - applied in the Rasa server when a chann
 from actions.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             metadata_too_large, nested_too_deep, prepare_message)
-from channels.id_spaces import held_elsewhere
+from channels.id_spaces import held_elsewhere, reserved
 from channels.origins import widget_origins
 from channels.socketio_rooms import client_manager
 from channels.votes import add_vote_route
@@ -227,7 +227,8 @@ class SafeSocketIOInput(SocketIOInput):
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = clean_sender(requested) if requested else None
-            if session_id is not None and await held_elsewhere(self._agent(sid), session_id, self.name()):
+            if session_id is not None and (reserved(session_id) or
+                                           await held_elsewhere(self._agent(sid), session_id, self.name())):
                 # an SMS customer's phone number, a REST caller's id: never opened as a web chat
                 log.info("socket.io: a session id of another channel's conversation was asked for: new session")
                 session_id = None

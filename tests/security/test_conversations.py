@@ -77,3 +77,28 @@ def test_staff_replies_go_through_the_customers_own_channel_whatever_the_request
                       timeout=20)
     assert r.status_code == 200, r.text
     assert twilio.wait_for(phone, sent + 1, timeout=20)[-1]["body"].startswith("Hi, this is Anna")
+
+
+def test_rest_naming_an_sms_customers_phone_or_a_web_chat_reaches_neither(target, twilio):
+    phone, before = sms_customer(target, twilio)
+    r = target.post({"sender": phone, "message": "I'd like to join the wine club"})
+    assert r.status_code == 200 and r.json() and {m["recipient_id"] for m in r.json()} == {phone}
+    sio, got, confirmed = web_client(target)
+    try:
+        sio.emit("session_request", {"session_id": f"web-{uuid.uuid4().hex}"})
+        web = confirmed.get(timeout=10)
+        sio.emit("user_uttered", {"message": "hello", "session_id": web})
+        assert got.get(timeout=30).get("text")
+        time.sleep(2)
+        web_before = len(tracker_events(target, web))
+        r = target.post({"sender": web, "message": "what are your hours?"})
+        assert r.status_code == 200 and r.json()
+        time.sleep(1)
+        assert got.empty()  # the web visitor heard nothing of it
+        assert len(tracker_events(target, web)) == web_before
+    finally:
+        sio.disconnect()
+    assert len(tracker_events(target, phone)) == before
+    again = target.post({"sender": phone, "message": "what are your hours?"})  # REST keeps its own thread
+    assert again.status_code == 200 and again.json()
+    assert len(tracker_events(target, phone)) == before
