@@ -26,7 +26,7 @@ from actions.commerce7.outbox import Outbox
 from actions.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff, perform_signup
 from actions.common import contact_line
 from actions.forms.base import GuidedForm, reset_events
-from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
+from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_for
 from actions.texts import render, say
 from actions.settings import get_settings
 from actions.verification import PURPOSE_SIGNUP, send_code, start_events
@@ -237,5 +237,5 @@ async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
         say(dispatcher, "utter_signup_done", tier=signup.tier, store_url=settings.store_account_url)
     events = reset_events(DONE_SLOTS)
     if result.created:   # the account this conversation just made is its own
-        events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))
+        events.append(SlotSet(VERIFIED_SLOT, verified_for(tracker, result.customer_id, settings)))
     return events
