@@ -15,7 +15,9 @@ from typing import Any, Optional
 
 log = logging.getLogger(__name__)
 REST_SPACE = "rest:"  # REST's own conversations when the id the caller names belongs elsewhere
-_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{7,20}$")  # an SMS conversation's id is the customer's number
+# an SMS conversation's id is the customer's number as Twilio sends it (E.164: "+" and digits); a
+# bare number stays an ordinary REST sender (integrations use numeric user ids)
+_PHONE_LIKE = re.compile(r"^\+\d{6,15}$")
 
 
 def reserved(sender_id: str) -> bool:

@@ -102,3 +102,12 @@ def test_rest_naming_an_sms_customers_phone_or_a_web_chat_reaches_neither(target
     again = target.post({"sender": phone, "message": "what are your hours?"})  # REST keeps its own thread
     assert again.status_code == 200 and again.json()
     assert len(tracker_events(target, phone)) == before
+
+
+def test_rest_callers_keep_naming_their_own_senders(target):
+    """Rasa's contract for integrations: the sender named is the conversation, numeric ids included."""
+    for sender in (f"crm-{uuid.uuid4().hex[:8]}", str(uuid.uuid4().int % 10 ** 9 + 10 ** 9)):
+        r = target.post({"sender": sender, "message": "what are your hours?"})
+        assert r.status_code == 200 and {m["recipient_id"] for m in r.json()} == {sender}
+        assert [e["text"] for e in tracker_events(target, sender) if e.get("event") == "user"] == [
+            "what are your hours?"]
