@@ -75,17 +75,25 @@ def verify_token(token: object, secret: Optional[str], now: Optional[float] = No
     return claims
 
 
-def verified_slot_value(customer_id: str, sender_id: str, settings: Settings, now: Optional[float] = None) -> str:
-    """What verify_form stores once a code was right: this customer, this conversation, until exp."""
+def verified_slot_value(customer_id: str, sender_id: str, settings: Settings, now: Optional[float] = None,
+                        channel: Optional[str] = None) -> str:
+    """What verify_form stores once a code was right: this customer, this conversation on this
+    channel (a message from another channel under the same id does not inherit it), until exp."""
     now = time.time() if now is None else now
-    return sign_token({"sub": customer_id, "sid": sender_id, "exp": now + settings.verified_ttl_s},
+    return sign_token({"sub": customer_id, "sid": sender_id, "ch": channel or "", "exp": now + settings.verified_ttl_s},
                       settings.verification_secret)
 
 
+def verified_for(tracker: Tracker, customer_id: str, settings: Settings) -> str:
+    """verified_slot_value for this tracker's conversation and the channel of its latest message."""
+    return verified_slot_value(customer_id, tracker.sender_id, settings, channel=tracker.get_latest_input_channel())
+
+
 def verified_by_code(tracker: Tracker, settings: Settings) -> Optional[str]:
-    """The customer id this conversation proved with a code, while that proof lasts."""
+    """The customer id this conversation proved with a code on this channel, while that proof lasts."""
     claims = verify_token(tracker.get_slot(VERIFIED_SLOT), settings.verification_secret)
-    if claims and claims.get("sid") == tracker.sender_id and isinstance(claims.get("sub"), str):
+    if (claims and claims.get("sid") == tracker.sender_id and isinstance(claims.get("sub"), str)
+            and claims.get("ch") == (tracker.get_latest_input_channel() or "")):
         return claims["sub"]
     return None
 

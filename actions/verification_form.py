@@ -31,7 +31,7 @@ from core.commerce7.models import Customer
 from actions.common import clean_text, contact_line
 from actions.forms.base import wants_to_stop
 from actions.forms.club_signup import FORM_SLOTS as CLUB_SLOTS, write_signup
-from actions.identity import VERIFIED_SLOT, identify, proven_customer_id, verified_slot_value
+from actions.identity import VERIFIED_SLOT, identify, proven_customer_id, verified_for
 from actions.loyalty import tell_balance
 from actions.questions import answer_question, is_question
 from actions.texts import say
@@ -143,7 +143,7 @@ class ValidateVerifyForm(FormValidationAction):
         if result.ok and not target.startswith(NOBODY):
             say(dispatcher, "utter_verified")
             return {"verification_code": VERIFIED,
-                    VERIFIED_SLOT: verified_slot_value(target, tracker.sender_id, get_settings())}
+                    VERIFIED_SLOT: verified_for(tracker, target, get_settings())}
         if result.outcome == "wrong":
             if result.attempts_left == 1:
                 say(dispatcher, "utter_verify_code_wrong_last")

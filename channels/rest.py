@@ -3,7 +3,8 @@
 Keeps Rasa's path (/webhooks/rest/webhook) and reply format; only adds the
 checks Rasa's own RestInput lacks (non-text messages, empty or huge texts,
 crafted '/intent{...}' payloads) and the flood limit: over it, 429 with a reply the
-customer reads and Retry-After.
+customer reads and Retry-After. The caller names its sender, inside REST's own id space
+(channels/id_spaces.py): a phone number or a web chat's id never reaches that conversation.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.id_spaces import RestSpace
 from channels.guard import (LIMITED_TEXT, MAX_METADATA_BYTES, MAX_METADATA_DEPTH, RejectedMessage, clean_sender,
                             client_address, flood_guard, metadata_too_large, nested_too_deep, prepare_message)
 
@@ -26,6 +28,8 @@ def _error(status: int, reason: str) -> HTTPResponse:
 
 
 class SafeRestInput(InputChannel):
+    space = RestSpace()  # the caller's sender -> the conversation, in REST's own id space
+
     @classmethod
     def name(cls) -> Text:
         return "rest"
@@ -63,10 +67,11 @@ class SafeRestInput(InputChannel):
             if verdict.limited:  # in the reply format, so a chat client shows it like any answer
                 return response.json([{"recipient_id": sender, "text": LIMITED_TEXT}], status=429,
                                      headers={"Retry-After": str(verdict.retry_after)})
+            conversation = await self.space.conversation(getattr(request.app.ctx, "agent", None), sender)
             collector = CollectingOutputChannel()
             await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)
             )
-            return response.json(collector.messages)
+            return response.json([{**m, "recipient_id": sender} for m in collector.messages])
 
         return hook

@@ -32,6 +32,7 @@ from socketio import packet as socketio_packet
 from core.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             metadata_too_large, nested_too_deep, prepare_message)
+from channels.id_spaces import held_elsewhere, reserved
 from channels.origins import widget_origins
 from channels.socketio_rooms import client_manager
 from channels.votes import add_vote_route
@@ -224,7 +225,13 @@ class SafeSocketIOInput(SocketIOInput):
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = (clean_sender(requested) if requested else None) or uuid.uuid4().hex
+            session_id = clean_sender(requested) if requested else None
+            if session_id is not None and (reserved(session_id) or
+                                           await held_elsewhere(self._agent(sid), session_id, self.name())):
+                # an SMS customer's phone number, a REST caller's id: never opened as a web chat
+                log.info("socket.io: a session id of another channel's conversation was asked for: new session")
+                session_id = None
+            session_id = session_id or uuid.uuid4().hex
             async with sio.session(sid, namespace=self.namespace) as connection:
                 previous = connection.get("conversation")
                 if self.session_persistence:
@@ -240,8 +247,11 @@ class SafeSocketIOInput(SocketIOInput):
                 await tell(sid, render("utter_web_unreadable"))
                 return
             if self.session_persistence:
+                # only into the conversation this connection asked for and was confirmed: a message
+                # naming another id (a phone number, another visitor's) never reaches that one
                 sender_id = clean_sender(data.get("session_id"))
-                if sender_id is None:
+                joined = (await sio.get_session(sid, namespace=self.namespace)).get("conversation")
+                if sender_id is None or sender_id != joined:
                     await tell(sid, render("utter_web_session_expired"))
                     return
             else:
@@ -263,6 +273,10 @@ class SafeSocketIOInput(SocketIOInput):
                                              metadata=metadata))
 
         return webhook
+
+    def _agent(self, sid: Text) -> Any:
+        request = (self.sio.get_environ(sid, self.namespace) or {}).get("sanic.request")
+        return getattr(getattr(getattr(request, "app", None), "ctx", None), "agent", None)
 
     async def _flooded(self, sid: Text, sender_id: Text) -> bool:
         request = (self.sio.get_environ(sid, self.namespace) or {}).get("sanic.request")

@@ -2,7 +2,8 @@
 
 POST /webhooks/staff/send {sender_id, channel, text, staff} with header X-Staff-Secret, from
 loopback only (STAFF_CHANNEL_REMOTE=1 allows other hosts, e.g. a console container). The text
-goes out with that channel's output (the widget over socket.io, SMS through Twilio) and is
+goes out with the output of the channel the customer wrote through (the widget over socket.io,
+SMS through Twilio; `channel` is only used while the customer has not written yet) and is
 recorded in the conversation as a bot message with metadata {"staff": name}.
 
 Answers: 200 sent; 400 bad request; 403 wrong secret or not loopback; 404 unknown conversation
@@ -24,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import sms_text
+from channels.id_spaces import owner
 from core.settings import RasaServerSettings
 
 log = logging.getLogger(__name__)
@@ -125,8 +127,12 @@ class StaffInput(InputChannel):
             if len(text) > MAX_TEXT:
                 return _error(413, f"the reply has {len(text)} characters; at most {MAX_TEXT} fit in an SMS")
             agent = request.app.ctx.agent
-            if await agent.tracker_store.retrieve(sender_id) is None:
+            conversation = await agent.tracker_store.retrieve(sender_id)
+            if conversation is None:
                 return _error(404, "no conversation with that id")
+            # the channel the customer wrote through, never the one the request names: a web chat
+            # opened under an SMS customer's phone once got the staff replies meant for them
+            name = owner(conversation.events) or name
             try:
                 await deliver(getattr(request.app.ctx, "input_channels", []), name, sender_id, text)
             except Undeliverable as refused:

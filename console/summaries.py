@@ -108,7 +108,7 @@ def fold(rows: list[tuple], daily: Optional[Counter] = None) -> dict[str, _Fold]
             f.last_user_text = text[:500] if text and not text.startswith("/") else ""
             daily[(day, "turns", "")] += 1
             daily[(day, "intent", intent or "none")] += 1
-            f.channel = str(body.get("input_channel") or f.channel)
+            f.channel = f.channel or str(body.get("input_channel") or "")  # the first: whose thread it is
             if text and not text.startswith("/"):
                 f.last_text = text[:LAST_TEXT_CHARS]
                 f.search = f"{f.search} {search_terms(text)}"[-SEARCH_CHARS:]
@@ -154,11 +154,13 @@ def _apply(tx: Tx, sender: str, f: _Fold, daily: Counter) -> None:
                 f.handoff_at, f.fallbacks, f.paused or 0))
         return
     search = f"{row[0][0]} {f.search}"[-SEARCH_CHARS:] if f.search else row[0][0]
-    tx.run("UPDATE console_conversations SET channel = CASE WHEN ? = '' THEN channel ELSE ? END, "
+    # the channel stays the one the customer first wrote through (a later message from another
+    # channel under the same id must not make an SMS customer's thread a web chat)
+    tx.run("UPDATE console_conversations SET channel = CASE WHEN channel = '' THEN ? ELSE channel END, "
            "last_at = CASE WHEN last_at > ? THEN last_at ELSE ? END, last_event_id = ?, turns = turns + ?, "
            "last_text = COALESCE(?, last_text), search = ?, handoff_at = COALESCE(?, handoff_at), "
            "fallbacks = fallbacks + ?, paused = COALESCE(?, paused) WHERE sender_id = ?",
-           (f.channel, f.channel, f.last_at, f.last_at, f.last_event_id, f.turns, f.last_text, search,
+           (f.channel, f.last_at, f.last_at, f.last_event_id, f.turns, f.last_text, search,
             f.handoff_at, f.fallbacks, f.paused, sender))
 
 

@@ -27,7 +27,7 @@ from core.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff,
 from actions.common import contact_line
 from actions.converse import tier_lines
 from actions.forms.base import GuidedForm, reset_events
-from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
+from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_for
 from actions.texts import say
 from core.texts import render
 from actions.settings import get_settings
@@ -262,5 +262,5 @@ async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
         say(dispatcher, "utter_signup_done", tier=signup.tier, store_url=settings.store_account_url)
     events = reset_events(DONE_SLOTS)
     if result.created:   # the account this conversation just made is its own
-        events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))
+        events.append(SlotSet(VERIFIED_SLOT, verified_for(tracker, result.customer_id, settings)))
     return events

@@ -24,7 +24,7 @@ from core.commerce7.outbox import Outbox
 from core.commerce7.signup import keep_for_staff, subscribe_key
 from actions.forms.base import GuidedForm, reset_events
 from actions.forms.club_signup import name_answer
-from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_slot_value
+from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_for
 from actions.texts import say
 from actions.settings import get_settings
 
@@ -87,7 +87,7 @@ class ActionSubmitSubscribe(Action):
         events = reset_events(FORM_SLOTS)
         if result.created:
             say(dispatcher, "utter_subscribed")
-            events.append(SlotSet(VERIFIED_SLOT, verified_slot_value(result.customer_id, tracker.sender_id, settings)))
+            events.append(SlotSet(VERIFIED_SLOT, verified_for(tracker, result.customer_id, settings)))
             return events
         owner = await proven_customer_id(tracker, settings, get_client()) == result.customer_id
         if not result.already_subscribed:

@@ -212,3 +212,15 @@ def test_knowledge_gaps_group_questions_by_meaning(own):
     assert api("/api/gaps", days="x").status_code == 400
     page = console.browser_session(*ADMIN).get(console.url + "/improve", params={"days": 365}).text
     assert "Knowledge gaps" in page and "gluten" in page
+
+
+def test_a_conversation_keeps_the_channel_its_customer_wrote_through(own):
+    """A web message written under an SMS customer's phone (possible before conversations had a
+    space per channel) must not turn their thread into a web chat: staff replies follow the label."""
+    running, get = own
+    now = time.time()
+    running.tracker.user("+15550001234", "I'd like to join the wine club", now, channel="socketio")
+    assert wait_for(lambda: get("/api/conversations").json()["conversations"][0]["id"] == "+15550001234")
+    [row] = [c for c in get("/api/conversations").json()["conversations"] if c["id"] == "+15550001234"]
+    assert row["channel"] == "twilio"
+    assert ids(get("/api/conversations", channel="twilio")) == ["+15550001234"]

@@ -42,9 +42,13 @@ def test_sms_sender_counts_only_on_the_twilio_channel_with_a_number():
     assert identify(tracker(sender="web-1", channel="twilio"), SETTINGS) is None
 
 
-def test_verified_slot_is_bound_to_its_conversation_and_expires():
-    value = verified_slot_value("cust-1", "web-1", SETTINGS)
+def test_verified_slot_is_bound_to_its_conversation_and_channel_and_expires():
+    value = verified_slot_value("cust-1", "web-1", SETTINGS, channel="socketio")
     assert identify(tracker(slots={"verified_customer": value}), SETTINGS).customer_id == "cust-1"
     assert identify(tracker(sender="web-2", slots={"verified_customer": value}), SETTINGS) is None
-    old = verified_slot_value("cust-1", "web-1", SETTINGS, now=time.time() - 3600)
+    # the same id written to from another channel (a REST caller naming a web chat's id) inherits nothing
+    assert identify(tracker(channel="rest", slots={"verified_customer": value}), SETTINGS) is None
+    unbound = sign_token({"sub": "cust-1", "sid": "web-1", "exp": time.time() + 600}, "verify-secret")
+    assert identify(tracker(slots={"verified_customer": unbound}), SETTINGS) is None  # a proof naming no channel
+    old = verified_slot_value("cust-1", "web-1", SETTINGS, now=time.time() - 3600, channel="socketio")
     assert identify(tracker(slots={"verified_customer": old}), SETTINGS) is None

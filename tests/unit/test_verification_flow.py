@@ -184,7 +184,8 @@ def test_right_code_verifies_this_conversation_only(configure, twilio, emulator)
     verified = result["verified_customer"]
     assert identify(tracker(slots={"verified_customer": verified}), settings).customer_id == target
     assert identify(tracker(slots={"verified_customer": verified}, sender="web-2"), settings) is None
-    expired = verified_slot_value(target, "web-1", settings, now=time.time() - settings.verified_ttl_s - 1)
+    expired = verified_slot_value(target, "web-1", settings, now=time.time() - settings.verified_ttl_s - 1,
+                                  channel="rest")
     assert identify(tracker(slots={"verified_customer": expired}), settings) is None
     forged = sign_token({"sub": target, "sid": "web-1", "exp": time.time() + 600}, "not-the-secret")
     assert identify(tracker(slots={"verified_customer": forged}), settings) is None
@@ -259,7 +260,7 @@ def test_after_the_code_the_signup_continues_for_the_owner(configure, emulator, 
     settings = configure(sms=True)
     jordan = jordan_id(emulator)
     slots_ = {**signup_slots(JORDAN_EMAIL, "+18455550142"), "verify_purpose": "club_signup", "verify_target": jordan,
-              "verified_customer": verified_slot_value(jordan, "web-1", settings)}
+              "verified_customer": verified_slot_value(jordan, "web-1", settings, channel="rest")}
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionVerificationDone().run(dispatcher, tracker("123456", slots=slots_), {}))
     assert "Welcome to the Jumper club" in texts(dispatcher)
