@@ -59,7 +59,7 @@ async def held_elsewhere(agent: Any, sender_id: str, channel: str) -> bool:
         return True
     try:
         tracker = await store.retrieve(sender_id)
-    except Exception as exc:  # noqa: BLE001 - the store down: the client gets a conversation of its own
+    except Exception as exc:  # the store down: the client gets a conversation of its own
         log.warning("conversation owner not known (%s): a new conversation is opened", type(exc).__name__)
         return True
     return tracker is not None and _other_channel(tracker.events, channel) is not None
