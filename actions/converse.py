@@ -51,7 +51,7 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
 _ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|until|how late|last seating|"
                         r"last call)\b", re.I)
 # "do you make a Pinot Noir? my wife loves pinot": whether we make it is asked before what is like it.
-_ASKS_IF_WE_MAKE = re.compile(r"\b(do|does|did)\s+(you|u|ya|yall|y'all|milea)\s+(guys\s+)?"
+ASKS_IF_WE_MAKE = re.compile(r"\b(do|does|did)\s+(you|u|ya|yall|y'all|milea)\s+(guys\s+)?"
                               r"(have|make|carry|sell|got|do|grow)\b|\bis there an?\b", re.I)
 def asks_time(text: str) -> bool:
     """Whether a message asks about opening times ("what time do you open", "until when")."""
@@ -146,6 +146,9 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         return Turn("", [], aspect, follow_up)
     # 1. subjects the customer names now
     wines_now, ambiguous = named_wines(text, entities.get("wine", []), wines, intent)
+    listed = [w for w in ambiguous if w.title in before.options]
+    if len(listed) == 1 and before.kind == "wine":
+        wines_now, ambiguous = listed, []   # "the reserve" among the two cab francs just listed
     if ambiguous and intent not in COMPATIBLE["wine"] - {"ask_about", "ask_club", "ask_tastings", "ask_loyalty"}:
         ambiguous = []   # "the cab from the station", "how much of the vineyard is cab franc": not our wines
     wish = read_wish(text)
@@ -181,8 +184,9 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
                     or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)):
         return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:
-        plural = re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
-                           r"list|make|sell|carry|options)\b", text, re.I) and aspect not in ("price", "stock", "vintage", "buy")
+        plural = (re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
+                            r"list|make|sell|carry|options)\b", text, re.I) or ASKS_IF_WE_MAKE.search(text)) \
+            and aspect not in ("price", "stock", "vintage", "buy")
         if aspect not in ("cheaper", "dearer", "difference", "best", "more") and not plural and len(ambiguous) > 1:
             return Turn("wine", [], aspect, follow_up, ambiguous=ambiguous)
         named["wine"] = [w.title for w in ambiguous]
@@ -217,8 +221,11 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
             and intent in COMPATIBLE[previous_kind]:
         if previous_kind == "wine" and aspect in ("pairing", "best") and not follow_up:
             return Turn("", [], aspect)  # "what goes with steak?" is a new question, not about the last wine
-        if previous_kind == "wine" and aspect == "" and read_wish(text).types:
-            return Turn("", [], aspect)  # "what about a white?" starts a new search
+        if previous_kind == "wine" and read_wish(text).types and not refers_back(text) \
+                and aspect in ("", "cheaper", "dearer", "best"):
+            return Turn("", [], aspect)  # "what about a white?", "cheapest white?" start a new search
+        if previous_kind == "state" and aspect not in ("", "buy"):
+            return Turn("", [], aspect)  # "how much is shipping?" after a state: not the state's answer
         if previous_kind == "wine" and aspect == "cheaper" and len(before.options) < 2 and before.wine:
             return Turn("wine", [before.wine], "cheaper_than", True)   # "something similar but cheaper?"
         if previous_kind == "wine" and len(before.options) > 1 and before.aspect in ("list", "difference") \
@@ -374,7 +381,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     wish = read_wish(text)
     reply = Reply()
     for grape in NOT_CARRIED:
-        if re.search(rf"\b{grape}\b", low) and (grape not in wish.like or _ASKS_IF_WE_MAKE.search(low)):
+        if re.search(rf"\b{grape}\b", low) and (grape not in wish.like or ASKS_IF_WE_MAKE.search(low)):
             alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
             alternative = (render("utter_wine_grape_alternative", channel, grape=grape.title(), label=alt[0].label,
                                   price=alt[0].price_text) if alt else "")

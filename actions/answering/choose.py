@@ -15,7 +15,8 @@ _FRAME = frozenset("""the a an one ones that this those these which who what wha
     to and or in on i we you u me my our your do does did got get has have had be are was were about
     can could would should will please pls k ok so just one's wine wines bottle bottles level tier
     club option options kind type how much many more most less least than then thing there milea""".split())
-_NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ")
+_NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ", "isnt ", "isn't ", "arent ", "aren't ",
+             "wasnt ", "wasn't ", "doesnt ", "doesn't ", "less ")
 
 
 def plain(text: str) -> str:

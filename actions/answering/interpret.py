@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 from actions.answering.attributes import Asked, phrase_pattern, asked, lexical
 from actions.answering.choose import choose, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
-from actions.converse import COMPATIBLE
+from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
 from actions.recommend import read_wish
 from actions.knowledge.text import tokens
 from actions.subject import Subject, aspect_of, is_correction, refers_back
@@ -54,6 +54,7 @@ DESCRIBED_KINDS = frozenset({"tier", "experience", "space"})
 KIND_NOUNS = {"tier": ("tier", "tiers", "level", "levels", "membership level"),
               "experience": ("flight", "flights"), "space": ("venue", "room", "space"),
               "reward": ("reward", "rewards")}
+MINOR_KINDS = frozenset({"reward", "merch", "menu", "lodging"})
 KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind not in ("merch", "menu", "lodging")}
 _SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)
@@ -103,17 +104,14 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     """The kind and the things the message names now (in a talk about Milea Miles, rewards first:
     "the tour & tasting one" is then the reward, not the tasting)."""
     loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
-    kinds = ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging")
-    if loyalty:
-        found = mentioned(text, facts.of("reward"))
+    # a minor thing named by its own name ("the wine openers", "a cheese board") is what is asked
+    # about, whatever else the conversation was on and whatever intent NLU gave
+    for kind in ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging"):
+        found = mentioned(text, facts.of(kind))
         if found:
-            return "reward", _longest_names(found, text)
+            return kind, _longest_names(found, text)
     if turn.kind in KIND_OF_SLOT_KIND and turn.names:
         return turn.kind, facts.among(turn.kind, turn.names)
-    for kind in kinds:
-        found = mentioned(text, facts.of(kind))
-        if found and intent in INTENTS_OF_KIND[kind]:
-            return kind, _longest_names(found, text)
     return "", []
 
 
@@ -145,8 +143,10 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not kind:
         kind = (_kind_by_noun(text) or context_kind or ("reward" if before.topic == "ask_loyalty" else "")
                 or KIND_OF_INTENT.get(intent, ""))
-    if not kind or intent not in INTENTS_OF_KIND[kind]:
+    if not kind or (intent not in INTENTS_OF_KIND[kind] and not (named and kind in MINOR_KINDS)):
         return None
+    if ASKS_IF_WE_MAKE.search(text) and len(named) > 1:
+        return None   # "do you make a chardonnay? my mom hates oaky ones": both, not a pick
     attributes = list(facts.attributes.get(kind, {}).values())
     options = facts.among(kind, before.options) if kind == context_kind else []
     current = facts.find(kind, before.current(kind)) if kind == context_kind else None
@@ -198,7 +198,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     aspect = aspect_of(text)
     if len(things) == 1 and not asks and wish.empty and _content_words(text, things[0]) \
             and (things == [current] and not named and aspect not in SUBJECT_ASPECTS.get(kind, {aspect})
-                 or named and kind in DESCRIBED_KINDS and not aspect):
+                 or kind in DESCRIBED_KINDS and not aspect):
         # asks something of the subject this model does not know ("what deposit do you need?" after a
         # room's capacity, "can I quit the Jumper after 2 shipments?"): the knowledge answers it, never
         # the aspect asked before nor a description

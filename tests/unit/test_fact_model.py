@@ -108,3 +108,29 @@ def test_choose_needs_one_clear_winner(facts):
     assert {t.name for t in choose("which ones give 15% off", tiers, attributes, several=True)[0]} == {"Grand Prix", "Triple Crown"}
     assert choose("the one with 15% off", tiers, attributes) is None   # two tiers give 15%
     assert choose("hmm", tiers, attributes) is None
+
+
+def test_a_question_of_existence_names_every_match_and_picks_none():
+    c = Conversation()
+    both = c.say("do you make a chardonnay? my dad can't stand oaky ones", "ask_wine")["text"]
+    assert "Farmhouse Chardonnay" in both and "Reserve Chardonnay" in both and "$30" in both and "$40" in both
+    unoaked = c.say("which one isn't oaked", "ask_wine")["text"]
+    assert unoaked.startswith("The Farmhouse Chardonnay is unoaked")
+
+
+def test_a_partial_name_within_the_set_just_listed_and_a_new_type_starts_a_new_search():
+    c = Conversation()
+    c.say("is there a cab franc", "ask_wine")
+    finish = c.say("what's the finish like on the reserve", "ask_wine")["text"]
+    assert "tobacco" in finish and "Which one" not in finish
+    white = c.say("cheapest white?", "ask_wine")["text"]
+    assert "$30" in white and "Cabernet" not in white
+
+
+def test_a_thing_named_by_its_own_name_wins_over_the_subject():
+    c = Conversation()
+    c.say("tell me about the seated tasting", "ask_tastings")
+    board = c.say("can we add a cheese board to it", "ask_tastings")["text"]
+    assert "$33" in board
+    cancel = c.say("and if we need to cancel the tasting?", "ask_tastings")["text"]
+    assert "90 minutes" not in cancel
