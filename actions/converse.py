@@ -178,7 +178,7 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
              "state": states_now}
     kinds_named = [k for k, v in named.items() if v]
     if not day_now and before.kind == "date" and before.date and intent in ("ask_hours", "nlu_fallback") \
-            and _REOPEN.search(text):
+            and _REOPEN.search(text) and not _MONTH.search(text):
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
     if day_now and (intent == "ask_hours" or (intent == "ask_reservation" and _ASKS_TIME.search(text))
                     or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)):
@@ -221,8 +221,7 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
             and intent in COMPATIBLE[previous_kind]:
         if previous_kind == "wine" and aspect in ("pairing", "best") and not follow_up:
             return Turn("", [], aspect)  # "what goes with steak?" is a new question, not about the last wine
-        if previous_kind == "wine" and read_wish(text).types and not refers_back(text) \
-                and aspect in ("", "cheaper", "dearer", "best"):
+        if previous_kind == "wine" and read_wish(text).types and aspect in ("", "cheaper", "dearer", "best"):
             return Turn("", [], aspect)  # "what about a white?", "cheapest white?" start a new search
         if previous_kind == "state" and aspect not in ("", "buy"):
             return Turn("", [], aspect)  # "how much is shipping?" after a state: not the state's answer
@@ -370,6 +369,13 @@ _LIST = re.compile(r"\b(what|which|list|got|have|any|anything|something|show)\b"
 _SUPER_CHEAP = re.compile(r"\b(cheapest|least expensive|most affordable|lowest price|budget|inexpensive|cheap)\b", re.I)
 _SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge)\b", re.I)
 _SUPER_BEST = re.compile(r"\b(best|best rated|highest rated|top rated|rating|rated|points|award|acclaimed|favou?rite|popular)\b", re.I)
+
+
+def searches_the_catalog(text: str) -> bool:
+    """Whether a message asks a superlative or a count of our wines, whatever intent NLU gave it
+    ("what's your cheapest wine?" read as a question about the winery)."""
+    return bool(re.search(r"\b(wines?|bottles?|reds?|whites?|roses?|rosés?|sparkling)\b", text, re.I)) and bool(
+        _SUPER_CHEAP.search(text) or _SUPER_DEAR.search(text) or _COUNT.search(text))
 
 
 def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str]) -> Optional[Reply]:
@@ -583,7 +589,7 @@ def answer_states(turn: Turn, knowledge_dir: Path, channel: Optional[str]) -> Re
     return reply
 
 
-_REOPEN = re.compile(r"\b(reopen|re-open|open (again|back)|back open|closed|shut|that day|then)\b", re.I)
+_REOPEN = re.compile(r"\b(reopen|re-open|open (again|back)|back open|closed|shut)\b", re.I)
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.I)
 _DAY_OF_MONTH = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", re.I)
 
@@ -594,7 +600,7 @@ def answer_day(text: str, entities: list[str], schedule, now: datetime, previous
     month = _MONTH.search(previous or "")
     if day and not _MONTH.search(text) and month:
         text = f"{month.group(0)} {day.group(1)}"
-    if previous and not entities and not names_a_day(text, []) and _REOPEN.search(text):
+    if previous and not entities and not names_a_day(text, []) and _REOPEN.search(text) and not _MONTH.search(text):
         text = previous   # "bummer. when do you reopen?" asks about the day asked before
     reply = Reply(texts=[business_hours.hours_reply(schedule, now, text, entities)])
     reply.slots = {"subject_kind": "date", "subject_date": text, "subject_aspect": "hours"}

@@ -261,7 +261,7 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
         return converse.answer_experiences(converse.Turn("experience", [], turn.aspect), kdir, channel)
     if products is None and _SHOPPING.search(text):
         products = await available_products()
-    if products and intent in ("ask_wine", "nlu_fallback"):
+    if products and (intent in ("ask_wine", "nlu_fallback") or converse.searches_the_catalog(text)):
         return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
     if products and _SHOPPING.search(text) and not read_wish(text).empty:   # e.g. classified as an event question
         return converse.answer_wine_search(text, wine_rows(products, kdir), channel)

@@ -22,7 +22,7 @@ from typing import Iterable
 
 from core.paths import ROOT
 
-CODE_DIRS = ("actions", "channels")
+CODE_DIRS = ("actions", "channels", "core")  # the code that sends responses
 # A response named in code: a quoted literal "utter_..." (names are never built from pieces,
 # so this scan sees them all; a name built at run time would fail this check, on purpose).
 _NAMED = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")

@@ -106,7 +106,10 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
     # a minor thing named by its own name ("the wine openers", "a cheese board") is what is asked
     # about, whatever else the conversation was on and whatever intent NLU gave
+    pairing = aspect_of(text) == "pairing" or bool(read_wish(text).foods and re.search(r"\b(wines?|bottles?)\b", text, re.I))
     for kind in ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging"):
+        if kind == "menu" and pairing:
+            continue   # "what wine goes with the lobster roll?" asks a wine
         found = mentioned(text, facts.of(kind))
         if found:
             return kind, _longest_names(found, text)
@@ -208,7 +211,9 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     attribute = asks[0].attribute
     if attribute.name in ANSWERED_BEFORE.get(kind, ()):
         return None
-    return Plan(kind, things, attribute, None, False, [t.name for t in options])
+    # the set a later "something cheaper?" compares across: the one listed, else all of a described kind
+    listed = options or (facts.standalone(kind) if kind in DESCRIBED_KINDS else [])
+    return Plan(kind, things, attribute, None, False, [t.name for t in listed])
 
 
 def _kind_by_noun(text: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from core.paths import ROOT
 RASA_PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
-PROJECT = ("config.yml", "domain.yml", "data", "actions", "channels", "knowledge")
+PROJECT = ("config.yml", "domain.yml", "data", "actions", "channels", "core", "knowledge")
 DRIVER = """
 import json, sys
 from pathlib import Path
