@@ -159,7 +159,10 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         return None   # "a dry white under $35" starts a new search of the catalog
     following = pointing or len(text.split()) <= 6
     pool: list[Thing] = []
-    if len(named) >= 2:
+    candidates = facts.among("wine", [w.title for w in turn.ambiguous]) if kind == "wine" else []
+    if candidates:
+        pool = candidates   # "the chardonnay": one of those the name fits, by a value, or the question which
+    elif len(named) >= 2:
         pool = named
     elif not named and len(options) >= 2 and pointing:
         pool = options
@@ -187,7 +190,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
             attribute = attributes[0]   # "the half off a case one": a reward's points is all there is
         if len(chosen) > 1:
             attribute = None   # "which of those are unoaked?": the ones that are
-        from_set = pool is named or pool is options
+        from_set = pool is named or pool is options or pool is candidates
         if attribute is None and not from_set:
             return None   # "do you make one?" names one of all: the subject path describes it
         return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if from_set else [])
@@ -195,6 +198,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
             and asks and asks[0].direction:
         # "is it cheaper than the Vincenza?": both values side by side
         return Plan(kind, [current, named[0]], asks[0].attribute, None, False, [current.name, named[0].name])
+    if candidates:
+        return None   # a name that fits several wines and nothing to tell them apart: the subject path asks which
     things = named or ([current] if current is not None and following else [])
     if not asks and len(attributes) == 1 and named:
         return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
