@@ -107,12 +107,16 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     # a minor thing named by its own name ("the wine openers", "a cheese board") is what is asked
     # about, whatever else the conversation was on and whatever intent NLU gave
     pairing = aspect_of(text) == "pairing" or bool(read_wish(text).foods and re.search(r"\b(wines?|bottles?)\b", text, re.I))
+    named_minor = []
     for kind in ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging"):
         if kind == "menu" and pairing:
             continue   # "what wine goes with the lobster roll?" asks a wine
         found = mentioned(text, facts.of(kind))
         if found:
-            return kind, _longest_names(found, text)
+            named_minor.append((kind, _longest_names(found, text)))
+    if named_minor:   # the hat to buy or the hat for points: the kind whose attribute is asked
+        asked_of = [(k, t) for k, t in named_minor if lexical(text, list(facts.attributes.get(k, {}).values()))]
+        return (asked_of or named_minor)[0]
     if turn.kind in KIND_OF_SLOT_KIND and turn.names:
         return turn.kind, facts.among(turn.kind, turn.names)
     return "", []
@@ -146,8 +150,11 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not kind:
         kind = (_kind_by_noun(text) or context_kind or ("reward" if before.topic == "ask_loyalty" else "")
                 or KIND_OF_INTENT.get(intent, ""))
-    if not kind or (intent not in INTENTS_OF_KIND[kind] and not (named and kind in MINOR_KINDS)):
+    if not kind:
         return None
+    if intent not in INTENTS_OF_KIND[kind] and not (named and kind in MINOR_KINDS) and not (
+            kind == context_kind and len(text.split()) <= 6 and lexical(text, list(facts.attributes.get(kind, {}).values()))):
+        return None   # a short follow-up asking an attribute of the subject is about it whatever NLU said
     if ASKS_IF_WE_MAKE.search(text) and len(named) > 1:
         return None   # "do you make a chardonnay? my mom hates oaky ones": both, not a pick
     attributes = list(facts.attributes.get(kind, {}).values())
