@@ -24,8 +24,8 @@ from actions.answering.fact_answers import answer as answer_plan
 from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
+from actions.answering.lookup import overlap
 from actions.answering.party import head_count, party_rule
-from actions.knowledge.text import tokens
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
@@ -218,14 +218,9 @@ async def _party(dispatcher, text: str, intent: str, count: int, rule: str, defa
             return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
         return Outcome()
     answer = await get_service().answer(text, intent or None)
-    if answer.found and _overlap(answer.text, rule) < 0.5:
+    if answer.found and overlap(answer.text, rule) < 0.5:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
     return Outcome([SlotSet("subject_topic", "ask_reservation")])
-
-
-def _overlap(a: str, b: str) -> float:
-    x, y = set(tokens(a)), set(tokens(b))
-    return len(x & y) / max(1, min(len(x), len(y)))
 
 
 async def _checked_llm(reply: converse.Reply, text: str, tracker: Tracker, before: Subject, settings,

@@ -83,14 +83,15 @@ def prose(thing: Thing, attribute: Optional[Attribute], question: str, knowledge
     for score, sentence in scored:
         if len(chosen) == MAX_SENTENCES or score < scored[0][0]:
             break
-        if not any(_same(sentence, c) for c in chosen):
+        if not any(overlap(sentence, c) > 0.6 for c in chosen):
             chosen.append(sentence)
     return " ".join(chosen)
 
 
-def _same(a: str, b: str) -> bool:
+def overlap(a: str, b: str) -> float:
+    """The share of the shorter text's words the other one also has (two sentences saying one thing)."""
     x, y = set(tokens(a)), set(tokens(b))
-    return len(x & y) / max(1, min(len(x), len(y))) > 0.6
+    return len(x & y) / max(1, min(len(x), len(y)))
 
 
 def say(thing: Thing, attribute: Attribute, question: str, knowledge_dir: Path, channel: Optional[str]) -> str:

@@ -3,14 +3,13 @@ connection listening to many conversations, a vote flood, SMS pumping from (and 
 numbers abroad, and a foreign number taken for a US customer's."""
 from __future__ import annotations
 
-import queue
 import time
 import uuid
 
 import requests
-import socketio
 
 from tests.integration.stack import Commerce7View, texts
+from tests.security.clients import web_client
 from tests.integration.test_twilio_channel import replies, text as sms
 
 JORDAN_EMAIL = "jordan.rivera@example.com"  # 12,400 points in the emulator's seed
@@ -42,20 +41,11 @@ def test_rest_metadata_over_the_limit_is_a_clear_413_and_stores_nothing(target):
 
 # ---------------------------------------------------------------- socket.io
 
-def _client(target):
-    sio = socketio.Client(reconnection=False)
-    got: "queue.Queue[dict]" = queue.Queue()
-    confirmed: "queue.Queue[str]" = queue.Queue()
-    sio.on("bot_uttered", lambda data: got.put(data))
-    sio.on("session_confirm", lambda sid: confirmed.put(sid))
-    sio.connect(target.url, socketio_path="/socket.io", transports=["websocket"])
-    return sio, got, confirmed
-
 
 def test_one_socketio_connection_is_in_one_conversation_at_a_time(target):
     """A session_request per room used to keep one connection in all of them, hearing every reply."""
-    spy, overheard, spy_confirmed = _client(target)
-    victim, answers, victim_confirmed = _client(target)
+    spy, overheard, spy_confirmed = web_client(target)
+    victim, answers, victim_confirmed = web_client(target)
     try:
         theirs, mine = f"victim-{uuid.uuid4().hex[:8]}", f"spy-{uuid.uuid4().hex[:8]}"
         for room in [theirs] + [f"victim-{n}-{uuid.uuid4().hex[:4]}" for n in range(30)]:

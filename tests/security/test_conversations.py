@@ -3,13 +3,12 @@ chat under it (socket.io session_request, or a message naming it) and reaches no
 their tracker is unchanged and the stranger talks in a conversation of their own."""
 from __future__ import annotations
 
-import queue
 import time
 import uuid
 
 import requests
-import socketio
 
+from tests.security.clients import web_client
 from tests.integration.test_twilio_channel import replies, text as sms
 
 
@@ -27,15 +26,6 @@ def sms_customer(target, twilio) -> tuple[str, int]:
     time.sleep(1)  # the turn is stored after the reply is sent
     return phone, len(tracker_events(target, phone))
 
-
-def web_client(target):
-    sio = socketio.Client(reconnection=False)
-    got: "queue.Queue[dict]" = queue.Queue()
-    confirmed: "queue.Queue[str]" = queue.Queue()
-    sio.on("bot_uttered", lambda data: got.put(data))
-    sio.on("session_confirm", lambda sid: confirmed.put(sid))
-    sio.connect(target.url, socketio_path="/socket.io", transports=["websocket"])
-    return sio, got, confirmed
 
 
 def test_a_web_chat_cannot_be_opened_under_an_sms_customers_phone(target, twilio):
