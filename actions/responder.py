@@ -25,14 +25,14 @@ from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap
-from actions.answering.party import head_count, party_rule
+from actions.answering.party import head_count, party_rule, rest_intent, rest_of
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
 from actions.common import contact_line, latest_entities as latest_entities_of, latest_intent, latest_text, winery, with_link
-from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
+from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service, overview_question
 from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
 from actions.recommend import read_wish
@@ -128,8 +128,11 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     channel = tracker.get_latest_input_channel()
     entities = entity_values(tracker)
     before = Subject.from_slots(slots_before_turn(tracker).get)
+    if intent != "ask_wine" and converse.asks_for_a_grape_we_lack(text):
+        intent = "ask_wine"   # a trip story before "do you make a Riesling too?" is no hours question
     count = head_count(text) if intent in GROUP_INTENTS else None
-    rule = party_rule(kdir, count) if count else None
+    # a room named answers with its own capacity ("140 guests: does the clubhouse fit that many?")
+    rule = party_rule(kdir, count) if count and not offerings.mentioned(text, offerings.spaces(kdir)) else None
     if rule:   # "there'll be 12 of us": the group policy, then whatever else the message asks
         return await _party(dispatcher, text, intent, count, rule, default, tracker, clock)
     needs_catalog = intent in ("ask_wine", "nlu_fallback") or before.kind == "wine" or bool(entities.get("wine"))
@@ -217,8 +220,9 @@ async def _party(dispatcher, text: str, intent: str, count: int, rule: str, defa
         if converse.asks_time(text):
             return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
         return Outcome()
-    answer = await get_service().answer(text, intent or None)
-    if answer.found and overlap(answer.text, rule) < 0.5:
+    answer = await get_service().answer(rest_of(text), rest_intent(text, intent) or None)
+    # the rest is answered from its own topic only: a passage found across all of them is a guess
+    if answer.found and not answer.widened and overlap(answer.text, rule) < 0.5:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
     return Outcome([SlotSet("subject_topic", "ask_reservation")])
 
@@ -284,7 +288,7 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
 async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
     """The knowledge answer for the intent; it also records the topic, and for the
     club and tastings the things a follow-up may compare."""
-    question = latest_text(tracker) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
+    question = overview_question(latest_text(tracker), intent) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
     answer = await get_service().answer(question, intent or None)
     wine_question = intent == "ask_wine"
     if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \

@@ -30,7 +30,7 @@ _CORRECTION = re.compile(r"\b(i meant|i mean|meant|sorry|no,? not|not that|actua
 
 ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much to buy it online")
     ("buy", r"\b(buy|order|purchase|checkout|check out|add to cart|ship me|online|take it|get it|i'?ll take)\b"),
-    ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget|"
+    ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget(?! for| time)|"
                 r"better value|best value|cheap one)\b"),
     ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge)\b"),
     ("discount", r"\b(discount|percent off|% off|savings|save)\b"),

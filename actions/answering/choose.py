@@ -64,8 +64,18 @@ def _value_words(value: Any) -> set[str]:
 
 
 def _words(text: str) -> set[str]:
-    """The words of a text that can name a value, singular ("flights" is "flight")."""
-    return {stem(w) for w in plain(text).split()} - _FRAME
+    """The words of a text that can name a value, singular ("flights" is "flight"); a number as its
+    value says it ("10k", "10,000" and "$10000" are all "10000")."""
+    joined = re.sub(r"(\d),(\d{3})\b", r"\1\2", text or "")
+    return {_as_number(stem(w)) for w in plain(joined).split()} - _FRAME
+
+
+def _as_number(word: str) -> str:
+    m = re.fullmatch(r"\$?(\d+(?:[.,]\d+)*)(k?)", word)
+    if not m:
+        return word
+    number = float(m.group(1).replace(",", "")) * (1000 if m.group(2) else 1)
+    return f"{number:g}"
 
 
 def _boolean_wanted(text: str, attribute: Attribute) -> tuple[Optional[bool], str]:

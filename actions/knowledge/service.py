@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 
 from actions.knowledge.answer import Composed, LLMAnswerer, compose_offline
 from actions.knowledge.cache import TTLCache, normalise_question
+from actions.knowledge.text import query_terms
 from core.knowledge.embeddings import Embedder, make_embedder
 from core.knowledge.index import sync_index
 from actions.knowledge.retrieve import Hit, Retriever
@@ -46,6 +47,23 @@ INTENT_DEFAULT_QUESTIONS = {
     "ask_wine": "what wines do you make",
 }
 
+# The nouns that name each intent's topic as a whole: a message of only these ("tell me about your
+# wine club", "what's milea miles?") asks the overview.
+TOPIC_NOUNS = {"ask_club": {"club", "wine", "membership", "member"}, "ask_loyalty": {"mile", "loyalty", "point"},
+               "ask_tastings": {"tasting", "flight", "experience", "wine"}, "ask_events": {"event", "wedding"},
+               "ask_about": {"history", "story", "winery", "estate"}, "ask_visit_policies": {"policy", "rule"}}
+_TOPIC_GENERIC = frozenset({"program", "milea", "winery", "vineyard", "like", "work", "info", "information", "detail",
+                            "offer", "option", "kind", "type", "sort"})
+
+
+def overview_question(question: str, intent: Optional[str]) -> str:
+    """The intent's overview question when the message names only its topic, so the answer is the
+    overview and not one rule that happens to share its words."""
+    terms = {t for group in query_terms(question) for t in group}
+    nouns = TOPIC_NOUNS.get(intent or "")
+    if nouns and terms and terms <= nouns | _TOPIC_GENERIC and terms & nouns:
+        return INTENT_DEFAULT_QUESTIONS[intent or ""]
+    return question
 
 @dataclass(frozen=True)
 class Answer:
