@@ -25,14 +25,14 @@ from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap
-from actions.answering.party import head_count, party_rule, rest_intent, rest_of
+from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
 from actions.common import contact_line, latest_entities as latest_entities_of, latest_intent, latest_text, winery, with_link
-from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service, overview_question
+from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service, listing_intent, overview_question
 from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
 from actions.recommend import read_wish
@@ -130,6 +130,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     before = Subject.from_slots(slots_before_turn(tracker).get)
     if intent != "ask_wine" and converse.asks_for_a_grape_we_lack(text):
         intent = "ask_wine"   # a trip story before "do you make a Riesling too?" is no hours question
+    intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
     count = head_count(text) if intent in GROUP_INTENTS else None
     # a room named answers with its own capacity ("140 guests: does the clubhouse fit that many?")
     rule = party_rule(kdir, count) if count and not offerings.mentioned(text, offerings.spaces(kdir)) else None
@@ -289,7 +290,19 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     """The knowledge answer for the intent; it also records the topic, and for the
     club and tastings the things a follow-up may compare."""
     question = overview_question(latest_text(tracker), intent) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
-    answer = await get_service().answer(question, intent or None)
+    parts = policy_parts(question) if intent == "ask_visit_policies" else []
+    if len(parts) > 1:   # "my mother uses a wheelchair and my two kids are 8 and 11": each rule asked
+        answers = [a for a in [await get_service().answer(p, intent) for p in parts] if a.found]
+        if answers:
+            text = " ".join(dict.fromkeys(a.text for a in answers))
+            dispatcher.utter_message(text=with_link(text, answers[0].url))
+            return Outcome([SlotSet("subject_topic", intent)])
+    # "what do those run, price wise?" after the cocktails: asked of what was talked about
+    previous = previous_question(tracker) if len(question.split()) <= 8 else ""
+    pointing = bool(previous) and bool(re.search(r"\b(those|them|these|they|that|it|its)\b", question, re.I))
+    answer = await get_service().answer(question, intent or None, context=previous if pointing else "")
+    if not answer.found and previous and not pointing:
+        answer = await get_service().answer(question, intent or None, context=previous)
     wine_question = intent == "ask_wine"
     if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \
             and not any(w in question.casefold() for w in _MERCH_WORDS):
@@ -311,6 +324,12 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]
     return Outcome(events)
+
+
+def previous_question(tracker: Tracker) -> str:
+    """The customer's message before the latest one ("" when there is none)."""
+    said = [e.get("text") or "" for e in tracker.events or [] if e.get("event") == "user"]
+    return said[-2] if len(said) >= 2 and not said[-2].startswith("/") else ""
 
 
 async def winery_intent_of(tracker: Tracker, runner_up: bool = True) -> Optional[str]:

@@ -49,6 +49,14 @@ def rest_of(text: str) -> str:
     return " ".join(parts) if parts else rest
 
 
+def policy_parts(text: str) -> list[str]:
+    """The parts of a message that each ask a visit rule ("my mother uses a wheelchair", "my two kids"),
+    when it asks more than one."""
+    pieces = [p.strip() for p in re.split(r"[.,;:!?()]+|\b(?:plus|and|also|but)\b", text or "") if p and p.strip()]
+    found = [(p, m.group(0).casefold()) for p in pieces if (m := _POLICY_WORDS.search(p))]
+    return [p for p, _ in found] if len({topic for _, topic in found}) > 1 else []
+
+
 def party_rule(knowledge_dir: Path, count: int) -> Optional[str]:
     """What a party of `count` needs, from the party sizes table."""
     for row in read_yaml(knowledge_dir / PARTY_FILE).get("party_sizes") or []:

@@ -47,6 +47,22 @@ INTENT_DEFAULT_QUESTIONS = {
     "ask_wine": "what wines do you make",
 }
 
+# "what kinds of tastings ...", "which flights do you have", "what tiers are there": all of a kind
+_LISTS = re.compile(r"\b(what|which)\s+(kinds?|sorts?|types?)\s+of\s+(\w+)|\b(what|which)\s+(\w+)\s+(do you|do u|can we|can i|"
+                    r"are there|you got|do y'?all)\b", re.I)
+LISTED_INTENT = {"tasting": "ask_tastings", "tastings": "ask_tastings", "flight": "ask_tastings",
+                 "flights": "ask_tastings", "experiences": "ask_tastings", "tiers": "ask_club", "levels": "ask_club",
+                 "memberships": "ask_club", "events": "ask_events", "rooms": "ask_events", "venues": "ask_events",
+                 "spaces": "ask_events", "rewards": "ask_loyalty"}
+
+
+def listing_intent(text: str) -> Optional[str]:
+    """The intent whose things a message asks to list, by the noun it asks about."""
+    m = _LISTS.search(text or "")
+    noun = (m.group(3) or m.group(5) or "").casefold() if m else ""
+    return LISTED_INTENT.get(noun)
+
+
 # The nouns that name each intent's topic as a whole: a message of only these ("tell me about your
 # wine club", "what's milea miles?") asks the overview.
 TOPIC_NOUNS = {"ask_club": {"club", "wine", "membership", "member"}, "ask_loyalty": {"mile", "loyalty", "point"},
@@ -61,7 +77,8 @@ def overview_question(question: str, intent: Optional[str]) -> str:
     overview and not one rule that happens to share its words."""
     terms = {t for group in query_terms(question) for t in group}
     nouns = TOPIC_NOUNS.get(intent or "")
-    if nouns and terms and terms <= nouns | _TOPIC_GENERIC and terms & nouns:
+    if nouns and terms and terms <= nouns | _TOPIC_GENERIC and terms & nouns or \
+            intent and listing_intent(question) == intent:
         return INTENT_DEFAULT_QUESTIONS[intent or ""]
     return question
 

@@ -50,7 +50,8 @@ EXPANSIONS = {
     "drop": ["cancel"], "delivery": ["shipping", "ship"], "grow": ["planted", "plantings", "estate"],
     "retriever": ["dogs"], "labrador": ["dogs"], "corgi": ["dogs"], "doodle": ["dogs"], "poodle": ["dogs"],
     "terrier": ["dogs"], "beagle": ["dogs"], "husky": ["dogs"], "shepherd": ["dogs"],
-    "grown": ["planted", "estate"], "walker": ["accessible"], "steps": ["accessible"], "stairs": ["accessible"],
+    "grown": ["planted", "estate"], "place": ["farm", "estate"], "owned": ["owners", "bought"],
+    "since": ["bought", "1984"], "walker": ["accessible"], "steps": ["accessible"], "stairs": ["accessible"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"

@@ -80,3 +80,20 @@ def test_a_grape_we_do_not_make_asked_after_a_story():
     assert asks_for_a_grape_we_lack("We spent a week in the Finger Lakes. Do you make a Riesling too?")
     assert not asks_for_a_grape_we_lack("we loved the riesling up there")
     assert not asks_for_a_grape_we_lack("do you make a chardonnay?")
+
+
+def test_a_list_of_a_kind_asks_its_overview():
+    from actions.knowledge.service import listing_intent
+    assert listing_intent("what kind of tastings can we book?") == "ask_tastings"
+    assert listing_intent("which flights do you have") == "ask_tastings"
+    assert listing_intent("what tiers are there") == "ask_club"
+    assert listing_intent("what time do you open") is None
+    assert overview_question("what kind of tastings can we book?", "ask_tastings") == \
+        INTENT_DEFAULT_QUESTIONS["ask_tastings"]
+
+
+def test_a_message_asking_two_visit_rules_is_split_by_rule():
+    from actions.answering.party import policy_parts
+    parts = policy_parts("Bringing my mother who uses a wheelchair and my two kids (8 and 11). Is that ok?")
+    assert len(parts) == 2 and "wheelchair" in parts[0] and "kids" in parts[1]
+    assert policy_parts("can i bring my dog") == []
