@@ -50,6 +50,9 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
 # come on Saturday?" asks the group policy, not Saturday's hours).
 _ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|until|how late|last seating|"
                         r"last call)\b", re.I)
+# "can we come by monday around 2?": a visit on a day asks whether we are open then
+_COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
+                      r"around \d|at \d)\b", re.I)
 # "do you make a Pinot Noir? my wife loves pinot": whether we make it is asked before what is like it.
 ASKS_IF_WE_MAKE = re.compile(r"\b(do|does|did)\s+(you|u|ya|yall|y'all|milea)\s+(guys\s+)?"
                               r"(have|make|carry|sell|got|do|grow)\b|\bis there an?\b", re.I)
@@ -200,7 +203,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     if not day_now and before.kind == "date" and before.date and intent in ("ask_hours", "nlu_fallback") \
             and _REOPEN.search(text) and not _MONTH.search(text):
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
-    if day_now and (intent == "ask_hours" or (intent == "ask_reservation" and _ASKS_TIME.search(text))
+    if day_now and (intent == "ask_hours" or (intent in ("ask_reservation", "ask_visit_policies", "ask_tastings")
+                                               and (_ASKS_TIME.search(text) or _COME_BY.search(text)))
                     or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)):
         return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:

@@ -46,6 +46,7 @@ _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bot
 # Questions where a head count asks the group policy ("we'll be 12, can we come Saturday?").
 GROUP_INTENTS = frozenset({"ask_reservation", "ask_tastings", "ask_visit_policies", "ask_hours", "nlu_fallback",
                            "ask_events"})
+SMALL_PARTY_MAX = 9   # below this a party books like anyone (knowledge/visiting/party-sizes.yml)
 _MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
 
 
@@ -128,10 +129,18 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     channel = tracker.get_latest_input_channel()
     entities = entity_values(tracker)
     before = Subject.from_slots(slots_before_turn(tracker).get)
-    if intent != "ask_wine" and converse.asks_for_a_grape_we_lack(text):
-        intent = "ask_wine"   # a trip story before "do you make a Riesling too?" is no hours question
+    if converse.asks_for_a_grape_we_lack(text):
+        # "my wife only drinks pinot noir. do you make one?": that we don't, and what is closest,
+        # whatever story came first and whatever blend holds a little of that grape
+        products = await available_products()
+        reply = converse.answer_wine_search(text, wine_rows(products or [], kdir), channel) if products else None
+        if reply is not None and reply.texts:
+            _send(dispatcher, reply)
+            return Outcome(_events(reply.slots), reply.rows)
     intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
-    count = head_count(text) if intent in GROUP_INTENTS else None
+    count = head_count(text) if intent in GROUP_INTENTS or before.topic == "ask_reservation" else None
+    if count is not None and count < SMALL_PARTY_MAX and intent != "ask_reservation":
+        count = None   # "just the two of us, do you do private tours?": the size changes nothing
     # a room named answers with its own capacity ("140 guests: does the clubhouse fit that many?")
     rule = party_rule(kdir, count) if count and not offerings.mentioned(text, offerings.spaces(kdir)) else None
     if rule:   # "there'll be 12 of us": the group policy, then whatever else the message asks

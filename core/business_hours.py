@@ -260,7 +260,8 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
             if word in _MONTHS and len(word) > 3:
                 days.append(_next_date(today, _MONTHS[word], 1))
                 break
-    if not days and has("last seating", "last call", "last tasting", "latest", "how late", "last order"):
+    if not days and has("last seating", "last call", "last tasting", "latest", "how late", "last order", "last glass",
+                        "last drink", "cutoff"):
         days.append(today)   # the last seating asked without a day: today's
     unique = sorted(set(d for d in days if d is not None))
     if unique:

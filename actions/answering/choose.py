@@ -16,7 +16,8 @@ _FRAME = frozenset("""the a an one ones that this those these which who what wha
     can could would should will please pls k ok so just one's wine wines bottle bottles level tier
     club option options kind type how much many more most less least than then thing there milea""".split())
 _NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ", "isnt ", "isn't ", "arent ", "aren't ",
-             "wasnt ", "wasn't ", "doesnt ", "doesn't ", "less ")
+             "wasnt ", "wasn't ", "doesnt ", "doesn't ", "less ", "doesnt see ", "doesn't see ", "does not see ",
+             "no new ", "never sees ", "zero ")
 
 
 def plain(text: str) -> str:
@@ -70,7 +71,13 @@ def _words(text: str) -> set[str]:
     return {_as_number(stem(w)) for w in plain(joined).split()} - _FRAME
 
 
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                 "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "fifteen": "15", "twenty": "20"}
+
+
 def _as_number(word: str) -> str:
+    if word in _NUMBER_WORDS and word != "one":   # "one" is mostly "the X one"
+        return _NUMBER_WORDS[word]
     m = re.fullmatch(r"\$?(\d+(?:[.,]\d+)*)(k?)", word)
     if not m:
         return word

@@ -173,8 +173,9 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         pool = candidates   # "the chardonnay": one of those the name fits, by a value, or the question which
     elif len(named) >= 2:
         pool = named
-    elif not named and len(options) >= 2 and pointing and not _means_current(text, current, attributes):
-        pool = options
+    elif not named and len(options) >= 2 and (pointing or len(text.split()) <= 6 and _superlative(text, attributes)) \
+            and not _means_current(text, current, attributes):
+        pool = options   # "which of those ...", "notes on the cheapest?" after two were listed
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
         # "the 4 bottle level", "a case for a penny": one of all by its values; "the cheapest flight":
