@@ -39,7 +39,7 @@ _GSM_FRIENDLY = str.maketrans({
 # Twilio's default opt-out keywords (Advanced Opt-Out); "opt out" is matched with its space normalised.
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
                      "OPT-OUT"})
-OPT_IN = frozenset({"START", "UNSTOP"})
+OPT_IN = frozenset({"START", "UNSTOP", "JOIN"})  # JOIN: the keyword the winery advertises to sign up
 OPT_IN_WHEN_OPTED_OUT = frozenset({"YES"})  # "yes" is an ordinary answer otherwise
 HELP = frozenset({"HELP", "INFO"})
 
@@ -217,6 +217,11 @@ def keyword(text: str, opted_out: bool = False) -> Optional[str]:
     if word in HELP:
         return "help"
     return None
+
+
+def is_yes(text: str) -> bool:
+    """The whole message is a yes ('yes', 'Yes!', 'y')."""
+    return " ".join((text or "").split()).strip(".!").upper() in ("YES", "Y", "YES PLEASE")
 
 
 def help_text(name: str, phone: str) -> str:
