@@ -25,10 +25,30 @@ from typing import Any, Optional, Union
 
 from core import migrations
 from core.database import Database
+from core.sms_segments import MAX_SMS_CHARS, encoding, gsm_friendly, segment_count
+from core.texts import render
 
 DRAFT, SCHEDULED, SENDING, DONE, CANCELLED = "draft", "scheduled", "sending", "done", "cancelled"
 SKIP_REASONS = ("not_opted_in", "opted_out", "weekly_cap", "no_phone", "refused_country")
 EVENT_PENDING, EVENT_DONE, EVENT_FAILED = "pending", "done", "failed"
+
+
+def campaign_body(text: str) -> str:
+    """What a campaign sends: staff's text in GSM-7 look-alikes, with the opt-out line (utter_campaign_footer)
+    unless the text already says STOP."""
+    body = gsm_friendly(" ".join(text.split(" ")).strip())
+    if "STOP" not in body.upper():
+        body = f"{body} {render('utter_campaign_footer', 'twilio')}"
+    return body
+
+
+def estimate(text: str, recipients: int, cost_per_segment: float) -> dict[str, Any]:
+    """Segments, encoding and the cost of sending `text` to `recipients` numbers."""
+    body = campaign_body(text)
+    segments = segment_count(body)
+    return {"body": body, "characters": len(body), "encoding": encoding(body), "segments": segments,
+            "too_long": len(body) > MAX_SMS_CHARS, "recipients": recipients,
+            "cost_usd": round(segments * recipients * cost_per_segment, 2)}
 
 
 def audience_label(audience: Any) -> str:
@@ -128,7 +148,8 @@ class OutreachStore(Database):
                     db, "INSERT INTO sms_outgoing (dedupe_key, kind, campaign_id, phone, body, status, reason, "
                         "created_at, updated_at) VALUES (?, 'campaign', ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (dedupe_key) DO NOTHING",
-                    (f"campaign:{campaign_id}:{phone}", campaign_id, phone, row[1], "skipped" if reason else "queued",
+                    (f"campaign:{campaign_id}:{phone}", campaign_id, phone, campaign_body(row[1]),
+                     "skipped" if reason else "queued",
                      reason, now, now)).rowcount
             self.execute(db, "UPDATE campaigns SET status = ?, started_at = ?, resolved_at = ? WHERE id = ?",
                          (SENDING, now, now, campaign_id))
@@ -195,7 +216,10 @@ class OutreachStore(Database):
                 row_id, kind, campaign_id, phone, body, buttons = row
                 consent = self.execute(db, "SELECT status FROM sms_consent WHERE phone = ?", (phone,)).fetchone()
                 reason = None
-                if not consent or consent[0] != "in":
+                if kind == "consent_ask":  # the opt-in question itself: never to a number that said STOP
+                    reason = "opted_out" if consent and consent[0] == "out" else (
+                        "already_in" if consent and consent[0] == "in" else None)
+                elif not consent or consent[0] != "in":
                     reason = "opted_out" if consent and consent[0] == "out" else "not_opted_in"
                 elif kind == "campaign" and weekly_cap > 0:
                     sent = self.execute(db, "SELECT COUNT(*) FROM sms_outgoing WHERE phone = ? AND kind = 'campaign' "

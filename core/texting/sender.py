@@ -128,6 +128,8 @@ class Sender:
     async def _record(self, row: dict[str, Any], result: SendResult) -> None:
         if result.outcome == "sent":
             self.store.mark_sent(row["id"], result.sid, row.get("buttons"))
+            if row["kind"] == "consent_ask":
+                self.ledger.mark_asked(row["phone"])  # a YES within a week now opts the number in
             self.sent += 1
         elif result.outcome == "unknown":
             await asyncio.sleep(1.0)
