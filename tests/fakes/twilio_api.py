@@ -49,6 +49,7 @@ class FakeTwilioApi:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.messages: List[Dict[str, str]] = []
         self.requests = 0  # every POST to Messages.json, failed ones included
+        self.arrived = 0  # POSTs that reached the server, counted before `delay` (a request in flight)
         self.unsubscribed: set = set()
         self.delay = 0.0
         self._failures: List[int] = []
@@ -81,7 +82,7 @@ class FakeTwilioApi:
             self.messages.clear()
             self._failures.clear()
             self.unsubscribed.clear()
-            self.requests, self.delay = 0, 0.0
+            self.requests, self.arrived, self.delay = 0, 0, 0.0
 
     def sent_to(self, number: str) -> List[Dict[str, str]]:
         with self._lock:
@@ -151,6 +152,8 @@ class FakeTwilioApi:
                 match = _MESSAGES.match(self.path.split("?")[0])
                 if not match:
                     return self._error(404, 20404, "The requested resource was not found")
+                with api._lock:
+                    api.arrived += 1
                 if api.delay:
                     time.sleep(api.delay)
                 with api._lock:
