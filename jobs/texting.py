@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Optional
 
 from core.commerce7.connection import make_client
@@ -13,6 +14,7 @@ from core.service_settings import ServiceSettings
 from core.settings import shared_settings
 from core.texting.sender import Sender
 from core.texting.settings import TextingSettings
+from core.texting.thread import ThreadNotes
 from core.texting.twilio_rest import TwilioRest
 
 log = logging.getLogger("scheduler")
@@ -21,6 +23,8 @@ log = logging.getLogger("scheduler")
 def start(stop: asyncio.Event, service: ServiceSettings) -> Optional["asyncio.Task[None]"]:
     """The texting task, or None (with a line saying why) when Twilio is not configured."""
     settings = TextingSettings.from_env()
+    # httpx logs each request's URL at INFO: numbers and the Rasa token would land in the logs
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if not settings.enabled:
         log.info("texting: off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_NUMBER for campaigns and "
                  "Commerce7 event texts)")
@@ -28,13 +32,17 @@ def start(stop: asyncio.Event, service: ServiceSettings) -> Optional["asyncio.Ta
     database = shared_settings().sms_database
     rest = TwilioRest(settings.account_sid, settings.auth_token, settings.from_number, settings.api_base_url,
                       settings.status_callback_url)
+    rasa_url, token = os.environ.get("RASA_URL", "").strip(), os.environ.get("RASA_AUTH_TOKEN", "").strip()
+    threads = ThreadNotes(rasa_url, token) if rasa_url and token else None
     sender = Sender(settings, OutreachStore(database), ConsentLedger(database), rest,
-                    lambda: make_client(service))
+                    lambda: make_client(service), threads)
 
     async def run() -> None:
         try:
             await sender.run(stop)
         finally:
             await rest.aclose()
+            if threads:
+                await threads.aclose()
 
     return asyncio.ensure_future(run())

@@ -248,8 +248,9 @@ def main() -> int:
                          "--cors", *widget_origins(), "--port", str(RASA_PORT),
                          "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
                 {"PYTHONPATH": pythonpath, "RASA_AUTH_TOKEN": token, **RASA_OFFLINE}),
-        Service("jobs", [str(ACTIONS_PY), "-m", "jobs.scheduler"],
-                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
+        Service("jobs", [str(ACTIONS_PY), "-m", "jobs.scheduler"],  # texts it sends go into their conversations
+                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR), "RASA_AUTH_TOKEN": token,
+                 "RASA_URL": f"http://127.0.0.1:{RASA_PORT}"}),
         Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),
                            "--server-url", os.environ.get("WIDGET_SERVER_URL", f"http://localhost:{RASA_PORT}")],
                 {"PYTHONPATH": pythonpath}),

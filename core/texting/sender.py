@@ -28,6 +28,7 @@ from core.phones import mask_phone
 from core.texting import audience
 from core.texting.events import EventTexts
 from core.texting.settings import TextingSettings
+from core.texting.thread import ThreadNotes
 from core.texting.twilio_rest import SendResult, TwilioRest
 
 log = logging.getLogger("texting")
@@ -50,8 +51,10 @@ class Pacer:
 
 class Sender:
     def __init__(self, settings: TextingSettings, store: OutreachStore, ledger: ConsentLedger, rest: TwilioRest,
-                 commerce7: Optional[Callable[[], Commerce7Client]] = None) -> None:
+                 commerce7: Optional[Callable[[], Commerce7Client]] = None,
+                 threads: Optional[ThreadNotes] = None) -> None:
         self.settings, self.store, self.ledger, self.rest = settings, store, ledger, rest
+        self.threads = threads
         self.commerce7 = commerce7
         self.pacer = Pacer(settings.rate_per_s)
         self._last_housekeeping = 0.0
@@ -131,6 +134,8 @@ class Sender:
             if row["kind"] == "consent_ask":
                 self.ledger.mark_asked(row["phone"])  # a YES within a week now opts the number in
             self.sent += 1
+            if self.threads:
+                await self.threads.note(row["phone"], row["body"], row["kind"], row.get("campaign_id"))
         elif result.outcome == "unknown":
             await asyncio.sleep(1.0)
             log.warning("SMS to %s: %s", mask_phone(row["phone"]), await self.settle(row))
