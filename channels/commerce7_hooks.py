@@ -120,7 +120,7 @@ class Commerce7Webhooks(InputChannel):
             try:
                 new = await asyncio.to_thread(self.store.record_event, key[:600], obj, action, str(payload["id"]),
                                               json.dumps(payload))
-            except Exception as exc:  # noqa: BLE001 - Commerce7 retries on failure; it must not be lost silently
+            except Exception as exc:  # Commerce7 retries a failure; it must not be lost silently
                 log.error("Commerce7 web hook not recorded: %s", type(exc).__name__)
                 return _error(503, "the event could not be recorded; retry")
             log.info("Commerce7 web hook: %s %s %s", obj, action, "recorded" if new else "already recorded (replay)")

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from core import migrations, phones
 from core.database import Database
+from core.texts import render
 
 IN, OUT = "in", "out"
 ASK_VALID_S = 7 * 24 * 3600.0  # a YES counts as consent within a week of the question
@@ -210,6 +211,11 @@ class ConsentLedger(Database):
                 self._record(db, phone, IN, "import", f"consent given {date.strip()}", source, actor, now, consented)
                 opted += 1
         return ImportResult(opted, already, kept, invalid)
+
+
+def question(name: str, cap: Any) -> str:
+    """The opt-in question the assistant asks a number that texted the winery (utter_sms_consent_question)."""
+    return render("utter_sms_consent_question", "twilio", name=name, cap=cap)
 
 
 def read_import_csv(text: str) -> list[tuple[str, str, str]]:

@@ -13,8 +13,7 @@ from aiohttp import web
 from console import outreach, pages
 from console.views.common import console_of, json_error, page, session
 from core import phones
-from core.consent import read_import_csv
-from core.texts import render
+from core.consent import question, read_import_csv
 
 log = logging.getLogger("console")
 routes = web.RouteTableDef()
@@ -115,8 +114,7 @@ async def _ask(request: web.Request, raw_phone: Any) -> tuple[int, str]:
     status = await console.call(ledger.status, phone)
     if status:
         return 409, "that number already opted " + ("in" if status == "in" else "out (STOP): it is never asked again")
-    winery = render("utter_sms_consent_question", "twilio", name="Milea Estate Vineyard",
-                    cap=outreach.texting().weekly_cap or "a few")
+    winery = question("Milea Estate Vineyard", outreach.texting().weekly_cap or "a few")
     queued = await console.call(store.enqueue, f"consent-ask:{phone}", "consent_ask", phone, winery)
     if not queued:
         return 409, "that number was asked already"

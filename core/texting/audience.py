@@ -54,11 +54,8 @@ async def resolve(audience: Any, ledger: ConsentLedger,
         for customer in page:
             if not matches(customer, audience):
                 continue
-            numbers = [to_e164(p.get("phone")) for p in customer.get("phones") or [] if isinstance(p, dict)]
-            numbers = [n for n in numbers if n]
-            if not numbers:
-                continue
-            for number in numbers:
+            found = [to_e164(p.get("phone")) for p in customer.get("phones") or [] if isinstance(p, dict)]
+            for number in (n for n in found if n):
                 if number in opted:
                     chosen[number] = None if sms_allowed(number) else "refused_country"
                 else:

@@ -50,6 +50,7 @@ class FakeTwilioApi:
         self.messages: List[Dict[str, str]] = []
         self.requests = 0  # every POST to Messages.json, failed ones included
         self.arrived = 0  # POSTs that reached the server, counted before `delay` (a request in flight)
+        self.accepted_at: List[float] = []  # time.monotonic() of each message taken (benchmarks measure the rate)
         self.unsubscribed: set = set()
         self.delay = 0.0
         self._failures: List[int] = []
@@ -80,6 +81,7 @@ class FakeTwilioApi:
     def reset(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.accepted_at.clear()
             self._failures.clear()
             self.unsubscribed.clear()
             self.requests, self.arrived, self.delay = 0, 0, 0.0
@@ -186,6 +188,7 @@ class FakeTwilioApi:
                 }
                 with api._lock:
                     api.messages.append(resource)
+                    api.accepted_at.append(time.monotonic())
                     api._lock.notify_all()
                 self._send(201, resource)
 
