@@ -22,7 +22,10 @@ log = logging.getLogger("scheduler")
 
 def start(stop: asyncio.Event, service: ServiceSettings) -> Optional["asyncio.Task[None]"]:
     """The texting task, or None (with a line saying why) when Twilio is not configured."""
-    settings = TextingSettings.from_env()
+    try:
+        settings = TextingSettings.from_env()
+    except ValueError as exc:  # a typo in CAMPAIGN_*: say which, do not start half-configured
+        raise SystemExit(f"texting settings: {exc}") from None
     # httpx logs each request's URL at INFO: numbers and the Rasa token would land in the logs
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if not settings.enabled:
