@@ -29,7 +29,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from core.outreach import OutreachStore
-from core.paths import ROOT
 from core.settings import SharedSettings
 
 log = logging.getLogger(__name__)
@@ -68,12 +67,8 @@ class Commerce7Webhooks(InputChannel):
         if not (self.user and self.password):
             raise ValueError("commerce7 webhooks: user and password (C7_WEBHOOK_USER, C7_WEBHOOK_PASSWORD) are required")
         self.tenant = _configured(tenant)
-        shared = SharedSettings.from_env()
-        if data_dir is not None:
-            shared = SharedSettings.from_env({**os.environ, "MILEA_DATA_DIR": str(data_dir)})
-        elif not os.environ.get("MILEA_DATA_DIR"):
-            shared = SharedSettings.from_env({**os.environ, "MILEA_DATA_DIR": str(ROOT / ".data")})
-        self.store = OutreachStore(shared.sms_database)
+        env = {**os.environ, "MILEA_DATA_DIR": str(data_dir)} if data_dir is not None else None
+        self.store = OutreachStore(SharedSettings.from_env(env).sms_database)  # beside the SMS channel's state
 
     def url_prefix(self) -> Text:
         return "/webhooks"

@@ -404,12 +404,10 @@ class SafeTwilioInput(InputChannel):
             self.consent.opt_out(sender, "sms", text)
             log.info("SMS: %s opted out", sms_text.mask_phone(sender))
             return
-        if word is None and sms_text.is_yes(text) and self.consent.status(sender) is None \
-                and self.consent.asked_recently(sender):
-            word = "start"  # YES to the opt-in question the assistant asked this number
-        if word == "start":
-            self.consent.opt_in(sender, "sms", text, source="sms keyword" if text.strip().upper() != "YES" else
-                                "yes to the opt-in question")
+        answered = word is None and sms_text.is_yes(text) and self.consent.status(sender) is None \
+            and self.consent.asked_recently(sender)  # YES to the opt-in question the assistant asked this number
+        if word == "start" or answered:
+            self.consent.opt_in(sender, "sms", text, source="yes to the opt-in question" if answered else "sms keyword")
             log.info("SMS: %s opted in", sms_text.mask_phone(sender))
             await self._deliver(sender, self.opt_in if opted_out else self.consent_yes)
             return

@@ -269,6 +269,9 @@ class OutreachStore(Database):
                                (f"{status} (Twilio error {error_code or '?'})", time.time(), sid)) == 1
         return False
 
+    def has_queued(self) -> bool:
+        return self._one("SELECT 1 FROM sms_outgoing WHERE status = 'queued' LIMIT 1") is not None
+
     def queue_depth(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM sms_outgoing WHERE status IN ('queued', 'sending')")[0])
 

@@ -120,10 +120,12 @@ class Sender:
     # ---- sending
     async def send_one(self) -> bool:
         """Claim and send the next queued text; False when nothing is queued."""
+        if not self.store.has_queued():
+            return False
+        await self.pacer.wait()  # before the claim: a STOP that arrives while waiting still counts
         row = self.store.claim(self.settings.weekly_cap)
         if row is None:
             return False
-        await self.pacer.wait()
         result = await self.rest.send(row["phone"], row["body"])
         await self._record(row, result)
         return True

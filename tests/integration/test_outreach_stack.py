@@ -119,6 +119,32 @@ def test_sms_keywords_change_consent_and_every_change_is_kept(stack, api, consol
     assert result["kept_out"] == 1
 
 
+def test_yes_to_the_opt_in_question_opts_in_and_only_a_number_that_texted_can_be_asked(stack, api, console):
+    url, admin = console
+    stranger = phone()
+    cold = requests.post(f"{url}/api/consent/ask", json={"phone": stranger}, headers=admin, timeout=10)
+    assert cold.status_code == 409 and "texted the winery" in cold.json()["error"]
+    assert requests.post(f"{url}/api/consent/ask", json={"phone": "call me"}, headers=admin, timeout=10).status_code == 400
+    customer = phone()
+    text(stack, customer, "YES")  # a yes nobody asked for is just a message to the assistant
+    api.wait_for(customer, 1, 30)
+    assert [r for r in audit(console) if r["phone"] == customer] == []
+
+    def ask() -> bool:  # once the console has seen the SMS conversation
+        return requests.post(f"{url}/api/consent/ask", json={"phone": customer}, headers=admin,
+                             timeout=10).status_code == 200
+
+    assert wait_for(ask, 30)
+    question = api.wait_for(customer, 2, 30)[-1]["body"]
+    assert "Reply YES" in question and "STOP" in question
+    text(stack, customer, "yes")
+    assert "subscribed" in api.wait_for(customer, 3, 30)[-1]["body"]
+    assert [(r["status"], r["words"], r["source"]) for r in audit(console) if r["phone"] == customer] == [
+        ("in", "yes", "yes to the opt-in question")]
+    again = requests.post(f"{url}/api/consent/ask", json={"phone": customer}, headers=admin, timeout=10)
+    assert again.status_code == 409
+
+
 def test_stop_mid_campaign_status_callbacks_and_the_reply_in_the_thread(stack, api, console):
     url, admin = console
     numbers = sorted(phone() for _ in range(12))
