@@ -46,7 +46,8 @@ async def _detail(request: web.Request, campaign_id: str) -> Optional[dict[str, 
                  estimate=estimate(found["text"], counts["recipients"] - counts["skipped"] if found["started_at"]
                                    else 0, settings.cost_per_segment),
                  quiet_hours=settings.quiet.label(), weekly_cap=settings.weekly_cap, rate_per_s=settings.rate_per_s,
-                 cost_per_segment=settings.cost_per_segment)
+                 cost_per_segment=settings.cost_per_segment,
+                 quiet_until=(settings.quiet.ends() or None) and settings.quiet.ends().strftime("%H:%M %Z"))
     return found
 
 

@@ -63,7 +63,7 @@ class Jobs:
 def world(tmp_path):
     api = FakeTwilioApi(SID, TOKEN).start()
     emulator = EmulatorServer(None).start()
-    console = Console(tmp_path, {"C7_API_URL": emulator.url}).start()
+    console = Console(tmp_path, {"C7_API_URL": emulator.url, "MILEA_NOW": NIGHT}).start()
     Tracker(tmp_path / "tracker.db")
     started: list[Jobs] = []
 
@@ -136,6 +136,7 @@ def test_quiet_hours_hold_and_a_number_that_never_opted_in_gets_nothing(world):
     # Jordan waits for the morning; every other member with a phone (Priya among them) is counted, not texted
     assert got["queued"] == 1 and got["skipped_by_reason"]["not_opted_in"] >= 1 and got["skipped"] == \
         got["recipients"] - 1
+    assert got["quiet_until"] == "09:00 EST"  # the console shows why it waits (it reads the same MILEA_NOW)
     night.stop()
     world["jobs"](MILEA_NOW=DAY, CAMPAIGN_RATE_PER_S="5")
     assert wait_for(lambda: report(world, campaign_id)["status"] == "done", 30)
