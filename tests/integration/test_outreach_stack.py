@@ -241,3 +241,29 @@ def test_commerce7_events_text_opted_in_customers_once(stack, api, console):
     assert settled(stack, api, JORDAN)[before[JORDAN]:] == [m["body"] for m in texts[before[JORDAN]:]]
     assert len(api.sent_to(PRIYA)) == before[PRIYA]
     assert f"order:{orders[PRIYA]['id']}:ready" in page and "not_opted_in" in page
+
+
+def test_odd_web_hooks_and_callbacks_get_a_4xx_never_a_5xx(stack):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                               lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                          max_size=3), max_leaves=8)
+    bodies = st.one_of(json_values, st.fixed_dictionaries({
+        "object": st.one_of(st.text(max_size=70), json_values), "action": st.one_of(st.text(max_size=70), json_values),
+        "payload": st.one_of(json_values, st.fixed_dictionaries({"id": st.one_of(st.text(max_size=140), json_values),
+                                                                 "updatedAt": json_values})),
+        "tenantId": st.one_of(st.just("milea-demo"), st.text(max_size=10), json_values)}))
+    forms = st.dictionaries(st.sampled_from(["MessageSid", "MessageStatus", "ErrorCode", "SmsSid", "To", "x"]),
+                            st.text(max_size=80), max_size=5)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(body=bodies, form=forms)
+    def check(body, form):
+        hook = requests.post(f"{stack.url}/webhooks/commerce7", json=body, auth=(HOOK_USER, HOOK_PASSWORD), timeout=10)
+        assert hook.status_code < 500, (body, hook.text)
+        callback = signed(stack, "/webhooks/twilio/status", form)
+        assert callback.status_code < 500, (form, callback.text)
+
+    check()
