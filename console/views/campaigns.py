@@ -42,12 +42,13 @@ async def _detail(request: web.Request, campaign_id: str) -> Optional[dict[str, 
         numbers = await console.call(store.recipients, found["id"])
         opted_out = await console.call(ledger.opted_out_since, numbers, found["started_at"])
     settings = outreach.texting()
+    quiet_ends = settings.quiet.ends()
     found.update(counts={**counts, "opted_out_since": opted_out},
                  estimate=estimate(found["text"], counts["recipients"] - counts["skipped"] if found["started_at"]
                                    else 0, settings.cost_per_segment),
                  quiet_hours=settings.quiet.label(), weekly_cap=settings.weekly_cap, rate_per_s=settings.rate_per_s,
                  cost_per_segment=settings.cost_per_segment,
-                 quiet_until=(settings.quiet.ends() or None) and settings.quiet.ends().strftime("%H:%M %Z"))
+                 quiet_until=quiet_ends.strftime("%H:%M %Z") if quiet_ends else None)
     return found
 
 
