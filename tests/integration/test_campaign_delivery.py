@@ -16,7 +16,7 @@ import requests
 from commerce7_demo.emulator import EmulatorServer
 from core.consent import ConsentLedger
 from core.paths import ROOT
-from tests.console.helpers import ADMIN, Console, Tracker, wait_for
+from tests.console.helpers import ADMIN, Console, Tracker, free_port, wait_for
 from tests.fakes.twilio_api import FakeTwilioApi
 
 SID, TOKEN, NUMBER = "AC_campaigns_0123456789", "campaign-token-0123", "+15550002222"
@@ -112,7 +112,9 @@ def test_killing_the_jobs_process_mid_campaign_sends_every_message_once(world):
     in_flight_sent = len(api.messages)
     assert 8 <= in_flight_sent < len(numbers)
     api.delay = 0.0
-    second = world["jobs"](CAMPAIGN_RATE_PER_S="20", CAMPAIGN_QUIET_HOURS="off", CAMPAIGN_WEEKLY_CAP="5")
+    port = free_port()
+    second = world["jobs"](CAMPAIGN_RATE_PER_S="20", CAMPAIGN_QUIET_HOURS="off", CAMPAIGN_WEEKLY_CAP="5",
+                           JOBS_PORT=str(port))
     assert wait_for(lambda: report(world, campaign_id)["status"] == "done", 60), report(world, campaign_id)
     for number in numbers:
         assert len(api.sent_to(number)) == 1, number
@@ -122,6 +124,8 @@ def test_killing_the_jobs_process_mid_campaign_sends_every_message_once(world):
     assert got["sent"] == len(numbers) and got["skipped"] == 0 and got["failed"] == 0
     log = second.log_path.read_text()
     assert "texts in flight when the jobs process stopped: {'sent': 1}" in log, log[-2000:]
+    metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert f'milea_texts{{kind="campaign",status="sent"}} {float(len(numbers))}' in metrics
 
 
 def test_quiet_hours_hold_and_a_number_that_never_opted_in_gets_nothing(world):
