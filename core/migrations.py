@@ -100,6 +100,11 @@ MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
             words TEXT NOT NULL, source TEXT NOT NULL, actor TEXT NOT NULL, consented_at {real})""",
         "CREATE INDEX sms_consent_log_phone ON sms_consent_log (phone, at)",
         "CREATE INDEX sms_consent_log_at ON sms_consent_log (at)",
+        # numbers that texted STOP before the ledger existed stay out (an import must never bring them back)
+        "INSERT INTO sms_consent (phone, status, source, at) SELECT phone, 'out', 'opted out before the ledger', at "
+        "FROM sms_opt_out",
+        "INSERT INTO sms_consent_log (phone, at, status, channel, words, source, actor) SELECT phone, at, 'out', "
+        "'sms', 'STOP', 'opted out before the ledger', 'customer' FROM sms_opt_out",
         """CREATE TABLE campaigns (
             id TEXT PRIMARY KEY, name TEXT NOT NULL, text TEXT NOT NULL, audience TEXT NOT NULL,
             status TEXT NOT NULL, send_at {real}, created_by TEXT NOT NULL, created_at {real} NOT NULL,

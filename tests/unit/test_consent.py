@@ -129,3 +129,27 @@ def test_audiences_and_estimates():
     emoji = estimate("Club party Saturday at 6! 🍷", 100, 0.01)
     assert emoji["encoding"] == "UCS-2" and emoji["segments"] == 1
     assert estimate("x" * 280, 10, 0.01)["segments"] == 2 and estimate("x" * 300, 10, 0.01)["segments"] == 3
+
+
+def test_an_opt_out_from_before_the_ledger_stays_out(tmp_path):
+    import sqlite3
+
+    from core import migrations
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    with sqlite3.connect(path) as db:  # a database at version 7 with an old STOP
+        db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL)")
+    for version, name, statements in migrations.MIGRATIONS:
+        if version < 8:
+            with sqlite3.connect(path) as db:
+                for statement in statements:
+                    db.execute(statement.format(**migrations._TYPES["sqlite"]))
+                db.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (version, name))
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO sms_opt_out VALUES (?, 1700000000)", (A,))
+    migrations.upgrade(url)
+    ledger = ConsentLedger(url)
+    assert ledger.status(A) == "out"
+    assert ledger.import_numbers([(A, "old list", "2025-01-01")], "admin").kept_out == 1
+    assert [r["words"] for r in ledger.history(A)] == ["STOP"]
