@@ -13,9 +13,16 @@ from core.outreach import OutreachStore, campaign_body, clean_audience, estimate
 A, B, C = "+18455550101", "+18455550102", "+18455550103"
 
 
-@pytest.fixture()
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'sms.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    """The SMS database of `make run` (SQLite) and of the production profile (PostgreSQL; skipped without it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sms.db'}"
+        return
+    from tests.production.services import scratch_database
+
+    with scratch_database("milea_consent") as found:
+        yield found
 
 
 def test_a_number_is_in_only_by_its_owner_and_stop_wins_over_an_import(url):
