@@ -120,3 +120,23 @@ def test_the_compose_page_previews_segments_cost_and_the_audience(console):
     assert no_csrf.status_code == 403
     sent = browser.post(response.url + "/send", data={"csrf": browser.csrf}, timeout=10)
     assert "Scheduled" in sent.text and "sent by" in sent.text
+
+
+def test_a_scheduled_campaign_keeps_the_winery_time_it_was_given(console, admin):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    when = (datetime.now(ZoneInfo("America/New_York")) + timedelta(days=2)).replace(hour=17, minute=0, second=0,
+                                                                                    microsecond=0)
+    body = {"name": "Party", "text": "Party at 6!", "audience": "all", "send_at": when.strftime("%Y-%m-%dT%H:%M")}
+    created = requests.post(f"{console.url}/api/campaigns", json=body, headers=admin, timeout=10)
+    assert created.status_code == 201
+    got = requests.get(f"{console.url}/api/campaigns/{created.json()['id']}", headers=admin, timeout=10).json()
+    assert got["send_at"] == when.timestamp() and got["status"] == "draft"
+    far = requests.post(f"{console.url}/api/campaigns", json={**body, "send_at": "2099-01-01T10:00"}, headers=admin,
+                        timeout=10)
+    assert far.status_code == 400 and "within a year" in far.json()["error"]
+    utc = requests.post(f"{console.url}/api/campaigns", json={**body, "send_at": when.astimezone(
+        ZoneInfo("UTC")).isoformat()}, headers=admin, timeout=10)
+    assert requests.get(f"{console.url}/api/campaigns/{utc.json()['id']}", headers=admin,
+                        timeout=10).json()["send_at"] == when.timestamp()

@@ -160,3 +160,16 @@ def test_an_opt_out_from_before_the_ledger_stays_out(tmp_path):
     assert ledger.status(A) == "out"
     assert ledger.import_numbers([(A, "old list", "2025-01-01")], "admin").kept_out == 1
     assert [r["words"] for r in ledger.history(A)] == ["STOP"]
+
+
+def test_a_campaign_is_due_at_its_time_and_a_cancelled_one_never(url):
+    store = OutreachStore(url)
+    later = store.create_campaign("later", "Hi", "all", time.time() + 3600, "admin")
+    now = store.create_campaign("now", "Hi", "all", None, "admin")
+    dropped = store.create_campaign("dropped", "Hi", "all", None, "admin")
+    assert store.due_campaigns() == []  # drafts are never due
+    for campaign in (later, now, dropped):
+        assert store.send_campaign(campaign, "admin")
+    assert store.cancel_campaign(dropped) and not store.send_campaign(dropped, "admin")
+    assert [c["id"] for c in store.due_campaigns()] == [now]
+    assert [c["id"] for c in store.due_campaigns(time.time() + 7200)] == [now, later]
