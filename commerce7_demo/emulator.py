@@ -1005,6 +1005,9 @@ class Emulator:
     async def list_club_packages(self, request: web.Request) -> web.Response:
         return web.json_response(paginate(request, self.state["clubPackages"].values(), "clubPackages"))
 
+    async def get_club_package(self, request: web.Request) -> web.Response:
+        return web.json_response(self._get("clubPackages", request.match_info["id"], "Club Package"))
+
     def _apply_package(self, package: dict, body: dict) -> None:
         for key in ("clubId", "title", "processDate", "status"):
             if key in body:
@@ -1104,6 +1107,7 @@ def build_app(state_path: str | os.PathLike | None, app_id: str = DEFAULT_APP_ID
     r.add_put("/v1/order/{id}", emu.update_order)
     r.add_get("/v1/club-package", emu.list_club_packages)
     r.add_post("/v1/club-package", emu.create_club_package)
+    r.add_get("/v1/club-package/{id}", emu.get_club_package)
     r.add_put("/v1/club-package/{id}", emu.update_club_package)
     r.add_get("/__admin/webhooks", emu.admin_webhooks)
     r.add_get("/v1/inventory-location", emu.list_locations)

@@ -7,7 +7,8 @@ Handled (shapes in docs/commerce7.md, with what is verified in Commerce7's docum
   once per order and tracking number;
 - Club Package Create/Update (a club shipment with its processDate): utter_c7_club_processing to every active
   member of that club, once per member and package, with a reply path: 1 ship, 2 pick up, 3 a person.
-Everything else is recorded and ignored. Only opted-in numbers are texted; the others are queued as
+Everything else is recorded and ignored. A delivery is only a hint: the order or package, and the customer's
+phone, are read from Commerce7 itself before anything is texted. Only opted-in numbers are texted; the others are queued as
 skipped (not_opted_in), which the console counts.
 """
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any, Optional
+from urllib.parse import quote
 
 from core.commerce7.client import Commerce7Client
+from core.commerce7.errors import NotFound
 from core.consent import ConsentLedger
 from core.outreach import OutreachStore
 from core.phones import sms_allowed, to_e164
@@ -49,15 +52,23 @@ class EventTexts:
     def __init__(self, store: OutreachStore, ledger: ConsentLedger, client: Commerce7Client) -> None:
         self.store, self.ledger, self.client = store, ledger, client
 
-    async def _customer(self, payload: dict[str, Any]) -> dict[str, Any]:
-        customer = payload.get("customer")
-        if isinstance(customer, dict) and customer.get("phones") is not None:
-            return customer
-        customer_id = payload.get("customerId") or (customer or {}).get("id")
+    async def _customer(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The order's customer as Commerce7 has it (never the phone a delivery claims)."""
+        embedded = order.get("customer")
+        customer_id = order.get("customerId") or (embedded.get("id") if isinstance(embedded, dict) else None)
         if not customer_id:
             return {}
         found = await self.client.get_customer(str(customer_id))
         return found.raw
+
+    async def _current(self, path: str, object_id: Any) -> Optional[dict[str, Any]]:
+        """The object as Commerce7 has it now: a delivery is only a hint (its Basic auth is all that proves it),
+        so nothing is texted from what it says; None when Commerce7 does not know the id."""
+        try:
+            found = await self.client.request("GET", f"{path}/{quote(str(object_id), safe='')}")
+        except NotFound:
+            return None
+        return found if isinstance(found, dict) else None
 
     def _queue(self, key: str, customer: dict[str, Any], body: str,
                buttons: Optional[list[dict[str, str]]] = None) -> str:
@@ -79,9 +90,11 @@ class EventTexts:
         """What the event did, in a few words (kept with the event)."""
         obj, action, payload = event["object"], event["action"], event["payload"]
         if obj == "Order" and action in ("Create", "Update"):
-            return await self._order(payload)
+            order = await self._current("order", payload.get("id"))
+            return await self._order(order) if order else "nothing to send (no such order in Commerce7)"
         if obj == "Club Package" and action in ("Create", "Update"):
-            return await self._club_package(payload)
+            package = await self._current("club-package", payload.get("id"))
+            return await self._club_package(package) if package else "nothing to send (no such club package)"
         return "nothing to send"
 
     async def _order(self, order: dict[str, Any]) -> str:

@@ -215,6 +215,12 @@ def test_commerce7_events_text_opted_in_customers_once(stack, api, console):
     assert requests.post(hook, json=body, auth=(HOOK_USER, "wrong"), timeout=10).status_code == 401
     assert requests.post(hook, json=body, timeout=10).status_code == 401
     assert requests.post(hook, data=b"[1]", auth=(HOOK_USER, HOOK_PASSWORD), timeout=10).status_code == 400
+    # a delivery is only a hint: an order Commerce7 does not have, "for" an opted-in number, texts nobody
+    forged = {"object": "Order", "action": "Update", "tenantId": "milea-demo", "user": "x", "payload": {
+        "id": "no-such-order", "orderNumber": 666, "pickupStatus": "Ready For Pickup", "orderDeliveryMethod": "Pickup",
+        "updatedAt": "2026-12-01T00:00:00Z", "customer": {"firstName": "Win a prize at http://evil.example",
+                                                          "phones": [{"phone": JORDAN}]}}}
+    assert requests.post(hook, json=forged, auth=(HOOK_USER, HOOK_PASSWORD), timeout=10).json()["duplicate"] is False
     # the same order touched again (a new updatedAt) is a new event, but "ready for pickup" was texted already
     c7.put(f"{base}/order/{orders[JORDAN]['id']}", json={"paymentStatus": "Paid"}, timeout=10)
 
@@ -237,6 +243,7 @@ def test_commerce7_events_text_opted_in_customers_once(stack, api, console):
     page = requests.get(f"{url}/admin/campaigns", headers=admin, timeout=10).text
     assert "pick up" in page and JORDAN in page
 
+    assert not any("666" in m["body"] or "evil" in m["body"] for m in api.sent_to(JORDAN))
     # Priya never opted in: nothing, ever; counted on the campaigns page
     assert settled(stack, api, JORDAN)[before[JORDAN]:] == [m["body"] for m in texts[before[JORDAN]:]]
     assert len(api.sent_to(PRIYA)) == before[PRIYA]
