@@ -48,6 +48,7 @@ test('an admin composes, previews and sends a campaign', async () => {
   const page = await signedIn(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   await page.getByRole('link', { name: 'Campaigns' }).click();
   await page.getByRole('heading', { name: 'Compose' }).waitFor();
+  assert.equal(await page.getByText('Texting is off').count(), 0);
   await page.getByLabel('Name (staff only)').fill('Club party reminder');
   const message = page.getByLabel('Message');
   await message.fill('The Grand Prix club party is Saturday at 6 PM in the barrel room. Bring a friend!');

@@ -108,6 +108,7 @@ def test_the_compose_page_previews_segments_cost_and_the_audience(console):
     browser = console.browser_session(*ADMIN)
     page = browser.get(f"{console.url}/admin/campaigns", timeout=10).text
     assert 'name="text"' in page and "Everyone opted in" in page and "/static/campaigns.js" in page
+    assert "Texting is off" in page  # this console has no Twilio account: it says so
     response = browser.post(f"{console.url}/admin/campaigns", data={
         "csrf": browser.csrf, "name": "Storm", "text": "We’re closed today for the storm — stay safe! 🌧",
         "audience": "club_members", "audience_value": "", "send_at": ""}, timeout=30)

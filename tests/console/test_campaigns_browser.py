@@ -16,7 +16,7 @@ from core.consent import ConsentLedger
 from core.paths import ROOT
 from tests.console.helpers import ADMIN, STAFF, Console, Tracker, wait_for
 from tests.fakes.twilio_api import FakeTwilioApi
-from tests.integration.test_campaign_delivery import JORDAN, PRIYA, SID, TOKEN, Jobs
+from tests.integration.test_campaign_delivery import JORDAN, NUMBER, PRIYA, SID, TOKEN, Jobs
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 PLAYWRIGHT = ROOT / "widget" / "node_modules" / "playwright-core"
@@ -33,7 +33,8 @@ def test_campaigns_and_consent_in_a_browser(tmp_path):
         pytest.skip(missing)
     api = FakeTwilioApi(SID, TOKEN).start()
     emulator = EmulatorServer(None).start()
-    console = Console(tmp_path, {"C7_API_URL": emulator.url}).start()
+    console = Console(tmp_path, {"C7_API_URL": emulator.url, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
+                                 "TWILIO_NUMBER": NUMBER, "CAMPAIGN_RATE_PER_S": "1"}).start()
     Tracker(tmp_path / "tracker.db")
     jobs = None
     try:
