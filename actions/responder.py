@@ -306,11 +306,9 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
             text = " ".join(dict.fromkeys(a.text for a in answers))
             dispatcher.utter_message(text=with_link(text, answers[0].url))
             return Outcome([SlotSet("subject_topic", intent)])
-    # "what do those run, price wise?" after the cocktails: asked of what was talked about
+    answer = await get_service().answer(question, intent or None)
     previous = previous_question(tracker) if len(question.split()) <= 8 else ""
-    pointing = bool(previous) and bool(re.search(r"\b(those|them|these|they|that|it|its)\b", question, re.I))
-    answer = await get_service().answer(question, intent or None, context=previous if pointing else "")
-    if not answer.found and previous and not pointing:
+    if not answer.found and previous:   # "what do those run?": asked of what was talked about before
         answer = await get_service().answer(question, intent or None, context=previous)
     wine_question = intent == "ask_wine"
     if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \

@@ -29,9 +29,10 @@ PINNED_NOW = "2026-11-27T14:00:00-05:00"   # a Friday afternoon, like the integr
 
 def load(folder: Path = DIALOGUES) -> list[dict]:
     dialogues = []
-    for path in sorted(folder.glob("*.yml")):
+    # a folder of rounds (tests/blind/round3/dialogues.yml, ...) is read whole
+    for path in sorted(folder.rglob("*.yml")):
         for d in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("dialogues") or []:  # nlu.yml beside
-            dialogues.append({**d, "file": path.name})
+            dialogues.append({**d, "file": str(path.relative_to(folder))})
     return dialogues
 
 

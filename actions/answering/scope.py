@@ -17,6 +17,7 @@ from actions.subject import Subject
 RUNNER_UP_MIN = 0.15   # the confidence a winery intent must still have for the winery's words to decide
 # a short message that carries the talk on ("and at 5k?", "what about the other one?")
 _CARRIES_ON = re.compile(r"^\s*(and|what about|how about|and what about|ok and)\b", re.I)
+_POINTS_BACK = re.compile(r"\b(them|those|these|that one|this one|the other one|both)\b", re.I)
 _WINERY_WORDS = re.compile(
     r"\b(wines?|winery|vineyards?|milea|tastings?|flights?|bottles?|vintage|club|members?|reservations?|"
     r"book|open|closed|hours|visit|visiting|dogs?|kids|children|wedding|events?|party|miles|points|rewards?|"
@@ -49,6 +50,8 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
     kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
     if kind and lexical(text, list(facts.attributes.get(kind, {}).values())):
         return INTENT_OF_KIND[kind]
+    if kind and _POINTS_BACK.search(text) and len(text.split()) <= 10:
+        return INTENT_OF_KIND[kind]   # "ok whats the difference between them" after the two roses
     if _WINERY_WORDS.search(text):
         for entry in ranking or []:
             name, confidence = entry.get("name"), float(entry.get("confidence") or 0)
