@@ -23,7 +23,7 @@ from typing import Any, Mapping, Optional
 
 from core.commerce7.client import Commerce7Client
 from core.commerce7.errors import Commerce7Error, ValidationError
-from core.commerce7.outbox import Job, Outbox
+from core.commerce7.outbox import Outbox
 
 KINDS = frozenset({"club_delivery", "club_address", "customer_email", "customer_phone", "customer_address"})
 STAFF_TASKS = frozenset({"club_cancel_request", "club_hold_request"})
