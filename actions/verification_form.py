@@ -32,6 +32,8 @@ from actions.common import clean_text, contact_line
 from actions.forms.base import wants_to_stop
 from actions.forms.club_signup import FORM_SLOTS as CLUB_SLOTS, write_signup
 from actions.identity import VERIFIED_SLOT, identify, proven_customer_id, verified_for
+from actions.account import change_form, club, details, orders  # noqa: F401 (each registers its purposes)
+from actions.account.owner import after_proof, handles
 from actions.loyalty import tell_balance
 from actions.questions import answer_question, is_question
 from actions.texts import say
@@ -183,6 +185,9 @@ class ActionVerificationDone(Action):
         if blocked == "stopped":
             say(dispatcher, "utter_verify_stopped")
         owner = "" if blocked else await proven_customer_id(tracker, get_settings(), get_client())
+        if handles(purpose):   # customer self-service (actions/account/): orders, club, details, changes
+            return [*events, *await after_proof(dispatcher, tracker, purpose, owner)]
+        events.append(SlotSet("change_requested", None))
         if purpose == PURPOSE_POINTS and owner:
             await tell_balance(dispatcher, owner)
         elif purpose == PURPOSE_SIGNUP:

@@ -22,7 +22,7 @@ from console.db import ConsoleDB
 from console.jobs import Jobs
 from console.rasa_client import RasaClient
 from console.settings import ConsoleSettings
-from console.views import attention, conversation, improve, inbox, knowledge, overview, staff
+from console.views import attention, conversation, customer, improve, inbox, knowledge, overview, staff
 from console.views.common import CONSOLE, SESSION_KEY, is_api, json_error
 
 log = logging.getLogger("console")
@@ -38,7 +38,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-FEATURES = (staff, inbox, conversation, attention, knowledge, improve, overview)  # each with its own routes
+FEATURES = (staff, inbox, conversation, attention, knowledge, improve, overview, customer)  # each with its own routes
 
 
 class AccessLog(AbstractAccessLogger):
