@@ -82,6 +82,16 @@ def parse_dt(value: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def next_on(month_day: str, now: datetime | None = None) -> str:
+    """The next 'MM-DD' after now, at midnight New York time (05:00Z), as Commerce7 stamps it."""
+    now = now or datetime.now(timezone.utc)
+    month, day = (int(x) for x in month_day.split("-"))
+    when = datetime(now.year, month, day, 5, tzinfo=timezone.utc)
+    if when <= now:
+        when = when.replace(year=now.year + 1)
+    return iso(when)
+
+
 def sid(*parts: Any) -> str:
     return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
 
@@ -292,7 +302,8 @@ def build_state(seed: dict, tenant: str) -> dict:
         club = club_by_title[k["club"]]
         kid = sid("club-package", k["title"])
         packages[kid] = {"id": kid, "title": k["title"], "clubId": club["id"], "status": "Active",
-                         "processDate": k["processDate"], "items": list(k.get("items") or []),
+                         "processDate": k.get("processDate") or next_on(k["processOn"]),
+                         "items": list(k.get("items") or []),
                          "createdAt": stamp(), "updatedAt": iso(base)}
 
     customers, addresses, memberships, loyalty_tx, orders = {}, {}, {}, {}, {}

@@ -58,7 +58,7 @@ SEND_BUDGET_S = 8.0
 BUDGET_S = 8.0
 _HOLD = re.compile(r"\b(hold|pause|skip|suspend|break|freeze|stop (it )?for)\b", re.I)
 _TO_PICKUP = re.compile(r"\b(to|for|instead of shipping,?)\s+(pick ?up|pickup|collect)|\bpick(ing)? ?(it |them )?up\b|"
-                        r"\bpickup instead\b|\bcollect\b", re.I)
+                        r"\bpickup instead\b|\bcollect\b|\bcome (get|pick)", re.I)
 _TO_SHIP = re.compile(r"\b(to|for)\s+(ship|shipping|delivery|deliver)|\b(ship|deliver|mail|send)(ed)? (it|them|my|to)\b|"
                       r"\bshipping instead\b|\bship instead\b", re.I)
 _RESEND = re.compile(r"\b(new|another|resend|send (it )?again|didn'?t (get|arrive|come)|never (got|came|arrived)|"
@@ -91,7 +91,13 @@ def kind_from(intent: str, text: str) -> Optional[str]:
     return None
 
 
+_NOT_WANTED = re.compile(r"\b(instead of|rather than|from|not|no more|stop|quit)\s+(having (it|them) )?"
+                         r"(pick ?up|pickup|picking up|collecting|shipping|ship(ped|ping)?( it| them)?|delivery)\b", re.I)
+
+
 def wanted_method(text: str, current: Optional[str]) -> str:
+    """Pickup or Ship, from what the customer asks for ("instead of pickup" names what they leave)."""
+    text = _NOT_WANTED.sub(" ", text)
     if _TO_PICKUP.search(text) and not _TO_SHIP.search(text):
         return "Pickup"
     if _TO_SHIP.search(text) and not _TO_PICKUP.search(text):
