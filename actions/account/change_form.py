@@ -64,6 +64,7 @@ _TO_SHIP = re.compile(r"\b(to|for)\s+(ship|shipping|delivery|deliver)|\b(ship|de
 _RESEND = re.compile(r"\b(new|another|resend|send (it )?again|didn'?t (get|arrive|come)|never (got|came|arrived)|"
                      r"no code)\b", re.I)
 _CODE = re.compile(r"^\d{6}$")
+_PLAIN_STOP = re.compile(r"^\s*(never ?mind|nevermind|forget it|stop|don'?t bother)\W*$", re.I)
 
 
 def field_in(text: str) -> Optional[str]:
@@ -376,9 +377,10 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:
-        if wants_to_stop(tracker):
-            return {"change_reason": None, "form_blocked": "stopped"}
         reason = clean_text(value, 500)
+        # "cancel it, we're moving" is the reason, not a stop: only a plain "never mind" stops here
+        if latest_intent(tracker) == "stop" or _PLAIN_STOP.match(reason):
+            return {"change_reason": None, "form_blocked": "stopped"}
         return {"change_reason": reason or "(no reason given)"}
 
     async def validate_change_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
