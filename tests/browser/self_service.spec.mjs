@@ -27,7 +27,10 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // the widget page and the assistant are both on loopback (different ports): Chromium 14x's
+      // local network access checks would block the page's socket.io connection to the other port
+      '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights'],
   });
 });
 
@@ -38,7 +41,10 @@ async function newPage() {
   const page = await context.newPage();
   page.errors = [];
   page.wsFrames = [];
+  page.consoleErrors = [];
   page.on('pageerror', (err) => page.errors.push(String(err)));
+  page.on('console', (msg) => { if (msg.type() === 'error') page.consoleErrors.push(msg.text()); });
+  page.on('requestfailed', (r) => page.consoleErrors.push(`failed ${r.url()} ${r.failure()?.errorText}`));
   page.on('websocket', (ws) => ws.on('framesent', (frame) => page.wsFrames.push(String(frame.payload))));
   return page;
 }
@@ -67,8 +73,15 @@ test('a signed-in customer sees their order and its tracking link in the widget;
   await page.goto(`${WIDGET_URL}/account.html`);
   await page.locator('.mc-launcher').click();
   await page.locator('#mc-panel').waitFor({ state: 'visible' });
-  await botBubbles(page).first().waitFor({ timeout: REPLY_MS });
-  const owner = await ask(page, 'did my wine ship yet?', /#2039/);
+  let owner;
+  try {
+    owner = await ask(page, 'did my wine ship yet?', /#2039/);
+  } catch (err) {
+    await page.screenshot({ path: `${SHOTS}self-service-no-reply.png` });
+    const status = await page.locator('.mc-status').textContent().catch(() => '');
+    throw new Error(`no reply (status: ${status}; console: ${page.consoleErrors.slice(-6).join(' | ')}; frames: ${page.wsFrames.slice(-4).join(' | ')}; ` +
+      `bubbles: ${(await botBubbles(page).allTextContents()).join(' | ')}): ${err.message}`);
+  }
   assert.match(owner, /1Z999AA10123456784/);
   const link = page.locator('.mc-from-bot a[href*="ups.com/track"]').last();
   assert.equal(await link.count(), 1, 'the tracking number is a link to the carrier');

@@ -193,6 +193,7 @@ def test_a_no_or_a_never_mind_changes_nothing(stack, c7):
 
 def test_an_address_change_commerce7_refuses_shows_in_needs_attention(stack, c7, console):
     morgan = c7.customer(MORGAN)
+    ship_to = c7.memberships(morgan["id"])[0]["shipToCustomerAddressId"]
     sender, token = user(), token_for(c7, MORGAN)
     replies = chat(stack, sender, token, "can you change my club shipping address", "22 Market St",
                    "Beacon")
@@ -203,6 +204,7 @@ def test_an_address_change_commerce7_refuses_shows_in_needs_attention(stack, c7,
     c7.faults(fail_next=1, fail_status=422, methods=["PUT"])
     refused = say(stack, sender, "yes", token)
     assert "didn't accept" in refused and "Done" not in refused
+    assert c7.memberships(morgan["id"])[0]["shipToCustomerAddressId"] == ship_to   # refused: still the old one
     jobs = console.get(f"{stack.console_url}/api/attention", timeout=10).json()["outbox"]
     assert any(j["kind"] == "club_address" and j["status"] == "refused" and j["customer"] == MORGAN for j in jobs)
     page = console.get(f"{stack.console_url}/attention", timeout=10).text
