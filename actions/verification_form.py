@@ -91,6 +91,8 @@ class ValidateVerifyForm(FormValidationAction):
 
     async def validate_verify_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # start_events empties it as the form starts: not an answer (no "doesn't look like")
+            return {"verify_contact": None}
         if wants_to_stop(tracker):
             return {"verify_contact": None, "form_blocked": "stopped"}
         if _proven(tracker):   # signed in on the website meanwhile: the form ends, nothing to ask
@@ -122,6 +124,8 @@ class ValidateVerifyForm(FormValidationAction):
 
     async def validate_verification_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:
+            return {"verification_code": None}
         if wants_to_stop(tracker):
             return {"verification_code": None, "form_blocked": "stopped"}
         if _proven(tracker):

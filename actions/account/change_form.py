@@ -260,6 +260,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_field(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"change_field": None}
         if wants_to_stop(tracker):
             return {"change_field": None, "form_blocked": "stopped"}
         field = field_in(clean_text(value))
@@ -269,6 +271,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_street(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"change_street": None}
         if wants_to_stop(tracker):
             return {"change_street": None, "form_blocked": "stopped"}
         street = v.street(clean_text(value))
@@ -278,6 +282,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"change_city": None}
         if wants_to_stop(tracker):
             return {"change_city": None, "form_blocked": "stopped"}
         city = v.city(clean_text(value))
@@ -287,6 +293,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_state(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"change_state": None}
         if wants_to_stop(tracker):
             return {"change_state": None, "form_blocked": "stopped"}
         state = v.us_state(clean_text(value))
@@ -300,6 +308,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_zip(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"change_zip": None}
         if wants_to_stop(tracker):
             return {"change_zip": None, "form_blocked": "stopped"}
         zip_code = v.zip_code(clean_text(value))
@@ -309,6 +319,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_new_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"new_contact": None}
         if wants_to_stop(tracker):
             return {"new_contact": None, "form_blocked": "stopped"}
         plan = self._plan(tracker)
@@ -341,6 +353,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_contact_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"contact_code": None}
         if wants_to_stop(tracker):
             return {"contact_code": None, "form_blocked": "stopped"}
         contact = tracker.get_slot("new_contact")
@@ -377,6 +391,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"change_reason": None}
         reason = clean_text(value, 500)
         # "cancel it, we're moving" is the reason, not a stop: only a plain "never mind" stops here
         if latest_intent(tracker) == "stop" or _PLAIN_STOP.match(reason):
@@ -385,6 +401,8 @@ class ValidateAccountChangeForm(FormValidationAction):
 
     async def validate_change_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # reset when the form starts: not an answer
+            return {"change_confirmed": None}
         if value is True:
             return {"change_confirmed": True}
         if value is False or wants_to_stop(tracker):
