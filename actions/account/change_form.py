@@ -28,7 +28,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import validators as v
 from actions.account import present
-from actions.account.club import active_membership, pickup_location, tier_of
+from actions.account.club import active_membership, pickup_location, ship_to, tier_of
 from actions.account.owner import PURPOSE_CHANGE, finishes, idle_events, owner
 from actions.commerce7.connection import get_client
 from actions.common import clean_text, contact_line, latest_intent, latest_text
@@ -110,10 +110,11 @@ def _reset() -> List[Dict[str, Any]]:
     return [SlotSet(s, None) for s in FORM_SLOTS]
 
 
-def ready(plan: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The events that start account_change_form with this plan."""
-    return [*_reset(), SlotSet("form_blocked", None), SlotSet("change_plan", plan), SlotSet("verification_needed", None),
-            SlotSet("change_requested", True)]
+def ready(plan: Dict[str, Any], **given: Any) -> List[Dict[str, Any]]:
+    """The events that start account_change_form with this plan; `given`: form slots the request already
+    answered ("change my email to x@y.com"), validated as the form starts."""
+    return [*_reset(), *[SlotSet(k, v) for k, v in given.items()], SlotSet("form_blocked", None),
+            SlotSet("change_plan", plan), SlotSet("verification_needed", None), SlotSet("change_requested", True)]
 
 
 async def plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, customer: Customer,
@@ -121,7 +122,10 @@ async def plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, custom
     """What the change needs, worked out from the account; the form then asks for the rest."""
     base = {"kind": kind, "customer_id": customer.id, "customer_email": customer.email or ""}
     if kind.startswith("details"):
-        return ready({**base, "field": kind.partition("_")[2] or None})
+        field = kind.partition("_")[2] or None
+        words = _request_text(tracker)
+        typed = v.email(words) if field == "email" else v.phone(words) if field == "phone" else None
+        return ready({**base, "field": field}, **({"new_contact": typed} if typed else {}))
     client = get_client()
     try:
         membership = await active_membership(client, customer.id)
@@ -148,8 +152,11 @@ async def plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, custom
                 return idle_events()
             return ready({**plan, "method": "Pickup", "location_id": location.id,
                           "location": location.title or "the winery"})
-        if membership.order_delivery_method == "Ship":   # already shipping: a new address is the change left
-            return ready({**plan, "kind": "club_address", "method": "Ship"})
+        if membership.order_delivery_method == "Ship":   # already shipping (a new address is change_club_address)
+            address = await ship_to(client, customer.id, membership.ship_to_address_id)
+            say(dispatcher, "utter_change_already", tier=plan["tier"], delivery=render(
+                "utter_club_delivery_ship", address=present.address_line(address.raw) if address else "your address"))
+            return idle_events()
         addresses = await asyncio.wait_for(client.list_addresses(customer.id), BUDGET_S)
         default = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
         if default is not None and v.allowed_ship_state(default.state_code or ""):
