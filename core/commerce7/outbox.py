@@ -112,10 +112,13 @@ class Outbox(Database):
         """Take a job just enqueued (never tried) for delivery at once: one caller wins, and the lease hides
         it from the deliverers meanwhile (a replayed request finds it taken)."""
         now = time.time() if now is None else now
+        # untouched since it was enqueued (updated_at = created_at): the claim touches it, so a replay that
+        # reads the job after the claim cannot claim it again
         with self._connect() as db:
-            cursor = self.execute(db, "UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND"
-                                      " status = 'pending' AND attempts = 0 AND next_attempt_at = ?",
-                                  (now + LEASE_S, now, job.id, job.next_attempt_at))
+            cursor = self.execute(db, "UPDATE outbox SET next_attempt_at = ?, updated_at = CASE WHEN ? > created_at"
+                                      " THEN ? ELSE created_at + 0.001 END WHERE id = ? AND status = 'pending' AND"
+                                      " attempts = 0 AND updated_at = created_at",
+                                  (now + LEASE_S, now, now, job.id))
             return bool(cursor.rowcount == 1)
 
     def result_of(self, job_id: str) -> Optional[dict[str, Any]]:

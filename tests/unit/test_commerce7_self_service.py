@@ -171,3 +171,11 @@ def test_membership_put_validates_like_a_create(server):
         await c.update_membership(membership.id, {"orderDeliveryMethod": "Ship", "shipToCustomerAddressId": "nope"})
     with pytest.raises(ValidationError):
         with_client(server, go)
+
+
+def test_a_new_job_is_claimed_once_even_by_a_replay_that_reads_it_after_the_claim(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    job = outbox.enqueue("club_delivery", "k", {"customer_id": "c"}, request="turn-1")
+    assert outbox.claim_new(job)
+    again = outbox.enqueue("club_delivery", "k", {"customer_id": "c"}, request="turn-1")   # the replay
+    assert again.id == job.id and not outbox.claim_new(again) and not outbox.claim_new(job)
