@@ -18,7 +18,7 @@ def server_secret(url: str, data) -> str:
     return (data / "verification_secret").read_text().strip()
 
 
-def test_a_replayed_confirmation_writes_the_change_once(action_server, emulator):  # noqa: F811
+def test_a_replayed_confirmation_writes_the_change_once(action_server, emulator):
     url, data = action_server
     emulator.reset()
     customer = sid("customer", PRIYA)
@@ -43,7 +43,7 @@ def test_a_replayed_confirmation_writes_the_change_once(action_server, emulator)
     assert again["responses"][0]["response"] == "utter_change_done_pickup"
 
 
-def test_a_change_for_a_customer_the_conversation_did_not_prove_is_not_made(action_server, emulator):  # noqa: F811
+def test_a_change_for_a_customer_the_conversation_did_not_prove_is_not_made(action_server, emulator):
     url, data = action_server
     emulator.reset()
     priya, jordan = sid("customer", PRIYA), sid("customer", "jordan.rivera@example.com")
