@@ -34,7 +34,8 @@ from actions.commerce7.connection import get_client
 from actions.common import clean_text, contact_line, latest_intent, latest_text
 from actions.forms.base import wants_to_stop
 from actions.handoff import send_email, send_sms
-from actions.identity import proven_customer_id
+from actions.identity import identify, proven_customer_id
+from actions.responder import respond
 from actions.questions import answer_question, is_question
 from actions.settings import get_settings
 from actions.texts import say
@@ -64,6 +65,7 @@ _TO_SHIP = re.compile(r"\b(to|for)\s+(ship|shipping|delivery|deliver)|\b(ship|de
 _RESEND = re.compile(r"\b(new|another|resend|send (it )?again|didn'?t (get|arrive|come)|never (got|came|arrived)|"
                      r"no code)\b", re.I)
 _CODE = re.compile(r"^\d{6}$")
+_POLICY_QUESTION = re.compile(r"^\s*(can|could|do|does|is|are|may|how)\b|\?\s*$", re.I)
 _PLAIN_STOP = re.compile(r"^\s*(never ?mind|nevermind|forget it|stop|don'?t bother)\W*$", re.I)
 
 
@@ -192,9 +194,15 @@ class ActionStartAccountChange(Action):
         return "action_start_account_change"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        kind = kind_from(latest_intent(tracker), latest_text(tracker))
+        text = latest_text(tracker)
+        kind = kind_from(latest_intent(tracker), text)
         if kind is None:
             return idle_events()
+        if kind.startswith("club") and _POLICY_QUESTION.search(text) and identify(tracker, get_settings()) is None:
+            # "can I just pick it up instead?" from someone not signed in asks how the club works: the
+            # club's answer, not a proof step (a proven member's question is their request: read back first)
+            outcome = await respond(dispatcher, tracker, intent="ask_club")
+            return [*outcome.events, *idle_events()]
         gate = await owner(dispatcher, tracker, PURPOSE_CHANGE)
         events = [SlotSet("change_kind", kind), *gate.events]
         if gate.customer is None:
