@@ -50,6 +50,9 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
 # come on Saturday?" asks the group policy, not Saturday's hours).
 _ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|until|how late|last seating|"
                         r"last call)\b", re.I)
+# "can we come by monday around 2?": a visit on a day asks whether we are open then
+_COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
+                      r"around \d|at \d)\b", re.I)
 # "do you make a Pinot Noir? my wife loves pinot": whether we make it is asked before what is like it.
 ASKS_IF_WE_MAKE = re.compile(r"\b(do|does|did)\s+(you|u|ya|yall|y'all|milea)\s+(guys\s+)?"
                               r"(have|make|carry|sell|got|do|grow)\b|\bis there an?\b", re.I)
@@ -60,6 +63,12 @@ def asks_time(text: str) -> bool:
 
 NOT_CARRIED = ("pinot noir", "merlot", "riesling", "malbec", "cabernet sauvignon", "syrah", "zinfandel",
                "sauvignon blanc", "pinot grigio", "moscato", "port")
+
+
+def asks_for_a_grape_we_lack(text: str) -> bool:
+    """Whether the message asks if we make a wine we do not ("Do you make a Riesling too?"), whatever
+    story comes before the question."""
+    return bool(ASKS_IF_WE_MAKE.search(text)) and any(re.search(rf"\b{g}s?\b", text, re.I) for g in NOT_CARRIED)
 
 
 @dataclass
@@ -133,6 +142,17 @@ def _names_fully(text: str, entity_values: list[str], wines: Sequence[Wine]) -> 
     return bool(wines) and all(w.title.casefold() in titles or w.title.casefold() in low for w in wines)
 
 
+
+def _fullest_named(text: str, kinds: list[str], named: dict) -> list[str]:
+    """Of kinds named by the same words, the one whose name the message says more of: "the heritage
+    seyval" is the wine, though "heritage" alone would be the Heritage Flight."""
+    said = _words(text)
+    matched = {k: set().union(*(_words(n) & said for n in named[k])) for k in kinds}
+    return [k for k in kinds if not any(o != k and matched[k] < matched[o] for o in kinds)]
+
+_SHIPPING = re.compile(r"\b(ship|ships|shipping|shipped|send|sends|sent|deliver|delivers|delivery|mail|"
+                       r"get (it|wine|bottles?) (to|in)|order (from|to)|live in|living in|moved to)\b", re.I)
+
 def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Sequence[Wine],
               knowledge_dir: Path) -> Turn:
     """Which subject the turn is about, and what is asked about it."""
@@ -171,7 +191,10 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
             tiers_now.append(tier)
     exps_now = offerings.mentioned(text, offerings.experiences(knowledge_dir))
     spaces_now = offerings.mentioned(text, offerings.spaces(knowledge_dir))
-    states_now = states_in(text, entities.get("us_state", [])) if intent != "ask_location" else []
+    # a state counts where shipping is talked about: "NY reds against California" and "driving up from
+    # Jersey" name states that are not where a bottle goes
+    states_now = states_in(text, entities.get("us_state", [])) \
+        if intent == "ask_shipping" or before.kind == "state" or _SHIPPING.search(text) else []
     day_now = names_a_day(text, entities.get("date_phrase", []) + entities.get("weekday", []))
     named = {"wine": [w.title for w in wines_now], "tier": [t.name for t in tiers_now],
              "experience": [e.name for e in exps_now], "space": [s.name for s in spaces_now],
@@ -180,7 +203,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     if not day_now and before.kind == "date" and before.date and intent in ("ask_hours", "nlu_fallback") \
             and _REOPEN.search(text) and not _MONTH.search(text):
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
-    if day_now and (intent == "ask_hours" or (intent == "ask_reservation" and _ASKS_TIME.search(text))
+    if day_now and (intent == "ask_hours" or (intent in ("ask_reservation", "ask_visit_policies", "ask_tastings")
+                                               and (_ASKS_TIME.search(text) or _COME_BY.search(text)))
                     or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)):
         return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:
@@ -207,6 +231,11 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     if len(kinds_named) > 1 and own in kinds_named and aspect not in ("difference", "cheaper", "dearer", "best", "more"):
         # "ship to Florida? my dad loved the brut": the state (things of two kinds are still never compared)
         return Turn(own, named[own], aspect, follow_up)
+    if len(kinds_named) > 1:
+        kinds_named = _fullest_named(text, kinds_named, named)
+    if len(kinds_named) == 1:
+        kind = kinds_named[0]
+        return Turn(kind, named[kind], aspect, follow_up)
     if len(kinds_named) > 1:
         return Turn("mixed", [n for k in kinds_named for n in named[k]], aspect, follow_up)
     # 2. a correction or partial name within the previous kind ("the farmhouse one")
@@ -366,7 +395,7 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
 
 _COUNT = re.compile(r"\bhow many\b.*\b(wines?|reds?|whites?|roses?|rosés?|sparkling|bottles you make|kinds?)\b", re.I)
 _LIST = re.compile(r"\b(what|which|list|got|have|any|anything|something|show)\b", re.I)
-_SUPER_CHEAP = re.compile(r"\b(cheapest|least expensive|most affordable|lowest price|budget|inexpensive|cheap)\b", re.I)
+_SUPER_CHEAP = re.compile(r"\b(cheapest|least expensive|most affordable|lowest price|budget(?! for| time)|inexpensive|cheap)\b", re.I)
 _SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge)\b", re.I)
 _SUPER_BEST = re.compile(r"\b(best|best rated|highest rated|top rated|rating|rated|points|award|acclaimed|favou?rite|popular)\b", re.I)
 

@@ -42,7 +42,7 @@ OCCASIONS = {
     "toast": ("celebration", "sparkling"), "picnic": ("salad", "rose"), "summer": ("salad", "rose"),
     "patio": ("appetizer", "rose"), "beach": ("salad", "rose"), "pool": ("salad", "rose"),
 }
-GIFT = re.compile(r"\b(gift|present|birthday|boss|host|hostess|impress|special occasion|thank you gift)\b", re.I)
+GIFT = re.compile(r"\b(gift|present|birthday|b-?day|bday|boss|host|hostess|impress|special occasion|thank you gift)\b", re.I)
 _GRAPES = ("pinot noir", "cabernet sauvignon", "cab sauv", "cabernet franc", "cab franc", "merlot", "syrah", "shiraz",
            "malbec", "zinfandel", "sauvignon blanc", "sauv blanc", "pinot grigio", "pinot gris", "riesling",
            "chardonnay", "chard", "albarino", "chablis", "champagne", "prosecco", "cava", "bordeaux", "rose",
@@ -50,8 +50,13 @@ _GRAPES = ("pinot noir", "cabernet sauvignon", "cab sauv", "cabernet franc", "ca
 _GRAPE_NORMAL = {"cab sauv": "cabernet sauvignon", "cab franc": "cabernet franc", "sauv blanc": "sauvignon blanc",
                  "chard": "chardonnay", "pinot gris": "pinot grigio", "shiraz": "syrah", "gruner": "gruner veltliner",
                  "seyval": "seyval blanc"}
-_UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|no more than|max|up to|<)\s*\$?\s*(\d+)", re.I)
-_OVER = re.compile(r"\b(?:over|above|more than|at least)\s*\$?\s*(\d+)", re.I)
+# a ceiling said before the number ("nothing over $40", "under 35", "max 50") or after it ("$40 or less")
+_UNDER = re.compile(r"(?:\b(?:under|below|less than|cheaper than|(?:no|not|nothing|none|not anything) (?:more than|over|"
+                    r"above|higher than|pricier than)|max(?:imum)?(?: of)?|up to|at most|within|budget(?: is| of)?|"
+                    r"<=?)\s*\$?\s*(\d+))|(?:\$\s*(\d+)\s*(?:or (?:less|under|below|cheaper)|max|tops|and under|"
+                    r"or so max)\b)", re.I)
+_OVER = re.compile(r"(?:\b(?:over|above|more than|at least|pricier than)\s*\$?\s*(\d+))|"
+                   r"(?:\$\s*(\d+)\s*(?:or more|and up|plus)\b)", re.I)
 
 
 @dataclass
@@ -101,11 +106,11 @@ def read_wish(text: str) -> Wish:
         wish.body = "light"
     m = _UNDER.search(low)
     if m:
-        wish.max_price = float(m.group(1))
+        wish.max_price = float(m.group(1) or m.group(2))
     else:
         m = _OVER.search(low)
         if m:
-            wish.min_price = float(m.group(1))
+            wish.min_price = float(m.group(1) or m.group(2))
     wish.in_stock = bool(re.search(r"\b(in stock|available|have right now|on hand)\b", low))
     wish.gift = bool(GIFT.search(low))
     for word, (food, kind) in OCCASIONS.items():

@@ -25,14 +25,14 @@ from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap
-from actions.answering.party import head_count, party_rule
+from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
 from actions.common import contact_line, latest_entities as latest_entities_of, latest_intent, latest_text, winery, with_link
-from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service
+from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service, listing_intent, overview_question
 from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
 from actions.recommend import read_wish
@@ -46,6 +46,7 @@ _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bot
 # Questions where a head count asks the group policy ("we'll be 12, can we come Saturday?").
 GROUP_INTENTS = frozenset({"ask_reservation", "ask_tastings", "ask_visit_policies", "ask_hours", "nlu_fallback",
                            "ask_events"})
+SMALL_PARTY_MAX = 9   # below this a party books like anyone (knowledge/visiting/party-sizes.yml)
 _MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
 
 
@@ -128,8 +129,20 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     channel = tracker.get_latest_input_channel()
     entities = entity_values(tracker)
     before = Subject.from_slots(slots_before_turn(tracker).get)
-    count = head_count(text) if intent in GROUP_INTENTS else None
-    rule = party_rule(kdir, count) if count else None
+    if converse.asks_for_a_grape_we_lack(text):
+        # "my wife only drinks pinot noir. do you make one?": that we don't, and what is closest,
+        # whatever story came first and whatever blend holds a little of that grape
+        products = await available_products()
+        reply = converse.answer_wine_search(text, wine_rows(products or [], kdir), channel) if products else None
+        if reply is not None and reply.texts:
+            _send(dispatcher, reply)
+            return Outcome(_events(reply.slots), reply.rows)
+    intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
+    count = head_count(text) if intent in GROUP_INTENTS or before.topic == "ask_reservation" else None
+    if count is not None and count < SMALL_PARTY_MAX and intent != "ask_reservation":
+        count = None   # "just the two of us, do you do private tours?": the size changes nothing
+    # a room named answers with its own capacity ("140 guests: does the clubhouse fit that many?")
+    rule = party_rule(kdir, count) if count and not offerings.mentioned(text, offerings.spaces(kdir)) else None
     if rule:   # "there'll be 12 of us": the group policy, then whatever else the message asks
         return await _party(dispatcher, text, intent, count, rule, default, tracker, clock)
     needs_catalog = intent in ("ask_wine", "nlu_fallback") or before.kind == "wine" or bool(entities.get("wine"))
@@ -217,8 +230,9 @@ async def _party(dispatcher, text: str, intent: str, count: int, rule: str, defa
         if converse.asks_time(text):
             return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
         return Outcome()
-    answer = await get_service().answer(text, intent or None)
-    if answer.found and overlap(answer.text, rule) < 0.5:
+    answer = await get_service().answer(rest_of(text), rest_intent(text, intent) or None)
+    # the rest is answered from its own topic only: a passage found across all of them is a guess
+    if answer.found and not answer.widened and overlap(answer.text, rule) < 0.5:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
     return Outcome([SlotSet("subject_topic", "ask_reservation")])
 
@@ -284,8 +298,20 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
 async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
     """The knowledge answer for the intent; it also records the topic, and for the
     club and tastings the things a follow-up may compare."""
-    question = latest_text(tracker) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
-    answer = await get_service().answer(question, intent or None)
+    question = overview_question(latest_text(tracker), intent) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
+    parts = policy_parts(question) if intent == "ask_visit_policies" else []
+    if len(parts) > 1:   # "my mother uses a wheelchair and my two kids are 8 and 11": each rule asked
+        answers = [a for a in [await get_service().answer(p, intent) for p in parts] if a.found]
+        if answers:
+            text = " ".join(dict.fromkeys(a.text for a in answers))
+            dispatcher.utter_message(text=with_link(text, answers[0].url))
+            return Outcome([SlotSet("subject_topic", intent)])
+    # "what do those run, price wise?" after the cocktails: asked of what was talked about
+    previous = previous_question(tracker) if len(question.split()) <= 8 else ""
+    pointing = bool(previous) and bool(re.search(r"\b(those|them|these|they|that|it|its)\b", question, re.I))
+    answer = await get_service().answer(question, intent or None, context=previous if pointing else "")
+    if not answer.found and previous and not pointing:
+        answer = await get_service().answer(question, intent or None, context=previous)
     wine_question = intent == "ask_wine"
     if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \
             and not any(w in question.casefold() for w in _MERCH_WORDS):
@@ -307,6 +333,12 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]
     return Outcome(events)
+
+
+def previous_question(tracker: Tracker) -> str:
+    """The customer's message before the latest one ("" when there is none)."""
+    said = [e.get("text") or "" for e in tracker.events or [] if e.get("event") == "user"]
+    return said[-2] if len(said) >= 2 and not said[-2].startswith("/") else ""
 
 
 async def winery_intent_of(tracker: Tracker, runner_up: bool = True) -> Optional[str]:

@@ -30,7 +30,7 @@ _CORRECTION = re.compile(r"\b(i meant|i mean|meant|sorry|no,? not|not that|actua
 
 ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much to buy it online")
     ("buy", r"\b(buy|order|purchase|checkout|check out|add to cart|ship me|online|take it|get it|i'?ll take)\b"),
-    ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget|"
+    ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget(?! for| time)|"
                 r"better value|best value|cheap one)\b"),
     ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge)\b"),
     ("discount", r"\b(discount|percent off|% off|savings|save)\b"),
@@ -85,9 +85,21 @@ _STATE_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, US_STATES), key=l
 _CODE_RE = re.compile(r"\b(" + "|".join(sorted(set(US_STATES.values()))) + r")\b")  # upper case only
 
 
+# Cities people name for where they live ("my sister in Minneapolis"): the state they are in.
+CITY_STATES = {"minneapolis": "MN", "st paul": "MN", "saint paul": "MN", "duluth": "MN", "anchorage": "AK",
+               "fairbanks": "AK", "juneau": "AK", "miami": "FL", "orlando": "FL", "tampa": "FL", "jacksonville": "FL",
+               "naples": "FL", "brooklyn": "NY", "manhattan": "NY", "queens": "NY", "buffalo": "NY", "albany": "NY",
+               "rochester": "NY", "syracuse": "NY", "nyc": "NY", "washington dc": "DC", "los angeles": "CA",
+               "san francisco": "CA", "san diego": "CA", "chicago": "IL", "boston": "MA", "philadelphia": "PA",
+               "philly": "PA", "houston": "TX", "dallas": "TX", "austin": "TX", "seattle": "WA", "denver": "CO",
+               "atlanta": "GA", "phoenix": "AZ", "newark": "NJ", "hoboken": "NJ", "jersey city": "NJ",
+               "hartford": "CT", "stamford": "CT", "baltimore": "MD", "detroit": "MI", "portland": "OR"}
+_CITY_RE = re.compile(r"\b(" + "|".join(sorted(CITY_STATES, key=len, reverse=True)) + r")\b", re.I)
+
+
 def states_in(text: str, entities: list[str]) -> list[str]:
-    """State codes named in the text ("Florida", "FL", "new jersey") or by us_state entities."""
-    codes = []
+    """State codes named in the text ("Florida", "FL", "new jersey", "Anchorage") or by us_state entities."""
+    codes = [CITY_STATES[m.group(1).lower()] for m in _CITY_RE.finditer(text or "")]
     for value in [*entities, text]:
         for m in _STATE_RE.finditer(value):
             codes.append(US_STATES[m.group(1).lower()])

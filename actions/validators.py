@@ -97,6 +97,22 @@ def is_of_age(born: date, today: Optional[date] = None) -> bool:
     return age_on(born, today or date.today()) >= int(club_rules()["minimum_age"])
 
 
+_STATED_AGE = re.compile(r"\b(?:i'?m|i am|im|she'?s|he'?s|aged?)\s+(?:only |just )?(\d{1,2})\b"
+                         r"(?!\s*(?:min|minutes|hours|people|guests|of us|bottles|dollars|bucks|%|\$|ppl|miles|mins))"
+                         r"|\b(\d{1,2})\s*(?:years? old|yrs? old|y/?o)\b", re.I)
+
+
+def stated_age(text: str) -> Optional[int]:
+    """An age the customer says ("im 20 but my bday is in feb", "I'm 19 years old"), or None."""
+    m = _STATED_AGE.search(text or "")
+    return int(m.group(1) or m.group(2)) if m else None
+
+
+def under_age(text: str) -> bool:
+    age = stated_age(text)
+    return age is not None and 10 <= age < int(club_rules()["minimum_age"])
+
+
 def us_state(text: str) -> Optional[str]:
     if not isinstance(text, str):
         return None

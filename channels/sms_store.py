@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from core import migrations
+from core.consent import ConsentLedger
 from core.database import Database
 from core.settings import shared_settings
 
@@ -35,6 +36,7 @@ class SmsStore(Database):
     def __init__(self, target: Union[Path, str]) -> None:
         super().__init__(target)
         migrations.ensure(self.url)
+        self._consent: Optional[ConsentLedger] = None
 
     def _run(self, sql: str, params: tuple = (), write: bool = True) -> Any:
         with self._connect(write) as db:
@@ -87,14 +89,19 @@ class SmsStore(Database):
     def opted_out(self, phone: str) -> bool:
         return self._run("SELECT 1 FROM sms_opt_out WHERE phone = ?", (phone,), write=False) is not None
 
-    def set_opted_out(self, phone: str, value: bool) -> None:
-        with self._connect() as db:
-            if value:
-                self.execute(db, "INSERT INTO sms_opt_out VALUES (?, ?) ON CONFLICT (phone) DO UPDATE SET at = "
-                                  "excluded.at", (phone, time.time()))
-                self.execute(db, "DELETE FROM sms_buttons WHERE phone = ?", (phone,))
-            else:
-                self.execute(db, "DELETE FROM sms_opt_out WHERE phone = ?", (phone,))
+    def set_opted_out(self, phone: str, value: bool, channel: str = "sms", words: str = "",
+                      source: str = "customer") -> None:
+        """Through the consent ledger (core/consent.py), so every change is in its audit trail."""
+        if value:
+            self.consent.opt_out(phone, channel, words, source=source, actor=source)
+        else:
+            self.consent.opt_in(phone, channel, words, source=source)
+
+    @property
+    def consent(self) -> ConsentLedger:
+        if self._consent is None:
+            self._consent = ConsentLedger(self.url)
+        return self._consent
 
     def record_failed(self, phone: str, reason: str) -> None:
         """An SMS to `phone` that Twilio would not take after every retry: the number (staff call back),

@@ -17,29 +17,14 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from core.phones import mask_phone as mask_phone  # re-exported: channels/twilio.py masks numbers through sms_text
 from core.texts import render
 
-MAX_SMS_CHARS = 1600  # Twilio rejects longer bodies (error 21617)
-GSM_SINGLE, GSM_SEGMENT = 160, 153
-UCS2_SINGLE, UCS2_SEGMENT = 70, 67
-
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
-GSM7 = GSM7_BASIC | GSM7_EXTENSION
-
-# Typographic characters that would force UCS-2 (2.3x the segments) for no visible gain.
-_GSM_FRIENDLY = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-    "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
-    "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2022": "-", "\u00b7": "-",
-})
+from core.sms_segments import (  # noqa: F401 - re-exported: the channel and its tests read them here
+    GSM7, GSM7_BASIC, GSM7_EXTENSION, GSM_SEGMENT, GSM_SINGLE, MAX_SMS_CHARS, UCS2_SEGMENT, UCS2_SINGLE, _width,
+    encoding, gsm_friendly, is_gsm7, segment_count, sms_units)
 
 # Twilio's default opt-out keywords (Advanced Opt-Out); "opt out" is matched with its space normalised.
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
                      "OPT-OUT"})
-OPT_IN = frozenset({"START", "UNSTOP"})
+OPT_IN = frozenset({"START", "UNSTOP", "JOIN"})  # JOIN: the keyword the winery advertises to sign up
 OPT_IN_WHEN_OPTED_OUT = frozenset({"YES"})  # "yes" is an ordinary answer otherwise
 HELP = frozenset({"HELP", "INFO"})
 
@@ -48,42 +33,6 @@ _PARAGRAPH = re.compile(r"\n\s*\n\s*")
 _LINE = re.compile(r"\n\s*")
 _SENTENCE = re.compile(r"[.!?…][\"')\]]*\s+")
 _SPACE = re.compile(r"\s+")
-
-
-# ---- encoding and segments -------------------------------------------------------------
-
-def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7 for ch in text)
-
-
-def encoding(text: str) -> str:
-    return "GSM-7" if is_gsm7(text) else "UCS-2"
-
-
-def _width(ch: str, gsm: bool) -> int:
-    if gsm:
-        return 2 if ch in GSM7_EXTENSION else 1
-    return 2 if ord(ch) > 0xFFFF else 1
-
-
-def sms_units(text: str) -> int:
-    """Length as the network counts it: septets for GSM-7, UTF-16 code units for UCS-2."""
-    gsm = is_gsm7(text)
-    return sum(_width(ch, gsm) for ch in text)
-
-
-def segment_count(text: str) -> int:
-    if not text:
-        return 0
-    units = sms_units(text)
-    single, segment = (GSM_SINGLE, GSM_SEGMENT) if is_gsm7(text) else (UCS2_SINGLE, UCS2_SEGMENT)
-    return 1 if units <= single else -(-units // segment)
-
-
-def gsm_friendly(text: str) -> str:
-    """Replace curly quotes, dashes, ellipses and odd spaces by their GSM-7 look-alikes."""
-    return text.translate(_GSM_FRIENDLY)
-
 
 # ---- splitting -------------------------------------------------------------------------
 
@@ -217,6 +166,11 @@ def keyword(text: str, opted_out: bool = False) -> Optional[str]:
     if word in HELP:
         return "help"
     return None
+
+
+def is_yes(text: str) -> bool:
+    """The whole message is a yes ('yes', 'Yes!', 'y')."""
+    return " ".join((text or "").split()).strip(".!").upper() in ("YES", "Y", "YES PLEASE")
 
 
 def help_text(name: str, phone: str) -> str:

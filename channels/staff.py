@@ -55,7 +55,7 @@ async def _send_sms(channel: Any, to: str, text: str) -> None:
     for part in sms_text.split_sms(sms_text.gsm_friendly(text)):
         result = await channel.sender.send(to, part)
         if result == "unsubscribed":
-            channel.store.set_opted_out(to, True)
+            channel.store.set_opted_out(to, True, "twilio", "Twilio error 21610 (number unsubscribed)", "twilio")
             raise Undeliverable(409, "Twilio reports this customer unsubscribed from SMS")
         if result == "refused":
             raise Undeliverable(409, "SMS to this number's country is not allowed (SMS_ALLOWED_COUNTRIES)")

@@ -11,7 +11,14 @@ rewrites it (default: the request URL, honouring X-Forwarded-Proto/Host).
 - A MessageSid is recorded on arrival and marked handled only after its turn is stored: a
   retry of a finished one is acknowledged only, one a crash left unfinished is handled again
   (by Twilio's retry or by the channel's own check every half lease). STOP-type keywords silence the number until START;
-  HELP answers with the winery's name and phone.
+  HELP answers with the winery's name and phone. Consent to texts the winery starts is the consent ledger's
+  (core/consent.py): STOP opts out at once, START/JOIN (or YES to the opt-in question within a week) opts in,
+  each change kept with its words.
+- POST /webhooks/twilio/status takes Twilio's status callbacks of the texts the jobs process sends
+  (campaigns, Commerce7 events), signed and checked like the inbound webhook (TWILIO_STATUS_CALLBACK_URL
+  is the URL Twilio signs, when a proxy rewrites it): delivered / failed in core/outreach.py.
+- A reply "1"/"2" to a club-shipment text (core/texting/events.py) records the member's choice (ship or
+  pick up) and answers it; "3" hands off to a person as usual.
 - Texts from, and replies to, numbers outside SMS_ALLOWED_COUNTRIES (default US,CA) are neither
   answered nor sent: SMS pumping sends texts from premium-rate numbers abroad to make replies cost.
 - More messages from one number than RATE_LIMIT_PER_SENDER per window (channels/guard.py):
@@ -49,6 +56,7 @@ from core.texts import render
 from channels import sms_text
 from channels.guard import LIMITED_TEXT, RejectedMessage, clean_sender, clean_text, flood_guard, guard_payload
 from channels.sms_store import LEASE_S, SmsStore, sms_database
+from core.outreach import OutreachStore
 from core.paths import ROOT
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,7 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 # What the channel says itself (outside a turn) is in domain.yml too, as utter_sms_* responses.
 EMPTY_PROMPT = render("utter_sms_empty_prompt", "twilio")
+CLUB_CHOICE = "club_choice:"  # a club-shipment text's numbered replies (core/texting/events.py)
 MEDIA_NOTE = render("utter_sms_media_note", "twilio")
 
 
@@ -208,6 +217,10 @@ class SafeTwilioInput(InputChannel):
         winery = _winery()
         self.help = sms_text.help_text(winery["name"], winery["phone"])
         self.opt_in = render("utter_sms_opt_in", "twilio", name=winery["name"])
+        self.consent_yes = render("utter_sms_consent_yes", "twilio", name=winery["name"])
+        self.consent = self.store.consent
+        self.outreach = OutreachStore(self.store.url)
+        self.status_url = _configured(os.environ.get("TWILIO_STATUS_CALLBACK_URL"))
         self.sorry = render("utter_sms_sorry", "twilio", phone=winery["phone"] or "the winery")
         self._tasks: Set[asyncio.Task] = set()
         self._locks: Dict[str, List[Any]] = {}  # number -> [lock, users]: one turn at a time, in order
@@ -287,11 +300,60 @@ class SafeTwilioInput(InputChannel):
             self._spawn(self._handle(on_new_message, sender, text, media, sid))
             return _twiml()
 
+        @hook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            """Twilio's status callback of a text the jobs process sent: delivered or failed."""
+            params = await self._signed_params(request, self.status_url)
+            if isinstance(params, HTTPResponse):
+                return params
+            message_sid = params.first("MessageSid") or params.first("SmsSid") or ""
+            state = (params.first("MessageStatus") or params.first("SmsStatus") or "").lower()
+            if not (0 < len(message_sid) <= 64) or not state:
+                return _error(400, "'MessageSid' and 'MessageStatus' are required")
+            try:
+                self.outreach.status_callback(message_sid, state, (params.first("ErrorCode") or "")[:10])
+            except Exception as exc:  # noqa: BLE001 - Twilio retries a 5xx; the state is only a count
+                log.error("SMS status callback not recorded: %s", type(exc).__name__)
+                return _error(503, "the status could not be recorded; try again")
+            return response.empty(status=204)
+
         return hook
+
+    async def _signed_params(self, request: Request, signed_url: Optional[str]) -> Any:
+        """The form of a request Twilio signed (checked against signed_url, else the request URL), or the
+        error response to answer."""
+        raw = request.body or b""
+        if len(raw) > MAX_REQUEST_BYTES:
+            return _error(413, f"the request body is larger than {MAX_REQUEST_BYTES} bytes")
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature:
+            return _error(403, "missing X-Twilio-Signature")
+        if not request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+            return _error(415, "the body must be application/x-www-form-urlencoded")
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS,
+                              errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "the form must be UTF-8 with at most %d fields" % MAX_FORM_FIELDS)
+        params = _Params()
+        for key, value in pairs:
+            params.setdefault(key, []).append(value)
+        try:
+            valid = self.validator.validate(signed_url or self._request_url(request), params, signature)
+        except ValueError:
+            valid = False
+        if not valid:
+            log.warning("SMS status callback: rejected a request with an invalid X-Twilio-Signature")
+            return _error(403, "invalid X-Twilio-Signature")
+        return params
 
     def _signed_url(self, request: Request) -> str:
         if self.webhook_url:
             return self.webhook_url
+        return self._request_url(request)
+
+    @staticmethod
+    def _request_url(request: Request) -> str:
         proto = (request.headers.get("X-Forwarded-Proto") or request.scheme or "http").split(",")[0].strip()
         host = (request.headers.get("X-Forwarded-Host") or request.headers.get("host") or "").split(",")[0].strip()
         query = f"?{request.query_string}" if request.query_string else ""
@@ -339,13 +401,15 @@ class SafeTwilioInput(InputChannel):
         opted_out = self.store.opted_out(sender)
         word = sms_text.keyword(text, opted_out)
         if word == "stop":  # the carrier/Twilio confirms STOP itself
-            self.store.set_opted_out(sender, True)
+            self.consent.opt_out(sender, "sms", text)
             log.info("SMS: %s opted out", sms_text.mask_phone(sender))
             return
-        if word == "start":
-            self.store.set_opted_out(sender, False)
-            log.info("SMS: %s opted back in", sms_text.mask_phone(sender))
-            await self._deliver(sender, self.opt_in)
+        answered = word is None and sms_text.is_yes(text) and self.consent.status(sender) is None \
+            and self.consent.asked_recently(sender)  # YES to the opt-in question the assistant asked this number
+        if word == "start" or answered:
+            self.consent.opt_in(sender, "sms", text, source="yes to the opt-in question" if answered else "sms keyword")
+            log.info("SMS: %s opted in", sms_text.mask_phone(sender))
+            await self._deliver(sender, self.opt_in if opted_out else self.consent_yes)
             return
         if opted_out:
             log.info("SMS: message from opted-out %s not answered", sms_text.mask_phone(sender))
@@ -359,6 +423,9 @@ class SafeTwilioInput(InputChannel):
             return
         buttons = self.store.buttons(sender)
         choice = sms_text.parse_choice(text, len(buttons))
+        if choice is not None and buttons[choice]["payload"].startswith(CLUB_CHOICE):
+            await self._club_choice(sender, buttons[choice]["payload"])
+            return
         message = guard_payload(buttons[choice]["payload"] if choice is not None else text)
         collector = TwilioCollector()
         try:
@@ -372,6 +439,15 @@ class SafeTwilioInput(InputChannel):
         self.store.set_buttons(sender, new_buttons)
         await self._deliver(sender, sms_text.join_messages(notes + [body]))
 
+    async def _club_choice(self, sender: str, payload: str) -> None:
+        """'club_choice:<ship|pickup>:<package id>:<club>' from a club-shipment text: kept for staff, answered."""
+        _, choice, package_id, club = (payload.split(":", 3) + ["", "", "", ""])[:4]
+        self.outreach.record_club_choice(sender, package_id, club, choice)
+        self.store.set_buttons(sender, [])
+        log.info("SMS: %s chose %s for a club shipment", sms_text.mask_phone(sender), choice)
+        await self._deliver(sender, render("utter_c7_club_choice_ship" if choice == "ship" else
+                                           "utter_c7_club_choice_pickup", "twilio", club=club))
+
     async def _deliver(self, to: str, body: str) -> None:
         parts = sms_text.split_sms(sms_text.gsm_friendly(body))
         for part in parts:
@@ -379,7 +455,7 @@ class SafeTwilioInput(InputChannel):
                 return
             result = await self.sender.send(to, part)
             if result == "unsubscribed":
-                self.store.set_opted_out(to, True)
+                self.store.set_opted_out(to, True, "twilio", "Twilio error 21610 (number unsubscribed)", "twilio")
                 log.info("SMS: Twilio reports %s unsubscribed: recorded the opt-out", sms_text.mask_phone(to))
                 return
             if result != "sent":

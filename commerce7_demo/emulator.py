@@ -46,6 +46,7 @@ from typing import Any, Awaitable, Callable, Iterable
 import yaml
 from aiohttp import web
 
+from commerce7_demo.webhooks import WebhookSender
 from core.wine_types import wine_type
 from core.paths import ROOT
 
@@ -395,7 +396,7 @@ def _seed_order(o: dict, customer: dict, addresses: dict, location_id: str) -> d
         "orderPaidDate": o["orderSubmittedDate"], "channel": o.get("channel", "Web"), "customerId": customer["id"],
         "customer": {"id": customer["id"], "firstName": customer["firstName"], "lastName": customer["lastName"]},
         "orderDeliveryMethod": o["orderDeliveryMethod"], "paymentStatus": o.get("paymentStatus", "Paid"),
-        "fulfillmentStatus": o["fulfillmentStatus"], "shipTo": ship_to,
+        "fulfillmentStatus": o["fulfillmentStatus"], "pickupStatus": o.get("pickupStatus"), "shipTo": ship_to,
         "pickupInventoryLocationId": None if ship else location_id,
         "items": items, "subTotal": sub, "shipTotal": ship_total, "taxTotal": tax, "total": sub + ship_total + tax,
         "fulfillments": fulfillments, "createdAt": o["orderSubmittedDate"], "updatedAt": o["orderSubmittedDate"],
@@ -504,8 +505,10 @@ class Emulator:
     def __init__(self, state_path: str | os.PathLike | None, app_id: str, secret: str, tenant: str, *,
                  facts_path: str | os.PathLike | None = None, seed_path: str | os.PathLike = SEED_PATH,
                  latency_ms: float = 0, error_rate: float = 0.0, down: bool = False,
-                 rate_limit: int = 100, rate_window_s: float = 60.0):
+                 rate_limit: int = 100, rate_window_s: float = 60.0, webhook_url: str | None = None,
+                 webhook_user: str | None = None, webhook_password: str | None = None):
         self.state_path = Path(state_path) if state_path else None
+        self.webhooks = WebhookSender(webhook_url, webhook_user, webhook_password, tenant)
         self.app_id, self.secret, self.tenant = app_id, secret, tenant
         self.facts_path = Path(facts_path) if facts_path else None
         self.seed_path = Path(seed_path)
@@ -517,6 +520,8 @@ class Emulator:
         self._seed_data: dict | None = None
         self.reset_faults()
         self.state = self._load_or_seed()
+        self.state.setdefault("orders", {})
+        self.state.setdefault("clubPackages", {})
 
     # -- state ---------------------------------------------------------------
     def _seed(self) -> dict:
@@ -558,6 +563,8 @@ class Emulator:
 
     def reset(self) -> None:
         self.state = self._seed()
+        self.state.setdefault("orders", {})
+        self.state.setdefault("clubPackages", {})
         self.save()
         self.reset_faults()
         self.windows.clear()
@@ -840,7 +847,9 @@ class Emulator:
         return web.json_response(self._get("customers", request.match_info["id"], "Customer"))
 
     async def create_customer(self, request: web.Request) -> web.Response:
-        return web.json_response(self._new_customer(await self._body(request)))
+        customer = self._new_customer(await self._body(request))
+        self.webhooks.notify("Customer", "Create", customer)
+        return web.json_response(customer)
 
     async def update_customer(self, request: web.Request) -> web.Response:
         customer = self._get("customers", request.match_info["id"], "Customer")
@@ -851,6 +860,7 @@ class Emulator:
         customer.clear()
         customer.update(draft)
         self.save()
+        self.webhooks.notify("Customer", "Update", customer)
         return web.json_response(customer)
 
     async def subscribe(self, request: web.Request) -> web.Response:
@@ -1007,6 +1017,7 @@ class Emulator:
                     "createdAt": ts, "updatedAt": ts}
         customer["updatedAt"] = ts
         self.save()
+        self.webhooks.notify("Club Membership", "Create", self._render_membership(membership))
         return web.json_response(self._render_membership(membership))
 
     async def update_membership(self, request: web.Request) -> web.Response:
@@ -1074,6 +1085,82 @@ class Emulator:
         return web.json_response(paginate(request, items, "loyaltyTransactions"))
 
     # -- admin (emulator only) ---------------------------------------------------
+    # -- orders and club packages (the emulator's own write paths; each change posts a web hook) ---------
+    _ORDER_FIELDS = ("orderNumber", "customerId", "orderDeliveryMethod", "pickupStatus", "fulfillmentStatus",
+                     "fulfillments", "channel", "paymentStatus", "total")
+
+    def _apply_order(self, order: dict, body: dict) -> None:
+        for key in self._ORDER_FIELDS:
+            if key in body:
+                order[key] = body[key]
+        if order.get("orderDeliveryMethod") not in ("Ship", "Pickup", "Carry Out"):
+            raise invalid("orderDeliveryMethod", "must be Ship, Pickup or Carry Out")
+        if not isinstance(order.get("fulfillments"), list):
+            raise invalid("fulfillments", "must be an array")
+        customer = self._get("customers", str(order.get("customerId") or ""), "Customer")
+        order["customer"] = {k: customer.get(k) for k in ("id", "firstName", "lastName", "emails", "phones")}
+
+    async def create_order(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        ts = now_iso()
+        order = {"id": str(uuid.uuid4()), "orderNumber": 1000 + len(self.state["orders"]) + 1,
+                 "orderDeliveryMethod": "Ship", "pickupStatus": None, "fulfillmentStatus": "Not Fulfilled",
+                 "fulfillments": [], "channel": "Web", "paymentStatus": "Paid", "createdAt": ts, "updatedAt": ts}
+        self._apply_order(order, body)
+        self.state["orders"][order["id"]] = order
+        self.save()
+        self.webhooks.notify("Order", "Create", order)
+        return web.json_response(order)
+
+    async def update_order(self, request: web.Request) -> web.Response:
+        order = self._get("orders", request.match_info["id"], "Order")
+        draft = copy.deepcopy(order)
+        self._apply_order(draft, await self._body(request))
+        draft["updatedAt"] = now_iso()
+        order.clear()
+        order.update(draft)
+        self.save()
+        self.webhooks.notify("Order", "Update", order)
+        return web.json_response(order)
+
+    async def get_club_package(self, request: web.Request) -> web.Response:
+        return web.json_response(self._get("clubPackages", request.match_info["id"], "Club Package"))
+
+    def _apply_package(self, package: dict, body: dict) -> None:
+        for key in ("clubId", "title", "processDate", "status"):
+            if key in body:
+                package[key] = body[key]
+        club = self._get("clubs", str(package.get("clubId") or ""), "Club")
+        package["clubTitle"] = club["title"]
+        try:
+            parse_dt(str(package.get("processDate")))
+        except ValueError:
+            raise invalid("processDate", "must be an ISO date") from None
+
+    async def create_club_package(self, request: web.Request) -> web.Response:
+        ts = now_iso()
+        package = {"id": str(uuid.uuid4()), "title": "Club shipment", "status": "Not Processed",
+                   "createdAt": ts, "updatedAt": ts}
+        self._apply_package(package, await self._body(request))
+        self.state["clubPackages"][package["id"]] = package
+        self.save()
+        self.webhooks.notify("Club Package", "Create", package)
+        return web.json_response(package)
+
+    async def update_club_package(self, request: web.Request) -> web.Response:
+        package = self._get("clubPackages", request.match_info["id"], "Club Package")
+        draft = copy.deepcopy(package)
+        self._apply_package(draft, await self._body(request))
+        draft["updatedAt"] = now_iso()
+        package.clear()
+        package.update(draft)
+        self.save()
+        self.webhooks.notify("Club Package", "Update", package)
+        return web.json_response(package)
+
+    async def admin_webhooks(self, request: web.Request) -> web.Response:
+        return web.json_response({"url": self.webhooks.url, "sent": list(self.webhooks.sent)})
+
     async def admin_get_faults(self, request: web.Request) -> web.Response:
         return web.json_response(self.faults)
 
@@ -1133,9 +1220,15 @@ def build_app(state_path: str | os.PathLike | None, app_id: str = DEFAULT_APP_ID
     r.add_post("/v1/club-membership", emu.create_membership)
     r.add_get("/v1/club-membership/{id}", emu.get_membership)
     r.add_put("/v1/club-membership/{id}", emu.update_membership)
-    r.add_get("/v1/club-package", emu.list_club_packages)
     r.add_get("/v1/order", emu.list_orders)
+    r.add_post("/v1/order", emu.create_order)
     r.add_get("/v1/order/{id}", emu.get_order)
+    r.add_put("/v1/order/{id}", emu.update_order)
+    r.add_get("/v1/club-package", emu.list_club_packages)
+    r.add_post("/v1/club-package", emu.create_club_package)
+    r.add_get("/v1/club-package/{id}", emu.get_club_package)
+    r.add_put("/v1/club-package/{id}", emu.update_club_package)
+    r.add_get("/__admin/webhooks", emu.admin_webhooks)
     r.add_get("/v1/inventory-location", emu.list_locations)
     r.add_get("/v1/loyalty-transaction", emu.list_loyalty)
     r.add_get("/__admin/faults", emu.admin_get_faults)
@@ -1252,6 +1345,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rate-limit", type=int, default=100, help="requests per window per tenant (0 = off)")
     p.add_argument("--rate-window-s", type=float, default=60.0)
     p.add_argument("--reset", action="store_true", help="discard the data file and reseed")
+    p.add_argument("--webhook-url", default=env.get("C7_EMU_WEBHOOK_URL") or None,
+                   help="post Commerce7-shaped web hooks here when data changes (Basic auth: C7_WEBHOOK_USER/PASSWORD)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_file = Path(args.data_file)
@@ -1260,7 +1355,8 @@ def main(argv: list[str] | None = None) -> None:
     facts = Path(args.facts) if args.facts and Path(args.facts).is_file() else None
     app = build_app(data_file, args.app_id, args.secret, args.tenant, facts_path=facts,
                     latency_ms=args.latency_ms, error_rate=args.error_rate, down=args.down,
-                    rate_limit=args.rate_limit, rate_window_s=args.rate_window_s)
+                    rate_limit=args.rate_limit, rate_window_s=args.rate_window_s, webhook_url=args.webhook_url,
+                    webhook_user=env.get("C7_WEBHOOK_USER"), webhook_password=env.get("C7_WEBHOOK_PASSWORD"))
     log.info("Commerce7 emulator: http://%s:%d/v1 tenant=%s data=%s catalog=%s", args.host, args.port,
              args.tenant, data_file, facts or SEED_PATH.name)
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)

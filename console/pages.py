@@ -18,6 +18,8 @@ from console.inbox import CHANNEL_LABELS, CHANNELS, Filters
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NAV = (("/", "Inbox", "inbox"), ("/attention", "Needs attention", "attention"), ("/improve", "Improve", "improve"),
        ("/knowledge", "Knowledge", "knowledge"), ("/overview", "Overview", "overview"))
+ADMIN_NAV = (("/admin/campaigns", "Campaigns", "campaigns"), ("/admin/consent", "SMS consent", "consent"),
+             ("/admin/users", "Staff accounts", "users"))
 
 
 def e(value: object) -> str:
@@ -44,7 +46,7 @@ def age(seconds: float) -> str:
 
 def render(template: str, session: Optional[Session] = None, **context: Any) -> str:
     """A template of console/templates/ filled in, with the navigation of `session` (autoescaped)."""
-    nav = NAV + ((("/admin/users", "Staff accounts", "users"),) if session and session.user.is_admin else ())
+    nav = NAV + (ADMIN_NAV if session and session.user.is_admin else ())
     return _templates().get_template(template).render(session=session, nav=nav, **context)
 
 

@@ -211,16 +211,22 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
         return any(re.search(rf"\b{w}\b", haystack) for w in words)
 
     days: list[date] = []
-    if has("christmas eve", "xmas eve"):
-        days.append(_next_date(today, 12, 24))
-    elif has("christmas", "xmas", "christmas day"):
-        days.append(_next_date(today, 12, 25))
-    if has("new years eve"):
-        days.append(_next_date(today, 12, 31))
-    elif has("new years day", "new years", "new year"):
-        days.append(_next_date(today, 1, 1))
-    if has("thanksgiving"):
-        days.append(_thanksgiving_on_or_after(today))
+    # a day of the month said alone ("on the 24th") wins over a holiday named as the season it falls
+    # in ("Christmas week ... on the 24th"), and falls in that holiday's month or the month named
+    alone = _day_alone(haystack, today, has)
+    if alone is not None:
+        days.append(alone)
+    else:
+        if has("christmas eve", "xmas eve"):
+            days.append(_next_date(today, 12, 24))
+        elif has("christmas", "xmas", "christmas day"):
+            days.append(_next_date(today, 12, 25))
+        if has("new years eve"):
+            days.append(_next_date(today, 12, 31))
+        elif has("new years day", "new years", "new year"):
+            days.append(_next_date(today, 1, 1))
+        if has("thanksgiving"):
+            days.append(_thanksgiving_on_or_after(today))
     m = re.search(r"\b(\d{1,2})/(\d{1,2})\b", haystack)
     if m and 1 <= int(m.group(1)) <= 12 and 1 <= int(m.group(2)) <= 31:
         days.append(_next_date(today, int(m.group(1)), int(m.group(2))))
@@ -254,7 +260,8 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
             if word in _MONTHS and len(word) > 3:
                 days.append(_next_date(today, _MONTHS[word], 1))
                 break
-    if not days and has("last seating", "last call", "last tasting", "latest", "how late", "last order"):
+    if not days and has("last seating", "last call", "last tasting", "latest", "how late", "last order", "last glass",
+                        "last drink", "cutoff"):
         days.append(today)   # the last seating asked without a day: today's
     unique = sorted(set(d for d in days if d is not None))
     if unique:
@@ -262,6 +269,19 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
     if has("now", "right now", "currently", "still open", "open yet", "at the moment"):
         return "now", []
     return "week", []
+
+
+def _day_alone(haystack: str, today: date, has) -> Optional[date]:
+    """The date of "the 24th" said without its month (a month written beside it is read elsewhere)."""
+    ordinal = re.search(r"\b(?:the|on) (\d{1,2})(?:st|nd|rd|th)\b", haystack)
+    if not ordinal or re.search(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", haystack):
+        return None
+    number = int(ordinal.group(1))
+    month = next((_MONTHS[w] for w in re.findall(r"[a-z]+", haystack) if w in _MONTHS and len(w) > 2), None) \
+        or (12 if has("christmas", "xmas") else 11 if has("thanksgiving") else 1 if has("new years?") else None)
+    if month is None:   # the next time a month has that day
+        month = today.month if number >= today.day else today.month % 12 + 1
+    return _next_date(today, month, number) if 1 <= number <= 31 else None
 
 
 def _next_date(today: date, month: int, day: int) -> Optional[date]:

@@ -1,5 +1,6 @@
 """Versioned schema of the project's own tables (feedback, outbox, SMS state, hand-off notices,
-verification codes, SMS that could not be sent).
+verification codes, SMS that could not be sent, SMS consent, campaigns and the outgoing SMS queue,
+Commerce7 webhook events).
 
 Each database (the SQLite files of `make run`, or the one PostgreSQL database of the
 production profile) records the migrations it has in `schema_version`. `upgrade(url)`
@@ -89,6 +90,42 @@ MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
         """CREATE TABLE sms_failed (
             id {pk}, phone TEXT NOT NULL, reason TEXT NOT NULL, failed_at {real} NOT NULL, dismissed_at {real})""",
         "CREATE INDEX sms_failed_open ON sms_failed (dismissed_at, failed_at)",
+    )),
+    (8, "SMS consent ledger with its audit trail; campaigns, the outgoing SMS queue, Commerce7 webhook events", (
+        """CREATE TABLE sms_consent (
+            phone TEXT PRIMARY KEY, status TEXT NOT NULL, source TEXT NOT NULL, at {real} NOT NULL,
+            asked_at {real})""",
+        """CREATE TABLE sms_consent_log (
+            id {pk}, phone TEXT NOT NULL, at {real} NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,
+            words TEXT NOT NULL, source TEXT NOT NULL, actor TEXT NOT NULL, consented_at {real})""",
+        "CREATE INDEX sms_consent_log_phone ON sms_consent_log (phone, at)",
+        "CREATE INDEX sms_consent_log_at ON sms_consent_log (at)",
+        # numbers that texted STOP before the ledger existed stay out (an import must never bring them back)
+        "INSERT INTO sms_consent (phone, status, source, at) SELECT phone, 'out', 'opted out before the ledger', at "
+        "FROM sms_opt_out",
+        "INSERT INTO sms_consent_log (phone, at, status, channel, words, source, actor) SELECT phone, at, 'out', "
+        "'sms', 'STOP', 'opted out before the ledger', 'customer' FROM sms_opt_out",
+        """CREATE TABLE campaigns (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, text TEXT NOT NULL, audience TEXT NOT NULL,
+            status TEXT NOT NULL, send_at {real}, created_by TEXT NOT NULL, created_at {real} NOT NULL,
+            sent_by TEXT, started_at {real}, resolved_at {real}, finished_at {real}, error TEXT)""",
+        "CREATE INDEX campaigns_status ON campaigns (status, send_at)",
+        """CREATE TABLE sms_outgoing (
+            id {pk}, dedupe_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, campaign_id TEXT, phone TEXT NOT NULL,
+            body TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, sid TEXT, created_at {real} NOT NULL,
+            claimed_at {real}, sent_at {real}, updated_at {real} NOT NULL, buttons TEXT)""",
+        "CREATE INDEX sms_outgoing_due ON sms_outgoing (status, id)",
+        "CREATE INDEX sms_outgoing_campaign ON sms_outgoing (campaign_id, status)",
+        "CREATE INDEX sms_outgoing_phone ON sms_outgoing (phone, sent_at)",
+        "CREATE INDEX sms_outgoing_sid ON sms_outgoing (sid)",
+        """CREATE TABLE c7_events (
+            event_key TEXT PRIMARY KEY, object TEXT NOT NULL, action TEXT NOT NULL, object_id TEXT NOT NULL,
+            payload TEXT NOT NULL, status TEXT NOT NULL, result TEXT, received_at {real} NOT NULL,
+            processed_at {real}, attempts INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX c7_events_due ON c7_events (status, received_at)",
+        """CREATE TABLE club_choices (
+            phone TEXT NOT NULL, package_id TEXT NOT NULL, club TEXT NOT NULL, choice TEXT NOT NULL,
+            at {real} NOT NULL, PRIMARY KEY (phone, package_id))""",
     )),
 )
 LATEST = MIGRATIONS[-1][0]

@@ -83,7 +83,8 @@ def retention(settings: ServiceSettings, days: float, now: float | None = None) 
     and handled message ids. Opt-outs are kept (a STOP stays a STOP). Returns counts per kind."""
     cutoff = (now or time.time()) - days * 86400
     cutoff_iso = datetime.fromtimestamp(cutoff, timezone.utc).isoformat()
-    removed = {"conversation events": 0, "feedback": 0, "outbox jobs": 0, "sms menus": 0, "sms message ids": 0}
+    removed = {"conversation events": 0, "feedback": 0, "outbox jobs": 0, "sms menus": 0, "sms message ids": 0,
+               "texts sent": 0, "commerce7 events": 0, "club replies": 0}
     for store in stores(settings):
         tables = store.tables()
         if "events" in tables:
@@ -97,6 +98,11 @@ def retention(settings: ServiceSettings, days: float, now: float | None = None) 
             removed["sms menus"] += store.run("DELETE FROM sms_buttons WHERE at < ?", [cutoff])
         if "sms_handled" in tables:
             removed["sms message ids"] += store.run("DELETE FROM sms_handled WHERE at < ?", [cutoff])
+        if "sms_outgoing" in tables:  # texts the winery started (the consent ledger is kept: it is the proof)
+            removed["texts sent"] += store.run("DELETE FROM sms_outgoing WHERE status NOT IN ('queued', 'sending') "
+                                               "AND updated_at < ?", [cutoff])
+            removed["commerce7 events"] += store.run("DELETE FROM c7_events WHERE received_at < ?", [cutoff])
+            removed["club replies"] += store.run("DELETE FROM club_choices WHERE at < ?", [cutoff])
     return removed
 
 
@@ -140,6 +146,7 @@ class Forgotten:
     feedback: int = 0
     outbox_jobs: int = 0
     sms_menus: int = 0
+    texts: int = 0
     opt_out_kept: bool = False
 
     def lines(self, who: str) -> list[str]:
@@ -147,7 +154,8 @@ class Forgotten:
                  f"  conversations: {self.conversations} ({self.conversation_events} events) deleted",
                  f"  feedback: {self.feedback} entries deleted",
                  f"  Commerce7 outbox: {self.outbox_jobs} jobs deleted (not sent to Commerce7)",
-                 f"  SMS menus: {self.sms_menus} deleted"]
+                 f"  SMS menus: {self.sms_menus} deleted",
+                 f"  texts the winery started (campaigns, order and club texts, replies): {self.texts} deleted"]
         if self.opt_out_kept:
             lines.append("  SMS opt-out: kept, so this number is never texted again")
         lines.append("  not touched here: the customer's Commerce7 record (delete it in Commerce7 admin) "
@@ -186,6 +194,10 @@ def forget(settings: ServiceSettings, who: str) -> Forgotten:
         if "sms_buttons" in tables:
             match = " OR ".join(["phone = ?"] * len(forms))
             done.sms_menus += store.run(f"DELETE FROM sms_buttons WHERE {match}", forms)
+        if "sms_outgoing" in tables:  # the consent ledger stays: proof of consent and of STOP
+            match = " OR ".join(["phone = ?"] * len(forms))
+            done.texts += store.run(f"DELETE FROM sms_outgoing WHERE {match}", forms)
+            done.texts += store.run(f"DELETE FROM club_choices WHERE {match}", forms)
         if "sms_opt_out" in tables:
             match = " OR ".join(["phone = ?"] * len(forms))
             done.opt_out_kept |= bool(store.rows(f"SELECT phone FROM sms_opt_out WHERE {match}", forms))

@@ -8,6 +8,8 @@ Read from the stores every replica and action server writes, so one scrape cover
   milea_outbox_jobs{status}                       Commerce7 outbox depth by status
   milea_outbox_oldest_pending_age_seconds         how long the oldest undelivered job has waited
   milea_commerce7_errors_total{source}            failed Commerce7 calls of outbox deliveries and health probes
+  milea_texts{kind,status}                        texts the winery starts (campaigns, Commerce7 events, opt-in
+                                                  questions) by state: queued, sending, sent, delivered, failed, skipped
 SMS replies Twilio did not take are counted by each Rasa replica (channels/ops.py).
 Counters start at this process's start (the tracker store is read from there on), as Prometheus expects.
 """
@@ -52,6 +54,8 @@ class Metrics:
         self.outbox_age = Gauge("milea_outbox_oldest_pending_age_seconds", "Age of the oldest undelivered job",
                                 registry=r)
         self.c7_errors = Counter("milea_commerce7_errors", "Failed Commerce7 calls", ["source"], registry=r)
+        self.sms = Database(dataclasses.replace(shared_settings(), data_dir=settings.data_dir).sms_database)
+        self.texts = Gauge("milea_texts", "Texts the winery starts, by kind and state", ["kind", "status"], registry=r)
         self.watermark: Optional[int] = None
         self.channel_of: "OrderedDict[str, str]" = OrderedDict()
         self.waiting: "OrderedDict[str, tuple[float, str]]" = OrderedDict()
@@ -115,9 +119,22 @@ class Metrics:
         oldest = by_status.get("pending", (0, None))[1]
         self.outbox_age.set(max(0.0, time.time() - oldest) if oldest else 0.0)
 
+    def read_texts(self) -> None:
+        try:
+            with self.sms.connection(write=False) as db:
+                cursor = db.cursor()
+                cursor.execute("SELECT kind, status, COUNT(*) FROM sms_outgoing GROUP BY kind, status")
+                rows = cursor.fetchall()
+        except Exception as error:  # no table yet: nothing sent
+            log.debug("metrics: texts not readable (%s)", type(error).__name__)
+            rows = []
+        for kind, status, count in rows:
+            self.texts.labels(kind, status).set(count)
+
     def scrape(self) -> bytes:
         self.read_events()
         self.read_outbox()
+        self.read_texts()
         return generate_latest(self.registry)
 
 

@@ -1,6 +1,7 @@
 """Background jobs while `make run` is up: deliver the Commerce7 outbox every
 30 seconds, sync the catalog daily at 02:00 America/New_York, and delete conversations
-and personal data older than RETENTION_DAYS (default 365) daily at 03:00.
+and personal data older than RETENTION_DAYS (default 365) daily at 03:00. With Twilio
+configured it also sends campaigns and Commerce7 event texts (jobs/texting.py).
 
 With JOBS_PORT set (the production profile) it also serves GET /health (its dependencies
 with status and latency) and GET /metrics (Prometheus) on that port."""
@@ -98,6 +99,9 @@ async def main(stop: Optional[asyncio.Event] = None) -> None:
     stop = stop or asyncio.Event()
     jobs = JobsSettings.from_env()
     runner = await serve_status(jobs.port, settings, jobs.host) if jobs.port else None
+    from jobs import texting
+
+    texts = texting.start(stop, settings)
     due = next_sync(datetime.now(NY))
     cleanup = next_sync(datetime.now(NY), RETENTION_AT)
     log.info("outbox every %.0fs; next catalog sync %s; next retention pass %s", jobs.outbox_every_s, due.isoformat(),
@@ -117,6 +121,8 @@ async def main(stop: Optional[asyncio.Event] = None) -> None:
             await asyncio.wait_for(stop.wait(), jobs.outbox_every_s)
         except asyncio.TimeoutError:
             pass
+    if texts:
+        await texts
     if runner:
         await runner.cleanup()
 

@@ -108,6 +108,16 @@ def twilio_enabled() -> bool:
     return False
 
 
+def commerce7_webhooks_enabled() -> bool:
+    """POST /webhooks/commerce7 is served when its Basic auth is set (the demo emulator gets one generated)."""
+    if os.environ.get("C7_WEBHOOK_USER") and os.environ.get("C7_WEBHOOK_PASSWORD"):
+        say("Commerce7 web hooks: on, POST /webhooks/commerce7 (HTTP Basic auth C7_WEBHOOK_USER)")
+        return True
+    say("Commerce7 web hooks: off (set C7_WEBHOOK_USER and C7_WEBHOOK_PASSWORD, and the same on the hooks in "
+        "Commerce7)")
+    return False
+
+
 def staff_secret() -> str:
     """STAFF_CHANNEL_SECRET (console -> Rasa staff replies), or one generated once and kept in the data folder."""
     secret = os.environ.get("STAFF_CHANNEL_SECRET", "").strip()
@@ -140,6 +150,12 @@ def write_credentials() -> Path:
         elif isinstance(creds[section], dict):
             # the required keys are set (twilio_enabled); optional ones left unset are dropped
             creds[section] = {k: v for k, v in creds[section].items() if not unset_env_ref(v)}
+    hooks = "channels.commerce7_hooks.Commerce7Webhooks"
+    if hooks in creds:
+        if commerce7_webhooks_enabled():
+            creds[hooks] = {k: v for k, v in creds[hooks].items() if not unset_env_ref(v)}
+        else:
+            creds.pop(hooks)
     path = RUN_DIR / "credentials.yml"
     path.write_text(yaml.safe_dump(creds, sort_keys=False))
     path.chmod(0o600)  # holds the staff channel secret
@@ -191,8 +207,18 @@ def commerce7_services() -> list[Service]:
         return []
     port = _port("C7_EMULATOR_PORT", 7070)
     os.environ["C7_API_URL"] = f"http://127.0.0.1:{port}/v1"
+    # the emulator posts its web hooks to the assistant, with Basic auth generated once like the other secrets
+    for name in ("C7_WEBHOOK_USER", "C7_WEBHOOK_PASSWORD"):
+        if not os.environ.get(name):
+            path = DATA_DIR / name.lower()
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("demo-hooks" if name.endswith("USER") else secrets.token_urlsafe(24))
+                path.chmod(0o600)
+            os.environ[name] = path.read_text().strip()
+    hook = f"http://127.0.0.1:{RASA_PORT}/webhooks/commerce7"
     return [Service("c7-demo", [str(ACTIONS_PY), "-m", "commerce7_demo.emulator", "--port", str(port),
-                                "--data-file", str(DATA_DIR / "c7-emulator.json")])]
+                                "--data-file", str(DATA_DIR / "c7-emulator.json"), "--webhook-url", hook])]
 
 
 def main() -> int:
@@ -222,8 +248,9 @@ def main() -> int:
                          "--cors", *widget_origins(), "--port", str(RASA_PORT),
                          "--model", str(MODEL), "--credentials", str(credentials), "--endpoints", str(endpoints)],
                 {"PYTHONPATH": pythonpath, "RASA_AUTH_TOKEN": token, **RASA_OFFLINE}),
-        Service("jobs", [str(ACTIONS_PY), "-m", "jobs.scheduler"],
-                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR)}),
+        Service("jobs", [str(ACTIONS_PY), "-m", "jobs.scheduler"],  # texts it sends go into their conversations
+                {"PYTHONPATH": pythonpath, "MILEA_DATA_DIR": str(DATA_DIR), "RASA_AUTH_TOKEN": token,
+                 "RASA_URL": f"http://127.0.0.1:{RASA_PORT}"}),
         Service("widget", [str(ACTIONS_PY), "-m", "scripts.serve_widget", "--port", str(WIDGET_PORT),
                            "--server-url", os.environ.get("WIDGET_SERVER_URL", f"http://localhost:{RASA_PORT}")],
                 {"PYTHONPATH": pythonpath}),

@@ -69,7 +69,7 @@ def say_order(dispatcher: CollectingDispatcher, order: Order, locations: Dict[st
     common = {"number": order.number or "", "date": present.day(order.submitted),
               "items": present.items((i.title, i.quantity) for i in order.items), "total": present.money(order.total_cents)}
     state = order.state
-    done_on = present.day(order.fulfillments[-1].date) if order.fulfillments else ""
+    done_on = present.day(order.done_on)
     if state in ("shipped", "partly_shipped"):
         shipment = order.shipment
         shipped_on = present.day(shipment.date) if shipment else done_on

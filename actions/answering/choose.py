@@ -16,7 +16,8 @@ _FRAME = frozenset("""the a an one ones that this those these which who what wha
     can could would should will please pls k ok so just one's wine wines bottle bottles level tier
     club option options kind type how much many more most less least than then thing there milea""".split())
 _NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ", "isnt ", "isn't ", "arent ", "aren't ",
-             "wasnt ", "wasn't ", "doesnt ", "doesn't ", "less ")
+             "wasnt ", "wasn't ", "doesnt ", "doesn't ", "less ", "doesnt see ", "doesn't see ", "does not see ",
+             "no new ", "never sees ", "zero ")
 
 
 def plain(text: str) -> str:
@@ -64,8 +65,24 @@ def _value_words(value: Any) -> set[str]:
 
 
 def _words(text: str) -> set[str]:
-    """The words of a text that can name a value, singular ("flights" is "flight")."""
-    return {stem(w) for w in plain(text).split()} - _FRAME
+    """The words of a text that can name a value, singular ("flights" is "flight"); a number as its
+    value says it ("10k", "10,000" and "$10000" are all "10000")."""
+    joined = re.sub(r"(\d),(\d{3})\b", r"\1\2", text or "")
+    return {_as_number(stem(w)) for w in plain(joined).split()} - _FRAME
+
+
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                 "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "fifteen": "15", "twenty": "20"}
+
+
+def _as_number(word: str) -> str:
+    if word in _NUMBER_WORDS and word != "one":   # "one" is mostly "the X one"
+        return _NUMBER_WORDS[word]
+    m = re.fullmatch(r"\$?(\d+(?:[.,]\d+)*)(k?)", word)
+    if not m:
+        return word
+    number = float(m.group(1).replace(",", "")) * (1000 if m.group(2) else 1)
+    return f"{number:g}"
 
 
 def _boolean_wanted(text: str, attribute: Attribute) -> tuple[Optional[bool], str]:

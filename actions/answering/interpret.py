@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from actions.answering.attributes import Asked, phrase_pattern, asked, lexical
-from actions.answering.choose import choose, plain, unspent
+from actions.answering.choose import choose, narrowed, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
 from actions.recommend import read_wish
@@ -33,7 +33,7 @@ INTENTS_OF_KIND = {
     "tier": {"ask_club", "join_club", "ask_loyalty", "ask_wine", "nlu_fallback", "out_of_scope", "check_points"},
     "experience": {"ask_tastings", "ask_reservation", "ask_wine", "nlu_fallback", "out_of_scope", "ask_hours"},
     "space": {"ask_events", "ask_reservation", "nlu_fallback", "out_of_scope"},
-    "reward": {"ask_loyalty", "check_points", "nlu_fallback", "out_of_scope", "ask_wine", "ask_tastings"},
+    "reward": {"ask_loyalty", "check_points", "nlu_fallback", "out_of_scope", "ask_wine", "ask_tastings", "ask_club"},
     "merch": {"ask_wine", "nlu_fallback", "out_of_scope", "ask_loyalty"},
     "menu": {"ask_wine", "ask_visit_policies", "ask_tastings", "ask_reservation", "nlu_fallback", "out_of_scope",
              "ask_about", "ask_events"},
@@ -61,6 +61,8 @@ _SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those
 # Words a follow-up carries besides what it asks ("and", "that one", "again", "please").
 _FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok okay hmm cool great nice sure
     wait really actually still""".split())
+_SINGULAR = re.compile(r"\b(it|its|it's|that|this)\b", re.I)
+_BRINGS_OWN = re.compile(r"\b(bring|brings|bringing|brought|pack|packing|carry in)\b.*\b(own|our|my)\b|\bour own\b", re.I)
 _OTHER = re.compile(r"\b(the other|other one|the other one)\b", re.I)
 _DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
 
@@ -109,8 +111,8 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     pairing = aspect_of(text) == "pairing" or bool(read_wish(text).foods and re.search(r"\b(wines?|bottles?)\b", text, re.I))
     named_minor = []
     for kind in ("reward", "merch", "menu", "lodging") if loyalty else ("merch", "menu", "lodging"):
-        if kind == "menu" and pairing:
-            continue   # "what wine goes with the lobster roll?" asks a wine
+        if kind == "menu" and (pairing or _BRINGS_OWN.search(text)):
+            continue   # "what wine goes with the lobster roll?" asks a wine; "our own cheese board", the rules
         found = mentioned(text, facts.of(kind))
         if found:
             named_minor.append((kind, _longest_names(found, text)))
@@ -171,11 +173,17 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         pool = candidates   # "the chardonnay": one of those the name fits, by a value, or the question which
     elif len(named) >= 2:
         pool = named
-    elif not named and len(options) >= 2 and pointing:
-        pool = options
+    elif not named and len(options) >= 2 and (pointing or len(text.split()) <= 6 and _superlative(text, attributes)) \
+            and not _means_current(text, current, attributes):
+        pool = options   # "which of those ...", "notes on the cheapest?" after two were listed
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
-        pool = facts.standalone(kind)   # "the 4 bottle level", "a case for a penny": one of all by its values
+        # "the 4 bottle level", "a case for a penny": one of all by its values; "the cheapest flight":
+        # of those the words narrow to (the flights, not the private tour)
+        pool = facts.standalone(kind)
+        superlative = _superlative_attribute(text, attributes)
+        if superlative is not None:
+            pool = narrowed(text, pool, attributes, superlative)
     if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
             and _OTHER.search(text):
         named = [o for o in options if o != current]   # "and the other one?"
@@ -191,8 +199,12 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         # what is asked of the one chosen: not the words that chose it ("the cheaper one, what's it like")
         rest = lexical(unspent(text, chosen, attributes, how), attributes)
         # else what chose it, when that was a superlative ("which got the better rating?": the rating)
+        # else what chose it, when that was a superlative ("which got the better rating?": the rating)
+        # or a value with nothing else asked ("which one has the 92 points?": its score, said back)
         attribute = rest[0].attribute if rest and not rest[0].direction else \
-            (how.attribute if how is not None and how.direction else (carried if not rest else None))
+            (how.attribute if how is not None and how.direction else
+             (carried if not rest and carried is not None else
+              (how.attribute if how is not None and not rest and how.attribute.format != "yes_no" else None)))
         if attribute is None and len(attributes) == 1:
             attribute = attributes[0]   # "the half off a case one": a reward's points is all there is
         if len(chosen) > 1:
@@ -200,7 +212,9 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         from_set = pool is named or pool is options or pool is candidates
         if attribute is None and not from_set:
             return None   # "do you make one?" names one of all: the subject path describes it
-        return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if from_set else [])
+        # the set chosen from is what a later "and the most expensive?" chooses from again
+        listed = from_set or (how is not None and how.direction)
+        return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if listed else [])
     if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
             and asks and asks[0].direction:
         # "is it cheaper than the Vincenza?": both values side by side
@@ -221,11 +235,18 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not things or not asks or asks[0].direction:
         return None
     attribute = asks[0].attribute
-    if attribute.name in ANSWERED_BEFORE.get(kind, ()):
-        return None
+    if attribute.name in ANSWERED_BEFORE.get(kind, ()) and turn.kind == kind:
+        return None   # the subject path, which followed the same subject, says it with more
     # the set a later "something cheaper?" compares across: the one listed, else all of a described kind
     listed = options or (facts.standalone(kind) if kind in DESCRIBED_KINDS else [])
     return Plan(kind, things, attribute, None, False, [t.name for t in listed])
+
+
+def _means_current(text: str, current: Optional[Thing], attributes: Sequence[Attribute]) -> bool:
+    """Whether "it" or "that" points at the thing just answered ("how many bottles is that?" after the
+    cheapest tier), not a choice among the set listed with it (no superlative, no value, no "which")."""
+    return current is not None and bool(_SINGULAR.search(text)) and not _superlative(text, attributes) \
+        and not re.search(r"\d|\b(which|other|those|these|them)\b", text, re.I)
 
 
 def _kind_by_noun(text: str) -> str:
@@ -244,6 +265,11 @@ def _reward_of_subject(text: str, before: Subject, facts: Facts) -> Optional[Thi
         return None
     found = [r for r in facts.of("reward") if plain(subject).strip() in plain(r.name)]
     return found[0] if len(found) == 1 else None
+
+
+def _superlative_attribute(text: str, attributes: Sequence[Attribute]) -> Optional[Attribute]:
+    """The attribute a superlative asks about ("the cheapest": price), whose values narrow nothing."""
+    return next((a.attribute for a in lexical(text, attributes) if a.direction), None)
 
 
 def _superlative(text: str, attributes: Sequence[Attribute]) -> bool:

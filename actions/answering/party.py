@@ -28,6 +28,35 @@ def head_count(text: str) -> Optional[int]:
     return int(word) if word.isdigit() else _NUMBERS[word.casefold()]
 
 
+# What else a group plan asks about, besides its size ("12 of us plus our golden retriever"): the
+# visit policies, not the rest of the knowledge base.
+_POLICY_WORDS = re.compile(r"\b(dogs?|pups?|puppy|pets?|corgi|retriever|lab|doodle|kids?|child|children|toddlers?|"
+                           r"babies|baby|strollers?|wheelchairs?|walker|cake|cupcakes|outside food|our own|bring)\b", re.I)
+
+
+def rest_intent(text: str, intent: str) -> str:
+    """The intent to answer the rest of a group plan as: a pet, a child or food brought along asks
+    the visit policies."""
+    return "ask_visit_policies" if _POLICY_WORDS.search(text or "") else intent
+
+
+def rest_of(text: str) -> str:
+    """What a group plan asks besides its size: the parts that name a pet, a child or food brought
+    along ("plus our golden retriever"), else the message without its head count. Searched whole,
+    the plan's other words drown that part."""
+    rest = _COUNT.sub(" ", text or "")
+    parts = [p for p in re.split(r"[.,;:!?()\-]+|\b(?:plus|and|with|also|but)\b", rest) if p and _POLICY_WORDS.search(p)]
+    return " ".join(parts) if parts else rest
+
+
+def policy_parts(text: str) -> list[str]:
+    """The parts of a message that each ask a visit rule ("my mother uses a wheelchair", "my two kids"),
+    when it asks more than one."""
+    pieces = [p.strip() for p in re.split(r"[.,;:!?()]+|\b(?:plus|and|also|but)\b", text or "") if p and p.strip()]
+    found = [(p, m.group(0).casefold()) for p in pieces if (m := _POLICY_WORDS.search(p))]
+    return [p for p, _ in found] if len({topic for _, topic in found}) > 1 else []
+
+
 def party_rule(knowledge_dir: Path, count: int) -> Optional[str]:
     """What a party of `count` needs, from the party sizes table."""
     for row in read_yaml(knowledge_dir / PARTY_FILE).get("party_sizes") or []:

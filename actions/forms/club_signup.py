@@ -86,6 +86,14 @@ class ValidateClubSignupForm(GuidedForm):
         "ship_zip": (v.zip_code, "utter_retry_club_signup_form_ship_zip", "utter_explain_club_signup_form_ship_zip"),
     }
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        """As every guided form, except that an age under 21 said while asking to join ("im 20, can I
+        join?") ends the form at once, as a birth date under 21 would: nothing is asked or written."""
+        starting = tracker.get_slot("requested_slot") is None and not tracker.get_slot(self.blocked_slot)
+        if starting and v.under_age((tracker.latest_message or {}).get("text") or ""):
+            return [SlotSet(self.blocked_slot, "underage"), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
     def slots_for(self, tracker: Tracker, slots: List[Text]) -> List[Text]:
         if tracker.get_slot("delivery_method") != "Ship":
             slots = [s for s in slots if s not in ADDRESS_SLOTS]

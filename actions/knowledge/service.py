@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 
 from actions.knowledge.answer import Composed, LLMAnswerer, compose_offline
 from actions.knowledge.cache import TTLCache, normalise_question
+from actions.knowledge.text import query_terms
 from core.knowledge.embeddings import Embedder, make_embedder
 from core.knowledge.index import sync_index
 from actions.knowledge.retrieve import Hit, Retriever
@@ -46,6 +47,40 @@ INTENT_DEFAULT_QUESTIONS = {
     "ask_wine": "what wines do you make",
 }
 
+# "what kinds of tastings ...", "which flights do you have", "what tiers are there": all of a kind
+_LISTS = re.compile(r"\b(what|which)\s+(kinds?|sorts?|types?)\s+of\s+(\w+)|\b(what|which)\s+(\w+)\s+(do you|do u|can we|can i|"
+                    r"are there|you got|do y'?all)\b", re.I)
+LISTED_INTENT = {"tasting": "ask_tastings", "tastings": "ask_tastings", "flight": "ask_tastings",
+                 "flights": "ask_tastings", "experiences": "ask_tastings", "tiers": "ask_club", "levels": "ask_club",
+                 "memberships": "ask_club", "events": "ask_events", "rooms": "ask_events", "venues": "ask_events",
+                 "spaces": "ask_events", "rewards": "ask_loyalty"}
+
+
+def listing_intent(text: str) -> Optional[str]:
+    """The intent whose things a message asks to list, by the noun it asks about."""
+    m = _LISTS.search(text or "")
+    noun = (m.group(3) or m.group(5) or "").casefold() if m else ""
+    return LISTED_INTENT.get(noun)
+
+
+# The nouns that name each intent's topic as a whole: a message of only these ("tell me about your
+# wine club", "what's milea miles?") asks the overview.
+TOPIC_NOUNS = {"ask_club": {"club", "wine", "membership", "member"}, "ask_loyalty": {"mile", "loyalty", "point"},
+               "ask_tastings": {"tasting", "flight", "experience", "wine"}, "ask_events": {"event", "wedding"},
+               "ask_about": {"history", "story", "winery", "estate"}, "ask_visit_policies": {"policy", "rule"}}
+_TOPIC_GENERIC = frozenset({"program", "milea", "winery", "vineyard", "like", "work", "info", "information", "detail",
+                            "offer", "option", "kind", "type", "sort"})
+
+
+def overview_question(question: str, intent: Optional[str]) -> str:
+    """The intent's overview question when the message names only its topic, so the answer is the
+    overview and not one rule that happens to share its words."""
+    terms = {t for group in query_terms(question) for t in group}
+    nouns = TOPIC_NOUNS.get(intent or "")
+    if nouns and terms and terms <= nouns | _TOPIC_GENERIC and terms & nouns or \
+            intent and listing_intent(question) == intent:
+        return INTENT_DEFAULT_QUESTIONS[intent or ""]
+    return question
 
 @dataclass(frozen=True)
 class Answer:

@@ -43,6 +43,16 @@ EXPANSIONS = {
     "band": ["music"], "dj": ["music"], "cake": ["outside", "food"], "bakery": ["outside", "food"],
     "cab": ["taxi"], "sleep": ["sleeps"], "bail": ["cancel", "early"], "commit": ["commitment", "minimum"],
     "deposit": ["deposit", "book"], "toddler": ["children"], "stroller": ["children"], "teen": ["children"],
+    "gm": ["general", "manager"], "boss": ["manager"], "charge": ["manager", "price"], "making": ["winemaker"],
+    "makes": ["winemaker"], "refer": ["referral"], "referring": ["referral"],
+    "traffic": ["late", "hold"], "box": ["shipment"], "boxes": ["shipments"], "vanish": ["expire"],
+    "disappear": ["expire"], "lose": ["expire"], "whiskey": ["cocktails"],
+    "beer": ["cocktails"], "spirits": ["cocktails"], "liquor": ["cocktails"], "penalty": ["cancellation", "fee"],
+    "drop": ["cancel"], "delivery": ["shipping", "ship"], "grow": ["planted", "plantings", "estate"],
+    "retriever": ["dogs"], "labrador": ["dogs"], "corgi": ["dogs"], "doodle": ["dogs"], "poodle": ["dogs"],
+    "terrier": ["dogs"], "beagle": ["dogs"], "husky": ["dogs"], "shepherd": ["dogs"],
+    "grown": ["planted", "estate"], "place": ["farm", "estate"], "owned": ["owners", "bought"],
+    "since": ["bought", "1984"], "walker": ["accessible"], "steps": ["accessible"], "stairs": ["accessible"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"

@@ -34,6 +34,8 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_LIMIT = 50
 # A search that fills more pages than this is not a lookup of one person: stop there.
 MAX_SEARCH_PAGES = 3
+# club packages that are not a member's next shipment (Commerce7 admin: Planning until made Active; processed after)
+CLOSED_PACKAGES = frozenset({"Planning", "Processed", "Closed", "Cancelled"})
 
 
 class SlidingWindowLimiter:
@@ -417,10 +419,11 @@ class Commerce7Client:
         return [ClubPackage.from_api(k) for k in await self._all_by_page("club-package", "clubPackages", params)]
 
     async def next_package(self, club_id: str, after: Optional[str] = None) -> Optional[ClubPackage]:
-        """The club's next Active package by process date (after `after`, an ISO time; default now)."""
+        """The club's next package by process date (after `after`, an ISO time; default now), not one still
+        being planned or already processed."""
         after = after or _utc_now_iso()
         upcoming = [k for k in await self.list_club_packages(club_id)
-                    if k.process_date and k.process_date >= after and (k.status or "Active") == "Active"]
+                    if k.process_date and k.process_date >= after and (k.status or "Active") not in CLOSED_PACKAGES]
         return min(upcoming, key=lambda k: k.process_date or "", default=None)
 
     # ------------------------------------------------------------------ orders

@@ -323,13 +323,31 @@ class Order:
             return "partly_shipped"
         if status == "no fulfillment required":
             return "done"
+        if pickup and self.marked_ready is not None:   # the tenant marks pickup orders ready (docs/commerce7.md)
+            return "ready_for_pickup" if self.marked_ready else "preparing"
         if pickup and (self.payment_status or "Paid").casefold() == "paid":
             return "ready_for_pickup"
         return "preparing"
 
     @property
+    def marked_ready(self) -> Optional[bool]:
+        """`pickupStatus` "Ready For Pickup" or a fulfillment of that type; None when the order has neither field
+        (a tenant that does not mark pickups ready: a paid pickup order is then ready)."""
+        if any((f.type or "").casefold() == "ready for pickup" for f in self.fulfillments):
+            return True
+        if "pickupStatus" not in self.raw:
+            return None
+        return str(self.raw.get("pickupStatus") or "").casefold() == "ready for pickup"
+
+    @property
     def shipment(self) -> Optional[Fulfillment]:
         return next((f for f in reversed(self.fulfillments) if f.tracking_numbers or f.carrier), None)
+
+    @property
+    def done_on(self) -> Optional[str]:
+        """When it was shipped or picked up (the last fulfillment that is not a 'ready' mark)."""
+        done = [f for f in self.fulfillments if (f.type or "").casefold() != "ready for pickup"]
+        return done[-1].date if done else None
 
 
 @dataclass(frozen=True)

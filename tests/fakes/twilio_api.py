@@ -5,7 +5,7 @@ POST /2010-04-01/Accounts/{AccountSid}/Messages.json (form: To, From, Body) with
 like Twilio's (sid "SM...", status "queued", num_segments, ...). Errors use Twilio's envelope
 ({code, message, more_info, status}): 401/20003 bad auth, 400/21604 no To, 400/21602 no Body,
 400/21617 body over 1,600 characters, 400/21610 recipient in `unsubscribed`.
-GET .../Messages.json lists what was recorded.
+GET .../Messages.json lists what was recorded (filtered by To and From like Twilio's list).
 
 Fault controls: `fail_next(n, status=500)` makes the next n POSTs fail; `delay` (seconds)
 slows every answer.
@@ -49,6 +49,8 @@ class FakeTwilioApi:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.messages: List[Dict[str, str]] = []
         self.requests = 0  # every POST to Messages.json, failed ones included
+        self.arrived = 0  # POSTs that reached the server, counted before `delay` (a request in flight)
+        self.accepted_at: List[float] = []  # time.monotonic() of each message taken (benchmarks measure the rate)
         self.unsubscribed: set = set()
         self.delay = 0.0
         self._failures: List[int] = []
@@ -79,9 +81,10 @@ class FakeTwilioApi:
     def reset(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.accepted_at.clear()
             self._failures.clear()
             self.unsubscribed.clear()
-            self.requests, self.delay = 0, 0.0
+            self.requests, self.arrived, self.delay = 0, 0, 0.0
 
     def sent_to(self, number: str) -> List[Dict[str, str]]:
         with self._lock:
@@ -139,8 +142,11 @@ class FakeTwilioApi:
                     return self._error(404, 20404, "The requested resource was not found")
                 if not self._authorized(match.group(1)):
                     return self._error(401, 20003, "Authenticate")
-                with api._lock:
-                    self._send(200, {"messages": list(api.messages), "page": 0, "page_size": 50})
+                query = {k: v[0] for k, v in parse_qs(self.path.partition("?")[2]).items()}
+                with api._lock:  # Twilio filters by To and From (DateSent is left to the caller here)
+                    found = [m for m in api.messages if m["to"] == query.get("To", m["to"])
+                             and m["from"] == query.get("From", m["from"])]
+                self._send(200, {"messages": found, "page": 0, "page_size": len(found), "next_page_uri": None})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -148,6 +154,8 @@ class FakeTwilioApi:
                 match = _MESSAGES.match(self.path.split("?")[0])
                 if not match:
                     return self._error(404, 20404, "The requested resource was not found")
+                with api._lock:
+                    api.arrived += 1
                 if api.delay:
                     time.sleep(api.delay)
                 with api._lock:
@@ -180,6 +188,7 @@ class FakeTwilioApi:
                 }
                 with api._lock:
                     api.messages.append(resource)
+                    api.accepted_at.append(time.monotonic())
                     api._lock.notify_all()
                 self._send(201, resource)
 

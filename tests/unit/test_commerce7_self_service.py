@@ -179,3 +179,16 @@ def test_a_new_job_is_claimed_once_even_by_a_replay_that_reads_it_after_the_clai
     assert outbox.claim_new(job)
     again = outbox.enqueue("club_delivery", "k", {"customer_id": "c"}, request="turn-1")   # the replay
     assert again.id == job.id and not outbox.claim_new(again) and not outbox.claim_new(job)
+
+
+def test_a_pickup_order_is_ready_when_marked_or_when_the_tenant_marks_none():
+    from core.commerce7.models import Order
+    base = {"id": "o", "orderDeliveryMethod": "Pickup", "fulfillmentStatus": "Not Fulfilled", "paymentStatus": "Paid"}
+    assert Order.from_api(base).state == "ready_for_pickup"                        # no marks at all: paid = ready
+    assert Order.from_api({**base, "pickupStatus": None}).state == "preparing"       # marks used, not marked yet
+    assert Order.from_api({**base, "pickupStatus": "Ready For Pickup"}).state == "ready_for_pickup"
+    marked = {**base, "pickupStatus": None, "fulfillments": [{"type": "Ready For Pickup", "fulfillmentDate": "x"}]}
+    assert Order.from_api(marked).state == "ready_for_pickup" and Order.from_api(marked).done_on is None
+    done = {**base, "fulfillmentStatus": "Fulfilled", "fulfillments": [
+        {"type": "Ready For Pickup", "fulfillmentDate": "a"}, {"type": "Picked Up", "fulfillmentDate": "b"}]}
+    assert Order.from_api(done).state == "picked_up" and Order.from_api(done).done_on == "b"

@@ -28,7 +28,7 @@ EXCEPTIONS = {
 # Parts of the core that need the action server's virtual environment (httpx, chromadb, wordllama):
 # the Rasa server's folders, which run in the other one, must not import them.
 RASA_SIDE = ("channels", "stores", "rasa_tuning")
-ACTIONS_VENV_CORE = ("core.commerce7", "core.knowledge")
+ACTIONS_VENV_CORE = ("core.commerce7", "core.knowledge", "core.texting")
 
 
 def imported_modules(path: Path):

@@ -1,0 +1,99 @@
+"""How a visitor's own words are read (issue "Visitors' own words", blind round 4's kinds): a price
+ceiling said any way, a day of the month said alone, an age said while asking to join, numbers
+written as "10k", a question that names only its topic, a group plan's other question."""
+from datetime import date
+
+import pytest
+
+from actions.answering.choose import _words
+from actions.answering.party import rest_intent, rest_of
+from actions.converse import asks_for_a_grape_we_lack
+from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, overview_question
+from actions.recommend import read_wish
+from actions.validators import stated_age, under_age
+from core.business_hours import resolve_days
+
+FRIDAY = date(2026, 11, 27)
+
+
+@pytest.mark.parametrize("text, ceiling, floor", [
+    ("looking for a red, nothing over $40 pls", 40, None), ("reds under $35", 35, None),
+    ("$40 or less please", 40, None), ("not more than 30 bucks", 30, None), ("max of 50", 50, None),
+    ("something over 50", None, 50), ("wines $30 and up", None, 30), ("a bottle that is over the top", None, None),
+])
+def test_a_price_ceiling_or_floor_said_any_way(text, ceiling, floor):
+    wish = read_wish(text)
+    assert (wish.max_price, wish.min_price) == (ceiling, floor)
+
+
+def test_a_bday_is_a_gift():
+    assert read_wish("a red for my dads bday").gift
+
+
+@pytest.mark.parametrize("text, day", [
+    ("visiting Christmas week, thinking of bringing them up on the 24th. Will you be open?", date(2026, 12, 24)),
+    ("are you open the 3rd", date(2026, 12, 3)),
+    ("open on the 30th", date(2026, 11, 30)),
+    ("open on christmas?", date(2026, 12, 25)),
+    ("open dec 26th?", date(2026, 12, 26)),
+])
+def test_a_day_of_the_month_said_alone_wins_over_the_season(text, day):
+    assert resolve_days(text, [], FRIDAY) == ("days", [day])
+
+
+@pytest.mark.parametrize("text, age", [
+    ("im 20 but my bday is in feb, can i join the wine club now?", 20), ("I am 19", 19),
+    ("my son is 8 years old", 8), ("im 20 minutes away", None), ("we are 12 people", None), ("im 25", 25),
+])
+def test_an_age_said_in_passing(text, age):
+    assert stated_age(text) == age
+
+
+def test_under_age_is_below_the_clubs_minimum():
+    assert under_age("i'm 20, can i join?") and not under_age("i'm 21 now, sign me up") \
+        and not under_age("im 20 minutes out")
+
+
+@pytest.mark.parametrize("text, number", [("what do I get at 10k", "10000"), ("the 15,000 one", "15000"),
+                                          ("40k pts", "40000"), ("the $25 one", "25")])
+def test_numbers_are_read_as_their_value(text, number):
+    assert number in _words(text)
+
+
+@pytest.mark.parametrize("text, intent, overview", [
+    ("tell me about your wine club", "ask_club", True), ("what's milea miles?", "ask_loyalty", True),
+    ("club discount?", "ask_club", False), ("dogs?", "ask_visit_policies", False),
+    ("what kind of tastings do you offer", "ask_tastings", True),
+])
+def test_a_message_naming_only_its_topic_asks_the_overview(text, intent, overview):
+    assert (overview_question(text, intent) == INTENT_DEFAULT_QUESTIONS[intent]) is overview
+
+
+def test_a_group_plans_other_question_is_its_pet_or_child():
+    text = "planning a bday thing tmrw (sat) - 12 of us plus our golden retriever. what do we need to know?"
+    assert "retriever" in rest_of(text) and "12" not in rest_of(text) and "bday" not in rest_of(text)
+    assert rest_intent(text, "ask_reservation") == "ask_visit_policies"
+    assert rest_intent("12 of us saturday, can we come?", "ask_reservation") == "ask_reservation"
+
+
+def test_a_grape_we_do_not_make_asked_after_a_story():
+    assert asks_for_a_grape_we_lack("We spent a week in the Finger Lakes. Do you make a Riesling too?")
+    assert not asks_for_a_grape_we_lack("we loved the riesling up there")
+    assert not asks_for_a_grape_we_lack("do you make a chardonnay?")
+
+
+def test_a_list_of_a_kind_asks_its_overview():
+    from actions.knowledge.service import listing_intent
+    assert listing_intent("what kind of tastings can we book?") == "ask_tastings"
+    assert listing_intent("which flights do you have") == "ask_tastings"
+    assert listing_intent("what tiers are there") == "ask_club"
+    assert listing_intent("what time do you open") is None
+    assert overview_question("what kind of tastings can we book?", "ask_tastings") == \
+        INTENT_DEFAULT_QUESTIONS["ask_tastings"]
+
+
+def test_a_message_asking_two_visit_rules_is_split_by_rule():
+    from actions.answering.party import policy_parts
+    parts = policy_parts("Bringing my mother who uses a wheelchair and my two kids (8 and 11). Is that ok?")
+    assert len(parts) == 2 and "wheelchair" in parts[0] and "kids" in parts[1]
+    assert policy_parts("can i bring my dog") == []
