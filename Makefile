@@ -125,6 +125,7 @@ bench: venvs $(DEV_STAMP) $(MODEL) index
 	@$(APY) -m bench.followup_latency
 	@$(APY) -m bench.channels_latency
 	@$(APY) -m bench.commerce7_bench
+	@$(APY) -m bench.self_service_orders
 	@$(APY) -m bench.load
 
 sync: $(ACT_STAMP)

@@ -32,6 +32,8 @@ from actions.common import clean_text, contact_line
 from actions.forms.base import wants_to_stop
 from actions.forms.club_signup import FORM_SLOTS as CLUB_SLOTS, write_signup
 from actions.identity import VERIFIED_SLOT, identify, proven_customer_id, verified_for
+from actions.account import change_form, club, details, orders  # noqa: F401 (each registers its purposes)
+from actions.account.owner import after_proof, handles
 from actions.loyalty import tell_balance
 from actions.questions import answer_question, is_question
 from actions.texts import say
@@ -89,6 +91,8 @@ class ValidateVerifyForm(FormValidationAction):
 
     async def validate_verify_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:   # start_events empties it as the form starts: not an answer (no "doesn't look like")
+            return {"verify_contact": None}
         if wants_to_stop(tracker):
             return {"verify_contact": None, "form_blocked": "stopped"}
         if _proven(tracker):   # signed in on the website meanwhile: the form ends, nothing to ask
@@ -120,6 +124,8 @@ class ValidateVerifyForm(FormValidationAction):
 
     async def validate_verification_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:
+            return {"verification_code": None}
         if wants_to_stop(tracker):
             return {"verification_code": None, "form_blocked": "stopped"}
         if _proven(tracker):
@@ -183,6 +189,9 @@ class ActionVerificationDone(Action):
         if blocked == "stopped":
             say(dispatcher, "utter_verify_stopped")
         owner = "" if blocked else await proven_customer_id(tracker, get_settings(), get_client())
+        if handles(purpose):   # customer self-service (actions/account/): orders, club, details, changes
+            return [*events, *await after_proof(dispatcher, tracker, purpose, owner)]
+        events.append(SlotSet("change_requested", None))
         if purpose == PURPOSE_POINTS and owner:
             await tell_balance(dispatcher, owner)
         elif purpose == PURPOSE_SIGNUP:

@@ -83,6 +83,16 @@ def parse_dt(value: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def next_on(month_day: str, now: datetime | None = None) -> str:
+    """The next 'MM-DD' after now, at midnight New York time (05:00Z), as Commerce7 stamps it."""
+    now = now or datetime.now(timezone.utc)
+    month, day = (int(x) for x in month_day.split("-"))
+    when = datetime(now.year, month, day, 5, tzinfo=timezone.utc)
+    if when <= now:
+        when = when.replace(year=now.year + 1)
+    return iso(when)
+
+
 def sid(*parts: Any) -> str:
     return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
 
@@ -288,7 +298,16 @@ def build_state(seed: dict, tenant: str) -> dict:
                              "signupBonus": int(c.get("signup_bonus") or 0)}
     club_by_title = {c["title"]: c for c in clubs.values()}
 
-    customers, addresses, memberships, loyalty_tx = {}, {}, {}, {}
+    packages = {}
+    for k in seed.get("club_packages") or []:
+        club = club_by_title[k["club"]]
+        kid = sid("club-package", k["title"])
+        packages[kid] = {"id": kid, "title": k["title"], "clubId": club["id"], "status": "Active",
+                         "processDate": k.get("processDate") or next_on(k["processOn"]),
+                         "items": list(k.get("items") or []),
+                         "createdAt": stamp(), "updatedAt": iso(base)}
+
+    customers, addresses, memberships, loyalty_tx, orders = {}, {}, {}, {}, {}
     for c in seed.get("customers") or []:
         cid = sid("customer", c["email"])
         ts = stamp()
@@ -331,11 +350,56 @@ def build_state(seed: dict, tenant: str) -> dict:
                 "createdAt": m["signupDate"], "updatedAt": m.get("cancelDate") or m["signupDate"],
             }
             _link_membership(customer, memberships[mid], club)
+        for o in c.get("orders") or []:
+            order = _seed_order(o, customer, addresses, location_id)
+            orders[order["id"]] = order
     return {
         "meta": {"tenant": tenant, "seededAt": now_iso(), "inventoryLocationId": location_id},
         "products": products, "clubs": clubs, "loyaltyTiers": tiers, "customers": customers,
         "addresses": addresses, "clubMemberships": memberships, "loyaltyTransactions": loyalty_tx,
-        "inventoryLocations": locations,
+        "inventoryLocations": locations, "orders": orders, "clubPackages": packages,
+    }
+
+
+SHIP_TOTAL_CENTS, TAX_RATE = 1500, 0.08   # demo values: the emulator's orders are invented
+
+
+def _seed_order(o: dict, customer: dict, addresses: dict, location_id: str) -> dict:
+    """One order of the seed in the Commerce7 order shape (docs/commerce7.md says which parts are verified)."""
+    oid = sid("order", o["orderNumber"])
+    items = [{"id": sid("order-item", o["orderNumber"], i), "productTitle": it["productTitle"],
+              "productVariantTitle": "750ml", "quantity": int(it["quantity"]), "price": int(it["price"]),
+              "type": "Wine"} for i, it in enumerate(o.get("items") or [])]
+    sub = sum(i["price"] * i["quantity"] for i in items)
+    ship = o["orderDeliveryMethod"] == "Ship"
+    ship_total = SHIP_TOTAL_CENTS if ship else 0
+    tax = int(round(sub * TAX_RATE))
+    ship_to = None
+    if ship:
+        default = next((a for a in addresses.values() if a["customerId"] == customer["id"]), None)
+        ship_to = {k: (default or {}).get(k) for k in ("firstName", "lastName", "address", "address2", "city",
+                                                     "stateCode", "zipCode", "countryCode")}
+    fulfillments = []
+    if o.get("shipped"):
+        shipped = o["shipped"]
+        fulfillments.append({"id": sid("fulfillment", o["orderNumber"]), "type": "Shipped",
+                             "fulfillmentDate": shipped["fulfillmentDate"],
+                             "shipped": {"carrier": shipped["carrier"],
+                                         "trackingNumbers": [shipped["trackingNumber"]]},
+                             "items": [{"orderItemId": i["id"], "quantity": i["quantity"]} for i in items]})
+    if o.get("pickedUp"):
+        fulfillments.append({"id": sid("fulfillment", o["orderNumber"]), "type": "Picked Up",
+                             "fulfillmentDate": o["pickedUp"], "shipped": None,
+                             "items": [{"orderItemId": i["id"], "quantity": i["quantity"]} for i in items]})
+    return {
+        "id": oid, "orderNumber": int(o["orderNumber"]), "orderSubmittedDate": o["orderSubmittedDate"],
+        "orderPaidDate": o["orderSubmittedDate"], "channel": o.get("channel", "Web"), "customerId": customer["id"],
+        "customer": {"id": customer["id"], "firstName": customer["firstName"], "lastName": customer["lastName"]},
+        "orderDeliveryMethod": o["orderDeliveryMethod"], "paymentStatus": o.get("paymentStatus", "Paid"),
+        "fulfillmentStatus": o["fulfillmentStatus"], "pickupStatus": o.get("pickupStatus"), "shipTo": ship_to,
+        "pickupInventoryLocationId": None if ship else location_id,
+        "items": items, "subTotal": sub, "shipTotal": ship_total, "taxTotal": tax, "total": sub + ship_total + tax,
+        "fulfillments": fulfillments, "createdAt": o["orderSubmittedDate"], "updatedAt": o["orderSubmittedDate"],
     }
 
 
@@ -470,12 +534,23 @@ class Emulator:
             try:
                 state = json.loads(self.state_path.read_text(encoding="utf-8"))
                 if isinstance(state, dict) and "products" in state:
-                    return state
+                    return self._upgrade(state)
             except ValueError:
                 log.warning("state file %s is not valid JSON: reseeding", self.state_path)
         state = self._seed()
         self.state = state
         self.save()
+        return state
+
+    def _upgrade(self, state: dict) -> dict:
+        """A state file written before orders and club packages existed gets the seed's (their ids are
+        stable, so they attach to the same seeded customers and clubs)."""
+        missing = [k for k in ("orders", "clubPackages") if k not in state]
+        if missing:
+            seeded = self._seed()
+            for key in missing:
+                state[key] = {k: v for k, v in seeded[key].items()
+                              if key != "orders" or v["customerId"] in state.get("customers", {})}
         return state
 
     def save(self) -> None:
@@ -618,7 +693,7 @@ class Emulator:
         return body
 
     def _get(self, collection: str, item_id: str, what: str) -> dict:
-        item = self.state[collection].get(item_id)
+        item = self.state.get(collection, {}).get(item_id)
         if item is None:
             raise not_found(what)
         return item
@@ -945,6 +1020,61 @@ class Emulator:
         self.webhooks.notify("Club Membership", "Create", self._render_membership(membership))
         return web.json_response(self._render_membership(membership))
 
+    async def update_membership(self, request: web.Request) -> web.Response:
+        """PUT a membership: delivery method, ship-to address, pickup location (validated on a copy)."""
+        membership = self._get("clubMemberships", request.match_info["id"], "Club membership")
+        body = await self._body(request)
+        draft = dict(membership)
+        for key in ("orderDeliveryMethod", "shipToCustomerAddressId", "billToCustomerAddressId",
+                    "pickupInventoryLocationId"):
+            if key in body:
+                draft[key] = body[key]
+        if draft["orderDeliveryMethod"] not in ("Ship", "Pickup"):
+            raise invalid("orderDeliveryMethod", "must be Ship or Pickup")
+        own = {a["id"] for a in self._customer_addresses(draft["customerId"])}
+        if draft["orderDeliveryMethod"] == "Ship":
+            if draft.get("shipToCustomerAddressId") not in own:
+                raise invalid("shipToCustomerAddressId", "a ship-to address of this customer is required for Ship")
+            draft["pickupInventoryLocationId"] = None
+        else:
+            if draft.get("pickupInventoryLocationId") not in self.state["inventoryLocations"]:
+                raise invalid("pickupInventoryLocationId", "a pickup inventory location is required for Pickup")
+            draft["shipToCustomerAddressId"] = None
+        if draft.get("billToCustomerAddressId") and draft["billToCustomerAddressId"] not in own:
+            raise invalid("billToCustomerAddressId", "must be an address of this customer")
+        if membership["status"] == "Cancelled":
+            raise invalid("status", "a cancelled membership cannot be changed")
+        draft["updatedAt"] = now_iso()
+        membership.update(draft)
+        self.save()
+        return web.json_response(self._render_membership(membership))
+
+    async def list_club_packages(self, request: web.Request) -> web.Response:
+        items = list(self.state.get("clubPackages", {}).values())
+        for field in ("clubId", "status"):
+            if request.query.get(field):
+                items = [k for k in items if k[field] == request.query[field]]
+        if request.query.get("processDate"):
+            items = [k for k in items if _match_op(k.get("processDate"), request.query["processDate"],
+                                                  "processDate", True)]
+        return web.json_response(paginate(request, items, "clubPackages"))
+
+    async def list_orders(self, request: web.Request) -> web.Response:
+        q = request.query
+        items = list(self.state.get("orders", {}).values())
+        for field in ("customerId", "fulfillmentStatus", "orderDeliveryMethod", "channel"):
+            if q.get(field):
+                items = [o for o in items if _match_op(o.get(field), q[field], field, False)]
+        if q.get("orderNumber"):
+            items = [o for o in items if str(o["orderNumber"]) == q["orderNumber"]]
+        if q.get("orderSubmittedDate"):
+            items = [o for o in items if _match_op(o.get("orderSubmittedDate"), q["orderSubmittedDate"],
+                                                  "orderSubmittedDate", True)]
+        return web.json_response(paginate(request, items, "orders"))
+
+    async def get_order(self, request: web.Request) -> web.Response:
+        return web.json_response(self._get("orders", request.match_info["id"], "Order"))
+
     async def list_locations(self, request: web.Request) -> web.Response:
         return web.json_response(paginate(request, self.state["inventoryLocations"].values(), "inventoryLocations"))
 
@@ -970,15 +1100,6 @@ class Emulator:
         customer = self._get("customers", str(order.get("customerId") or ""), "Customer")
         order["customer"] = {k: customer.get(k) for k in ("id", "firstName", "lastName", "emails", "phones")}
 
-    async def list_orders(self, request: web.Request) -> web.Response:
-        items = list(self.state["orders"].values())
-        if request.query.get("customerId"):
-            items = [o for o in items if o.get("customerId") == request.query["customerId"]]
-        return web.json_response(paginate(request, items, "orders"))
-
-    async def get_order(self, request: web.Request) -> web.Response:
-        return web.json_response(self._get("orders", request.match_info["id"], "Order"))
-
     async def create_order(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         ts = now_iso()
@@ -1001,9 +1122,6 @@ class Emulator:
         self.save()
         self.webhooks.notify("Order", "Update", order)
         return web.json_response(order)
-
-    async def list_club_packages(self, request: web.Request) -> web.Response:
-        return web.json_response(paginate(request, self.state["clubPackages"].values(), "clubPackages"))
 
     async def get_club_package(self, request: web.Request) -> web.Response:
         return web.json_response(self._get("clubPackages", request.match_info["id"], "Club Package"))
@@ -1101,6 +1219,7 @@ def build_app(state_path: str | os.PathLike | None, app_id: str = DEFAULT_APP_ID
     r.add_get("/v1/club-membership", emu.list_memberships)
     r.add_post("/v1/club-membership", emu.create_membership)
     r.add_get("/v1/club-membership/{id}", emu.get_membership)
+    r.add_put("/v1/club-membership/{id}", emu.update_membership)
     r.add_get("/v1/order", emu.list_orders)
     r.add_post("/v1/order", emu.create_order)
     r.add_get("/v1/order/{id}", emu.get_order)

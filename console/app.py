@@ -22,7 +22,8 @@ from console.db import ConsoleDB
 from console.jobs import Jobs
 from console.rasa_client import RasaClient
 from console.settings import ConsoleSettings
-from console.views import attention, campaigns, consent, conversation, improve, inbox, knowledge, overview, staff
+from console.views import (attention, campaigns, consent, conversation, customer, improve, inbox, knowledge,
+                           overview, staff)
 from console.views.common import CONSOLE, SESSION_KEY, is_api, json_error
 
 log = logging.getLogger("console")
@@ -38,7 +39,8 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-FEATURES = (staff, inbox, conversation, attention, knowledge, improve, overview, campaigns, consent)  # each with its own routes
+FEATURES = (staff, inbox, conversation, attention, knowledge, improve, overview, campaigns, consent,
+            customer)  # each with its own routes
 
 
 class AccessLog(AbstractAccessLogger):

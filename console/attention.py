@@ -17,6 +17,8 @@ from console.db import ConsoleDB
 from core.settings import shared_settings
 
 OPEN = ("pending", "attention", "refused")
+# requests the assistant never carries out: they wait for the club team (core/commerce7/account_changes.py)
+STAFF_TASKS = frozenset({"club_cancel_request", "club_hold_request"})
 
 
 def outbox_db() -> Optional[ConsoleDB]:
@@ -72,8 +74,8 @@ def jobs(db: Optional[ConsoleDB], limit: int = 200) -> list[dict]:
             data = json.loads(payload or "{}")
         except ValueError:
             data = {}
-        out.append({"id": job_id, "kind": kind, "status": "refused" if status in ("attention", "refused") else
-                    "waiting", "attempts": attempts, "next_attempt_at": next_at, "reason": error or "",
+        state = ("staff task" if kind in STAFF_TASKS else "refused") if status in ("attention", "refused") else "waiting"
+        out.append({"id": job_id, "kind": kind, "status": state, "attempts": attempts, "next_attempt_at": next_at, "reason": error or "",
                     "customer": _who(data) if isinstance(data, dict) else "", "created_at": created})
     return out
 

@@ -92,8 +92,9 @@ def _day(stamp: float) -> str:
     return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d")
 
 
-def conversation_page(session: Session, conv: dict) -> str:
-    return render("conversation.html", session, title="Conversation", active="inbox", scripts=(), conv=conv)
+def conversation_page(session: Session, conv: dict, customer: Optional[dict] = None) -> str:
+    return render("conversation.html", session, title="Conversation", active="inbox", scripts=(), conv=conv,
+                  customer=customer)
 
 
 def users_page(session: Session, users: list[tuple[User, int]], message: str = "", error: str = "") -> str:

@@ -27,6 +27,8 @@ LAST_TEXT_CHARS = 200
 FALLBACK_ACTIONS = frozenset({"action_answer_fallback", "action_default_fallback", "action_two_stage_fallback"})
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
 HANDOFF_ACTION = "action_handoff"
+# a damaged delivery is a hand-off with the order attached (actions/account/orders.py)
+HANDOFF_ACTIONS = frozenset({HANDOFF_ACTION, "action_report_damage"})
 SIGNUP_FORM, SIGNUP_SUBMIT = "club_signup_form", "action_submit_club_signup"
 CAPTURED_SLOTS = frozenset({"email", "phone"})
 LATENCY_BUCKETS_MS = (250, 500, 1000, 2000, 3000, 5000, 8000, 15000, 30000)
@@ -125,7 +127,7 @@ def fold(rows: list[tuple], daily: Optional[Counter] = None) -> dict[str, _Fold]
             if body.get("name") == SIGNUP_FORM:
                 daily[(day, "signup", "started")] += 1
         elif kind == "action":
-            if action == HANDOFF_ACTION:
+            if action in HANDOFF_ACTIONS:
                 f.handoff_at = stamp
                 daily[(day, "handoff", "")] += 1
             elif action in FALLBACK_ACTIONS:

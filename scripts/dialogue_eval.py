@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -25,6 +26,17 @@ from core.paths import ROOT
 DIALOGUES = ROOT / "tests" / "dialogues"
 RESULTS = ROOT / "bench" / "results" / "dialogues.json"
 PINNED_NOW = "2026-11-27T14:00:00-05:00"   # a Friday afternoon, like the integration tests
+# A dialogue with `customer: <email>` is the proven owner of that demo account, signed in on the website: each
+# turn carries a customer token signed with this secret (the stack started here has it; with --url, the
+# CUSTOMER_TOKEN_SECRET of the environment, and without one such dialogues are skipped).
+EVAL_TOKEN_SECRET = "dialogue-eval-customer-token-secret"
+
+
+def customer_token(email: str, secret: str) -> str:
+    """A website token for the emulator's demo customer with this email (its ids are stable)."""
+    from actions.identity import sign_token
+    from commerce7_demo.emulator import sid
+    return sign_token({"sub": sid("customer", email), "exp": time.time() + 3600}, secret)
 
 
 def load(folder: Path = DIALOGUES) -> list[dict]:
@@ -61,7 +73,7 @@ def run_dialogue(say, dialogue: dict) -> dict:
     turns, timings = [], []
     for turn in dialogue["turns"]:
         started = time.perf_counter()
-        replies = say(sender, turn["user"])
+        replies = say(sender, turn["user"], dialogue.get("customer"))
         elapsed = time.perf_counter() - started
         timings.append(elapsed)
         if "expect" in turn:
@@ -115,12 +127,18 @@ def main() -> int:
         sys.path.insert(0, str(ROOT))
         from tests.integration.stack import Stack
 
-        stack = Stack(Path(tempfile.mkdtemp(prefix="milea-dialogues-")), {"MILEA_NOW": PINNED_NOW}).start()
+        stack = Stack(Path(tempfile.mkdtemp(prefix="milea-dialogues-")),
+                      {"MILEA_NOW": PINNED_NOW, "CUSTOMER_TOKEN_SECRET": EVAL_TOKEN_SECRET}).start()
         url = stack.url
+    secret = EVAL_TOKEN_SECRET if stack is not None else os.environ.get("CUSTOMER_TOKEN_SECRET", "")
+    if not secret:
+        dialogues = [d for d in dialogues if not d.get("customer")]
 
-    def say(sender: str, message: str) -> list[dict]:
-        response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
-                                 timeout=30)
+    def say(sender: str, message: str, customer: str | None = None) -> list[dict]:
+        body: dict = {"sender": sender, "message": message}
+        if customer:
+            body["metadata"] = {"customer_token": customer_token(customer, secret)}
+        response = requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=30)
         response.raise_for_status()
         return response.json()
 

@@ -10,6 +10,7 @@ from aiohttp import web
 from console import export, inbox, pages, takeover
 from console.rasa_client import RasaUnavailable, Refused
 from console.views.common import console_of, json_error, page, session
+from console.views.customer import for_conversation
 
 log = logging.getLogger("console")
 routes = web.RouteTableDef()
@@ -33,7 +34,8 @@ async def conversation_page(request: web.Request) -> web.Response:
         conv = await _conversation(request)
     except web.HTTPNotFound:
         return page(pages.error_page(404, "No conversation with that id.", session(request)), 404)
-    return page(pages.conversation_page(session(request), conv))
+    customer = await for_conversation(request, conv["id"])   # the proven customer's Commerce7 summary
+    return page(pages.conversation_page(session(request), conv, customer))
 
 
 @routes.get("/api/conversations/{id}")

@@ -22,8 +22,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Optional, T
 import httpx
 
 from .errors import Commerce7Error, ServerError, Unavailable, ValidationError, error_from_response
-from .models import (Address, Club, ClubMembership, Customer, InventoryLocation, LoyaltyBalance,
-                     LoyaltyTransaction, Page, Product, SubscribeResult, to_e164)
+from .models import (Address, Club, ClubMembership, ClubPackage, Customer, InventoryLocation, LoyaltyBalance,
+                     LoyaltyTransaction, Order, Page, Product, SubscribeResult, to_e164)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_LIMIT = 50
 # A search that fills more pages than this is not a lookup of one person: stop there.
 MAX_SEARCH_PAGES = 3
+# club packages that are not a member's next shipment (Commerce7 admin: Planning until made Active; processed after)
+CLOSED_PACKAGES = frozenset({"Planning", "Processed", "Closed", "Cancelled"})
 
 
 class SlidingWindowLimiter:
@@ -350,6 +352,10 @@ class Commerce7Client:
 
         return await self._create_with_lookup(create, lookup)
 
+    async def update_address(self, customer_id: str, address_id: str, fields: Mapping[str, Any]) -> Address:
+        return Address.from_api(await self.request("PUT", f"customer/{customer_id}/address/{address_id}",
+                                                   json=dict(fields)))
+
     async def delete_address(self, customer_id: str, address_id: str) -> None:
         await self.request("DELETE", f"customer/{customer_id}/address/{address_id}")
 
@@ -398,6 +404,46 @@ class Commerce7Client:
             return next((m for m in fresh if m.id not in before), None)
 
         return await self._create_with_lookup(create, lookup)
+
+    async def get_membership(self, membership_id: str) -> ClubMembership:
+        return ClubMembership.from_api(await self.request("GET", f"club-membership/{membership_id}"))
+
+    async def update_membership(self, membership_id: str, fields: Mapping[str, Any]) -> ClubMembership:
+        """PUT the given fields (orderDeliveryMethod, shipToCustomerAddressId, pickupInventoryLocationId...).
+        Idempotent: the same body twice leaves the same membership."""
+        body = await self.request("PUT", f"club-membership/{membership_id}", json=dict(fields))
+        return ClubMembership.from_api(body)
+
+    async def list_club_packages(self, club_id: Optional[str] = None) -> list[ClubPackage]:
+        params = {"clubId": club_id} if club_id else None
+        return [ClubPackage.from_api(k) for k in await self._all_by_page("club-package", "clubPackages", params)]
+
+    async def next_package(self, club_id: str, after: Optional[str] = None) -> Optional[ClubPackage]:
+        """The club's next package by process date (after `after`, an ISO time; default now), not one still
+        being planned or already processed."""
+        after = after or _utc_now_iso()
+        upcoming = [k for k in await self.list_club_packages(club_id)
+                    if k.process_date and k.process_date >= after and (k.status or "Active") not in CLOSED_PACKAGES]
+        return min(upcoming, key=lambda k: k.process_date or "", default=None)
+
+    # ------------------------------------------------------------------ orders
+
+    async def list_orders(self, customer_id: str, *, last: int = 3) -> list[Order]:
+        """The customer's `last` orders, newest first. One page of 50 holds a customer's orders in
+        nearly every case; a longer history is walked with the cursor up to MAX_SEARCH_PAGES pages."""
+        found: list[Order] = []
+        pages = 0
+        async with aclosing(self.iter_pages("order", "orders", {"customerId": customer_id})) as walk:
+            async for page in walk:
+                pages += 1
+                found.extend(o for o in map(Order.from_api, page) if o.customer_id in (None, customer_id))
+                if pages >= MAX_SEARCH_PAGES:
+                    break
+        found.sort(key=lambda o: o.submitted or "", reverse=True)
+        return found[:last]
+
+    async def get_order(self, order_id: str) -> Order:
+        return Order.from_api(await self.request("GET", f"order/{order_id}"))
 
     # ------------------------------------------------------------------ loyalty, locations
 

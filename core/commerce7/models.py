@@ -195,6 +195,25 @@ class ClubMembership:
                    cancel_date=d.get("cancelDate"), raw=dict(d))
 
     @property
+    def club_title(self) -> Optional[str]:
+        return _dict(self.raw.get("club")).get("title")
+
+    @property
+    def ship_to_address_id(self) -> Optional[str]:
+        return self.raw.get("shipToCustomerAddressId")
+
+    @property
+    def pickup_location_id(self) -> Optional[str]:
+        return self.raw.get("pickupInventoryLocationId")
+
+    @property
+    def next_process_date(self) -> Optional[str]:
+        """A subscription club's own next processing date (Commerce7 admin: "Next Process Date"; the API
+        field name is unverified). Traditional clubs process by package (ClubPackage.process_date)."""
+        value = self.raw.get("nextProcessDate") or self.raw.get("nextProcessingDate")
+        return value if isinstance(value, str) else None
+
+    @property
     def is_active(self) -> bool:
         return self.status == "Active"
 
@@ -213,6 +232,122 @@ class LoyaltyTransaction:
         points = d.get("points", d.get("amount"))   # field name not confirmed on a live tenant
         return cls(id=str(d.get("id")), customer_id=d.get("customerId"), points=int(points or 0),
                    notes=d.get("notes"), created_at=d.get("createdAt"), raw=dict(d))
+
+
+@dataclass(frozen=True)
+class ClubPackage:
+    """A traditional club's shipment: what it holds and when it is processed (charged and shipped)."""
+    id: str
+    club_id: Optional[str]
+    title: Optional[str]
+    status: Optional[str]
+    process_date: Optional[str]
+    items: list[tuple[str, int]]   # (product title, quantity)
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "ClubPackage":
+        items = [(str(i.get("productTitle") or i.get("title") or ""), int(i.get("quantity") or 0))
+                 for i in _list(d.get("items")) if isinstance(i, dict)]
+        date = d.get("processDate") or d.get("autoProcessDate")
+        return cls(id=str(d.get("id")), club_id=d.get("clubId") or _dict(d.get("club")).get("id"),
+                   title=d.get("title"), status=d.get("status"), process_date=date if isinstance(date, str) else None,
+                   items=[(t, q) for t, q in items if t], raw=dict(d))
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    title: str
+    quantity: int
+    price_cents: Optional[int]
+
+
+@dataclass(frozen=True)
+class Fulfillment:
+    type: Optional[str]          # Shipped | Picked Up | ...
+    date: Optional[str]
+    carrier: Optional[str]
+    tracking_numbers: list[str]
+
+
+@dataclass(frozen=True)
+class Order:
+    """A Commerce7 order (docs/commerce7.md: which field names are verified). Money in cents."""
+    id: str
+    number: Optional[str]
+    submitted: Optional[str]
+    customer_id: Optional[str]
+    delivery_method: Optional[str]     # Ship | Pickup | Carry Out
+    payment_status: Optional[str]
+    fulfillment_status: Optional[str]  # Not Fulfilled | Partially Fulfilled | Fulfilled | No Fulfillment Required
+    items: list[OrderItem]
+    total_cents: Optional[int]
+    fulfillments: list[Fulfillment]
+    pickup_location_id: Optional[str]
+    raw: JsonDict = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> "Order":
+        items = [OrderItem(title=str(i.get("productTitle") or i.get("title") or ""), quantity=int(i.get("quantity") or 0),
+                           price_cents=int(i["price"]) if isinstance(i.get("price"), (int, float)) else None)
+                 for i in _list(d.get("items")) if isinstance(i, dict)]
+        fulfillments = []
+        for f in _list(d.get("fulfillments")):
+            if not isinstance(f, dict):
+                continue
+            shipped = _dict(f.get("shipped"))
+            numbers = [str(n) for n in _list(shipped.get("trackingNumbers")) if n]
+            if shipped.get("trackingNumber"):
+                numbers.append(str(shipped["trackingNumber"]))
+            fulfillments.append(Fulfillment(type=f.get("type"), date=f.get("fulfillmentDate"),
+                                            carrier=shipped.get("carrier") or f.get("carrier"),
+                                            tracking_numbers=numbers))
+        total = d.get("total")
+        number = d.get("orderNumber")
+        return cls(id=str(d.get("id")), number=str(number) if number is not None else None,
+                   submitted=d.get("orderSubmittedDate") or d.get("createdAt"),
+                   customer_id=d.get("customerId") or _dict(d.get("customer")).get("id"),
+                   delivery_method=d.get("orderDeliveryMethod"), payment_status=d.get("paymentStatus"),
+                   fulfillment_status=d.get("fulfillmentStatus"), items=[i for i in items if i.title],
+                   total_cents=int(total) if isinstance(total, (int, float)) else None, fulfillments=fulfillments,
+                   pickup_location_id=d.get("pickupInventoryLocationId"), raw=dict(d))
+
+    @property
+    def state(self) -> str:
+        """What the customer cares about: shipped | partly_shipped | picked_up | ready_for_pickup | preparing | done."""
+        status = (self.fulfillment_status or "").casefold()
+        pickup = (self.delivery_method or "").casefold() in ("pickup", "carry out")
+        if status == "fulfilled":
+            return "picked_up" if pickup else "shipped"
+        if status == "partially fulfilled":
+            return "partly_shipped"
+        if status == "no fulfillment required":
+            return "done"
+        if pickup and self.marked_ready is not None:   # the tenant marks pickup orders ready (docs/commerce7.md)
+            return "ready_for_pickup" if self.marked_ready else "preparing"
+        if pickup and (self.payment_status or "Paid").casefold() == "paid":
+            return "ready_for_pickup"
+        return "preparing"
+
+    @property
+    def marked_ready(self) -> Optional[bool]:
+        """`pickupStatus` "Ready For Pickup" or a fulfillment of that type; None when the order has neither field
+        (a tenant that does not mark pickups ready: a paid pickup order is then ready)."""
+        if any((f.type or "").casefold() == "ready for pickup" for f in self.fulfillments):
+            return True
+        if "pickupStatus" not in self.raw:
+            return None
+        return str(self.raw.get("pickupStatus") or "").casefold() == "ready for pickup"
+
+    @property
+    def shipment(self) -> Optional[Fulfillment]:
+        return next((f for f in reversed(self.fulfillments) if f.tracking_numbers or f.carrier), None)
+
+    @property
+    def done_on(self) -> Optional[str]:
+        """When it was shipped or picked up (the last fulfillment that is not a 'ready' mark)."""
+        done = [f for f in self.fulfillments if (f.type or "").casefold() != "ready for pickup"]
+        return done[-1].date if done else None
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,28 @@ class Outbox(Database):
             rows = self.execute(db, f"SELECT {_COLUMNS} FROM outbox WHERE id IN ({marks})", tuple(ids)).fetchall()
         return sorted((_job(r) for r in rows), key=lambda j: ids.index(j.id))
 
+    def claim_new(self, job: Job, now: Optional[float] = None) -> bool:
+        """Take a job just enqueued (never tried) for delivery at once: one caller wins, and the lease hides
+        it from the deliverers meanwhile (a replayed request finds it taken)."""
+        now = time.time() if now is None else now
+        # untouched since it was enqueued (updated_at = created_at): the claim touches it, so a replay that
+        # reads the job after the claim cannot claim it again
+        with self._connect() as db:
+            cursor = self.execute(db, "UPDATE outbox SET next_attempt_at = ?, updated_at = CASE WHEN ? > created_at"
+                                      " THEN ? ELSE created_at + 0.001 END WHERE id = ? AND status = 'pending' AND"
+                                      " attempts = 0 AND updated_at = created_at",
+                                  (now + LEASE_S, now, now, job.id))
+            return bool(cursor.rowcount == 1)
+
+    def result_of(self, job_id: str) -> Optional[dict[str, Any]]:
+        """What a delivered job left (mark_done's result), or None."""
+        with self._connect(write=False) as db:
+            row = self.execute(db, "SELECT result FROM outbox WHERE id = ?", (job_id,)).fetchone()
+        try:
+            return json.loads(row[0]) if row and row[0] else None
+        except ValueError:
+            return None
+
     def mark_done(self, job: Job, result: dict[str, Any]) -> None:
         self._update(job, "done", job.attempts + 1, job.next_attempt_at, None, json.dumps(result))
 

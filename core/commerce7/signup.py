@@ -16,6 +16,7 @@ from datetime import datetime
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
+from core.commerce7 import account_changes
 from core.commerce7.client import Commerce7Client
 from core.commerce7.errors import Commerce7Error, ValidationError
 from core.commerce7.models import Customer
@@ -66,7 +67,7 @@ class OwnershipRequired(ValidationError):
 
 
 # Outbox jobs kept for staff only (never delivered by the assistant).
-STAFF_KINDS = frozenset({"club_signup_review", "subscribe_review"})
+STAFF_KINDS = frozenset({"club_signup_review", "subscribe_review"}) | account_changes.STAFF_TASKS
 
 
 def keep_for_staff(outbox: Outbox, kind: str, key: str, payload: dict[str, Any], reason: str,
@@ -160,6 +161,8 @@ async def deliver(job: Job, client: Commerce7Client, pickup_location_id: Optiona
     if job.kind == "club_signup":
         result = await perform_signup(client, ClubSignup(**job.payload), pickup_location_id)
         return asdict(result)
+    if job.kind in account_changes.KINDS:
+        return await account_changes.apply_change(client, job.kind, job.payload)
     if job.kind == "subscribe":
         result = await client.subscribe(job.payload["email"], job.payload.get("first_name"))
         return {"customer_id": result.customer_id, "already_subscribed": result.already_subscribed}

@@ -20,7 +20,11 @@ CONTRACT_INTENTS = [
     "ask_events", "ask_about", "ask_shipping", "give_feedback", "human_handoff",
 ]  # nlu_fallback is predicted by the FallbackClassifier, never trained
 # Intents added beyond the contract, each for a customer need it does not cover.
-ADDED_INTENTS = ["stop"]  # "never mind" inside a form
+ADDED_INTENTS = ["stop",  # "never mind" inside a form
+                 # customer self-service (issue 23, docs/self-service.md): a proven customer's own account
+                 "ask_order_status", "report_damaged_order", "ask_my_membership", "change_club_delivery",
+                 "change_club_address", "cancel_or_pause_club", "update_card", "ask_my_details",
+                 "change_my_details", "ask_points_history"]
 MIN_TRAINING_EXAMPLES = 25
 
 # [text](entity) / [text]{"entity": ...} / [text][{...}, {...}] -> text

@@ -1,0 +1,101 @@
+"""The proof gate: who this conversation has proven to be, or the proof step.
+
+Every action of the package asks `owner()` first. A proven customer is returned (and remembered in the
+`account_customer` slot, which the staff console reads to show that customer's summary); anyone else
+gets verify_form with the action's purpose, and the purpose is finished by `after_proof` once the code
+is right (actions/verification_form.py calls it).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.commerce7.connection import get_client
+from actions.common import contact_line
+from actions.identity import identified_customer
+from actions.settings import get_settings
+from actions.texts import say
+from actions.verification import start_events
+from core.commerce7.errors import Commerce7Error, NotFound
+from core.commerce7.models import Customer
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_SLOT = "account_customer"
+# verify_purpose values of this package: what to do once the code is right
+PURPOSE_ORDERS, PURPOSE_DAMAGE, PURPOSE_CLUB = "orders", "order_damage", "club"
+PURPOSE_DETAILS, PURPOSE_POINTS_HISTORY, PURPOSE_CHANGE = "details", "points_history", "account_change"
+
+
+def idle_events() -> List[Dict[str, Any]]:
+    """Neither a proof nor a change follows (the rules listen next)."""
+    return [SlotSet("verification_needed", None), SlotSet("change_requested", None)]
+
+
+@dataclass
+class Gate:
+    customer: Optional[Customer]
+    events: List[Dict[str, Any]] = field(default_factory=list)
+
+
+async def owner(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) -> Gate:
+    """The proven customer, or the events that start the proof step (or say why it cannot be done)."""
+    settings = get_settings()
+    try:
+        customer = await identified_customer(tracker, settings, get_client())
+    except (Commerce7Error, asyncio.TimeoutError) as exc:
+        log.warning("account lookup failed: %s", type(exc).__name__)
+        say(dispatcher, "utter_account_unavailable", contact=contact_line())
+        return Gate(None, idle_events())
+    if customer is not None:
+        return Gate(customer, [SlotSet(ACCOUNT_SLOT, customer.id)])
+    if settings.sms_codes_enabled or settings.email_codes_enabled:
+        return Gate(None, [*start_events(purpose), SlotSet("change_requested", None)])
+    say(dispatcher, "utter_account_need_verification")
+    return Gate(None, idle_events())
+
+
+async def customer_by_id(dispatcher: CollectingDispatcher, customer_id: str) -> Optional[Customer]:
+    """The customer a code just proved (None, with a reply, when Commerce7 cannot say)."""
+    try:
+        return await asyncio.wait_for(get_client().get_customer(customer_id), 8.0)
+    except NotFound:
+        say(dispatcher, "utter_account_missing", contact=contact_line())
+    except (Commerce7Error, asyncio.TimeoutError) as exc:
+        log.warning("account lookup failed: %s", type(exc).__name__)
+        say(dispatcher, "utter_account_unavailable", contact=contact_line())
+    return None
+
+
+Finisher = Callable[[CollectingDispatcher, Tracker, Customer], Awaitable[List[Dict[str, Any]]]]
+_FINISHERS: Dict[str, Finisher] = {}
+
+
+def finishes(purpose: str) -> Callable[[Finisher], Finisher]:
+    """Register what a purpose does once the customer is proven (the same code as the direct path)."""
+    def register(fn: Finisher) -> Finisher:
+        _FINISHERS[purpose] = fn
+        return fn
+    return register
+
+
+def handles(purpose: Any) -> bool:
+    return purpose in _FINISHERS
+
+
+async def after_proof(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str,
+                      owner_id: str) -> List[Dict[str, Any]]:
+    """verify_form ended: do what was asked for the customer it proved (nothing when none was)."""
+    if not owner_id:
+        return [SlotSet("change_requested", None)]
+    customer = await customer_by_id(dispatcher, owner_id)
+    if customer is None:
+        return [SlotSet("change_requested", None)]
+    events = await _FINISHERS[purpose](dispatcher, tracker, customer)
+    return [SlotSet(ACCOUNT_SLOT, customer.id), *[e for e in events if e.get("name") != "verification_needed"]]
