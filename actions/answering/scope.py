@@ -12,12 +12,18 @@ from actions.answering.facts import INTENT_OF_KIND, Facts
 from actions.answering.interpret import KIND_OF_SLOT_KIND, mentioned
 from actions.answering.party import head_count
 from actions.converse import ASKS_IF_WE_MAKE
-from actions.subject import Subject
+from actions.subject import Subject, names_a_day
 
 RUNNER_UP_MIN = 0.15   # the confidence a winery intent must still have for the winery's words to decide
 # a short message that carries the talk on ("and at 5k?", "what about the other one?")
 _CARRIES_ON = re.compile(r"^\s*(and|what about|how about|and what about|ok and)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(them|those|these|that one|this one|the other one|both)\b", re.I)
+# a visit's rules asked through what visitors bring or need: food, a pet, a child, a wheelchair
+_VISIT_RULES = re.compile(r"\b(bring|brings|bringing)\b.*\b(cake|food|snacks?|picnic|lunch|dogs?|pups?|kids?|baby|"
+                          r"stroller|wine|bottles?|cooler)\b|\b(is there|do you (have|serve|sell)|can we (get|order)|should we)\b.*"
+                          r"\b(food|eat|lunch|snacks?|menu)\b|"
+                          r"\b(wheelchair|stroller|leash|leashed)\b", re.I)
+_COMES = re.compile(r"\b(come|coming|stop|swing|drop|pop|visit|head|get) (by|in|up|over|there)?\b|\bvisit\b", re.I)
 _WINERY_WORDS = re.compile(
     r"\b(wines?|winery|vineyards?|milea|tastings?|flights?|bottles?|vintage|club|members?|reservations?|"
     r"book|open|closed|hours|visit|visiting|dogs?|kids|children|wedding|events?|party|miles|points|rewards?|"
@@ -47,6 +53,10 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
         return "ask_reservation"   # "what if it ends up being like 20 ppl" after a group plan
     if ASKS_IF_WE_MAKE.search(text):
         return "ask_wine"   # "we lived on Napa cabernet. do you make anything Bordeaux-style?"
+    if _VISIT_RULES.search(text):
+        return "ask_visit_policies"   # "can we bring a cake from the bakery", "should we eat before coming?"
+    if names_a_day(text, []) and _COMES.search(text):
+        return "ask_hours"   # "can we come by monday around 2?"
     kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
     if kind and lexical(text, list(facts.attributes.get(kind, {}).values())):
         return INTENT_OF_KIND[kind]
