@@ -244,29 +244,9 @@ class SafeTwilioInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > MAX_REQUEST_BYTES:
-                return _error(413, f"the request body is larger than {MAX_REQUEST_BYTES} bytes")
-            signature = request.headers.get("X-Twilio-Signature")
-            if not signature:
-                return _error(403, "missing X-Twilio-Signature")
-            if not request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
-                return _error(415, "the body must be application/x-www-form-urlencoded")
-            try:
-                pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS,
-                                  errors="strict")
-            except (UnicodeDecodeError, ValueError):
-                return _error(400, "the form must be UTF-8 with at most %d fields" % MAX_FORM_FIELDS)
-            params = _Params()
-            for key, value in pairs:
-                params.setdefault(key, []).append(value)
-            try:
-                valid = self.validator.validate(self._signed_url(request), params, signature)
-            except ValueError:  # urlparse: Host/X-Forwarded-Host with a bad port or a broken IPv6 literal
-                valid = False
-            if not valid:
-                log.warning("SMS webhook: rejected a request with an invalid X-Twilio-Signature")
-                return _error(403, "invalid X-Twilio-Signature")
+            params = await self._signed_params(request, self.webhook_url, "SMS webhook")
+            if isinstance(params, HTTPResponse):
+                return params
 
             sender = clean_sender(params.first("From"))
             if sender is None:
@@ -303,7 +283,7 @@ class SafeTwilioInput(InputChannel):
         @hook.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
             """Twilio's status callback of a text the jobs process sent: delivered or failed."""
-            params = await self._signed_params(request, self.status_url)
+            params = await self._signed_params(request, self.status_url, "SMS status callback")
             if isinstance(params, HTTPResponse):
                 return params
             message_sid = params.first("MessageSid") or params.first("SmsSid") or ""
@@ -319,9 +299,9 @@ class SafeTwilioInput(InputChannel):
 
         return hook
 
-    async def _signed_params(self, request: Request, signed_url: Optional[str]) -> Any:
+    async def _signed_params(self, request: Request, signed_url: Optional[str], what: str) -> Any:
         """The form of a request Twilio signed (checked against signed_url, else the request URL), or the
-        error response to answer."""
+        error response to answer; `what` names the endpoint in the log line of a bad signature."""
         raw = request.body or b""
         if len(raw) > MAX_REQUEST_BYTES:
             return _error(413, f"the request body is larger than {MAX_REQUEST_BYTES} bytes")
@@ -340,17 +320,12 @@ class SafeTwilioInput(InputChannel):
             params.setdefault(key, []).append(value)
         try:
             valid = self.validator.validate(signed_url or self._request_url(request), params, signature)
-        except ValueError:
+        except ValueError:  # urlparse: Host/X-Forwarded-Host with a bad port or a broken IPv6 literal
             valid = False
         if not valid:
-            log.warning("SMS status callback: rejected a request with an invalid X-Twilio-Signature")
+            log.warning("%s: rejected a request with an invalid X-Twilio-Signature", what)
             return _error(403, "invalid X-Twilio-Signature")
         return params
-
-    def _signed_url(self, request: Request) -> str:
-        if self.webhook_url:
-            return self.webhook_url
-        return self._request_url(request)
 
     @staticmethod
     def _request_url(request: Request) -> str:
