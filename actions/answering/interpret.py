@@ -273,7 +273,7 @@ def _superlative_attribute(text: str, attributes: Sequence[Attribute]) -> Option
 
 
 def _superlative(text: str, attributes: Sequence[Attribute]) -> bool:
-    return any(a.direction for a in lexical(text, attributes))
+    return _superlative_attribute(text, attributes) is not None
 
 
 def _content_words(text: str, thing: Thing) -> set[str]:
