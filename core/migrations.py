@@ -22,9 +22,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from core.database import Database
+from core.mixed_conversations import reset_mixed_conversations
 
 log = logging.getLogger(__name__)
 ADVISORY_LOCK_ID = 7_286_001  # any constant shared by every migrator of this project
@@ -36,8 +37,9 @@ _TYPES = {
 }
 _RATING_CHECK = "CHECK ((kind = 'rating' AND rating BETWEEN 1 AND 5) OR (kind = 'thumb' AND rating IN (-1, 1)))"
 
-# (version, what it does, statements); {real} {pk} {ts} {small} are the dialect's types.
-MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
+# (version, what it does, statements); {real} {pk} {ts} {small} are the dialect's types; a statement
+# that is a function is a data migration, called with (db, conn) inside the same transaction.
+MIGRATIONS: Sequence[Tuple[int, str, Sequence[Any]]] = (
     (1, "feedback, outbox and SMS state as created before versioning", (
         f"""CREATE TABLE IF NOT EXISTS feedback (
             id {{pk}}, conversation_id TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL,
@@ -127,6 +129,9 @@ MIGRATIONS: Sequence[Tuple[int, str, Sequence[str]]] = (
             phone TEXT NOT NULL, package_id TEXT NOT NULL, club TEXT NOT NULL, choice TEXT NOT NULL,
             at {real} NOT NULL, PRIMARY KEY (phone, package_id))""",
     )),
+    (9, "conversations written through several channels before each had its own ids: forms and slots reset", (
+        reset_mixed_conversations,
+    )),
 )
 LATEST = MIGRATIONS[-1][0]
 
@@ -158,7 +163,10 @@ def upgrade(url: str) -> List[int]:
             if version <= have:
                 continue
             for statement in statements:
-                db.execute(conn, statement.format(**_TYPES[db.dialect]))
+                if callable(statement):  # a data migration: statement(db, conn)
+                    statement(db, conn)
+                else:
+                    db.execute(conn, statement.format(**_TYPES[db.dialect]))
             db.execute(conn, "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                         (version, name, time.time()))
             applied.append(version)

@@ -85,7 +85,8 @@ def test_the_database_itself_refuses_out_of_range_ratings(tmp_path):
 def test_store_shares_the_tracker_database_file_with_concurrent_writers(tmp_path):
     path = tmp_path / "tracker.db"
     with sqlite3.connect(path) as db:  # the tracker store's table is there first
-        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, data TEXT)")
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL, "
+                   "intent_name TEXT, action_name TEXT, data TEXT)")  # as Rasa 3.6 makes it
         db.execute("INSERT INTO events (sender_id, data) VALUES ('a', '{}')")
     store = sqlite_store(path)
     errors = []
