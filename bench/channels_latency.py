@@ -31,12 +31,13 @@ def socket_session(url: str, n: int, out: list, errors: list) -> None:
     replies: "queue.Queue[dict]" = queue.Queue()
     sio.on("bot_uttered", replies.put)
     confirmed = threading.Event()
-    sio.on("session_confirm", lambda _: confirmed.set())
+    issued: list = []
+    sio.on("session_confirm", lambda session_id: (issued.append(session_id), confirmed.set()))
     try:
         sio.connect(url, socketio_path="/socket.io", transports=["websocket"])
-        session = uuid.uuid4().hex
-        sio.emit("session_request", {"session_id": session})
+        sio.emit("session_request", {"session_id": None})
         confirmed.wait(10)
+        session = issued[-1]
         for i in range(n):
             started = time.perf_counter()
             sio.emit("user_uttered", {"message": QUESTIONS[i % len(QUESTIONS)], "session_id": session})

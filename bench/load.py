@@ -37,7 +37,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 import requests
 import socketio
@@ -435,9 +435,14 @@ class SocketUser:
         self.url, self.conversation, self.expected = url, conversation, expected
         self.replies: "queue.Queue[float]" = queue.Queue()
         self.confirmed = threading.Event()
+        self.session_id: Optional[str] = None
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("bot_uttered", lambda _data: self.replies.put(time.perf_counter()))
-        self.sio.on("session_confirm", lambda _sid: self.confirmed.set())
+        self.sio.on("session_confirm", self._confirmed)
+
+    def _confirmed(self, session_id: Any) -> None:
+        self.session_id = session_id.get("session_id") if isinstance(session_id, dict) else session_id
+        self.confirmed.set()
 
     def open(self) -> None:
         # ?sticky= as the widget sends it: nginx in front of replicas pins the session by it (not
@@ -447,10 +452,11 @@ class SocketUser:
         self.start_session(self.conversation)
 
     def start_session(self, conversation: str) -> None:
-        """What the widget does on load: ask for (and join) the conversation. Untimed."""
+        """What the widget does on load: ask for a conversation and keep the session id the server
+        confirms (ours issues its own; vanilla Rasa takes the one asked for). Untimed."""
         self.confirmed.clear()
         self.conversation = conversation
-        self.sio.emit("session_request", {"session_id": conversation})
+        self.sio.emit("session_request", {"session_id": None})
         if not self.confirmed.wait(30):
             raise TimeoutError("no session_confirm")
 
@@ -460,7 +466,7 @@ class SocketUser:
             run.count_extra()
         want = self.expected.get(text, 1)
         sent = time.perf_counter()
-        self.sio.emit("user_uttered", {"message": text, "session_id": self.conversation})
+        self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
         try:
             first = last = self.replies.get(timeout=TURN_TIMEOUT_S)
         except queue.Empty:

@@ -31,6 +31,8 @@ PAYLOAD_ENTITIES = frozenset({"wine", "varietal", "weekday", "date_phrase", "clu
 # Controls, zero-width and bidi marks, BOM, and lone surrogates (from JSON escapes such as
 # "\ud800": no UTF-8 form, so the SQL tracker store cannot even look such a sender up).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+# What standard Rasa widgets send when they open (rasa-webchat's default initPayload): a greeting.
+OPENERS = {"get_started": "greet"}
 _PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,63})(?:@[0-9.]+)?(\{.*\})?$", re.S)
 
 
@@ -68,6 +70,7 @@ def guard_payload(text: str) -> str:
     if not match:
         return text.lstrip("/").strip() or "hello"
     intent, raw_entities = match.group(1), match.group(2)
+    intent = OPENERS.get(intent, intent)
     if not raw_entities:
         return f"/{intent}"
     try:

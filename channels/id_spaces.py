@@ -1,11 +1,11 @@
 """Which channel a conversation belongs to: the one its customer wrote through.
 
-A conversation id is named by the client on REST and socket.io, and an SMS conversation's id is
-the customer's phone number, so without this check a stranger who knows a phone number could
-open a web chat (or a REST conversation) under it: write into the SMS customer's thread, see their
-form's read-back, inherit their verified state and get the staff replies meant for them. A
-channel asks `held_elsewhere` before it lets a client into an id it named; the one it was written
-through keeps it.
+A REST caller names its conversation, and an SMS conversation's id is the customer's phone number,
+so without this check a stranger who knows a phone number could open a REST conversation under it:
+write into the SMS customer's thread, see their form's read-back, inherit their verified state and
+get the staff replies meant for them. REST asks `held_elsewhere` before it lets a caller into an id
+it named; the channel it was written through keeps it. The web chat's ids are issued by the server
+(channels/widget_sessions.py) and checked against the channels that wrote to them too.
 """
 from __future__ import annotations
 
@@ -18,11 +18,6 @@ REST_SPACE = "rest:"  # REST's own conversations when the id the caller names be
 # an SMS conversation's id is the customer's number as Twilio sends it (E.164: "+" and digits); a
 # bare number stays an ordinary REST sender (integrations use numeric user ids)
 _PHONE_LIKE = re.compile(r"^\+\d{6,15}$")
-
-
-def reserved(sender_id: str) -> bool:
-    """Ids no web or REST client opens as named: phone numbers (SMS) and REST's own space."""
-    return bool(_PHONE_LIKE.match(sender_id)) or sender_id.startswith(REST_SPACE)
 
 
 class RestSpace:
@@ -54,15 +49,25 @@ class RestSpace:
 async def held_elsewhere(agent: Any, sender_id: str, channel: str) -> bool:
     """Whether the conversation `sender_id` has customer messages from a channel other than `channel`
     (True too when the tracker store cannot be read: a new id is always safe)."""
+    written = await channels_written(agent, sender_id)
+    return written is None or bool(written - {channel})
+
+
+async def channels_written(agent: Any, sender_id: str) -> Optional[set[str]]:
+    """The channels the customer of `sender_id` wrote through (empty for a new conversation), or
+    None when the tracker store cannot be read."""
     store = getattr(agent, "tracker_store", None)
     if store is None:
-        return True
+        return None
     try:
         tracker = await store.retrieve(sender_id)
     except Exception as exc:  # the store down: the client gets a conversation of its own
         log.warning("conversation owner not known (%s): a new conversation is opened", type(exc).__name__)
-        return True
-    return tracker is not None and _other_channel(tracker.events, channel) is not None
+        return None
+    if tracker is None:
+        return set()
+    return {event.input_channel for event in tracker.events
+            if getattr(event, "type_name", "") == "user" and getattr(event, "input_channel", None)}
 
 
 def owner(events: Any) -> Optional[str]:
@@ -72,11 +77,3 @@ def owner(events: Any) -> Optional[str]:
             return event.input_channel
     return None
 
-
-def _other_channel(events: Any, channel: str) -> Optional[str]:
-    for event in events or ():
-        if getattr(event, "type_name", "") == "user":
-            written = getattr(event, "input_channel", None)
-            if written and written != channel:
-                return written
-    return None

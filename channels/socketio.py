@@ -7,6 +7,8 @@ or crashing the handler, and typed '/intent{...}' payloads lose entities a
 button never sends. Events whose data cannot be decoded (integers over 100 digits,
 brackets nested thousands deep) arrive without data and are answered as unreadable.
 Only the widget's origins (WIDGET_ORIGINS) may open a connection, by polling or WebSocket.
+Session ids are issued by the server (channels/widget_sessions.py): a client that presents one it was
+not given gets a new conversation, and a connection writes only into the conversation it was confirmed in.
 With REDIS_URL the replicas share their rooms (channels/socketio_rooms.py): a reply emitted to a
 conversation's room on any replica reaches the visitor wherever their connection lives.
 """
@@ -16,7 +18,6 @@ import asyncio
 import json
 import logging
 import re
-import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import engineio
@@ -32,10 +33,11 @@ from socketio import packet as socketio_packet
 from core.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             metadata_too_large, nested_too_deep, prepare_message)
-from channels.id_spaces import held_elsewhere, reserved
+from channels.id_spaces import channels_written, held_elsewhere
 from channels.origins import widget_origins
 from channels.socketio_rooms import client_manager
 from channels.votes import add_vote_route
+from channels.widget_sessions import WidgetSessions, legacy_id, widget_key
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +207,10 @@ class SafeSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        add_vote_route(webhook)  # POST /webhooks/socketio/feedback: the widget's thumbs
+        self.sessions = WidgetSessions(widget_key())
+        # POST /webhooks/socketio/feedback: the widget's thumbs, kept under the conversation
+        add_vote_route(webhook, conversation=lambda given: self.sessions.opens(given) or
+                       (given if legacy_id(given) else None))
 
         # Handlers take *_ : a client may send any number of arguments with an event (a client
         # can even emit "connect"), and a TypeError would kill the handler without an answer.
@@ -225,20 +230,16 @@ class SafeSocketIOInput(SocketIOInput):
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = clean_sender(requested) if requested else None
-            if session_id is not None and (reserved(session_id) or
-                                           await held_elsewhere(self._agent(sid), session_id, self.name())):
-                # an SMS customer's phone number, a REST caller's id: never opened as a web chat
-                log.info("socket.io: a session id of another channel's conversation was asked for: new session")
-                session_id = None
-            session_id = session_id or uuid.uuid4().hex
+            conversation = await self._conversation(sid, clean_sender(requested) if requested else None)
+            session_id = self.sessions.bearer(conversation)
             async with sio.session(sid, namespace=self.namespace) as connection:
                 previous = connection.get("conversation")
                 if self.session_persistence:
-                    if previous is not None and previous != session_id:
+                    if previous is not None and previous != conversation:
                         sio.leave_room(sid, previous, namespace=self.namespace)
-                    sio.enter_room(sid, session_id, namespace=self.namespace)
-                connection["conversation"] = session_id
+                    sio.enter_room(sid, conversation, namespace=self.namespace)
+                connection["conversation"] = conversation
+                connection["session_id"] = session_id
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
@@ -249,9 +250,9 @@ class SafeSocketIOInput(SocketIOInput):
             if self.session_persistence:
                 # only into the conversation this connection asked for and was confirmed: a message
                 # naming another id (a phone number, another visitor's) never reaches that one
-                sender_id = clean_sender(data.get("session_id"))
-                joined = (await sio.get_session(sid, namespace=self.namespace)).get("conversation")
-                if sender_id is None or sender_id != joined:
+                connection = await sio.get_session(sid, namespace=self.namespace)
+                sender_id = connection.get("conversation")
+                if sender_id is None or clean_sender(data.get("session_id")) != connection.get("session_id"):
                     await tell(sid, render("utter_web_session_expired"))
                     return
             else:
@@ -263,7 +264,11 @@ class SafeSocketIOInput(SocketIOInput):
             try:
                 text = prepare_message(data.get("message"))
             except RejectedMessage as rejected:
-                await tell(sid, render("utter_web_too_long" if rejected.status == 413 else "utter_web_empty"))
+                # an empty text is how some widgets open (rasa-webchat without an initPayload): no answer
+                if rejected.status == 413:
+                    await tell(sid, render("utter_web_too_long"))
+                elif not isinstance(data.get("message"), str):
+                    await tell(sid, render("utter_web_unreadable"))
                 return
             if await self._flooded(sid, sender_id):
                 await tell(sid, LIMITED_TEXT)
@@ -273,6 +278,21 @@ class SafeSocketIOInput(SocketIOInput):
                                              metadata=metadata))
 
         return webhook
+
+    async def _conversation(self, sid: Text, requested: Optional[str]) -> str:
+        """The conversation a session_request opens: the one its session id was issued for, an id the
+        widget chose itself before ids were issued (`legacy_id`) if only the web chat wrote to it, or
+        else a new one."""
+        conversation = self.sessions.opens(requested)
+        agent = self._agent(sid)
+        if conversation is not None:
+            if await held_elsewhere(agent, conversation, self.name()):  # never so, unless the key leaked
+                conversation = None
+        elif requested and legacy_id(requested) and await channels_written(agent, requested) == {self.name()}:
+            conversation = requested
+        elif requested:
+            log.info("socket.io: a session id the server did not issue was presented: new conversation")
+        return conversation or self.sessions.new_conversation()
 
     def _agent(self, sid: Text) -> Any:
         request = (self.sio.get_environ(sid, self.namespace) or {}).get("sanic.request")

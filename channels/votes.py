@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import os
+import re
+from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from channels.guard import FloodGuard, RateLimits, client_address, positive_setting
@@ -87,13 +88,16 @@ def vote_guard(env: Any = None) -> FloodGuard:
 
 
 def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None,
-                   guard: Optional[FloodGuard] = None) -> None:
+                   guard: Optional[FloodGuard] = None,
+                   conversation: Optional[Callable[[str], Optional[str]]] = None) -> None:
     """Add POST /feedback to a channel's Sanic blueprint.
 
     Args:
         blueprint: the socket.io channel's blueprint (mounted at /webhooks/socketio).
         store: returns the FeedbackStore; default: the settings' database, made on the first vote.
         guard: counts the votes; default: vote_guard() from the environment.
+        conversation: the conversation a widget's session id opens (None: not one the server
+            issued); the vote is kept under that conversation, never under the session id itself.
     """
     from sanic import response
     from sanic.request import Request
@@ -126,6 +130,11 @@ def add_vote_route(blueprint: Any, store: Optional[Callable[[], Any]] = None,
             record = parse_vote(body)
         except BadFeedback as bad:
             return error(400, str(bad))
+        if conversation is not None:
+            opened = conversation(record.conversation_id)
+            if opened is None:
+                return error(400, "'conversation_id' must be the session id the chat was given")
+            record = replace(record, conversation_id=opened)
         verdict = await guard.check("votes", record.conversation_id, client_address(request.ip, request.headers))
         if verdict.limited:
             return response.json({"error": "too many votes: try again in a minute"}, status=429,

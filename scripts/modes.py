@@ -36,6 +36,7 @@ SECRETS = {
     "STAFF_CHANNEL_SECRET": "staff replies (SMS from the winery's number) would use a generated secret",
     "VERIFICATION_SECRET": "the one-time codes and the verified state of a chat: they are signed with it",
     "CUSTOMER_TOKEN_SECRET": "the website's customer tokens: they are signed with it",
+    "WIDGET_SESSION_SECRET": "the web chat's session ids: they are signed with it",
     "C7_WEBHOOK_PASSWORD": "Commerce7's web hooks: anyone who guesses it could make the winery text its customers",
 }
 REQUIRED_SECRETS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET")

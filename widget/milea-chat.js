@@ -124,6 +124,7 @@
     } catch (e) { /* storage full or blocked: the chat still works for this page */ }
   }
 
+  var SESSION_ID = /^(w?[0-9a-f]{32}\.[0-9a-f]{32}|[0-9a-f]{32})$/;
   function randomId() {
     var bytes = new Uint8Array(16);
     (window.crypto || window.msCrypto).getRandomValues(bytes);
@@ -139,7 +140,9 @@
 
   function loadConversation() {
     var saved = readJSON(local, "conversation", null);
-    if (saved && typeof saved.sessionId === "string" && /^[0-9a-f]{32}$/.test(saved.sessionId) &&
+    // The server issues session ids ("w<hex>.<mac>"); 32 hex digits are ids this widget chose
+    // itself before, which the server confirms once in the issued form.
+    if (saved && typeof saved.sessionId === "string" && SESSION_ID.test(saved.sessionId) &&
         Array.isArray(saved.messages) && Date.now() - (saved.updatedAt || 0) < IDLE_RESET_MS) {
       state.sessionId = saved.sessionId;
       state.messages = saved.messages.filter(function (m) {
@@ -147,7 +150,7 @@
       });
       state.updatedAt = saved.updatedAt;
     } else {
-      state.sessionId = randomId();
+      state.sessionId = null; // session_confirm gives one
       state.messages = [];
       state.updatedAt = Date.now();
     }
@@ -633,6 +636,20 @@
     connect();
   }
 
+  // The server gave this conversation its id. When the widget presented another one (an old id
+  // upgraded keeps its transcript; one the server no longer knows starts a new conversation).
+  function adopt(issued) {
+    var upgraded = state.sessionId && issued.split(".")[0] === state.sessionId;
+    if (state.sessionId && !upgraded) {
+      state.messages = [];
+      greeted = false;
+      renderAll();
+    }
+    state.sessionId = issued;
+    saveConversation();
+    if (!upgraded && isOpen && !greeted && !outbox.length) greet();
+  }
+
   function flush() {
     if (!ready || !socket) return;
     while (outbox.length) {
@@ -690,8 +707,10 @@
       if (socket) return;
       socket = window.io(serverUrl, {
         path: "/socket.io",
-        // Behind several Rasa replicas nginx routes every request of a session to one of them.
-        query: { sticky: state.sessionId },
+        // Behind several Rasa replicas nginx routes every request of a connection to one of them.
+        // A random key of this page, never the session id: that one is the key to the chat and
+        // would sit in the proxy's access log.
+        query: { sticky: randomId() },
         // WebSocket from the start; long-polling only where WebSocket cannot connect.
         transports: ["websocket", "polling"],
         tryAllTransports: true,
@@ -703,7 +722,9 @@
       socket.on("connect", function () {
         socket.emit("session_request", { session_id: state.sessionId });
       });
-      socket.on("session_confirm", function () {
+      socket.on("session_confirm", function (confirmed) {
+        var issued = confirmed && typeof confirmed === "object" ? confirmed.session_id : confirmed;
+        if (typeof issued === "string" && issued !== state.sessionId) adopt(issued);
         ready = true;
         failures = 0;
         everConnected = true;

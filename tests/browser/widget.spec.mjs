@@ -321,7 +321,9 @@ test('bot text is never HTML and only http(s) links become links', async () => {
         on: function (name, fn) { handlers[name] = fn; return socket; },
         connect: function () {},
         emit: function (name, data) {
-          if (name === 'session_request') setTimeout(function () { handlers.session_confirm(data.session_id); });
+          if (name === 'session_request') setTimeout(function () { // a server issues the id
+            handlers.session_confirm(data.session_id || 'w' + '0'.repeat(32) + '.' + '1'.repeat(32));
+          });
           if (name === 'user_uttered') setTimeout(function () { // slow, so the typing indicator shows
             window.__sent = data;
             handlers.bot_uttered({ text: 'Book at https://example.com/book. Not javascript:alert(1) nor ' +
@@ -346,7 +348,7 @@ test('bot text is never HTML and only http(s) links become links', async () => {
   assert.ok(await page.locator('.mc-typing').isHidden(), 'typing indicator hidden once the answer is in');
   const sent = await page.evaluate(() => window.__sent);
   assert.equal(sent.message, 'hello');
-  assert.equal(sent.session_id, await page.evaluate(() => window.MileaChat.sessionId));
+  assert.equal(sent.session_id, 'w' + '0'.repeat(32) + '.' + '1'.repeat(32), 'the id the server issued');
   const bubble = botBubbles(page).last();
   assert.match(await bubble.textContent(), /<b>bold<\/b> <img src=x onerror="window.__xss=3">$/);
   const links = await bubble.locator('a').evaluateAll((as) => as.map((a) => [a.textContent, a.href, a.target, a.rel]));
@@ -433,6 +435,34 @@ test('a signed-in customer (token from the host page) sees their points; without
   assert.ok(!answer.includes('12,400'), answer);
   await page.evaluate((token) => window.MileaChat.identify(token), CUSTOMER_TOKEN);
   assert.match(await ask(page, 'how many milea miles do i have', /12,400/), /12,400/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a stored session id the server did not issue starts a conversation of its own', async () => {
+  // What a page could plant in a visitor's storage, or an id copied from elsewhere: the server
+  // gives a new id and the widget drops the transcript that went with the old one.
+  const page = await newPage();
+  const planted = 'w' + 'a'.repeat(32) + '.' + '0'.repeat(32);
+  await page.addInitScript((id) => {
+    if (sessionStorage.getItem('planted')) return;
+    sessionStorage.setItem('planted', '1');
+    localStorage.setItem('milea-chat:conversation', JSON.stringify({ sessionId: id, updatedAt: Date.now(),
+      messages: [{ id: 'm1', from: 'user', text: 'a planted question', at: Date.now() }] }));
+  }, planted);
+  await page.goto(WIDGET_URL);
+  await openChat(page);
+  await page.waitForFunction((id) => window.MileaChat.sessionId && window.MileaChat.sessionId !== id, planted,
+    { timeout: REPLY_MS });
+  assert.match(await page.evaluate(() => window.MileaChat.sessionId), /^w[0-9a-f]{32}\.[0-9a-f]{32}$/);
+  assert.ok(!(await userBubbles(page).allTextContents()).join(' ').includes('a planted question'));
+  await waitForGreeting(page);
+  assert.match(await ask(page, 'can i bring my dog?', /leash|dog/i), /leash|dog/i);
+  const issued = await page.evaluate(() => window.MileaChat.sessionId);
+  await page.reload();
+  await page.locator('#mc-panel').waitFor({ state: 'visible' }); // it was open, so it reopens
+  await page.waitForFunction(() => window.MileaChat.sessionId, null, { timeout: REPLY_MS });
+  assert.equal(await page.evaluate(() => window.MileaChat.sessionId), issued, 'a reload keeps the issued id');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

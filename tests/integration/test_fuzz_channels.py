@@ -421,10 +421,9 @@ def test_socketio_fuzz_keeps_the_connection_answering(stack):
     sio.on("bot_uttered", replies.put)
     sio.on("session_confirm", confirmed.put)
     sio.connect(stack.url, socketio_path="/socket.io", transports=["websocket"], wait_timeout=TIMEOUT)
-    session = f"sio-fuzz-{uuid.uuid4().hex[:8]}"
     try:
-        sio.call("session_request", {"session_id": session}, timeout=TIMEOUT)
-        assert confirmed.get(timeout=TIMEOUT) == session
+        sio.call("session_request", {"session_id": None}, timeout=TIMEOUT)
+        session = confirmed.get(timeout=TIMEOUT)
 
         @fuzz_settings(max_examples=200)
         @given(event=sio_events)
@@ -463,9 +462,8 @@ def test_socketio_fuzz_keeps_the_connection_answering(stack):
         assert sio.connected
         _drain(replies)
         _drain(confirmed)
-        fresh = f"sio-after-{uuid.uuid4().hex[:8]}"  # a fresh session on the same connection
-        sio.call("session_request", {"session_id": fresh}, timeout=TIMEOUT)
-        assert confirmed.get(timeout=TIMEOUT) == fresh
+        sio.call("session_request", {"session_id": None}, timeout=TIMEOUT)  # a fresh session, same connection
+        fresh = confirmed.get(timeout=TIMEOUT)
         sio.emit("user_uttered", {"message": "hello", "session_id": fresh})
         answer = replies.get(timeout=TIMEOUT)
         texts = " ".join(m.get("text", "") for m in [answer] + _drain(replies, wait=1.5))
@@ -479,11 +477,13 @@ def test_socketio_undecodable_event_gets_a_clear_reply(stack):
     """An event whose data python-socketio cannot decode is answered, not dropped."""
     sio = socketio.Client(reconnection=False)
     replies: "queue.Queue[dict]" = queue.Queue()
+    confirmed: "queue.Queue[str]" = queue.Queue()
     sio.on("bot_uttered", replies.put)
+    sio.on("session_confirm", confirmed.put)
     sio.connect(stack.url, socketio_path="/socket.io", transports=["websocket"], wait_timeout=TIMEOUT)
     try:
-        session = f"sio-deep-{uuid.uuid4().hex[:8]}"
-        sio.call("session_request", {"session_id": session}, timeout=TIMEOUT)
+        sio.call("session_request", {"session_id": None}, timeout=TIMEOUT)
+        session = confirmed.get(timeout=TIMEOUT)
         for data in ({"message": "hi", "session_id": session, "n": 10 ** 101},
                      {"message": "hi", "session_id": session, "metadata": Deep(3000, "list")}):
             assert send_event(sio, "user_uttered", data)

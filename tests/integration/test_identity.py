@@ -76,9 +76,8 @@ def test_socketio_signup_with_a_strangers_email_writes_nothing(stack):
     sio.on("session_confirm", lambda sid: confirmed.put(sid))
     sio.connect(stack.url, socketio_path="/socket.io", transports=["websocket"])
     try:
-        session = f"sio-{uuid.uuid4().hex[:8]}"
-        sio.emit("session_request", {"session_id": session})
-        assert confirmed.get(timeout=10) == session
+        sio.emit("session_request", {"session_id": None})
+        session = confirmed.get(timeout=10)
         said = []
         for message in ("join the wine club", "jumper", "Jordan", "Rivera", JORDAN_EMAIL, own_phone(),
                         "04/12/1986", "pickup", "yes"):

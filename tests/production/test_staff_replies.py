@@ -38,9 +38,10 @@ class Visitor:
         self.sio.on("session_confirm", confirmed.put)
         self.sio.connect(url, socketio_path="/socket.io", transports=["websocket"])
         assert self.sio.transport() == "websocket"
-        self.session = session or f"staff-{uuid.uuid4().hex[:10]}"
-        self.sio.emit("session_request", {"session_id": self.session})
-        assert confirmed.get(timeout=20) == self.session
+        self.sio.emit("session_request", {"session_id": session})
+        self.session = confirmed.get(timeout=20)
+        assert session is None or self.session == session  # a reload keeps its conversation
+        self.conversation = self.session.split(".")[0]  # the tracker's id; the session id is the visitor's key
 
     def say(self, text: str) -> None:
         self.sio.emit("user_uttered", {"message": text, "session_id": self.session})
@@ -147,29 +148,29 @@ def test_staff_take_over_a_web_chat_held_by_the_other_replica(cluster, way):
         visitor.say("can i bring my dog?")
         visitor.until(lambda text: "leash" in text.lower())
 
-        staff.take(visitor.session)
+        staff.take(visitor.conversation)
         hello = f"Hi, this is Anna from the winery ({uuid.uuid4().hex[:6]}). How can I help?"
-        staff.send(visitor.session, hello)
+        staff.send(visitor.conversation, hello)
         visitor.until(lambda text: text == hello, timeout=30)
 
         visitor.close()  # the widget reconnects (a new socket, here on the other replica) to the same chat
         visitor = Visitor(then, visitor.session)
         again = "Are you still there?"
-        staff.send(visitor.session, again)
+        staff.send(visitor.conversation, again)
         visitor.until(lambda text: text == again, timeout=30)
 
         answer = "Could someone call me about a private tasting?"
         visitor.say(answer)
-        assert wait_for(lambda: answer in staff.customer_texts(visitor.session), 30), \
+        assert wait_for(lambda: answer in staff.customer_texts(visitor.conversation), 30), \
             "staff did not see the visitor's answer"
-        events = cluster.tracker(visitor.session)["events"]
+        events = cluster.tracker(visitor.conversation)["events"]
         after = events[max(i for i, e in enumerate(events) if e["event"] == "user" and e.get("text") == answer):]
         assert [e for e in after if e["event"] == "bot"] == [], "the assistant answered a conversation staff hold"
         assert visitor.unread() == []
         staff_said = [e for e in events if e["event"] == "bot" and e.get("text") == hello]
         assert len(staff_said) == 1 and staff_said[0]["metadata"].get("staff")
 
-        staff.release(visitor.session)
+        staff.release(visitor.conversation)
         visitor.say("can i bring my dog?")
         visitor.until(lambda text: "leash" in text.lower())
     finally:

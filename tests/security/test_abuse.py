@@ -47,15 +47,15 @@ def test_one_socketio_connection_is_in_one_conversation_at_a_time(target):
     spy, overheard, spy_confirmed = web_client(target)
     victim, answers, victim_confirmed = web_client(target)
     try:
-        theirs, mine = f"victim-{uuid.uuid4().hex[:8]}", f"spy-{uuid.uuid4().hex[:8]}"
-        for room in [theirs] + [f"victim-{n}-{uuid.uuid4().hex[:4]}" for n in range(30)]:
+        victim.emit("session_request", {"session_id": None})
+        theirs = victim_confirmed.get(timeout=10)
+        for room in [theirs] * 2 + [None] * 30:  # the victim's own session id, as if it had leaked
             spy.emit("session_request", {"session_id": room})
         spy.emit("disconnect", {})  # an event by that name, sent by the client: the connection stays
-        spy.emit("session_request", {"session_id": mine})  # the room it is in from now on
         confirmations = [spy_confirmed.get(timeout=10) for _ in range(32)]
-        assert confirmations[-1] == mine
-        victim.emit("session_request", {"session_id": theirs})
-        assert victim_confirmed.get(timeout=10) == theirs
+        spy.emit("session_request", {"session_id": confirmations[-1]})  # the room it is in from now on
+        mine = spy_confirmed.get(timeout=10)
+        assert mine == confirmations[-1] and confirmations[0] == theirs
         victim.emit("user_uttered", {"message": "can i bring my dog?", "session_id": theirs})
         assert "leash" in answers.get(timeout=30).get("text", "").lower()
         time.sleep(2)  # the rest of the victim's turn

@@ -18,6 +18,11 @@ def tracker_events(target, sender: str) -> list[dict]:
     return r.json().get("events") or []
 
 
+def conversation(session_id: str) -> str:
+    """The conversation (tracker id) a web chat's session id was issued for."""
+    return session_id.split(".")[0]
+
+
 def sms_customer(target, twilio) -> tuple[str, int]:
     """A phone that texted the winery, and how many events its conversation holds."""
     phone = "+1845555" + f"{uuid.uuid4().int % 10_000:04d}"
@@ -47,9 +52,8 @@ def test_a_web_message_naming_another_conversation_reaches_nothing(target, twili
     phone, before = sms_customer(target, twilio)
     sio, got, confirmed = web_client(target)
     try:
-        own = f"web-{uuid.uuid4().hex[:8]}"
-        sio.emit("session_request", {"session_id": own})
-        assert confirmed.get(timeout=10) == own
+        sio.emit("session_request", {"session_id": None})
+        assert confirmed.get(timeout=10)
         sio.emit("user_uttered", {"message": "I'd like to join the wine club", "session_id": phone})
         assert "expired" in got.get(timeout=10).get("text", "")
         time.sleep(2)
@@ -75,9 +79,10 @@ def test_rest_naming_an_sms_customers_phone_or_a_web_chat_reaches_neither(target
     assert r.status_code == 200 and r.json() and {m["recipient_id"] for m in r.json()} == {phone}
     sio, got, confirmed = web_client(target)
     try:
-        sio.emit("session_request", {"session_id": f"web-{uuid.uuid4().hex}"})
-        web = confirmed.get(timeout=10)
-        sio.emit("user_uttered", {"message": "hello", "session_id": web})
+        sio.emit("session_request", {"session_id": None})
+        bearer = confirmed.get(timeout=10)
+        web = conversation(bearer)
+        sio.emit("user_uttered", {"message": "hello", "session_id": bearer})
         assert got.get(timeout=30).get("text")
         time.sleep(2)
         web_before = len(tracker_events(target, web))
