@@ -20,7 +20,8 @@ from pathlib import Path
 import requests
 import yaml
 
-from scripts.dialogue_eval import DIALOGUES, PINNED_NOW, ROOT, load, run_dialogue, summarise
+from scripts.dialogue_eval import (DIALOGUES, EVAL_TOKEN_SECRET, PINNED_NOW, ROOT, customer_token, load, run_dialogue,
+                                   summarise)
 
 RESULTS = ROOT / "bench" / "results" / "blind"
 RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
@@ -43,9 +44,11 @@ def nlu_scores(nlu_file: Path, out: Path) -> dict:
 
 
 def score_dialogues(url: str, path: Path) -> dict:
-    def say(sender: str, message: str) -> list[dict]:
-        response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
-                                 timeout=30)
+    def say(sender: str, message: str, customer: str | None = None) -> list[dict]:
+        body: dict = {"sender": sender, "message": message}
+        if customer:  # the proven owner of that demo account, signed in on the website
+            body["metadata"] = {"customer_token": customer_token(customer, EVAL_TOKEN_SECRET)}
+        response = requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -120,7 +123,8 @@ def main() -> int:
     else:
         from tests.integration.stack import Stack
 
-        stack = Stack(Path(tempfile.mkdtemp(prefix="milea-blind-")), {"MILEA_NOW": PINNED_NOW}).start()
+        stack = Stack(Path(tempfile.mkdtemp(prefix="milea-blind-")), {"MILEA_NOW": PINNED_NOW,
+                                                                            "CUSTOMER_TOKEN_SECRET": EVAL_TOKEN_SECRET}).start()
         url = stack.url
     try:
         for name in ("dialogues", "knowledge"):
