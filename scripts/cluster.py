@@ -284,6 +284,7 @@ def prepare_environment() -> bool:
         env.setdefault("PUBLIC_URL", f"http://localhost:{env.get('RASA_PORT') or 5005}")
         env.setdefault("HTTP_REDIRECT", "0")
         env.setdefault("WIDGET_ORIGINS", " ".join(widget_origins()))
+        env.setdefault("CONSOLE_SERVER_NAME", "console.localhost")  # here the console is https://localhost:8443
         env.setdefault("TLS_CERT_DIR", str(DATA_DIR / "certs"))
         if env["TLS_CERT_DIR"] == str(DATA_DIR / "certs"):
             self_signed_certificate(DATA_DIR / "certs")

@@ -7,7 +7,7 @@ MILEA_ENV=production refuses to start, naming the variable to set, when it would
     generated STAFF_CHANNEL_SECRET,
   - hold any staff or internal secret (SECRETS below) shorter than 32 characters,
   - serve public endpoints over plain HTTP (PUBLIC_URL, TWILIO_WEBHOOK_URL, WIDGET_ORIGINS not
-    https://, or HTTP_REDIRECT=0).
+    https://, or HTTP_REDIRECT=0), or the staff console under the public host name (CONSOLE_SERVER_NAME).
 Any other MILEA_ENV (default: development) runs, and says loudly when signups go to the demo store.
 
     python -m scripts.modes [--checks commerce7,secrets,https] [--then MODULE [ARGS...]]
@@ -120,6 +120,10 @@ def production_problems(env: Mapping[str, str], checks: tuple[str, ...] = CHECKS
     plain = [o for o in (env.get("WIDGET_ORIGINS") or "").split() if urlsplit(o).scheme != "https"]
     if plain:
         problems.append(f"WIDGET_ORIGINS lists plain-HTTP sites ({' '.join(plain)}): list the https:// ones only")
+    console = (env.get("CONSOLE_SERVER_NAME") or "").strip().lower()
+    if console and console == (urlsplit(public).hostname or "").lower():
+        problems.append(f"CONSOLE_SERVER_NAME={console} is PUBLIC_URL's host: browsers would share the console's "
+                        f"cookies with the public site: give the console a name of its own (console.{console})")
     if (env.get("HTTP_REDIRECT") or "1").strip() == "0":
         problems.append("HTTP_REDIRECT=0 would serve the public endpoints over plain HTTP: unset it")
     return problems
