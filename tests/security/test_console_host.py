@@ -9,6 +9,8 @@ HTTPS port, the public site for every other name, and the console's old port sen
 to the console's own name, while loopback keeps working for `make cluster`."""
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -80,18 +82,29 @@ def proxy(tmp_path_factory, monkeypatch_module):
             break
         except requests.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
+                stop(process)
                 log.close()
-                errors = folder / "run" / "nginx" / "error.log"
+                errors = folder / "run" / "nginx-proxy" / "error.log"
                 pytest.fail(f"nginx did not start: {(folder / 'nginx.log').read_text()}"
                             f"{errors.read_text() if errors.exists() else ''}")
             time.sleep(0.2)
     yield ports
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
     log.close()
     for stand_in in (widget, console, rasa):
         stand_in.server.shutdown()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """nginx and its workers (its own process group): a worker left behind would keep the ports."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +116,7 @@ def monkeypatch_module():
 def production_env() -> dict:
     env = {name: "x" * 32 for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "RABBITMQ_PASSWORD", "RASA_AUTH_TOKEN",
                                        "ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET", "VERIFICATION_SECRET")}
-    env.update(PUBLIC_URL=f"https://{PUBLIC_NAME}", CONSOLE_SERVER_NAME=CONSOLE_NAME)
+    env.update(PUBLIC_URL=f"https://{PUBLIC_NAME}", CONSOLE_SERVER_NAME=CONSOLE_NAME, CHROMA_TOKEN="t" * 32)
     return env
 
 

@@ -24,7 +24,7 @@ def production_env(**overrides: str) -> dict:
                                        "ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET",
                                        "VERIFICATION_SECRET")}
     env.update(PUBLIC_URL="https://chat.example.com", C7_APP_ID="app", C7_SECRET="secret", C7_TENANT="tenant",
-               CONSOLE_SERVER_NAME="console.chat.example.com")
+               CONSOLE_SERVER_NAME="console.chat.example.com", CHROMA_TOKEN="t" * 32)
     env.update(overrides)
     return env
 
