@@ -24,7 +24,7 @@ from console.rasa_client import RasaClient
 from console.settings import ConsoleSettings
 from console.views import (attention, campaigns, consent, conversation, customer, improve, inbox, knowledge,
                            overview, staff)
-from console.views.common import CONSOLE, SESSION_KEY, is_api, json_error
+from console.views.common import CONSOLE, SESSION_KEY, cookie_name, is_api, json_error
 
 log = logging.getLogger("console")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -90,7 +90,7 @@ class Console:
         auth = request.headers.get("Authorization", "")
         if auth.lower().startswith("bearer "):
             return await self.call(self.accounts.session, auth[7:].strip(), "bearer"), True
-        cookie = request.cookies.get(COOKIE)
+        cookie = request.cookies.get(cookie_name(request, COOKIE))  # `__Host-` only, in production
         if cookie:
             return await self.call(self.accounts.session, cookie, "cookie"), True
         return None, False

@@ -56,7 +56,9 @@ class ConsoleSettings:
             session_idle_s=_int(env, "CONSOLE_SESSION_IDLE_S", 8 * 3600),
             lockout_after=_int(env, "CONSOLE_LOCKOUT_AFTER", 5),
             lockout_s=_int(env, "CONSOLE_LOCKOUT_S", 15 * 60),
-            secure_cookies=(env.get("CONSOLE_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
+            # production is served over HTTPS only (the proxy): Secure `__Host-` cookies whatever the request says
+            secure_cookies=((env.get("CONSOLE_SECURE_COOKIES") or "").lower() in ("1", "true", "yes")
+                            or (env.get("MILEA_ENV") or "").strip().lower() == "production"),
             poll_s=float(env.get("CONSOLE_POLL_S") or 1.0),
             timezone=env.get("CONSOLE_TZ") or "America/New_York",
         )

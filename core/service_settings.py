@@ -43,8 +43,10 @@ DEMO_C7_APP_ID, DEMO_C7_SECRET, DEMO_C7_TENANT = "demo-app", "demo-secret", "mil
 class ServiceSettings:
     knowledge_dir: Path = paths.KNOWLEDGE_DIR
     data_dir: Path = paths.DATA_DIR
-    # Knowledge index: embedded Chroma under data_dir unless CHROMA_URL names a server.
+    # Knowledge index: embedded Chroma under data_dir unless CHROMA_URL names a server, which is then
+    # sent CHROMA_TOKEN (the compose file's Chroma gate lets nothing through without it).
     chroma_url: Optional[str] = None
+    chroma_token: Optional[str] = field(default=None, repr=False)
     # Embeddings: "local" (wordllama, offline) or "openai".
     embeddings: str = "local"
     openai_embedding_model: str = "text-embedding-3-small"
@@ -103,6 +105,7 @@ class ServiceSettings:
             knowledge_dir=shared.knowledge_dir,
             data_dir=shared.data_dir,
             chroma_url=env_value("CHROMA_URL"),
+            chroma_token=env_value("CHROMA_TOKEN"),
             embeddings=embeddings,
             openai_embedding_model=env_or("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
             openai_api_key=api_key,

@@ -98,9 +98,11 @@ def checks(settings: ServiceSettings, session: aiohttp.ClientSession) -> dict[st
     llm_base = (settings.openai_base_url or "https://api.openai.com/v1").rstrip("/")
     action_url = shared.action_server_url
     llm_headers = {"Authorization": f"Bearer {settings.openai_api_key}"} if settings.openai_api_key else {}
+    chroma_headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else {}
     return {
         "database": lambda: asyncio.to_thread(_database, database_url),
-        "chroma": (lambda: _http(session, f"{chroma.rstrip('/')}/api/v2/heartbeat")) if chroma else None,
+        "chroma": (lambda: _http(session, f"{chroma.rstrip('/')}/api/v2/heartbeat", headers=chroma_headers))
+        if chroma else None,
         # Any answer below 500 means Commerce7 is reachable; the tenant header keeps it a cheap request.
         "commerce7": lambda: _http(session, f"{c7_base}/setting", headers={
             "tenant": settings.c7_tenant, "Authorization": _basic(settings.c7_app_id, settings.c7_secret)}),

@@ -53,7 +53,7 @@ PORT_VARIABLES = {("proxy", 80): ("RASA_PORT", 5005), ("proxy", 443): ("HTTPS_PO
                   ("console", 8090): ("CONSOLE_PORT", 8090), ("jobs", 9100): ("JOBS_PORT", 9100),
                   ("commerce7-demo", 7070): ("C7_EMULATOR_PORT", 7070)}
 START_ATTEMPTS = 3
-DEV_SECRETS = ("ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET", "VERIFICATION_SECRET")
+DEV_SECRETS = ("ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET", "VERIFICATION_SECRET", "CHROMA_TOKEN")
 # Compose needs these to build the in-network URLs; here the URLs of the local servers replace them.
 UNUSED_HERE = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "RABBITMQ_PASSWORD")
 
@@ -194,16 +194,17 @@ def nginx_binary() -> str:
 
 
 def render_nginx(local: Local, env: dict) -> Path:
-    """The proxy's template (its mount under /etc/nginx/templates) in a whole nginx.conf, temp files here."""
+    """An nginx service's template (its mount under /etc/nginx/templates: the proxy, the Chroma gate) in a whole
+    nginx.conf of its own, temp files here."""
     templates = [spec for spec in local.service.get("volumes", []) if ":/etc/nginx/templates/" in str(spec)]
     if not templates:
         raise compose.ComposeError(f"{local.name}: no template mounted under /etc/nginx/templates")
     source = (COMPOSE_FILE.parent / str(templates[0]).split(":")[0]).resolve()
     body = string.Template(source.read_text()).safe_substitute(env)
-    temp = RUN_DIR / "nginx"
+    temp = RUN_DIR / f"nginx-{local.name}"
     temp.mkdir(parents=True, exist_ok=True)
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must reach the temp folders under the run folder
-    conf = RUN_DIR / "nginx.conf"
+    conf = RUN_DIR / f"nginx-{local.name}.conf"
     conf.write_text(f"""{user}worker_processes 1;
 pid {temp}/nginx.pid;
 error_log {temp}/error.log warn;
@@ -284,6 +285,7 @@ def prepare_environment() -> bool:
         env.setdefault("PUBLIC_URL", f"http://localhost:{env.get('RASA_PORT') or 5005}")
         env.setdefault("HTTP_REDIRECT", "0")
         env.setdefault("WIDGET_ORIGINS", " ".join(widget_origins()))
+        env.setdefault("CONSOLE_SERVER_NAME", "console.localhost")  # here the console is https://localhost:8443
         env.setdefault("TLS_CERT_DIR", str(DATA_DIR / "certs"))
         if env["TLS_CERT_DIR"] == str(DATA_DIR / "certs"):
             self_signed_certificate(DATA_DIR / "certs")

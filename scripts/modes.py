@@ -5,9 +5,10 @@ MILEA_ENV=production refuses to start, naming the variable to set, when it would
   - protect Rasa's HTTP API with a generated token (RASA_AUTH_TOKEN unset),
   - let anyone call the action servers (ACTION_SERVER_TOKEN unset), or send staff replies with a
     generated STAFF_CHANNEL_SECRET,
-  - hold any staff or internal secret (SECRETS below) shorter than 32 characters,
+  - hold any staff or internal secret (SECRETS below) shorter than 32 characters, or use a Chroma
+    server (CHROMA_URL) without CHROMA_TOKEN,
   - serve public endpoints over plain HTTP (PUBLIC_URL, TWILIO_WEBHOOK_URL, WIDGET_ORIGINS not
-    https://, or HTTP_REDIRECT=0).
+    https://, or HTTP_REDIRECT=0), or the staff console under the public host name (CONSOLE_SERVER_NAME).
 Any other MILEA_ENV (default: development) runs, and says loudly when signups go to the demo store.
 
     python -m scripts.modes [--checks commerce7,secrets,https] [--then MODULE [ARGS...]]
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -38,7 +40,10 @@ SECRETS = {
     "CUSTOMER_TOKEN_SECRET": "the website's customer tokens: they are signed with it",
     "WIDGET_SESSION_SECRET": "the web chat's session ids: they are signed with it",
     "C7_WEBHOOK_PASSWORD": "Commerce7's web hooks: anyone who guesses it could make the winery text its customers",
+    "CHROMA_TOKEN": "the knowledge index on a Chroma server: anyone on its network could rewrite the answers",
 }
+# Written into the Chroma gate's nginx configuration (deploy/chroma-gate.conf.template): letters, digits, - and _
+TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
 REQUIRED_SECRETS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET")
 
 
@@ -109,6 +114,12 @@ def production_problems(env: Mapping[str, str], checks: tuple[str, ...] = CHECKS
         elif value and len(value) < MIN_SECRET_CHARS:  # wherever it is held: a short one can be guessed
             problems.append(f"{key} has {len(value)} characters, too few for {what.split(':')[0]}: set it to "
                             f"a secret of {MIN_SECRET_CHARS}+ characters (openssl rand -hex 32)")
+    chroma_token = (env.get("CHROMA_TOKEN") or "").strip()
+    if (env.get("CHROMA_URL") or "").strip() and not chroma_token:  # wherever a Chroma server is used
+        problems.append(f"{SECRETS['CHROMA_TOKEN']}: set CHROMA_TOKEN to a secret of {MIN_SECRET_CHARS}+ characters "
+                        "(openssl rand -hex 32)")
+    elif chroma_token and not TOKEN_CHARS.match(chroma_token):
+        problems.append("CHROMA_TOKEN may hold letters, digits, - and _ only: set it with openssl rand -hex 32")
     if "https" not in checks:
         return problems
     public = (env.get("PUBLIC_URL") or "").strip()
@@ -121,6 +132,10 @@ def production_problems(env: Mapping[str, str], checks: tuple[str, ...] = CHECKS
     plain = [o for o in (env.get("WIDGET_ORIGINS") or "").split() if urlsplit(o).scheme != "https"]
     if plain:
         problems.append(f"WIDGET_ORIGINS lists plain-HTTP sites ({' '.join(plain)}): list the https:// ones only")
+    console = (env.get("CONSOLE_SERVER_NAME") or "").strip().lower()
+    if console and console == (urlsplit(public).hostname or "").lower():
+        problems.append(f"CONSOLE_SERVER_NAME={console} is PUBLIC_URL's host: browsers would share the console's "
+                        f"cookies with the public site: give the console a name of its own (console.{console})")
     if (env.get("HTTP_REDIRECT") or "1").strip() == "0":
         problems.append("HTTP_REDIRECT=0 would serve the public endpoints over plain HTTP: unset it")
     return problems

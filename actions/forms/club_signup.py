@@ -27,7 +27,7 @@ from core.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff,
 from actions.common import contact_line
 from actions.converse import tier_lines
 from actions.forms.base import GuidedForm, reset_events
-from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_for
+from actions.identity import proven_customer_id
 from actions.texts import say
 from core.texts import render
 from actions.settings import get_settings
@@ -268,7 +268,5 @@ async def write_signup(dispatcher: CollectingDispatcher, tracker: Tracker,
         say(dispatcher, "utter_already_member", tier=signup.tier)
     else:
         say(dispatcher, "utter_signup_done", tier=signup.tier, store_url=settings.store_account_url)
-    events = reset_events(DONE_SLOTS)
-    if result.created:   # the account this conversation just made is its own
-        events.append(SlotSet(VERIFIED_SLOT, verified_for(tracker, result.customer_id, settings)))
-    return events
+    # Not verified for an account it created: typing an email proves nothing (it may be someone else's).
+    return reset_events(DONE_SLOTS)

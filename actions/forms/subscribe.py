@@ -12,7 +12,6 @@ import re
 from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -24,7 +23,7 @@ from core.commerce7.outbox import Outbox
 from core.commerce7.signup import keep_for_staff, subscribe_key
 from actions.forms.base import GuidedForm, reset_events
 from actions.forms.club_signup import name_answer
-from actions.identity import VERIFIED_SLOT, proven_customer_id, verified_for
+from actions.identity import proven_customer_id
 from actions.texts import say
 from actions.settings import get_settings
 
@@ -86,8 +85,9 @@ class ActionSubmitSubscribe(Action):
             return reset_events(FORM_SLOTS)
         events = reset_events(FORM_SLOTS)
         if result.created:
+            # Typing an email proves nothing: the chat is not verified for the account it just made (the
+            # email may be someone else's, whose orders and points would follow).
             say(dispatcher, "utter_subscribed")
-            events.append(SlotSet(VERIFIED_SLOT, verified_for(tracker, result.customer_id, settings)))
             return events
         owner = await proven_customer_id(tracker, settings, get_client()) == result.customer_id
         if not result.already_subscribed:

@@ -43,6 +43,14 @@ def secure(request: web.Request) -> bool:
             or request.headers.get("X-Forwarded-Proto", "") == "https")
 
 
+def cookie_name(request: web.Request, name: str) -> str:
+    """The name a console cookie goes by: `__Host-<name>` whenever it is Secure (production, HTTPS), so a
+    browser keeps it to this host alone (Secure, Path=/, no Domain) and no other host of the domain, the
+    public chat host included, can set one the console would read. Over plain HTTP (`make run`) a browser
+    refuses Secure cookies, and so `__Host-` ones: the plain name."""
+    return f"__Host-{name}" if secure(request) else name
+
+
 def safe_next(value: str) -> str:
     """Only paths on this site: never an open redirect. Browsers drop tabs and newlines from a URL
     and read a backslash as a slash ("/%09/evil.example" is "//evil.example"), so a value holding any

@@ -10,10 +10,11 @@ from aiohttp import web
 
 from console import pages
 from console.accounts import AccountError, same
-from console.views.common import console_of, json_error, page, safe_next, secure, session
+from console.views.common import console_of, cookie_name, json_error, page, safe_next, secure, session
 
 log = logging.getLogger("console")
 routes = web.RouteTableDef()
+# Their names as sent: cookie_name() makes them `__Host-` cookies over HTTPS (Secure, Path=/, no Domain).
 COOKIE = "milea_console"
 PRE_COOKIE = "milea_console_pre"  # login-form CSRF before there is a session
 
@@ -22,11 +23,12 @@ PRE_COOKIE = "milea_console_pre"  # login-form CSRF before there is a session
 async def login_form(request: web.Request) -> web.Response:
     # kept while it lives: a second tab (or the browser's favicon request redirected here) must not
     # invalidate the form already shown
-    current = request.cookies.get(PRE_COOKIE, "")
+    current = request.cookies.get(cookie_name(request, PRE_COOKIE), "")
     pre = current if 16 <= len(current) <= 64 else secrets.token_urlsafe(16)
     message = "Your session expired: sign in again." if request.query.get("expired") else ""
     response = page(pages.login_page(pre, safe_next(request.query.get("next", "/")), message))
-    response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="Strict", secure=secure(request), max_age=3600)
+    response.set_cookie(cookie_name(request, PRE_COOKIE), pre, httponly=True, samesite="Strict",
+                        secure=secure(request), path="/", max_age=3600)
     return response
 
 
@@ -50,7 +52,7 @@ async def login(request: web.Request) -> web.Response:
     form = await request.post()
     pre, next_path = str(form.get("pre") or ""), safe_next(str(form.get("next") or "/"))
     email = str(form.get("email") or "")[:256]
-    if not same(pre, request.cookies.get(PRE_COOKIE)):
+    if not same(pre, request.cookies.get(cookie_name(request, PRE_COOKIE))):
         return page(pages.login_page(secrets.token_urlsafe(16), next_path,
                                      "The sign-in form expired: please try again.", email), 403)
     user, message = await _sign_in(request, email, str(form.get("password") or ""))
@@ -58,8 +60,11 @@ async def login(request: web.Request) -> web.Response:
         return page(pages.login_page(pre, next_path, message, email), 401)
     token, _ = await console.call(console.accounts.open_session, user, "cookie")
     response = web.HTTPSeeOther(next_path)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", secure=secure(request), path="/")
-    response.del_cookie(PRE_COOKIE)
+    response.set_cookie(cookie_name(request, COOKIE), token, httponly=True, samesite="Lax", secure=secure(request),
+                        path="/")
+    # removed with the attributes it was set with (a browser ignores a __Host- deletion that is not Secure)
+    response.del_cookie(cookie_name(request, PRE_COOKIE), path="/", secure=secure(request), httponly=True,
+                        samesite="Strict")
     raise response
 
 
@@ -68,7 +73,7 @@ async def logout(request: web.Request) -> web.Response:
     console = console_of(request)
     await console.call(console.accounts.close_session, session(request))
     response = web.HTTPSeeOther("/login")
-    response.del_cookie(COOKIE, path="/")
+    response.del_cookie(cookie_name(request, COOKIE), path="/", secure=secure(request), httponly=True, samesite="Lax")
     raise response
 
 

@@ -17,10 +17,16 @@ COLLECTION_PREFIX = "milea_knowledge"
 SCHEMA = 1  # bump when chunk metadata changes shape: forces a full re-index
 
 
+TOKEN_AUTH = "chromadb.auth.token_authn.TokenAuthClientProvider"  # sends `Authorization: Bearer <token>`
+
+
 def make_client(settings: ServiceSettings) -> ClientAPI:
     # Telemetry off: this machine and customers' servers talk to nothing outside.
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
+        if settings.chroma_token:  # the Chroma gate (deploy/chroma-gate.conf.template) checks it
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, chroma_client_auth_provider=TOKEN_AUTH,
+                                             chroma_client_auth_credentials=settings.chroma_token)
         url = urlparse(settings.chroma_url)
         return chromadb.HttpClient(
             host=url.hostname or "localhost",

@@ -7,6 +7,7 @@ import html
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.cookies import Morsel, SimpleCookie
 
 import pytest
 import requests
@@ -238,3 +239,75 @@ def test_no_customer_data_in_the_console_log(console):
     for secret in (phone, "8455550199", "5550199", email, "vera.secret", words, ADMIN[1]):
         assert secret not in log
     assert not re.search(r"\d{7,}", log.replace(str(console.port), ""))
+
+
+# ---- the session cookie's scope (issue 22, point 11): the console has its own host name behind the proxy
+# (deploy/nginx.conf.template), and in production its cookies are `__Host-` cookies: Secure, Path=/, no
+# Domain, so no other host (the public chat host, a sibling under the same domain) can set or read them.
+
+def cookies_set(response: requests.Response) -> dict[str, Morsel]:
+    """Every Set-Cookie of a response, parsed: name -> morsel (its attributes)."""
+    found: dict[str, Morsel] = {}
+    for line in response.raw.headers.getlist("Set-Cookie"):
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(line)
+        found.update(jar)
+    return found
+
+
+def sign_in_by_form(console: Console, pre_cookie: str) -> tuple[requests.Response, requests.Response]:
+    """(the login form, the sign-in answer), the browser's cookie sent back by hand: requests keeps a Secure
+    cookie for https only, and this console (as behind the proxy) is reached over plain HTTP."""
+    form = requests.get(f"{console.url}/login", timeout=5)
+    pre = form.text.split('name="pre" value="')[1].split('"')[0]
+    signed = requests.post(f"{console.url}/login", data={"pre": pre, "next": "/", "email": ADMIN[0],
+                                                         "password": ADMIN[1]},
+                           headers={"Cookie": f"{pre_cookie}={pre}"}, allow_redirects=False, timeout=10)
+    return form, signed
+
+
+@pytest.fixture(scope="module", params=[{"MILEA_ENV": "production"}, {"CONSOLE_SECURE_COOKIES": "1"}],
+                ids=["MILEA_ENV=production", "CONSOLE_SECURE_COOKIES=1"])
+def production_console(request, tmp_path_factory):
+    running = Console(tmp_path_factory.mktemp("console-production"), request.param).start()
+    yield running
+    running.stop()
+
+
+def test_in_production_the_console_cookies_are_host_only_secure_cookies(production_console):
+    form, signed = sign_in_by_form(production_console, "__Host-milea_console_pre")
+    assert list(cookies_set(form)) == ["__Host-milea_console_pre"]
+    assert signed.status_code == 303, signed.text
+    cookies = cookies_set(signed)
+    session, pre = cookies["__Host-milea_console"], cookies["__Host-milea_console_pre"]
+    for cookie in (cookies_set(form)["__Host-milea_console_pre"], session, pre):
+        # what a browser requires of a __Host- cookie, or it drops it
+        assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"], cookie.OutputString()
+        assert cookie["httponly"], cookie.OutputString()
+    assert session["samesite"] == "Lax" and session.value
+    assert pre["max-age"] == "0"  # the form's cookie is removed, with the attributes that let a browser do it
+    assert "milea_console" not in cookies
+
+
+def test_in_production_only_the_host_cookie_opens_a_session(production_console):
+    _, signed = sign_in_by_form(production_console, "__Host-milea_console_pre")
+    token = cookies_set(signed)["__Host-milea_console"].value
+    page = requests.get(f"{production_console.url}/", headers={"Cookie": f"__Host-milea_console={token}"},
+                        allow_redirects=False, timeout=5)
+    assert page.status_code == 200
+    # a cookie of the plain name is what another host of the domain (or a plain-HTTP page) could plant
+    tossed = requests.get(f"{production_console.url}/", headers={"Cookie": f"milea_console={token}"},
+                          allow_redirects=False, timeout=5)
+    assert tossed.status_code == 303 and tossed.headers["Location"].startswith("/login")
+    # and the login form's token too: a planted plain-named one does not count
+    _, refused = sign_in_by_form(production_console, "milea_console_pre")
+    assert refused.status_code == 403
+
+
+def test_over_plain_http_in_development_the_cookie_keeps_its_plain_name(console):
+    # a __Host- cookie must be Secure, which a browser refuses over http://: `make run` keeps the plain name
+    form, signed = sign_in_by_form(console, "milea_console_pre")
+    assert signed.status_code == 303
+    session = cookies_set(signed)["milea_console"]
+    assert not session["secure"] and session["path"] == "/" and not session["domain"] and session["httponly"]
+    assert "__Host-milea_console" not in cookies_set(signed)

@@ -23,7 +23,8 @@ def production_env(**overrides: str) -> dict:
     env = {name: "x" * 32 for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "RABBITMQ_PASSWORD", "RASA_AUTH_TOKEN",
                                        "ACTION_SERVER_TOKEN", "STAFF_CHANNEL_SECRET",
                                        "VERIFICATION_SECRET")}
-    env.update(PUBLIC_URL="https://chat.example.com", C7_APP_ID="app", C7_SECRET="secret", C7_TENANT="tenant")
+    env.update(PUBLIC_URL="https://chat.example.com", C7_APP_ID="app", C7_SECRET="secret", C7_TENANT="tenant",
+               CONSOLE_SERVER_NAME="console.chat.example.com", CHROMA_TOKEN="t" * 32)
     env.update(overrides)
     return env
 

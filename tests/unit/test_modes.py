@@ -18,7 +18,8 @@ GOOD = {"MILEA_ENV": "production", "C7_APP_ID": "app", "C7_SECRET": "secret", "C
         "WIDGET_ORIGINS": "https://example.com", "STAFF_CHANNEL_SECRET": "s" * 32, "VERIFICATION_SECRET": "v" * 32}
 KEPT_OUT = ("C7_APP_ID", "C7_SECRET", "C7_TENANT", "C7_API_URL", "RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN",
             "STAFF_CHANNEL_SECRET", "VERIFICATION_SECRET", "CUSTOMER_TOKEN_SECRET",
-            "PUBLIC_URL", "WIDGET_ORIGINS", "HTTP_REDIRECT", "TWILIO_WEBHOOK_URL", "COMPOSE_PROFILES", "MILEA_ENV")
+            "PUBLIC_URL", "WIDGET_ORIGINS", "HTTP_REDIRECT", "TWILIO_WEBHOOK_URL", "COMPOSE_PROFILES", "MILEA_ENV",
+            "CONSOLE_SERVER_NAME", "CHROMA_URL", "CHROMA_TOKEN")
 
 
 def start(module_args: list[str], env: dict, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -47,6 +48,10 @@ def test_a_complete_production_environment_passes():
     ({"TWILIO_WEBHOOK_URL": "http://chat.example.com/webhooks/twilio/webhook"}, "TWILIO_WEBHOOK_URL"),
     ({"WIDGET_ORIGINS": "https://a.example http://b.example"}, "WIDGET_ORIGINS"),
     ({"HTTP_REDIRECT": "0"}, "HTTP_REDIRECT"),
+    ({"CONSOLE_SERVER_NAME": "Chat.Example.com"}, "CONSOLE_SERVER_NAME"),  # the console on the public host
+    ({"CHROMA_URL": "http://chroma-gate:8000"}, "CHROMA_TOKEN"),  # a Chroma server without the token
+    ({"CHROMA_URL": "http://chroma-gate:8000", "CHROMA_TOKEN": "k" * 31}, "CHROMA_TOKEN"),
+    ({"CHROMA_URL": "http://chroma-gate:8000", "CHROMA_TOKEN": 'k' * 32 + '"; return 200; #'}, "CHROMA_TOKEN"),
 ])
 def test_each_unsafe_setting_is_refused_naming_its_variable(change, variable):
     problems = modes.production_problems({**GOOD, **change})
