@@ -2,7 +2,8 @@
 
 - a one-time code this conversation answered (verify_form): the `verified_customer` slot holds a
   token signed with the assistant's verification secret, bound to this conversation, expiring;
-- a signed customer token from the website (`metadata.customer_token`);
+- the website's signed customer token, which the channel exchanged for `metadata.customer_proof`,
+  bound to this conversation and channel (core/customer_proof.py): the raw token never reaches here;
 - on SMS, the sender's number (the Twilio channel checks every request's signature) when it is
   on exactly one Commerce7 customer.
 
@@ -21,6 +22,7 @@ from rasa_sdk import Tracker
 from core.commerce7.client import Commerce7Client
 from core.commerce7.errors import Commerce7Error, NotFound
 from core.commerce7.models import Customer
+from core.customer_proof import proven_customer
 from core.tokens import sign_token, verify_token
 from actions.settings import Settings
 
@@ -59,15 +61,15 @@ def verified_by_code(tracker: Tracker, settings: Settings) -> Optional[str]:
 
 
 def identify(tracker: Tracker, settings: Settings) -> Optional[Identity]:
-    """The identity this turn claims with a proof (no network): by code, token or SMS sender."""
+    """The identity this turn claims with a proof (no network): by code, the website's token (as the
+    channel's proof for this conversation and channel) or SMS sender."""
     by_code = verified_by_code(tracker, settings)
     if by_code:
         return Identity(customer_id=by_code)
-    metadata = (tracker.latest_message or {}).get("metadata")
-    token = metadata.get("customer_token") if isinstance(metadata, dict) else None
-    claims = verify_token(token, settings.customer_token_secret)
-    if claims and isinstance(claims.get("sub"), str):
-        return Identity(customer_id=claims["sub"])
+    by_website = proven_customer((tracker.latest_message or {}).get("metadata"), tracker.sender_id,
+                                 tracker.get_latest_input_channel() or "", settings.customer_token_secret)
+    if by_website:
+        return Identity(customer_id=by_website)
     if tracker.get_latest_input_channel() in VERIFIED_SMS_CHANNELS and tracker.sender_id.startswith("+"):
         return Identity(phone=tracker.sender_id)
     return None
