@@ -2,20 +2,17 @@
 
 - a one-time code this conversation answered (verify_form): the `verified_customer` slot holds a
   token signed with the assistant's verification secret, bound to this conversation, expiring;
-- a signed customer token from the website (`metadata.customer_token`);
+- the website's signed customer token, which the channel exchanged for `metadata.customer_proof`,
+  bound to this conversation and channel (core/customer_proof.py): the raw token never reaches here;
 - on SMS, the sender's number (the Twilio channel checks every request's signature) when it is
   on exactly one Commerce7 customer.
 
-Tokens are HS256 JWTs carrying `sub` (the Commerce7 customer id) and `exp`. Anything
+Tokens are HS256 JWTs (core/tokens.py) carrying `sub` (the Commerce7 customer id) and `exp`. Anything
 unverifiable means: unknown. Nothing the visitor types is ever taken as identity.
 """
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import json
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -25,6 +22,8 @@ from rasa_sdk import Tracker
 from core.commerce7.client import Commerce7Client
 from core.commerce7.errors import Commerce7Error, NotFound
 from core.commerce7.models import Customer
+from core.customer_proof import proven_customer
+from core.tokens import sign_token, verify_token
 from actions.settings import Settings
 
 VERIFIED_SMS_CHANNELS = {"twilio"}
@@ -36,43 +35,6 @@ LOOKUP_TIMEOUT_S = 8.0
 class Identity:
     customer_id: Optional[str] = None
     phone: Optional[str] = None
-
-
-def _b64decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def sign_token(claims: dict, secret: str) -> str:
-    """An HS256 JWT (the website signs these; tests use it too)."""
-    header = _b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    payload = _b64encode(json.dumps(claims).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64encode(signature)}"
-
-
-def verify_token(token: object, secret: Optional[str], now: Optional[float] = None) -> Optional[dict]:
-    if not secret or not isinstance(token, str) or token.count(".") != 2 or len(token) > 4096:
-        return None
-    header_b64, payload_b64, signature_b64 = token.split(".")
-    try:
-        header = json.loads(_b64decode(header_b64))
-        claims = json.loads(_b64decode(payload_b64))
-        signature = _b64decode(signature_b64)
-    except (ValueError, TypeError):
-        return None
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims, dict):
-        return None
-    expected = hmac.new(secret.encode(), f"{header_b64}.{payload_b64}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(signature, expected):
-        return None
-    exp = claims.get("exp")
-    if not isinstance(exp, (int, float)) or exp < (time.time() if now is None else now):
-        return None
-    return claims
 
 
 def verified_slot_value(customer_id: str, sender_id: str, settings: Settings, now: Optional[float] = None,
@@ -99,15 +61,15 @@ def verified_by_code(tracker: Tracker, settings: Settings) -> Optional[str]:
 
 
 def identify(tracker: Tracker, settings: Settings) -> Optional[Identity]:
-    """The identity this turn claims with a proof (no network): by code, token or SMS sender."""
+    """The identity this turn claims with a proof (no network): by code, the website's token (as the
+    channel's proof for this conversation and channel) or SMS sender."""
     by_code = verified_by_code(tracker, settings)
     if by_code:
         return Identity(customer_id=by_code)
-    metadata = (tracker.latest_message or {}).get("metadata")
-    token = metadata.get("customer_token") if isinstance(metadata, dict) else None
-    claims = verify_token(token, settings.customer_token_secret)
-    if claims and isinstance(claims.get("sub"), str):
-        return Identity(customer_id=claims["sub"])
+    by_website = proven_customer((tracker.latest_message or {}).get("metadata"), tracker.sender_id,
+                                 tracker.get_latest_input_channel() or "", settings.customer_token_secret)
+    if by_website:
+        return Identity(customer_id=by_website)
     if tracker.get_latest_input_channel() in VERIFIED_SMS_CHANNELS and tracker.sender_id.startswith("+"):
         return Identity(phone=tracker.sender_id)
     return None

@@ -3,7 +3,8 @@
 Keeps Rasa's path (/webhooks/rest/webhook) and reply format; only adds the
 checks Rasa's own RestInput lacks (non-text messages, empty or huge texts,
 crafted '/intent{...}' payloads) and the flood limit: over it, 429 with a reply the
-customer reads and Retry-After. The caller names its sender, inside REST's own id space
+customer reads and Retry-After. A website customer token in the metadata is exchanged for a proof
+bound to the conversation (core/customer_proof.py). The caller names its sender, inside REST's own id space
 (channels/id_spaces.py): a phone number or a web chat's id never reaches that conversation.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sanic.response import HTTPResponse
 from channels.id_spaces import RestSpace
 from channels.guard import (LIMITED_TEXT, MAX_METADATA_BYTES, MAX_METADATA_DEPTH, RejectedMessage, clean_sender,
                             client_address, flood_guard, metadata_too_large, nested_too_deep, prepare_message)
+from core.customer_proof import exchange
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,9 @@ class SafeRestInput(InputChannel):
                 return response.json([{"recipient_id": sender, "text": LIMITED_TEXT}], status=429,
                                      headers={"Retry-After": str(verdict.retry_after)})
             conversation = await self.space.conversation(getattr(request.app.ctx, "agent", None), sender)
+            # the website's customer token never reaches Rasa (tracker store, event bus): a proof bound
+            # to this conversation does, and only when the token was valid
+            metadata = exchange(metadata, conversation, self.name())
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)

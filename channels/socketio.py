@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncManager, AsyncServer
 from socketio import packet as socketio_packet
 
+from core.customer_proof import exchange
 from core.texts import render
 from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             metadata_too_large, nested_too_deep, prepare_message)
@@ -258,6 +259,7 @@ class SafeSocketIOInput(SocketIOInput):
             else:
                 sender_id = sid
             metadata = _metadata(data.get(self.metadata_key))
+            metadata = exchange(metadata, sender_id, self.name())  # the website's token: a proof for this chat
             if metadata is None:
                 await tell(sid, render("utter_web_bad_metadata"))
                 return

@@ -16,6 +16,7 @@ def llm():
     server.stop()
 
 
+CUSTOMER_TOKEN_SECRET = "cluster-customer-token-secret"
 SMS_SID, SMS_TOKEN, SMS_NUMBER = "AC_cluster_0123456789abcdef", "cluster-auth-token-0123", "+15550002222"
 
 
@@ -42,6 +43,7 @@ def cluster(tmp_path_factory, llm, twilio_api):
         "C7_TIMEOUT_S": "1.5",
         "TWILIO_ACCOUNT_SID": SMS_SID, "TWILIO_AUTH_TOKEN": SMS_TOKEN, "TWILIO_NUMBER": SMS_NUMBER,
         "TWILIO_API_BASE_URL": twilio_api.url,
+        "CUSTOMER_TOKEN_SECRET": CUSTOMER_TOKEN_SECRET,  # the website's customer tokens (test_customer_tokens.py)
     })
     try:
         yield running.start()

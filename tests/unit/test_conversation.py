@@ -146,6 +146,7 @@ def test_superlatives_filters_and_counts_come_from_the_catalog():
 
 def test_buying_mentions_the_members_discount_for_a_verified_member(settings, monkeypatch):
     from actions.identity import sign_token
+    from core.customer_proof import exchange
     import time
 
     import dataclasses
@@ -158,7 +159,7 @@ def test_buying_mentions_the_members_discount_for_a_verified_member(settings, mo
         return await get_client().find_customer_by_email("jordan.rivera@example.com")
     customer = asyncio.run(lookup())
     token = sign_token({"sub": customer.id, "exp": time.time() + 600}, "s3cret")
-    c = Conversation(metadata={"customer_token": token})
+    c = Conversation(metadata=exchange({"customer_token": token}, "conv-user", "rest", "s3cret"))
     c.say("tell me about the reserve chardonnay", "ask_wine", wine="Reserve Chardonnay")
     buy = c.say("can i buy it online?", "ask_wine")
     assert "Grand Prix" in buy["text"] and "15%" in buy["text"]

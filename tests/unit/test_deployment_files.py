@@ -129,6 +129,13 @@ def test_replicas_get_the_production_stores_from_the_endpoint_builder():
         "ACTION_SERVER_TOKEN"]
 
 
+def test_replicas_and_action_servers_share_the_customer_token_secret():
+    """The replicas' channels exchange the website's token for a proof the action servers check."""
+    services = compose.load(ROOT / "docker-compose.yml", production_env(CUSTOMER_TOKEN_SECRET="w" * 32))["services"]
+    assert all(services[name]["environment"]["CUSTOMER_TOKEN_SECRET"] == "w" * 32
+               for name in ("rasa1", "rasa2", "actions1", "actions2"))
+
+
 def test_nginx_template_variables_are_all_provided():
     template = (ROOT / "deploy" / "nginx.conf.template").read_text()
     needed = set(re.findall(r"\$\{(\w+)\}", template))

@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 
 from actions.identity import identify, sign_token, verified_slot_value
 from actions.settings import Settings
+from core.customer_proof import exchange
 
 SETTINGS = Settings(customer_token_secret="web-secret", verification_secret_env="verify-secret")
 
@@ -26,14 +27,23 @@ def test_nothing_typed_or_unsigned_is_an_identity():
     assert identify(tracker(slots={"verified_customer": "cust-1"}), SETTINGS) is None
 
 
-def test_website_token_signed_with_the_website_secret():
+def test_website_token_counts_only_as_the_channels_proof_for_this_conversation_and_channel():
     good = sign_token({"sub": "cust-1", "exp": time.time() + 60}, "web-secret")
-    assert identify(tracker(metadata={"customer_token": good}), SETTINGS).customer_id == "cust-1"
+    proof = exchange({"customer_token": good}, "web-1", "socketio", "web-secret")
+    assert identify(tracker(metadata=proof), SETTINGS).customer_id == "cust-1"
+    # the raw website token is never read: the channel exchanged it, and a token read from storage is not a proof
+    assert identify(tracker(metadata={"customer_token": good}), SETTINGS) is None
+    assert identify(tracker(metadata={"customer_proof": good}), SETTINGS) is None
+    # another conversation's proof, or one made on another channel, proves nothing here
+    assert identify(tracker(sender="web-2", metadata=proof), SETTINGS) is None
+    assert identify(tracker(channel="rest", metadata=proof), SETTINGS) is None
     expired = sign_token({"sub": "cust-1", "exp": time.time() - 1}, "web-secret")
-    assert identify(tracker(metadata={"customer_token": expired}), SETTINGS) is None
+    assert identify(tracker(metadata=exchange({"customer_token": expired}, "web-1", "socketio", "web-secret")),
+                    SETTINGS) is None
     # A token of the assistant's own "verified" slot is not a website token.
     own = verified_slot_value("cust-1", "web-1", SETTINGS)
-    assert identify(tracker(metadata={"customer_token": own}), SETTINGS) is None
+    assert identify(tracker(metadata=exchange({"customer_token": own}, "web-1", "socketio", "web-secret")),
+                    SETTINGS) is None
 
 
 def test_sms_sender_counts_only_on_the_twilio_channel_with_a_number():
