@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from actions.answering.numbers import with_digits
 from actions.wine_catalog import WineRow
 
 TYPE_WORDS = {
@@ -80,7 +81,7 @@ class Wish:
 
 
 def read_wish(text: str) -> Wish:
-    low = " " + text.casefold().replace("’", "'") + " "
+    low = " " + with_digits(text.casefold().replace("’", "'")) + " "   # "thirty bucks or less" as "$30 or less"
     wish = Wish()
     for word in re.findall(r"[a-zé]+", low):
         kind = TYPE_WORDS.get(word)

@@ -8,6 +8,7 @@ from typing import Any, Optional, Sequence
 
 from actions.answering.attributes import Asked, found, lexical, normalise
 from actions.answering.facts import Attribute, Thing
+from actions.answering.numbers import value
 from actions.knowledge.text import stem
 
 # Words that name no value: a descriptor's frame ("the ... one") and question words.
@@ -71,13 +72,12 @@ def _words(text: str) -> set[str]:
     return {_as_number(stem(w)) for w in plain(joined).split()} - _FRAME
 
 
-_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-                 "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "fifteen": "15", "twenty": "20"}
 
 
 def _as_number(word: str) -> str:
-    if word in _NUMBER_WORDS and word != "one":   # "one" is mostly "the X one"
-        return _NUMBER_WORDS[word]
+    said = value(word) if word != "one" else None   # "one" is mostly "the X one"
+    if said is not None and not word.isdigit():
+        return str(said)
     m = re.fullmatch(r"\$?(\d+(?:[.,]\d+)*)(k?)", word)
     if not m:
         return word

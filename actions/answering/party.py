@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Optional
 
 from actions.answering.facts import read_yaml
+from actions.answering.numbers import SPOKEN, value
 
 PARTY_FILE = "visiting/party-sizes.yml"
-_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-            "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-            "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
-_NUMBER = r"(\d{1,4}|" + "|".join(_NUMBERS) + r")"
+_NUMBER = rf"(\d{{1,4}}|{SPOKEN})"
 _COUNT = re.compile(rf"\b{_NUMBER}\s*(?:of us|people|ppl|guests|persons|adults|friends|girls|guys|ladies|pax|"
                     rf"coworkers|colleagues)\b|\b(?:party|group|table|bachelorette|bachelor party) of\s+{_NUMBER}\b|"
                     rf"\b(?:we(?:'re| are| r)|there(?:'ll| will) be)\s+(?:about |like |around |roughly )?{_NUMBER}\b",
@@ -25,7 +23,7 @@ def head_count(text: str) -> Optional[int]:
     if not m:
         return None
     word = next(g for g in m.groups() if g)
-    return int(word) if word.isdigit() else _NUMBERS[word.casefold()]
+    return value(word) or None
 
 
 # What else a group plan asks about, besides its size ("12 of us plus our golden retriever"): the

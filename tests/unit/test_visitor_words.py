@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from actions.answering.choose import _words
-from actions.answering.party import rest_intent, rest_of
+from actions.answering.numbers import with_digits
+from actions.answering.party import head_count, rest_intent, rest_of
 from actions.converse import asks_for_a_grape_we_lack
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, overview_question
 from actions.recommend import read_wish
@@ -97,3 +98,22 @@ def test_a_message_asking_two_visit_rules_is_split_by_rule():
     parts = policy_parts("Bringing my mother who uses a wheelchair and my two kids (8 and 11). Is that ok?")
     assert len(parts) == 2 and "wheelchair" in parts[0] and "kids" in parts[1]
     assert policy_parts("can i bring my dog") == []
+
+
+# ---- numbers said in words (actions/answering/numbers.py): one table for prices, head counts and choices
+
+@pytest.mark.parametrize("text, ceiling", [("any reds for thirty bucks or less?", 30),
+                                           ("nothing over forty-five dollars", 45),
+                                           ("something under twenty five", 25), ("30 dollars tops", 30)])
+def test_a_price_ceiling_said_in_words_counts(text, ceiling):
+    assert read_wish(text).max_price == ceiling
+
+
+@pytest.mark.parametrize("text, people", [("there will be twelve of us", 12), ("party of forty five", 45),
+                                          ("we're eleven", 11), ("table of six", 6)])
+def test_a_head_count_said_in_words_counts(text, people):
+    assert head_count(text) == people
+
+
+def test_one_is_not_read_as_a_number():
+    assert with_digits("the reserve one") == "the reserve one"
