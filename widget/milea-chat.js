@@ -822,7 +822,11 @@
       setTyping(false);
       setStatus("");
       renderAll();
-      if (socket && ready) socket.emit("session_request", { session_id: state.sessionId });
+      if (socket && ready) {
+        // the new conversation's id comes with session_confirm: messages wait for it
+        ready = false;
+        socket.emit("session_request", { session_id: state.sessionId });
+      }
     }
   };
 
