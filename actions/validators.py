@@ -13,12 +13,12 @@ from core import phones
 from actions.answering.choose import choose
 from actions.answering.facts import load as load_facts
 from actions.settings import get_settings
+from core.cards import looks_like_card_number
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ' .-]{0,48}[A-Za-zÀ-ÖØ-öø-ÿ.]?$")
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
-_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 
 US_STATES = {
     "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
@@ -180,22 +180,3 @@ def delivery_method(text: str) -> Optional[str]:
     if re.search(r"\b(ship|shipping|deliver|delivery|mail|send)\b", lowered):
         return "Ship"
     return None
-
-
-def looks_like_card_number(text: str) -> bool:
-    """A 13-19 digit run passing the Luhn check: never stored, never echoed."""
-    for match in _CARD.finditer(text or ""):
-        digits = re.sub(r"\D", "", match.group(0))
-        if 13 <= len(digits) <= 19 and _luhn(digits):
-            return True
-    return False
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2 == 1:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0

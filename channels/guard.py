@@ -126,6 +126,7 @@ def prepare_message(value: Any) -> str:
 # ---- floods: messages per sender and per client address (chat and LLM answers cost money)
 
 LIMITED_TEXT = render("utter_rate_limited")   # domain.yml
+CARD_TEXT = render("utter_card_not_kept")     # a message with a card number is answered so and dropped
 
 
 def positive_setting(env: Mapping[str, str], name: str, default: int) -> int:

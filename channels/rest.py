@@ -18,8 +18,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.id_spaces import RestSpace
-from channels.guard import (LIMITED_TEXT, MAX_METADATA_BYTES, MAX_METADATA_DEPTH, RejectedMessage, clean_sender,
+from channels.guard import (CARD_TEXT, LIMITED_TEXT, MAX_METADATA_BYTES, MAX_METADATA_DEPTH, RejectedMessage, clean_sender,
                             client_address, flood_guard, metadata_too_large, nested_too_deep, prepare_message)
+from core.cards import looks_like_card_number
 from core.customer_proof import exchange
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class SafeRestInput(InputChannel):
                 text = prepare_message(body.get("message"))
             except RejectedMessage as rejected:
                 return _error(rejected.status, rejected.reason)
+            if looks_like_card_number(text):   # never stored nor sent on: said where a card goes instead
+                return response.json([{"recipient_id": sender, "text": CARD_TEXT}])
             verdict = await flood_guard().check(self.name(), sender, client_address(request.ip, request.headers))
             if verdict.limited:  # in the reply format, so a chat client shows it like any answer
                 return response.json([{"recipient_id": sender, "text": LIMITED_TEXT}], status=429,

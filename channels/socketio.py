@@ -30,9 +30,10 @@ from sanic.response import HTTPResponse
 from socketio import AsyncManager, AsyncServer
 from socketio import packet as socketio_packet
 
+from core.cards import looks_like_card_number
 from core.customer_proof import exchange
 from core.texts import render
-from channels.guard import (LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
+from channels.guard import (CARD_TEXT, LIMITED_TEXT, RejectedMessage, clean_sender, client_address, flood_guard,
                             metadata_too_large, nested_too_deep, prepare_message)
 from channels.id_spaces import channels_written, held_elsewhere
 from channels.origins import widget_origins
@@ -271,6 +272,9 @@ class SafeSocketIOInput(SocketIOInput):
                     await tell(sid, render("utter_web_too_long"))
                 elif not isinstance(data.get("message"), str):
                     await tell(sid, render("utter_web_unreadable"))
+                return
+            if looks_like_card_number(text):   # never stored nor sent on: said where a card goes instead
+                await tell(sid, CARD_TEXT)
                 return
             if await self._flooded(sid, sender_id):
                 await tell(sid, LIMITED_TEXT)

@@ -52,6 +52,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from core import phones
+from core.cards import looks_like_card_number
 from core.texts import render
 from channels import sms_text
 from channels.guard import LIMITED_TEXT, RejectedMessage, clean_sender, clean_text, flood_guard, guard_payload
@@ -72,6 +73,7 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 EMPTY_PROMPT = render("utter_sms_empty_prompt", "twilio")
 CLUB_CHOICE = "club_choice:"  # a club-shipment text's numbered replies (core/texting/events.py)
 MEDIA_NOTE = render("utter_sms_media_note", "twilio")
+CARD_SMS = render("utter_card_not_kept", "twilio")
 
 
 class TwilioCollector(CollectingOutputChannel):
@@ -268,6 +270,9 @@ class SafeTwilioInput(InputChannel):
                 media = max(0, min(int(params.first("NumMedia") or 0), 10))
             except ValueError:
                 media = 0
+            if looks_like_card_number(text):   # never stored nor sent on: said where a card goes instead
+                self._spawn(self._deliver(sender, CARD_SMS))
+                return _twiml()
             # Recorded before the 200, marked done only after the turn is stored (at least once).
             if not self.store.receive(sid, sender, text, media):
                 log.info("SMS webhook: MessageSid already handled, retry acknowledged")

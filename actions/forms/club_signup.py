@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions import validators as v
 from actions.turns import turn_key
 from actions.commerce7.connection import get_client
+from core.cards import looks_like_card_number
 from core.commerce7.errors import Commerce7Error, ValidationError
 from core.commerce7.outbox import Outbox
 from core.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff, perform_signup
@@ -130,7 +131,7 @@ class ValidateClubSignupForm(GuidedForm):
         return await self.check("email", value, dispatcher, tracker, domain)
 
     async def validate_phone(self, value, dispatcher, tracker, domain):
-        if isinstance(value, str) and v.looks_like_card_number(value):
+        if isinstance(value, str) and looks_like_card_number(value):
             say(dispatcher, "utter_no_card_numbers")
             return {"phone": None}
         return await self.check("phone", value, dispatcher, tracker, domain)
