@@ -55,6 +55,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def action_server(env: dict, data: Path, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+    """A real action server (scripts.action_server) on a free port with `env`, its log in `data`:
+    (process, URL) once it answers; RuntimeError with the log's end if it does not."""
+    port = free_port()
+    with open(data / "actions.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "scripts.action_server", "--actions", "actions",
+                                    "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{url}/health", timeout=2).ok:
+                return process, url
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the action server did not start: {(data / 'actions.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
 class Stack:
     def __init__(self, data_dir: Path, extra_env: dict | None = None) -> None:
         self.rasa_port, self.action_port, self.widget_port = free_port(), free_port(), free_port()

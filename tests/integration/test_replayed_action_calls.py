@@ -4,9 +4,6 @@ again and at once, checked in the feedback table and at the fake Twilio API the 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -16,16 +13,11 @@ import requests
 from core.feedback_store import FeedbackStore
 from tests.fakes.twilio_api import FakeTwilioApi
 from scripts.action_server import bearer_header
+from tests.integration.stack import action_server as action_server_process
 
 from core.paths import ROOT
 STAFF_PHONE = "+18455550100"
 ACTION_TOKEN = "replay-test-action-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +30,6 @@ def twilio():
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory, twilio, emulator):
     data = tmp_path_factory.mktemp("actions-data")
-    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MILEA_DATA_DIR": str(data), "MILEA_WARM_ON_START": "0",
            "C7_API_URL": emulator.url, "STAFF_PHONE": STAFF_PHONE, "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": "+18455550199",
@@ -46,24 +37,13 @@ def action_server(tmp_path_factory, twilio, emulator):
            "ACTION_SERVER_TOKEN": ACTION_TOKEN}
     for key in ("TRACKER_DB_URL", "FEEDBACK_DB_URL", "STAFF_EMAIL", "SMTP_HOST"):
         env.pop(key, None)
-    log = open(data / "actions.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "scripts.action_server", "--actions", "actions", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if requests.get(f"{url}/health", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the action server did not start: {(data / 'actions.log').read_text()[-2000:]}")
-        time.sleep(0.2)
+    try:
+        process, url = action_server_process(env, data)
+    except RuntimeError as failed:
+        pytest.fail(str(failed))
     yield url, data
     process.terminate()
     process.wait(timeout=20)
-    log.close()
 
 
 def call(url: str, action: str, sender: str, message_id: str, text: str, intent: str, slots: dict) -> dict:

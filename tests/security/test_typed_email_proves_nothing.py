@@ -9,8 +9,6 @@ REST against the running assistant (`target`, tests/security/conftest.py)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 
@@ -19,7 +17,7 @@ import requests
 
 from scripts.action_server import bearer_header
 from tests.fakes.twilio_api import FakeTwilioApi
-from tests.integration.stack import Commerce7View, ROOT, free_port, texts
+from tests.integration.stack import Commerce7View, ROOT, action_server, texts
 
 ACTION_TOKEN = "typed-email-test-action-token-0123456789"
 # What the chat would hear about an account it holds: a balance, "no points yet", orders, a tier.
@@ -32,7 +30,6 @@ def actions(tmp_path_factory, emulator):
     """(action server URL, emulator): codes can be sent (SMS to a fake Twilio), so the proof step starts."""
     twilio = FakeTwilioApi("ACtyped", "typed-token").start()
     data = tmp_path_factory.mktemp("typed-email")
-    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MILEA_DATA_DIR": str(data), "MILEA_WARM_ON_START": "0",
            "C7_API_URL": emulator.url, "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": "+18455550199",
@@ -40,22 +37,11 @@ def actions(tmp_path_factory, emulator):
            "VERIFICATION_SECRET": "typed-email-verification-secret-0123456789"}
     for key in ("TRACKER_DB_URL", "FEEDBACK_DB_URL", "OUTBOX_DB_URL", "STAFF_EMAIL", "SMTP_HOST", "CHROMA_URL"):
         env.pop(key, None)
-    with open(data / "actions.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "scripts.action_server", "--actions", "actions",
-                                    "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if requests.get(f"{url}/health", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            twilio.stop()
-            pytest.fail(f"the action server did not start: {(data / 'actions.log').read_text()[-2000:]}")
-        time.sleep(0.2)
+    try:
+        process, url = action_server(env, data)
+    except RuntimeError as failed:
+        twilio.stop()
+        pytest.fail(str(failed))
     yield url, emulator
     process.terminate()
     process.wait(timeout=20)
