@@ -15,11 +15,12 @@ again when the yes comes: a change is made only for the customer the conversatio
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
 import time
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -249,6 +250,16 @@ async def send_contact_code(sender_id: str, contact: str, by_email: bool) -> str
     return "sent" if ok else "failed"
 
 
+# The slots read straight from what was typed: (reader: text -> value or None, the retry prompt).
+READERS: Dict[str, Tuple[Callable[[str], Optional[str]], str]] = {
+    "change_field": (field_in, "utter_change_field_retry"),
+    "change_street": (v.street, "utter_change_street_retry"),
+    "change_city": (v.city, "utter_change_city_retry"),
+    "change_state": (v.us_state, "utter_change_state_retry"),   # a club's ship-to address: states it ships to
+    "change_zip": (v.zip_code, "utter_change_zip_retry"),
+}
+
+
 class ValidateAccountChangeForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_account_change_form"
@@ -273,64 +284,30 @@ class ValidateAccountChangeForm(FormValidationAction):
         plan = tracker.get_slot("change_plan")
         return plan if isinstance(plan, dict) else {}
 
-    async def validate_change_field(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:   # reset when the form starts: not an answer
-            return {"change_field": None}
-        if wants_to_stop(tracker):
-            return {"change_field": None, "form_blocked": "stopped"}
-        field = field_in(clean_text(value))
-        if field is None:
-            return await self._off_track(dispatcher, tracker, domain, "change_field", "utter_change_field_retry")
-        return {"change_field": field}
+    def __getattr__(self, name: str) -> Any:
+        """`validate_<slot>` for the slots of READERS: rasa-sdk finds each validator by that name."""
+        slot = name[len("validate_"):] if name.startswith("validate_") else ""
+        if slot in READERS:
+            return functools.partial(self._read, slot)
+        raise AttributeError(name)
 
-    async def validate_change_street(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> Dict[Text, Any]:
+    async def _read(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: DomainDict) -> Dict[Text, Any]:
+        """A slot of READERS from what was typed: its reader's value, or the retry prompt."""
         if value is None:   # reset when the form starts: not an answer
-            return {"change_street": None}
+            return {slot: None}
         if wants_to_stop(tracker):
-            return {"change_street": None, "form_blocked": "stopped"}
-        street = v.street(clean_text(value))
-        if street is None:
-            return await self._off_track(dispatcher, tracker, domain, "change_street", "utter_change_street_retry")
-        return {"change_street": street}
-
-    async def validate_change_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:   # reset when the form starts: not an answer
-            return {"change_city": None}
-        if wants_to_stop(tracker):
-            return {"change_city": None, "form_blocked": "stopped"}
-        city = v.city(clean_text(value))
-        if city is None:
-            return await self._off_track(dispatcher, tracker, domain, "change_city", "utter_change_city_retry")
-        return {"change_city": city}
-
-    async def validate_change_state(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:   # reset when the form starts: not an answer
-            return {"change_state": None}
-        if wants_to_stop(tracker):
-            return {"change_state": None, "form_blocked": "stopped"}
-        state = v.us_state(clean_text(value))
-        if state is None:
-            return await self._off_track(dispatcher, tracker, domain, "change_state", "utter_change_state_retry")
-        if str(self._plan(tracker).get("kind", "")).startswith("club") and not v.allowed_ship_state(state):
+            return {slot: None, "form_blocked": "stopped"}
+        reader, retry = READERS[slot]
+        read = reader(clean_text(value))
+        if read is None:
+            return await self._off_track(dispatcher, tracker, domain, slot, retry)
+        if slot == "change_state" and str(self._plan(tracker).get("kind", "")).startswith("club") \
+                and not v.allowed_ship_state(read):
             states = ", ".join(v.STATE_NAMES[s] for s in v.club_rules()["ships_to_states"])
             say(dispatcher, "utter_change_state_not_allowed", states=states)
-            return {"change_state": None}
-        return {"change_state": state}
-
-    async def validate_change_zip(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:   # reset when the form starts: not an answer
-            return {"change_zip": None}
-        if wants_to_stop(tracker):
-            return {"change_zip": None, "form_blocked": "stopped"}
-        zip_code = v.zip_code(clean_text(value))
-        if zip_code is None:
-            return await self._off_track(dispatcher, tracker, domain, "change_zip", "utter_change_zip_retry")
-        return {"change_zip": zip_code}
+            return {slot: None}
+        return {slot: read}
 
     async def validate_new_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
