@@ -19,7 +19,7 @@ from core import business_hours
 from core.texts import Said, render
 from actions.cards import store_page
 from actions.recommend import read_wish, recommend, why
-from actions.subject import (KINDS, Subject, aspect_of, is_correction, names_a_day, refers_back,
+from actions.subject import (KINDS, Subject, asks_what_it_is, aspect_of, is_correction, names_a_day, refers_back,
                              state_name, states_in)
 from actions.wine_catalog import Wine, WineRow, find_wine, match_wines
 
@@ -205,7 +205,9 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
     if day_now and (intent == "ask_hours" or (intent in ("ask_reservation", "ask_visit_policies", "ask_tastings")
                                                and (_ASKS_TIME.search(text) or _COME_BY.search(text)))
-                    or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)):
+                    or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)
+                    # "can i swing by monday afternoon": coming on a day asks that day's hours, whatever NLU said
+                    or (_COME_BY.search(text) and not kinds_named and intent not in HOUSE_RULE_INTENTS)):
         return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:
         plural = (re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
@@ -238,8 +240,10 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         return Turn(kind, named[kind], aspect, follow_up)
     if len(kinds_named) > 1:
         return Turn("mixed", [n for k in kinds_named for n in named[k]], aspect, follow_up)
-    # 2. a correction or partial name within the previous kind ("the farmhouse one")
-    if before.kind == "wine" and (correction or follow_up) and intent in COMPATIBLE["wine"]:
+    # 2. a correction or partial name within the previous kind ("the farmhouse one"); "is that one a
+    # red?" asks the subject's type, it names no red
+    about_itself = asks_what_it_is(text) and bool(read_wish(text).types)
+    if before.kind == "wine" and (correction or follow_up) and intent in COMPATIBLE["wine"] and not about_itself:
         partial = partial_wines(text, wines, before.wine)
         if len(partial) == 1:
             return Turn("wine", [partial[0].title], aspect or before.aspect, True,
@@ -250,7 +254,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
             and intent in COMPATIBLE[previous_kind]:
         if previous_kind == "wine" and aspect in ("pairing", "best") and not follow_up:
             return Turn("", [], aspect)  # "what goes with steak?" is a new question, not about the last wine
-        if previous_kind == "wine" and read_wish(text).types and aspect in ("", "cheaper", "dearer", "best"):
+        if previous_kind == "wine" and read_wish(text).types and aspect in ("", "cheaper", "dearer", "best") \
+                and not about_itself:
             return Turn("", [], aspect)  # "what about a white?", "cheapest white?" start a new search
         if previous_kind == "state" and aspect not in ("", "buy"):
             return Turn("", [], aspect)  # "how much is shipping?" after a state: not the state's answer

@@ -58,6 +58,14 @@ def refers_back(text: str) -> bool:
     return bool(_REFERS_BACK.search(text) or _FOLLOW_UP_START.search(text))
 
 
+# "is that one a red?", "so is it dry": a question about what the subject itself is
+_IS_IT = re.compile(r"^\s*(?:so\s+|and\s+|wait\s+)?(?:is|was|isn'?t)\s+(?:it|that|this)(?:\s+one)?\b", re.I)
+
+
+def asks_what_it_is(text: str) -> bool:
+    return bool(_IS_IT.search(text))
+
+
 def is_correction(text: str) -> bool:
     return bool(_CORRECTION.search(text))
 

@@ -22,7 +22,7 @@ from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
 from actions.recommend import read_wish
 from actions.knowledge.text import tokens
-from actions.subject import Subject, aspect_of, is_correction, refers_back
+from actions.subject import Subject, asks_what_it_is, aspect_of, is_correction, refers_back
 
 # Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
 ANSWERED_BEFORE = {"wine": {"price", "in_stock", "vintage", "pairs_with"}, "tier": {"price_from"},
@@ -124,6 +124,16 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
     return "", []
 
 
+def _attribute_of_a_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]) -> Optional[Attribute]:
+    """The text attribute one of whose values (of any thing of the kind) the message says, when one
+    attribute alone has it ("red": the type; "dry": the style)."""
+    words = set(plain(text).split())
+    having = [a for a in attributes if a.format == "text" and any(
+        isinstance(t.value(a), str) and 0 < len(plain(t.value(a)).split()) <= 2 and
+        set(plain(t.value(a)).split()) <= words for t in things)]
+    return having[0] if len(having) == 1 else None
+
+
 def _longest_names(things: list[Thing], text: str) -> list[Thing]:
     """Of things named inside each other's names, the one named in full."""
     low = plain(text)
@@ -164,6 +174,10 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     current = facts.find(kind, before.current(kind)) if kind == context_kind else None
     pointing = refers_back(text) or is_correction(text) or bool(_DESCRIPTOR.search(text))
     wish = read_wish(text)
+    if current is not None and not named and asks_what_it_is(text):
+        by_value = _attribute_of_a_value(text, facts.of(kind), attributes)
+        if by_value is not None:   # "is that one a red?", "is it dry?": that value's attribute, of it
+            return Plan(kind, [current], by_value)
     if not pointing and not named and (wish.types or wish.max_price or wish.min_price):
         return None   # "a dry white under $35" starts a new search of the catalog
     following = pointing or len(text.split()) <= 6

@@ -11,6 +11,7 @@ from actions.answering.party import head_count, rest_intent, rest_of
 from actions.converse import asks_for_a_grape_we_lack
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, overview_question
 from actions.recommend import read_wish
+from actions.subject import asks_what_it_is
 from actions.validators import stated_age, under_age
 from core.business_hours import resolve_days
 
@@ -117,3 +118,11 @@ def test_a_head_count_said_in_words_counts(text, people):
 
 def test_one_is_not_read_as_a_number():
     assert with_digits("the reserve one") == "the reserve one"
+
+
+@pytest.mark.parametrize("text, about_itself", [("is that one a red?", True), ("so is it dry", True),
+                                                ("isn't this one a white", True), ("what about a white?", False),
+                                                ("is there a red under 30?", False), ("the red one", False)])
+def test_a_question_about_what_the_subject_is(text, about_itself):
+    """"is that one a red?" asks the subject's type; "what about a white?" starts a new search."""
+    assert asks_what_it_is(text) is about_itself
