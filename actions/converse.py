@@ -164,7 +164,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         # "can I bring my dog to the patio?": the patio is where, the house rule is what is asked;
         # the space's facts (seats, how to book it) would answer another question.
         return Turn("", [], aspect, follow_up)
-    # 1. subjects the customer names now
+    # 1. subjects the customer names now; "is that one a red?" asks the subject's type, it names no red
+    about_itself = asks_what_it_is(text) and bool(read_wish(text).types)
     wines_now, ambiguous = named_wines(text, entities.get("wine", []), wines, intent)
     listed = [w for w in ambiguous if w.title in before.options]
     if len(listed) == 1 and before.kind == "wine":
@@ -179,7 +180,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         partial = partial_wines(text, wines, before.wine)   # "I meant the farmhouse one": within the wine's kind
         if len(partial) == 1:
             wines_now, ambiguous = partial, []
-    if not wines_now and len(before.options) > 1 and before.kind == "wine" and (follow_up or correction or short):
+    if not wines_now and len(before.options) > 1 and before.kind == "wine" and (follow_up or correction or short) \
+            and not about_itself:
         among = [w for w in wines if w.title in before.options]
         picked = [w for w in among if _words(text) & set(_DISTINCT.findall(w.title.casefold()))]
         if len(picked) == 1:   # "the reserve one" after "which cab franc?"
@@ -240,9 +242,7 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         return Turn(kind, named[kind], aspect, follow_up)
     if len(kinds_named) > 1:
         return Turn("mixed", [n for k in kinds_named for n in named[k]], aspect, follow_up)
-    # 2. a correction or partial name within the previous kind ("the farmhouse one"); "is that one a
-    # red?" asks the subject's type, it names no red
-    about_itself = asks_what_it_is(text) and bool(read_wish(text).types)
+    # 2. a correction or partial name within the previous kind ("the farmhouse one")
     if before.kind == "wine" and (correction or follow_up) and intent in COMPATIBLE["wine"] and not about_itself:
         partial = partial_wines(text, wines, before.wine)
         if len(partial) == 1:
@@ -445,7 +445,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
                                                                 and not wish.like and not wish.gift):
         aspect = "cheaper" if _SUPER_CHEAP.search(low) else "dearer" if _SUPER_DEAR.search(low) else "best"
         if not pool:
-            return _none(reply, what, rows, channel)
+            return _none(reply, what, rows, channel, wish)
         among = (TYPE_WORD.get(next(iter(wish.types)), "wine") if len(wish.types) == 1 else "wine")
         _pick_wine(pool, aspect, channel, reply, among=among)
         reply.slots["subject_options"] = [r.title for r in pool]
@@ -459,7 +459,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     if wish.foods or wish.like or wish.gift or wish.occasion or re.search(r"\b(recommend|suggest|should i get|pick)\b", low):
         picks = recommend(rows, wish, k=2)
         if not picks:
-            return _none(reply, what, rows, channel)
+            return _none(reply, what, rows, channel, wish)
         first = picks[0]
         occasion = (f"{wish.foods[0]}" if wish.foods else f"a {wish.like[0].title()} lover" if wish.like
                     else "a gift" if wish.gift else wish.occasion or "you")
@@ -474,7 +474,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         return reply
     if not wish.empty and _LIST.search(low) or (wish.types and len(low.split()) <= 5) or wish.max_price:
         if not pool:
-            return _none(reply, what, rows, channel)
+            return _none(reply, what, rows, channel, wish)
         intro = f"Our {what}" + (f" under ${wish.max_price:g}" if wish.max_price else "") + \
                 (" in stock" if wish.in_stock else "")
         reply.say("utter_wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
@@ -490,10 +490,17 @@ def _passes(row: WineRow, wish) -> bool:
     return matches(row, wish)
 
 
-def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[str]) -> Reply:
-    cheapest = sorted((r for r in rows if r.price is not None), key=lambda r: r.price)[:1]
-    alternative = (render("utter_wine_cheapest_alternative", channel, label=cheapest[0].label,
-                          price=cheapest[0].price_text) if cheapest else "")
+def _none(reply: Reply, what: str, rows: Sequence[WineRow], channel: Optional[str], wish) -> Reply:
+    """Nothing passes: said so, with the nearest thing we have (the least expensive of the kind asked
+    for, when a price limit left none of it: "reds for $30 or less" gets the $32 red)."""
+    of_kind = [r for r in rows if r.price is not None and (not wish.types or r.type in wish.types)]
+    cheapest = sorted(of_kind or [r for r in rows if r.price is not None], key=lambda r: r.price)[:1]
+    if cheapest and of_kind and wish.types and wish.max_price is not None:
+        alternative = render("utter_wine_least_expensive_of_type", channel, label=cheapest[0].label,
+                             price=cheapest[0].price_text, type_word=TYPE_WORD.get(cheapest[0].type, cheapest[0].type))
+    else:
+        alternative = (render("utter_wine_cheapest_alternative", channel, label=cheapest[0].label,
+                              price=cheapest[0].price_text) if cheapest else "")
     reply.say("utter_wine_none", channel, what=f"any {what} like that", alternative=alternative)
     return reply
 
