@@ -113,7 +113,8 @@ describe('web chat: take over, reply, give back', () => {
     await customer.locator('#mc-panel').waitFor({ state: 'visible' });
     const answer = await ask(customer, 'i want to talk to a person');
     assert.ok(answer.length > 0, 'the assistant answered the hand-off request');
-    const sessionId = await customer.evaluate(() => window.MileaChat.sessionId);
+    // staff see the conversation: the session id's first part (the rest is the visitor's key)
+    const sessionId = (await customer.evaluate(() => window.MileaChat.sessionId)).split('.')[0];
 
     await signIn(staff);
     // newest first, and in the hand-off queue: the conversation just held
