@@ -242,16 +242,21 @@ class OutreachStore(Database):
         return [{"id": r[0], "phone": r[1], "body": r[2], "claimed_at": r[3],
                  "buttons": json.loads(r[4]) if r[4] else None} for r in rows]
 
-    def mark_sent(self, row_id: int, sid: str, buttons: Optional[list[dict[str, str]]] = None) -> None:
+    def mark_sent(self, row_id: int, sid: str) -> None:
         now = time.time()
-        with self._connect() as db:
-            self.execute(db, "UPDATE sms_outgoing SET status = 'sent', sid = ?, sent_at = ?, updated_at = ? "
-                             "WHERE id = ? AND status = 'sending'", (sid, now, now, row_id))
-            if buttons:  # a reply "1" / "2" maps to these, as for the assistant's own numbered options
-                phone = self.execute(db, "SELECT phone FROM sms_outgoing WHERE id = ?", (row_id,)).fetchone()[0]
-                self.execute(db, "INSERT INTO sms_buttons (phone, buttons, at) VALUES (?, ?, ?) ON CONFLICT (phone) "
-                                 "DO UPDATE SET buttons = excluded.buttons, at = excluded.at",
-                             (phone, json.dumps(buttons), now))
+        self._write("UPDATE sms_outgoing SET status = 'sent', sid = ?, sent_at = ?, updated_at = ? "
+                    "WHERE id = ? AND status = 'sending'", (sid, now, now, row_id))
+
+    def offer_buttons(self, phone: str, buttons: list[dict[str, str]]) -> None:
+        """The numbered choices of a text about to go out, recorded before it goes: a reply "1" / "2"
+        that comes back at once (before the send has even returned) maps to them, as for the
+        assistant's own numbered options."""
+        self._write("INSERT INTO sms_buttons (phone, buttons, at) VALUES (?, ?, ?) ON CONFLICT (phone) "
+                    "DO UPDATE SET buttons = excluded.buttons, at = excluded.at", (phone, json.dumps(buttons), time.time()))
+
+    def withdraw_buttons(self, phone: str, buttons: list[dict[str, str]]) -> None:
+        """A text that did not go out offers nothing (unless a later one offered the same choices again)."""
+        self._write("DELETE FROM sms_buttons WHERE phone = ? AND buttons = ?", (phone, json.dumps(buttons)))
 
     def mark_unsent(self, row_id: int, status: str, reason: str) -> None:
         """Twilio refused it (failed) or it was never sent (queued again, skipped)."""

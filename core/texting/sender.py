@@ -66,7 +66,9 @@ class Sender:
         found = await self.rest.sent_to(row["phone"], float(row["claimed_at"] or 0) - 5.0)
         for message in found:
             if message.get("body") == row["body"]:
-                self.store.mark_sent(row["id"], str(message.get("sid") or ""), row.get("buttons"))
+                self.store.mark_sent(row["id"], str(message.get("sid") or ""))
+                if row.get("buttons"):
+                    self.store.offer_buttons(row["phone"], row["buttons"])
                 return "sent"
         self.store.mark_unsent(row["id"], "queued", "queued again: not sent before a restart")
         return "queued"
@@ -126,13 +128,15 @@ class Sender:
         row = self.store.claim(self.settings.weekly_cap)
         if row is None:
             return False
+        if row.get("buttons"):
+            self.store.offer_buttons(row["phone"], row["buttons"])
         result = await self.rest.send(row["phone"], row["body"])
         await self._record(row, result)
         return True
 
     async def _record(self, row: dict[str, Any], result: SendResult) -> None:
         if result.outcome == "sent":
-            self.store.mark_sent(row["id"], result.sid, row.get("buttons"))
+            self.store.mark_sent(row["id"], result.sid)
             if row["kind"] == "consent_ask":
                 self.ledger.mark_asked(row["phone"])  # a YES within a week now opts the number in
             self.sent += 1
@@ -145,12 +149,18 @@ class Sender:
             self.ledger.opt_out(row["phone"], "twilio", "Twilio error 21610 (number unsubscribed)", source="twilio",
                                 actor="twilio")
             self.store.mark_unsent(row["id"], "skipped", "opted_out")
+            self._withdraw(row)
         elif result.outcome == "retry":
             self.store.mark_unsent(row["id"], "queued", result.reason)
             await asyncio.sleep(RETRY_PAUSE_S)
         else:
             self.store.mark_unsent(row["id"], "failed", result.reason)
+            self._withdraw(row)
             log.error("SMS to %s refused by Twilio: %s", mask_phone(row["phone"]), result.reason)
+
+    def _withdraw(self, row: dict[str, Any]) -> None:
+        if row.get("buttons"):
+            self.store.withdraw_buttons(row["phone"], row["buttons"])
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.settle_in_flight()

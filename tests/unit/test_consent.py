@@ -173,3 +173,41 @@ def test_a_campaign_is_due_at_its_time_and_a_cancelled_one_never(url):
     assert store.cancel_campaign(dropped) and not store.send_campaign(dropped, "admin")
     assert [c["id"] for c in store.due_campaigns()] == [now]
     assert [c["id"] for c in store.due_campaigns(time.time() + 7200)] == [now, later]
+
+
+class _RepliesAtOnce:
+    """Twilio as seen by a customer who answers "2" the moment the text lands, before send() has returned."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.seen_buttons = url, None
+
+    async def send(self, phone: str, body: str):
+        from core.database import Database
+        from core.texting.twilio_rest import SendResult
+
+        db = Database(self.url)
+        with db.connection(write=False) as conn:
+            row = db.execute(conn, "SELECT buttons FROM sms_buttons WHERE phone = ?", (phone,)).fetchone()
+        self.seen_buttons = row[0] if row else None
+        return SendResult("sent", "SM42")
+
+
+def test_a_texts_choices_are_offered_before_it_goes_out(url):
+    """A club-shipment text's "Reply 1 or 2": a reply that came back before the send returned was
+    read as a new question (the choices were recorded only after), seen as a flaky stack test."""
+    import asyncio
+
+    from core.texting.sender import Sender
+    from core.texting.settings import TextingSettings
+
+    ledger, store = ConsentLedger(url), OutreachStore(url)
+    ledger.import_numbers([(A, "sheet", "2026-01-01")], "admin")
+    buttons = [{"title": "ship", "payload": "club_choice:ship:p1:Grand Prix"},
+               {"title": "pick up", "payload": "club_choice:pickup:p1:Grand Prix"}]
+    assert store.enqueue("club-package:p1:c1", "event", A, "Your Grand Prix shipment... Reply 1 or 2", buttons=buttons)
+    rest = _RepliesAtOnce(url)
+    settings = TextingSettings.from_env({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_NUMBER": "+1845",
+                                         "CAMPAIGN_QUIET_HOURS": "off", "CAMPAIGN_RATE_PER_S": "100"})
+    sender = Sender(settings, store, ledger, rest)
+    assert asyncio.run(sender.send_one())
+    assert rest.seen_buttons and "club_choice:pickup" in rest.seen_buttons
