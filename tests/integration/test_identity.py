@@ -14,6 +14,7 @@ import socketio
 
 from tests.integration.stack import Commerce7View, texts
 from tests.integration.test_twilio_channel import replies as sms_replies, text as sms
+from tests.security.clients import one_turn
 
 JORDAN_EMAIL, JORDAN_PHONE = "jordan.rivera@example.com", "+15551234567"
 # What a stranger must never see about Jordan (seed: 12,400 points, Grand Prix, active member).
@@ -82,13 +83,7 @@ def test_socketio_signup_with_a_strangers_email_writes_nothing(stack):
         for message in ("join the wine club", "jumper", "Jordan", "Rivera", JORDAN_EMAIL, own_phone(),
                         "04/12/1986", "pickup", "yes"):
             sio.emit("user_uttered", {"message": message, "session_id": session})
-            turn = [replies.get(timeout=30).get("text", "")]
-            while True:
-                try:
-                    turn.append(replies.get(timeout=1.5).get("text", ""))
-                except queue.Empty:
-                    break
-            said.append(" ".join(turn))
+            said.append(one_turn(replies, quiet=1.5))
     finally:
         sio.disconnect()
     assert "already has an account" in said[-1]

@@ -6,7 +6,6 @@ replays what is there in a conversation of their own gets nothing of the account
 from __future__ import annotations
 
 import json
-import queue
 import time
 import uuid
 
@@ -15,7 +14,7 @@ import requests
 from actions.identity import sign_token
 from tests.integration.conftest import CUSTOMER_TOKEN_SECRET
 from tests.integration.stack import Commerce7View, texts
-from tests.security.clients import web_client
+from tests.security.clients import one_turn, web_client
 
 JORDAN = "jordan.rivera@example.com"  # 12,400 points in the emulator's seed
 POINTS = "12,400"
@@ -43,15 +42,10 @@ def web(target, message: str, metadata: dict | None = None) -> tuple[str, str]:
         sio.emit("session_request", {"session_id": None})
         session = confirmed.get(timeout=10)
         sio.emit("user_uttered", {"message": message, "session_id": session, "metadata": metadata or {}})
-        turn = [got.get(timeout=30).get("text", "")]
-        while True:
-            try:
-                turn.append(got.get(timeout=2).get("text", ""))
-            except queue.Empty:
-                break
+        said = one_turn(got, quiet=2)
     finally:
         sio.disconnect()
-    return " ".join(turn), session.split(".")[0]  # a signed session id is "<conversation>.<signature>"
+    return said, session.split(".")[0]  # a signed session id is "<conversation>.<signature>"
 
 
 def stored(target, conversation: str) -> dict:
