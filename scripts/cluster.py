@@ -37,6 +37,7 @@ from scripts import compose, modes
 from scripts.healthcheck import healthy
 from scripts.processes import Stopping, stop_services, supervise
 from scripts.run import ACTIONS_PY, DATA_DIR, MODEL, ROOT, Service, announce, auth_token, say, widget_origins
+from scripts.ports import free_port
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 RUN_DIR = DATA_DIR / "cluster"
@@ -66,12 +67,6 @@ def image_kind(service: dict) -> str:
         if image.startswith(prefix):
             return kind
     raise compose.ComposeError(f"image {image!r} has no local equivalent in scripts/cluster.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def is_action_server(command: list) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 import requests
 
 from core.paths import ROOT
+from scripts.ports import free_port
 ADMIN = ("admin@milea.test", "admin-password-123")
 STAFF = ("staff@milea.test", "staff-password-123")
 
@@ -24,12 +24,6 @@ STAFF = ("staff@milea.test", "staff-password-123")
 EVENTS_DDL = ("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
               "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
               "action_name VARCHAR(255), data TEXT)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Tracker:

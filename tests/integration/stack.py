@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 import requests
 
 from core.paths import ROOT
+from scripts.ports import free_port
 
 
 # A developer's real services are never used by a test deployment unless a test names them.
@@ -47,12 +47,6 @@ def launch(module: str, env: dict, log_path: Path, ready_line: str, warm, timeou
     os.killpg(proc.pid, signal.SIGKILL)
     log.close()
     raise RuntimeError(f"{module} not ready in {timeout}s:\n{log_path.read_text(errors='replace')[-4000:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def action_server(env: dict, data: Path, timeout: float = 120) -> tuple[subprocess.Popen, str]:

@@ -6,7 +6,6 @@ import asyncio
 import csv
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from actions.forms.feedback import (NO_COMMENT, ActionSubmitFeedback, ValidateFe
 from scripts import feedback_report
 
 from core.paths import ROOT
+from scripts.ports import free_port
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 
@@ -129,12 +129,6 @@ def test_default_database_is_the_tracker_sqlite_file_and_urls_override(data_dir,
         FeedbackStore("mysql://x/y")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres_url():
     """A throwaway PostgreSQL server (skipped when the binaries are not installed)."""
@@ -151,7 +145,7 @@ def postgres_url():
         except (LookupError, PermissionError):
             pytest.skip("no postgres user to run PostgreSQL as")
         as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
     run = dict(capture_output=True, text=True, timeout=120)
     result = subprocess.run(as_user + [initdb, "-D", str(data), "-A", "trust", "-U", "milea"], **run)
     if result.returncode != 0:
@@ -336,7 +330,7 @@ def test_a_stopped_form_stores_nothing(data_dir):
 
 
 def test_storage_down_is_said_honestly(data_dir, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_DB_URL", f"postgresql://nobody@127.0.0.1:{_free_port()}/none")
+    monkeypatch.setenv("FEEDBACK_DB_URL", f"postgresql://nobody@127.0.0.1:{free_port()}/none")
     settings_module.get_settings.cache_clear()
     messages, _ = run(ActionSubmitFeedback(), submit_tracker(4, "nice"))
     assert "couldn't save" in messages[0]["text"] and "(845) 266-0384" in messages[0]["text"]

@@ -7,7 +7,6 @@ import asyncio
 import email
 import logging
 import shutil
-import socket
 import subprocess
 import time
 from email import policy
@@ -21,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import settings as settings_module
 from actions.handoff import ActionHandoff, next_opening, transcript
 from tests.fakes.twilio_api import FakeTwilioApi
+from scripts.ports import free_port
 
 HANDOFF_ENV = ["STAFF_PHONE", "STAFF_EMAIL", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
                "SMTP_STARTTLS", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "TWILIO_API_BASE_URL",
@@ -30,12 +30,6 @@ CUSTOMER_PHONE = "+15551234567"
 OPEN_NOW = "2026-11-25T14:00:00-05:00"  # Wednesday afternoon: open 12-5
 CLOSED_TUESDAY = "2026-11-24T15:00:00-05:00"  # closed on Tuesdays
 WINERY_PHONE = "(845) 266-0384"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:

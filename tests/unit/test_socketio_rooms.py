@@ -20,11 +20,7 @@ from aiohttp import web
 import socketio
 from redis.exceptions import RedisError
 from channels.socketio_rooms import SharedRooms
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from scripts.ports import free_port
 
 CHANNEL = "test-rooms-" + uuid.uuid4().hex  # not the channel of clusters sharing this Redis
 

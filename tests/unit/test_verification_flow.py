@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import re
-import socket
 import tempfile
 import time
 from email import policy
@@ -25,16 +24,11 @@ from core.commerce7.connection import make_client
 from actions.loyalty import ActionCheckPoints
 from actions.verification_form import ActionVerificationDone, ValidateVerifyForm
 from tests.fakes.twilio_api import FakeTwilioApi
+from scripts.ports import free_port
 
 JORDAN_EMAIL, JORDAN_PHONE = "jordan.rivera@example.com", "+15551234567"
 ENV = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "TWILIO_API_BASE_URL", "SMTP_HOST", "SMTP_PORT",
        "SMTP_FROM", "STAFF_PHONE", "STAFF_EMAIL", "VERIFICATION_SECRET"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:
