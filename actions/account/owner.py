@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
@@ -17,8 +18,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.commerce7.connection import get_client
-from actions.common import contact_line
+from actions.common import contact_line, latest_entities, latest_text
 from actions.identity import identified_customer
+from actions.responder import answer_from_knowledge
 from actions.settings import get_settings
 from actions.texts import say
 from actions.verification import start_events
@@ -38,6 +40,20 @@ def idle_events() -> List[Dict[str, Any]]:
     return [SlotSet("verification_needed", None), SlotSet("change_requested", None)]
 
 
+# Whose details a message asks for: an account question has the customer in it ("my email", "do you
+# have me on file", "points for 845-555-0123"); one that speaks only of the winery ("what's your phone
+# number?", "ur email?") asks the winery's, and the knowledge base answers it without any proof.
+_CUSTOMER = re.compile(r"\b(i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|we're|our|ours|us)\b", re.I)
+_WINERY = re.compile(r"\b(you|your|yours|ur|u|y'all|yall|the winery|milea)\b|"
+                     r"\bthe (e-?mail|email address|phone|phone number|number) (for|to|of)\b", re.I)
+
+
+def asks_about_the_winery(tracker: Tracker) -> bool:
+    text = latest_text(tracker)
+    return bool(_WINERY.search(text)) and not _CUSTOMER.search(text) \
+        and not latest_entities(tracker, "email", "phone")
+
+
 @dataclass
 class Gate:
     customer: Optional[Customer]
@@ -46,6 +62,9 @@ class Gate:
 
 async def owner(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) -> Gate:
     """The proven customer, or the events that start the proof step (or say why it cannot be done)."""
+    if asks_about_the_winery(tracker):
+        await answer_from_knowledge(dispatcher, tracker, "nlu_fallback")
+        return Gate(None, idle_events())
     settings = get_settings()
     try:
         customer = await identified_customer(tracker, settings, get_client())

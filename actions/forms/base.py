@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import clean_text, latest_intent
-from actions.questions import answer_question, is_question
+from actions.questions import answer_of_a_fact, answer_question, is_question
 from actions.texts import say
 
 # Words that stop a form whatever intent NLU gave them.
@@ -45,6 +45,9 @@ class GuidedForm(FormValidationAction):
     form: str = ""
     rules: Dict[str, SlotRule] = {}
     blocked_slot = "form_blocked"
+    # True: a message that would start the form but asks a fact about one of our things gets that
+    # answer, and the form does not start (praise with a question is a question)
+    answers_first = False
 
     def name(self) -> Text:
         return f"validate_{self.form}"
@@ -63,6 +66,10 @@ class GuidedForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         requested = tracker.get_slot("requested_slot")
+        if requested is None and self.answers_first:
+            answered = await answer_of_a_fact(dispatcher, tracker)
+            if answered is not None:
+                return [*answered, SlotSet("requested_slot", None)]
         if requested and requested != "confirm_stop" and wants_to_stop(tracker):
             return [SlotSet("stop_requested", True), SlotSet(requested, None),
                     SlotSet("requested_slot", "confirm_stop")]

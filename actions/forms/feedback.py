@@ -116,6 +116,7 @@ def _intent(event: Dict[str, Any]) -> str:
 
 class ValidateFeedbackForm(GuidedForm):
     form = FORM
+    answers_first = True
     rules = {
         "rating": (parse_rating, "utter_retry_feedback_form_rating", "utter_explain_feedback_form_rating"),
         "feedback_comment": (optional_comment, "utter_retry_feedback_form_feedback_comment",

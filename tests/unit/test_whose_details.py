@@ -1,0 +1,29 @@
+"""An account question needs the customer in it; "what's your phone number?" asks the winery's and
+is answered from the knowledge base, with no proof asked for and nothing of any account shown."""
+import pytest
+from rasa_sdk import Tracker
+
+from actions.account.owner import asks_about_the_winery
+
+
+def tracker(text: str, entities=()) -> Tracker:
+    return Tracker("t", {}, {"text": text, "intent": {"name": "ask_my_details", "confidence": 0.7},
+                             "entities": list(entities)}, [], False, None, {}, "")
+
+
+@pytest.mark.parametrize("text", ["what's your phone number", "whats ur phone #", "ur email?",
+                                  "what email do you guys use", "what's the number for milea",
+                                  "ok what's the email for that", "the number to call for weddings?"])
+def test_the_winery_s_details(text):
+    assert asks_about_the_winery(tracker(text))
+
+
+@pytest.mark.parametrize("text", ["what email do you have for me", "is my phone number up to date",
+                                  "which email is on file", "do you have our new address", "what do u have on me"])
+def test_the_customer_s_details(text):
+    assert not asks_about_the_winery(tracker(text))
+
+
+def test_a_contact_given_makes_it_the_customer_s():
+    text = "check the points for you-know-who at jane@example.com"
+    assert not asks_about_the_winery(tracker(text, [{"entity": "email", "value": "jane@example.com"}]))
