@@ -211,6 +211,9 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
                     # "can i swing by monday afternoon": coming on a day asks that day's hours, whatever NLU said
                     or (_COME_BY.search(text) and not kinds_named and intent not in HOUSE_RULE_INTENTS)):
         return Turn("date", [text], "hours", follow_up)
+    if not day_now and not kinds_named and intent in ("ask_hours", "nlu_fallback", "out_of_scope") \
+            and business_hours.asks_about_closures(text):
+        return Turn("date", [text], "hours", follow_up)
     if ambiguous and not kinds_named:
         plural = (re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
                             r"list|make|sell|carry|options)\b", text, re.I) or ASKS_IF_WE_MAKE.search(text)) \
@@ -422,12 +425,19 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     reply = Reply()
     for grape in NOT_CARRIED:
         if re.search(rf"\b{grape}\b", low) and (grape not in wish.like or ASKS_IF_WE_MAKE.search(low)):
-            alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
-            alternative = (render("utter_wine_grape_alternative", channel, grape=grape.title(), label=alt[0].label,
-                                  price=alt[0].price_text) if alt else "")
+            blends = [r for r in rows if grape in r.grapes and len(r.grapes) > 1]
+            if blends:   # "a Merlot?": not on its own, and the blend that holds it
+                alt = blends[:1]
+                alternative = render("utter_wine_grape_in_blend", channel, grape=grape.title(), label=alt[0].label,
+                                     price=alt[0].price_text)
+            else:
+                alt = recommend(rows, read_wish(f"something like {grape}"), k=1)
+                alternative = (render("utter_wine_grape_alternative", channel, grape=grape.title(), label=alt[0].label,
+                                      price=alt[0].price_text) if alt else "")
             reply.say("utter_wine_not_carried", channel, grape=grape.title(), alternative=alternative)
             reply.rows = alt
-            reply.slots = {"subject_kind": "wine", "wine": alt[0].title} if alt else {}
+            # what a later "what's the closest thing then?" or "tell me about that one" is about
+            reply.slots = {"subject_kind": "wine", "wine": alt[0].title, "subject_aspect": "alternative"} if alt else {}
             return reply
     if wish.style == "sweet" and not wish.foods:
         fruity = sorted((r for r in rows if r.type == "rose" and r.notes), key=lambda r: r.price or 0)[:1]
@@ -475,7 +485,9 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     if not wish.empty and _LIST.search(low) or (wish.types and len(low.split()) <= 5) or wish.max_price:
         if not pool:
             return _none(reply, what, rows, channel, wish)
-        intro = f"Our {what}" + (f" under ${wish.max_price:g}" if wish.max_price else "") + \
+        ceiling = (f" under ${wish.max_price:g}" if wish.below_only else f" at ${wish.max_price:g} or less") \
+            if wish.max_price else ""
+        intro = f"Our {what}" + ceiling + \
                 (" in stock" if wish.in_stock else "")
         reply.say("utter_wine_list", channel, intro=intro, items=", ".join(f"the {r.label} ({r.price_text})" for r in pool))
         reply.rows = pool

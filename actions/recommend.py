@@ -15,7 +15,7 @@ from actions.wine_catalog import WineRow
 
 TYPE_WORDS = {
     "red": "red", "reds": "red", "rouge": "red", "white": "white", "whites": "white", "blanc": None,
-    "rose": "rose", "rosé": "rose", "roses": "rose", "pink": "rose", "sparkling": "sparkling", "bubbly": "sparkling",
+    "rose": "rose", "rosé": "rose", "roses": "rose", "rosés": "rose", "pink": "rose", "sparkling": "sparkling", "bubbly": "sparkling",
     "bubbles": "sparkling", "fizz": "sparkling", "fizzy": "sparkling", "champagne": "sparkling",
     "prosecco": "sparkling",
 }
@@ -56,6 +56,7 @@ _UNDER = re.compile(r"(?:\b(?:under|below|less than|cheaper than|(?:no|not|nothi
                     r"above|higher than|pricier than)|max(?:imum)?(?: of)?|up to|at most|within|budget(?: is| of)?|"
                     r"<=?)\s*\$?\s*(\d+))|(?:\$\s*(\d+)\s*(?:or (?:less|under|below|cheaper)|max|tops|and under|"
                     r"or so max)\b)", re.I)
+_STRICTLY_UNDER = re.compile(r"(under|below|less than|cheaper than)\b", re.I)
 _OVER = re.compile(r"(?:\b(?:over|above|more than|at least|pricier than)\s*\$?\s*(\d+))|"
                    r"(?:\$\s*(\d+)\s*(?:or more|and up|plus)\b)", re.I)
 
@@ -69,6 +70,7 @@ class Wish:
     style: str = ""
     body: str = ""
     max_price: Optional[float] = None
+    below_only: bool = False    # "under $30": strictly less; "$30 or less", "up to 30": the ceiling too
     min_price: Optional[float] = None
     in_stock: bool = False
     gift: bool = False
@@ -108,6 +110,7 @@ def read_wish(text: str) -> Wish:
     m = _UNDER.search(low)
     if m:
         wish.max_price = float(m.group(1) or m.group(2))
+        wish.below_only = bool(_STRICTLY_UNDER.match(m.group(0)))
     else:
         m = _OVER.search(low)
         if m:
@@ -124,13 +127,22 @@ def read_wish(text: str) -> Wish:
     return wish
 
 
+def within_price(wish: Wish, price: Optional[float]) -> bool:
+    """Whether a price keeps to the wish's bounds (no bound: any price)."""
+    if wish.max_price is None and wish.min_price is None:
+        return True
+    if price is None:
+        return False
+    if wish.max_price is not None and (price > wish.max_price or wish.below_only and price >= wish.max_price):
+        return False
+    return wish.min_price is None or price >= wish.min_price
+
+
 def matches(row: WineRow, wish: Wish) -> bool:
     """Hard filters: type, price bounds, stock, dryness."""
     if wish.types and row.type not in wish.types:
         return False
-    if wish.max_price is not None and (row.price is None or row.price > wish.max_price):
-        return False
-    if wish.min_price is not None and (row.price is None or row.price < wish.min_price):
+    if not within_price(wish, row.price):
         return False
     if wish.in_stock and row.in_stock is False:
         return False

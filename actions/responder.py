@@ -42,6 +42,7 @@ from core.texts import render
 log = logging.getLogger(__name__)
 
 # A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
+_ALTERNATIVE = re.compile(r"\b(closest|instead|alternative|similar|next best|comparable|substitute|what else)\b", re.I)
 _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
 # Questions where a head count asks the group policy ("we'll be 12, can we come Saturday?").
 GROUP_INTENTS = frozenset({"ask_reservation", "ask_tastings", "ask_visit_policies", "ask_hours", "nlu_fallback",
@@ -137,6 +138,12 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         if reply is not None and reply.texts:
             _send(dispatcher, reply)
             return Outcome(_events(reply.slots), reply.rows)
+    if before.kind == "wine" and before.aspect == "alternative" and _ALTERNATIVE.search(text) and before.current("wine"):
+        # "what's the closest thing you've got then?" after a wine we don't make: the one offered for it
+        rows = [r for r in wine_rows(await available_products() or [], kdir) if r.title == before.current("wine")]
+        if rows:
+            say(dispatcher, "utter_wine_closest", label=rows[0].label, price=rows[0].price_text)
+            return Outcome([SlotSet("subject_aspect", None)], rows)
     intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
     count = head_count(text) if intent in GROUP_INTENTS or before.topic == "ask_reservation" else None
     if count is not None and count < SMALL_PARTY_MAX and intent != "ask_reservation":
@@ -277,6 +284,23 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
     return None
 
 
+# "tell me about the Vincenza", "what's it like?", "more on that one": what the wine is, not one fact of it
+_DESCRIBE = re.compile(r"^\W*(ok\W+|so\W+|and\W+)*(tell me (a bit |a little )?(more )?(about|abt|on)|(more )?(info|details) "
+                       r"(on|about|abt)|describe|what('?s| is) (it|that( one)?|the \w+( \w+)?) like)\b", re.I)
+
+
+def _and_list(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _wine_description(row, channel) -> str:
+    return render("utter_wine_about", channel, label=row.label, style=row.style,
+                  type_word=converse.TYPE_WORD.get(row.type, row.type),
+                  grapes=render("utter_wine_made_from", channel, grapes=_and_list([g.title() for g in row.grapes]))
+                  if len(row.grapes) > 1 else "",
+                  notes=render("utter_wine_notes", channel, notes=", ".join(row.notes[:3])) if row.notes else "")
+
+
 async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) -> Outcome:
     row = reply.rows[0]
     wines = load_wines(kdir, (row.title,))
@@ -285,10 +309,8 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
     answer = await get_service().answer(question, "ask_wine", prefer_source=wine.sources if wine else (),
                                         context=row.title)
     body = answer.text if answer.found and row.title.split()[0].casefold() in answer.text.casefold() else ""
-    if not body:
-        body = render("utter_wine_about", channel, label=row.label, style=row.style,
-                      type_word=converse.TYPE_WORD.get(row.type, row.type),
-                      notes=render("utter_wine_notes", channel, notes=", ".join(row.notes[:3])) if row.notes else "")
+    if not body or _DESCRIBE.search(text or ""):
+        body = _wine_description(row, channel)
     if "$" not in body and row.price_text:
         body += render("utter_wine_price_note", channel, price=row.price_text)
     dispatcher.utter_message(text=with_link(body, answer.url if answer.found else None))
@@ -325,7 +347,9 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         events += [SlotSet("subject_kind", "tier"), SlotSet("subject_options", [t.name for t in offerings.tiers(kdir)])]
     elif intent == "ask_tastings":   # "what flights do you have?": the flights are what a later "which" picks from
         facts = load_facts(kdir)
-        listed = narrowed(question, facts.standalone("experience"),
+        # by the customer's words: "what flights do you do?" lists the flights, though the overview
+        # question it was searched as names every experience
+        listed = narrowed(latest_text(tracker) or question, facts.standalone("experience"),
                           list(facts.attributes.get("experience", {}).values()))
         events += [SlotSet("subject_kind", "experience"), SlotSet("subject_options", [e.name for e in listed])]
     elif intent == "ask_loyalty":

@@ -99,13 +99,17 @@ def is_of_age(born: date, today: Optional[date] = None) -> bool:
 
 _STATED_AGE = re.compile(r"\b(?:i'?m|i am|im|she'?s|he'?s|aged?)\s+(?:only |just )?(\d{1,2})\b"
                          r"(?!\s*(?:min|minutes|hours|people|guests|of us|bottles|dollars|bucks|%|\$|ppl|miles|mins))"
-                         r"|\b(\d{1,2})\s*(?:years? old|yrs? old|y/?o)\b", re.I)
+                         r"|\b(\d{1,2})\s*(?:years? old|yrs? old|y/?o)\b"
+                         # "my son is 19", "she just turned 20": someone else's age
+                         r"|\b(?:turned|turns|turning)\s+(\d{1,2})\b(?!\s*(?:min|minutes|hours|%))"
+                         r"|\b(?:son|daughter|kid|child|grandson|granddaughter|nephew|niece|brother|sister)\s+(?:is|'s)\s+"
+                         r"(?:only |just )?(\d{1,2})\b(?!\s*(?:min|minutes|hours|people|guests|bottles|dollars|%|\$))", re.I)
 
 
 def stated_age(text: str) -> Optional[int]:
     """An age the customer says ("im 20 but my bday is in feb", "I'm 19 years old"), or None."""
     m = _STATED_AGE.search(text or "")
-    return int(m.group(1) or m.group(2)) if m else None
+    return int(next(g for g in m.groups() if g)) if m else None
 
 
 def under_age(text: str) -> bool:

@@ -255,6 +255,9 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
             if has(f"next {word}") and nxt == today:
                 nxt += timedelta(days=7)
             days.append(nxt)
+    year = re.search(r"\b(20\d\d)\b", haystack)
+    if not days and year and int(year.group(1)) > today.year:   # "in 2027": from its first day
+        days.append(date(int(year.group(1)), 1, 1))
     if not days:   # a month alone ("closed in january?"): its first day, where a closure would start
         for word in re.findall(r"[a-z]+", haystack):
             if word in _MONTHS and len(word) > 3:
@@ -381,10 +384,40 @@ def upcoming_closure(schedule: Schedule, today: date, within_days: int = 21) -> 
     return None
 
 
+# "what's the next day you're open after Sunday?", "first day I can come in 2027?": the first open day
+_NEXT_OPEN = re.compile(r"\b(next|first|earliest|soonest) (day|date|time|chance)\b|\bnext open\b|\bopen next\b", re.I)
+_STRICTLY_AFTER = re.compile(r"\bafter\b", re.I)
+# "do you take a break in the winter?", "holiday closures?": the closures of the year
+_CLOSURES = re.compile(r"\b(break|closures?|shut ?down|vacation|time off|close for the (season|winter|holidays)|"
+                       r"closed for the (season|winter|holidays)|holiday (hours|schedule))\b", re.I)
+
+
+_SEASON = re.compile(r"\b(winter|holidays?|season|christmas|xmas|new year'?s?|january|thanksgiving|all year|year round)\b",
+                     re.I)
+
+
+def asks_about_closures(text: str) -> bool:
+    """"Do you take a break in the winter?", "closed over the holidays?": the year's closures, whatever
+    intent NLU gave it."""
+    return bool(_CLOSURES.search(text or "") and _SEASON.search(text or ""))
+
+
 def hours_reply(schedule: Schedule, now: datetime, text: str, entities: Iterable[str] = ()) -> str:
     """The full reply to an hours question asked at `now`."""
     local = now.astimezone(schedule.tz)
     kind, days = resolve_days(text, entities, local.date())
+    if _NEXT_OPEN.search(text or ""):
+        start = days[-1] if days else local.date()
+        first = start if days and not _STRICTLY_AFTER.search(text) and schedule.hours_on(start) \
+            else schedule.next_open_day(start)
+        if first is not None:
+            return describe_day(schedule, first, local.date())
+    if kind == "week" and _CLOSURES.search(text or ""):
+        upcoming = upcoming_closure(schedule, local.date(), 366)
+        nxt = render("utter_hours_closure_note", None, day=fmt_day(upcoming[0]), closure=upcoming[1].name).strip() \
+            if upcoming else ""
+        return render("utter_hours_closures", None, days_off=days_off(schedule), closures=closures_summary(schedule),
+                      next=nxt).strip()
     if kind == "now":
         return describe_now(schedule, now)
     if kind == "week":

@@ -34,7 +34,7 @@ class Asked:
 # Shorthand of text messages, read as the words they stand for.
 SHORTHAND = {"yr": "year", "yrs": "years", "pts": "points", "pt": "points", "ppl": "people", "hrs": "hours",
              "hr": "hour", "mins": "minutes", "min": "minutes", "diff": "difference", "abt": "about",
-             "btls": "bottles", "btl": "bottle", "w": "with", "wat": "what", "wut": "what", "hw": "how"}
+             "btls": "bottles", "btl": "bottle", "w": "with", "wat": "what", "wut": "what", "hw": "how", "r": "are"}
 
 
 def normalise(text: str) -> str:

@@ -141,12 +141,41 @@ def narrowed(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
     return kept if kept else list(things)
 
 
+# "the middle one", "the 2nd option", "the last": a place in the set as it was listed
+_ORDINAL = re.compile(r"\bthe (first|1st|second|2nd|third|3rd|fourth|4th|last|middle|latter|former)"
+                      r"(?= (?:one|ones|option|choice|tier|level|wine|bottle|flight|tasting|reward|room|space)\b|\s*$|\s*[?.!,])",
+                      re.I)
+_PLACES = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
+
+
+def names_a_place(text: str) -> bool:
+    return bool(_ORDINAL.search(text or ""))
+
+
+def by_place(text: str, things: Sequence[Thing]) -> Optional[Thing]:
+    """The thing at the place the text names in `things` (in the order they were listed)."""
+    m = _ORDINAL.search(text or "")
+    if not m:
+        return None
+    word = m.group(1).casefold()
+    if word == "middle":
+        return things[len(things) // 2] if len(things) % 2 == 1 else None
+    if word in ("former", "latter"):
+        return (things[0] if word == "former" else things[-1]) if len(things) == 2 else None
+    place = _PLACES[word]
+    return things[place] if place < len(things) else None
+
+
 def choose(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
            several: bool = False) -> Optional[tuple[list[Thing], Optional[Asked]]]:
     """The things of `things` the text picks out (one; or, with `several`, all that fit a value), and
-    the attribute that told them apart (None: their names); a superlative first, then a value."""
+    the attribute that told them apart (None: their names or their place); a place in the list first,
+    then a superlative, then a value."""
     if len(things) < 2:
         return None
+    placed = by_place(text, things)
+    if placed is not None:
+        return [placed], None
     for asked in lexical(text, attributes):
         if asked.direction and not _of_another(text, asked, attributes):
             picked = extreme(narrowed(text, things, attributes, asked.attribute), asked)

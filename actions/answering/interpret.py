@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from actions.answering.attributes import Asked, phrase_pattern, asked, lexical
-from actions.answering.choose import choose, narrowed, plain, unspent
+from actions.answering.choose import choose, names_a_place, narrowed, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
-from actions.recommend import read_wish
+from actions.recommend import read_wish, within_price
 from actions.knowledge.text import tokens
 from actions.subject import Subject, asks_what_it_is, aspect_of, is_correction, refers_back
 
@@ -174,6 +174,10 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     current = facts.find(kind, before.current(kind)) if kind == context_kind else None
     pointing = refers_back(text) or is_correction(text) or bool(_DESCRIPTOR.search(text))
     wish = read_wish(text)
+    if kind == "wine" and len(named) >= 2 and (wish.max_price is not None or wish.min_price is not None):
+        # "any rosé under $30": the bound keeps some of the wines named; its number picks none of them
+        kept = [t for t in named if within_price(wish, t.values.get("price"))]
+        return Plan(kind, kept, facts.attributes[kind].get("price")) if len(kept) == 1 else None
     if current is not None and not named and asks_what_it_is(text):
         by_value = _attribute_of_a_value(text, facts.of(kind), attributes)
         if by_value is not None:   # "is that one a red?", "is it dry?": that value's attribute, of it
@@ -190,6 +194,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     elif not named and len(options) >= 2 and (pointing or len(text.split()) <= 6 and _superlative(text, attributes)) \
             and not _means_current(text, current, attributes):
         pool = options   # "which of those ...", "notes on the cheapest?" after two were listed
+    elif not named and kind == context_kind and kind != "wine" and names_a_place(text):
+        pool = facts.standalone(kind)   # "I meant the middle one" with nothing listed: of all, in their order
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
         # "the 4 bottle level", "a case for a penny": one of all by its values; "the cheapest flight":
@@ -207,7 +213,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     asks = asked(_without_names(text, named or pool), attributes, None if picked else embedder)
     if picked:
         chosen, how = picked
-        carried = facts.attributes.get(kind, {}).get(ASPECT_ATTRIBUTE.get(before.aspect, before.aspect))
+        carried = _carried(facts.attributes.get(kind, {}), before.aspect)
         if not asks and carried is not None and (how is None or not how.direction):
             asks = [Asked(carried)]   # "no, I meant the rosé" after "how much is the reserve?": its price
         # what is asked of the one chosen: not the words that chose it ("the cheaper one, what's it like")
@@ -254,6 +260,15 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     # the set a later "something cheaper?" compares across: the one listed, else all of a described kind
     listed = options or (facts.standalone(kind) if kind in DESCRIBED_KINDS else [])
     return Plan(kind, things, attribute, None, False, [t.name for t in listed])
+
+
+def _carried(attributes: dict[str, Attribute], aspect: str) -> Optional[Attribute]:
+    """The attribute the subject path's aspect names: by name ("bottles"), else the one whose words
+    say it (a tier's "price" is its price per shipment)."""
+    if not aspect:
+        return None
+    name = ASPECT_ATTRIBUTE.get(aspect, aspect)
+    return attributes.get(name) or next((a for a in attributes.values() if aspect in a.words), None)
 
 
 def _means_current(text: str, current: Optional[Thing], attributes: Sequence[Attribute]) -> bool:

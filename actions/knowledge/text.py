@@ -70,7 +70,8 @@ def stem(word: str) -> str:
 
 
 def _raw_words(text: str) -> list[str]:
-    return _TOKEN.findall((text or "").lower().replace("’", "'"))
+    # "e-mail" and "email" are one word (split, "e-mail" matched nothing a visitor types)
+    return _TOKEN.findall(re.sub(r"\be-mail", "email", (text or "").lower().replace("’", "'")))
 
 
 def tokens(text: str) -> list[str]:

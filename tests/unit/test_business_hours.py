@@ -136,3 +136,18 @@ def test_the_last_seating_asked_without_a_day_is_todays():
 
 def test_a_short_word_that_is_also_a_month_is_not_read_as_one():
     assert "Wednesday-Thursday" in reply(at(2026, 11, 27, 14), "may i ask your hours")
+
+
+@pytest.mark.parametrize("text, day", [
+    ("so whats the next day ur open after sunday", "Wednesday, December 2"),
+    ("first day I can come taste in 2027?", "Friday, January 15"),
+    ("what's the first day you're open after christmas", "Saturday, December 26"),
+])
+def test_the_next_open_day_after_a_day(text, day):
+    assert day in reply(at(2026, 11, 27, 14, 0), text)
+
+
+@pytest.mark.parametrize("text", ["do you guys take a break in the winter at all", "any holiday closures?"])
+def test_the_closures_of_the_year(text):
+    said = reply(at(2026, 11, 27, 14, 0), text)
+    assert "January 1 through January 14" in said and "Christmas Day" in said and "Mondays and Tuesdays" in said

@@ -28,6 +28,19 @@ def test_a_price_ceiling_or_floor_said_any_way(text, ceiling, floor):
     assert (wish.max_price, wish.min_price) == (ceiling, floor)
 
 
+@pytest.mark.parametrize("text, strictly", [
+    ("any rosé under $30", True), ("below 45 please", True), ("cheaper than 30 bucks", True),
+    ("$30 or less", False), ("up to 30", False), ("nothing over $40", False), ("max of 50", False),
+])
+def test_under_a_price_leaves_out_the_price_itself(text, strictly):
+    from actions.recommend import matches
+    from actions.wine_catalog import WineRow
+    wish = read_wish(text)
+    assert wish.below_only is strictly
+    at_the_ceiling = WineRow("X", wish.max_price, f"${wish.max_price:g}", 2023, True, None, type="rose")
+    assert matches(at_the_ceiling, wish) is not strictly
+
+
 def test_a_bday_is_a_gift():
     assert read_wish("a red for my dads bday").gift
 
@@ -46,6 +59,8 @@ def test_a_day_of_the_month_said_alone_wins_over_the_season(text, day):
 @pytest.mark.parametrize("text, age", [
     ("im 20 but my bday is in feb, can i join the wine club now?", 20), ("I am 19", 19),
     ("my son is 8 years old", 8), ("im 20 minutes away", None), ("we are 12 people", None), ("im 25", 25),
+    ("my son is 19, can he sign up for the club?", 19), ("she just turned 20 and wants to join", 20),
+    ("my son is 19 minutes away", None),
 ])
 def test_an_age_said_in_passing(text, age):
     assert stated_age(text) == age
@@ -116,6 +131,12 @@ def test_a_head_count_said_in_words_counts(text, people):
     assert head_count(text) == people
 
 
+@pytest.mark.parametrize("text", ["if we're 10 min late do we lose our spot", "we are about 20 minutes away",
+                                  "we'll be there in 2 hours, we're 2 hrs out"])
+def test_a_time_or_a_distance_is_no_head_count(text):
+    assert head_count(text) is None
+
+
 def test_one_is_not_read_as_a_number():
     assert with_digits("the reserve one") == "the reserve one"
 
@@ -126,3 +147,16 @@ def test_one_is_not_read_as_a_number():
 def test_a_question_about_what_the_subject_is(text, about_itself):
     """"is that one a red?" asks the subject's type; "what about a white?" starts a new search."""
     assert asks_what_it_is(text) is about_itself
+
+
+@pytest.mark.parametrize("text, picked", [
+    ("no sorry I meant the middle one", "Grand Prix"), ("the 2nd option pls", "Grand Prix"),
+    ("the last one?", "Triple Crown"), ("ok what about the first", "Jumper"),
+    ("what time is the last call", None), ("the first weekend of january", None),
+])
+def test_a_place_in_the_list_picks_from_it(text, picked):
+    from types import SimpleNamespace
+    from actions.answering.choose import by_place
+    tiers = [SimpleNamespace(name=n) for n in ("Jumper", "Grand Prix", "Triple Crown")]
+    chosen = by_place(text, tiers)
+    assert (chosen.name if chosen else None) == picked
