@@ -32,6 +32,9 @@ COMPATIBLE = {
     "date": {"ask_hours", "ask_reservation", "nlu_fallback", "ask_wine", "ask_events", "ask_tastings"},
     "state": {"ask_shipping", "ask_club", "ask_wine", "nlu_fallback"},
 }
+# Aspects only one kind has: a short follow-up asking one ("buy link?", "in stock?") is about the
+# subject of that kind, whatever intent NLU gave it.
+ONLY_ASKED_OF = {"wine": ("buy", "stock", "vintage")}
 # The kind of subject each question intent is about, when a message names things of several kinds.
 KIND_OF_INTENT = {"ask_shipping": "state", "ask_club": "tier", "join_club": "tier", "ask_tastings": "experience",
                   "ask_events": "space", "ask_hours": "date"}
@@ -63,12 +66,18 @@ def asks_time(text: str) -> bool:
 
 NOT_CARRIED = ("pinot noir", "merlot", "riesling", "malbec", "cabernet sauvignon", "syrah", "zinfandel",
                "sauvignon blanc", "pinot grigio", "moscato", "port")
+# the colour of each: a blend of ours that holds one is offered only if it is that colour (the pinot noir
+# in a sparkling wine is no answer to "a pinot noir?")
+NOT_CARRIED_TYPE = {"pinot noir": "red", "merlot": "red", "malbec": "red", "cabernet sauvignon": "red", "syrah": "red",
+                    "zinfandel": "red", "riesling": "white", "sauvignon blanc": "white", "pinot grigio": "white",
+                    "moscato": "white"}
 
 
 def asks_for_a_grape_we_lack(text: str) -> bool:
     """Whether the message asks if we make a wine we do not ("Do you make a Riesling too?"), whatever
-    story comes before the question."""
-    return bool(ASKS_IF_WE_MAKE.search(text)) and any(re.search(rf"\b{g}s?\b", text, re.I) for g in NOT_CARRIED)
+    story comes before the question, or asks about one as if we did ("how much is your riesling?")."""
+    return any(re.search(rf"\b{g}s?\b", text, re.I) for g in NOT_CARRIED) and bool(ASKS_IF_WE_MAKE.search(text)) or \
+        any(re.search(rf"\b(your|ur|the)\s+{g}\b", text, re.I) for g in NOT_CARRIED)   # "how much is your riesling?"
 
 
 @dataclass
@@ -254,7 +263,7 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     # 3. a follow-up about the previous subject
     previous_kind = before.kind if before.kind in KINDS else ""
     if previous_kind and (follow_up or correction or aspect in ("cheaper", "dearer", "more", "discount", "bottles")) \
-            and intent in COMPATIBLE[previous_kind]:
+            and (intent in COMPATIBLE[previous_kind] or short and aspect in ONLY_ASKED_OF.get(previous_kind, ())):
         if previous_kind == "wine" and aspect in ("pairing", "best") and not follow_up:
             return Turn("", [], aspect)  # "what goes with steak?" is a new question, not about the last wine
         if previous_kind == "wine" and read_wish(text).types and aspect in ("", "cheaper", "dearer", "best") \
@@ -425,7 +434,8 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     reply = Reply()
     for grape in NOT_CARRIED:
         if re.search(rf"\b{grape}\b", low) and (grape not in wish.like or ASKS_IF_WE_MAKE.search(low)):
-            blends = [r for r in rows if grape in r.grapes and len(r.grapes) > 1]
+            blends = [r for r in rows if grape in r.grapes and len(r.grapes) > 1
+                      and r.type == NOT_CARRIED_TYPE.get(grape)]
             if blends:   # "a Merlot?": not on its own, and the blend that holds it
                 alt = blends[:1]
                 alternative = render("utter_wine_grape_in_blend", channel, grape=grape.title(), label=alt[0].label,

@@ -1,6 +1,7 @@
 """Answering a question wherever it is asked, including in the middle of a form."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
@@ -25,10 +26,24 @@ async def _no_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent:
     return Outcome()
 
 
+# "and how much is it", "so who runs the kitchen": a question without its question mark
+_ASKS = re.compile(r"^\W*((and|so|ok|okay|also|btw|but)\W+)*(how|what|whats|what's|which|who|whos|who's|when|where|is|are|"
+                   r"does|do|can|could|will)\b", re.I)
+
+
+# what a request to rate or review says: that request is the form's, whatever else it asks
+_RATES = re.compile(r"\b(review|rate|rating|feedback|complain|complaint|suggest|suggestion|survey|stars?)\b", re.I)
+
+
+def reads_as_question(text: str) -> bool:
+    return ("?" in text or bool(_ASKS.match(text))) and not _RATES.search(text)
+
+
 async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict] | None:
     """The answer to a question about one of our things inside the latest message ("the lobster roll
-    was amazing, how much is it?"), sent; None, with nothing sent, when it asks no such thing."""
-    if "?" not in latest_text(tracker):
+    was amazing, how much is it?"), sent; None, with nothing sent, when it asks no such thing or asks
+    to rate or review ("can I leave a review of the private tour?")."""
+    if not reads_as_question(latest_text(tracker)):
         return None
     probe = CollectingDispatcher()
     outcome = await respond(probe, tracker, default=_no_answer)

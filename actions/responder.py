@@ -138,13 +138,17 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         if reply is not None and reply.texts:
             _send(dispatcher, reply)
             return Outcome(_events(reply.slots), reply.rows)
-    if before.kind == "wine" and before.aspect == "alternative" and _ALTERNATIVE.search(text) and before.current("wine"):
+    if before.kind == "wine" and before.aspect == "alternative" and _ALTERNATIVE.search(text) and before.current("wine") \
+            and read_wish(text).empty:
         # "what's the closest thing you've got then?" after a wine we don't make: the one offered for it
         rows = [r for r in wine_rows(await available_products() or [], kdir) if r.title == before.current("wine")]
         if rows:
             say(dispatcher, "utter_wine_closest", label=rows[0].label, price=rows[0].price_text)
             return Outcome([SlotSet("subject_aspect", None)], rows)
     intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
+    wish = read_wish(text)
+    if wish.types and (wish.max_price is not None or wish.min_price is not None):
+        intent = "ask_wine"   # "a red under $35 to bring to my in-laws": shopping, whatever the story around it
     count = head_count(text) if intent in GROUP_INTENTS or before.topic == "ask_reservation" else None
     if count is not None and count < SMALL_PARTY_MAX and intent != "ask_reservation":
         count = None   # "just the two of us, do you do private tours?": the size changes nothing

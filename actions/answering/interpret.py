@@ -164,9 +164,13 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
                 or KIND_OF_INTENT.get(intent, ""))
     if not kind:
         return None
+    kind_attributes = list(facts.attributes.get(kind, {}).values())
     if intent not in INTENTS_OF_KIND[kind] and not (named and kind in MINOR_KINDS) and not (
-            kind == context_kind and len(text.split()) <= 6 and lexical(text, list(facts.attributes.get(kind, {}).values()))):
-        return None   # a short follow-up asking an attribute of the subject is about it whatever NLU said
+            kind == context_kind and len(text.split()) <= 6 and lexical(text, kind_attributes)) and not (
+            mentioned(text, named) and lexical(_without_names(text, named), kind_attributes)):
+        # a short follow-up asking an attribute of the subject is about it whatever NLU said; so is a
+        # message naming a thing and asking one of its attributes ("how much is the reserve cab franc?")
+        return None
     if ASKS_IF_WE_MAKE.search(text) and len(named) > 1:
         return None   # "do you make a chardonnay? my mom hates oaky ones": both, not a pick
     attributes = list(facts.attributes.get(kind, {}).values())
@@ -263,12 +267,14 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
 
 
 def _carried(attributes: dict[str, Attribute], aspect: str) -> Optional[Attribute]:
-    """The attribute the subject path's aspect names: by name ("bottles"), else the one whose words
-    say it (a tier's "price" is its price per shipment)."""
+    """The attribute the subject path's aspect names: by name ("bottles"); a price asked of a kind whose
+    price has another name is that one (a tier's price per shipment)."""
     if not aspect:
         return None
     name = ASPECT_ATTRIBUTE.get(aspect, aspect)
-    return attributes.get(name) or next((a for a in attributes.values() if aspect in a.words), None)
+    if name in attributes or aspect != "price":
+        return attributes.get(name)
+    return next((a for a in attributes.values() if a.format == "money" and "price" in a.words), None)
 
 
 def _means_current(text: str, current: Optional[Thing], attributes: Sequence[Attribute]) -> bool:

@@ -1,5 +1,6 @@
-"""An account question needs the customer in it; "what's your phone number?" asks the winery's and
-is answered from the knowledge base, with no proof asked for and nothing of any account shown."""
+"""Misroutes with a cost: an account question needs the customer in it ("what's your phone number?"
+asks the winery's, answered from the knowledge base with no proof asked for); a question inside praise
+is asked, not taken for a request to rate."""
 import pytest
 from rasa_sdk import Tracker
 
@@ -27,3 +28,14 @@ def test_the_customer_s_details(text):
 def test_a_contact_given_makes_it_the_customer_s():
     text = "check the points for you-know-who at jane@example.com"
     assert not asks_about_the_winery(tracker(text, [{"entity": "email", "value": "jane@example.com"}]))
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("we were there saturday and the lobster roll was amazing, how much is it btw?", True),
+    ("and how much is it", True), ("so who runs the kitchen", True),
+    ("can i leave a review of the private tour?", False), ("the staff were lovely, 5 stars", False),
+    ("I'd like to give some feedback", False),
+])
+def test_a_question_inside_praise_is_asked(text, asks):
+    from actions.questions import reads_as_question
+    assert reads_as_question(text) is asks
