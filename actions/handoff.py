@@ -34,7 +34,7 @@ from core import business_hours
 from actions import validators as v
 from actions.common import clean_text, winery
 from actions.handoff_notices import notify_once
-from actions.hours import system_clock
+from core.clock import system_clock
 from actions.texts import say
 from core.texts import render
 from actions.settings import Settings, get_settings
@@ -241,47 +241,53 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        settings = get_settings()
-        info = winery()
-        contact = {"phone": info["phone"], "email": info["emails"]["general"]}
-        customer = customer_contact(tracker)
-        now = self.clock()
-        lines = transcript(tracker.events or [])
-        label = CHANNEL_LABELS.get(customer.channel, customer.channel)
-        link = console_link(tracker.sender_id)
-        opened = f"\nAnswer in the console: {link}" if link else ""
-        sms_body = (f"Milea chat: a customer asked for a person.{opened}\nReach: {customer.reach}\n"
-                    f"Last messages:\n{lines}")
-        subject = f"Milea chat: a customer asked for a person ({label}" + (
-            f" {mask_phone(customer.phone)})" if customer.sms else ")")
-        email_body = ("A customer asked to talk to someone from the team.\n\n"
-                      + (f"Answer them in the staff console: {link}\n" if link else "")
-                      + f"How to reach them: {customer.reach}\nWhen: {now.isoformat(timespec='minutes')}\n\n"
-                      f"Last messages:\n{lines}\n")
-        results = await notify_once(  # once per customer turn, even when this call is replayed
-            settings.feedback_database, clean_text(tracker.sender_id, 128) or "unknown", turn_key(tracker),
-            HANDOFF_BUDGET_S, lambda: notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body),
-            settings.handoff_notice_cooldown_s)
-        if not results:
-            log.warning("hand-off: no staff notification channel is configured (STAFF_PHONE/TWILIO_*, "
-                        "STAFF_EMAIL/SMTP_*): the customer was given the phone and email")
-        if not any(results.values()):
-            say(dispatcher, "utter_handoff_unavailable", **contact)
-            return []
-        log.info("hand-off from %s: staff notified by %s", label, ", ".join(k for k, ok in results.items() if ok))
-        if customer.sms:
-            how = render("utter_handoff_how_sms")
-        elif customer.email:
-            how = render("utter_handoff_how_email", email=customer.email)
-        elif customer.phone:
-            how = render("utter_handoff_how_phone", phone=customer.phone)
-        else:
-            how = ""
-        # no way to reach the customer but this chat: say how to reach the team too
-        reach_us = "" if how else " " + render("utter_handoff_no_contact", **contact)
-        open_now, when = next_opening(settings, now)
-        if open_now or when is None:
-            say(dispatcher, "utter_handoff_open", how=how, reach_us=reach_us)
-        else:
-            say(dispatcher, "utter_handoff_closed", how=how, when=when, reach_us=reach_us)
+        """Args: as every action. Returns: no events (staff are told; the customer hears how and when)."""
+        await hand_off(dispatcher, tracker, self.clock())
         return []
+
+
+async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, now: datetime) -> None:
+    """Tell staff a customer asked for a person (SMS and e-mail, once per turn), and tell the customer
+    how they will be reached; shared by the hand-off action and any answer to a message asking for one."""
+    settings = get_settings()
+    info = winery()
+    contact = {"phone": info["phone"], "email": info["emails"]["general"]}
+    customer = customer_contact(tracker)
+    lines = transcript(tracker.events or [])
+    label = CHANNEL_LABELS.get(customer.channel, customer.channel)
+    link = console_link(tracker.sender_id)
+    opened = f"\nAnswer in the console: {link}" if link else ""
+    sms_body = (f"Milea chat: a customer asked for a person.{opened}\nReach: {customer.reach}\n"
+                f"Last messages:\n{lines}")
+    subject = f"Milea chat: a customer asked for a person ({label}" + (
+        f" {mask_phone(customer.phone)})" if customer.sms else ")")
+    email_body = ("A customer asked to talk to someone from the team.\n\n"
+                  + (f"Answer them in the staff console: {link}\n" if link else "")
+                  + f"How to reach them: {customer.reach}\nWhen: {now.isoformat(timespec='minutes')}\n\n"
+                  f"Last messages:\n{lines}\n")
+    results = await notify_once(  # once per customer turn, even when this call is replayed
+        settings.feedback_database, clean_text(tracker.sender_id, 128) or "unknown", turn_key(tracker),
+        HANDOFF_BUDGET_S, lambda: notify_staff(settings, _trim(sms_body, SMS_MAX_CHARS), subject, email_body),
+        settings.handoff_notice_cooldown_s)
+    if not results:
+        log.warning("hand-off: no staff notification channel is configured (STAFF_PHONE/TWILIO_*, "
+                    "STAFF_EMAIL/SMTP_*): the customer was given the phone and email")
+    if not any(results.values()):
+        say(dispatcher, "utter_handoff_unavailable", **contact)
+        return
+    log.info("hand-off from %s: staff notified by %s", label, ", ".join(k for k, ok in results.items() if ok))
+    if customer.sms:
+        how = render("utter_handoff_how_sms")
+    elif customer.email:
+        how = render("utter_handoff_how_email", email=customer.email)
+    elif customer.phone:
+        how = render("utter_handoff_how_phone", phone=customer.phone)
+    else:
+        how = ""
+    # no way to reach the customer but this chat: say how to reach the team too
+    reach_us = "" if how else " " + render("utter_handoff_no_contact", **contact)
+    open_now, when = next_opening(settings, now)
+    if open_now or when is None:
+        say(dispatcher, "utter_handoff_open", how=how, reach_us=reach_us)
+    else:
+        say(dispatcher, "utter_handoff_closed", how=how, when=when, reach_us=reach_us)

@@ -2,7 +2,7 @@
 A follow-up day ("what about Sunday?") is resolved by actions/responder.py."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -12,14 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from core import business_hours
 from actions.common import latest_entities, latest_text
 from actions.settings import get_settings
-from core.settings import shared_settings
+from core.clock import system_clock
 from actions.responder import Outcome, respond
-
-
-def system_clock() -> datetime:
-    # MILEA_NOW pins the clock (ISO 8601 with offset) for demos and end-to-end tests.
-    pinned = shared_settings().pinned_now
-    return datetime.fromisoformat(pinned) if pinned else datetime.now(timezone.utc)
 
 
 def hours_answer(clock: Callable[[], datetime]):

@@ -19,6 +19,7 @@ from core.commerce7.models import Customer
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import mentioned
 from actions.common import contact_line, latest_text
+from actions.account.owner import states_points
 from actions.identity import identified_customer
 from actions.texts import say
 from core.texts import render
@@ -95,7 +96,7 @@ class ActionCheckPoints(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         settings = get_settings()
-        if names_a_reward(latest_text(tracker), settings.knowledge_dir):
+        if names_a_reward(latest_text(tracker), settings.knowledge_dir) or states_points(latest_text(tracker)):
             # "can I get a wine key with my points, how many does it take?" asks the reward's cost, which
             # needs no proof of who is asking
             outcome = await respond(dispatcher, tracker, intent="ask_loyalty")

@@ -19,6 +19,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import converse, offerings
+from actions.handoff import hand_off
+from core.clock import system_clock
 from core import business_hours
 from actions.answering.fact_answers import answer as answer_plan
 from actions.answering.choose import narrowed
@@ -42,6 +44,9 @@ from core.texts import render
 log = logging.getLogger(__name__)
 
 # A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
+WANTS_A_PERSON = re.compile(r"\b(talk|speak|chat)\s+(to|with)\s+(an?\s+|some\s+)?(actual\s+|real\s+|live\s+)?"
+                            r"(person|human|someone|somebody|staff|manager|agent|rep|representative)\b|"
+                            r"\b(get|want|need)\s+(me\s+)?an?\s+(actual|real|live)\s+(person|human)\b", re.I)
 _ALTERNATIVE = re.compile(r"\b(closest|instead|alternative|similar|next best|comparable|substitute|what else)\b", re.I)
 _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
 # Questions where a head count asks the group policy ("we'll be 12, can we come Saturday?").
@@ -109,7 +114,6 @@ async def member_discount(tracker: Tracker) -> Optional[tuple[str, str]]:
 
 
 def _now():
-    from actions.hours import system_clock
     return system_clock()
 
 
@@ -127,6 +131,10 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     kdir = settings.knowledge_dir
     text = latest_text(tracker)
     intent = intent or latest_intent(tracker)
+    if WANTS_A_PERSON.search(text):
+        # "my box came broken, can I talk to an actual person?": the hand-off, whatever else it says
+        await hand_off(dispatcher, tracker, system_clock())
+        return Outcome()
     channel = tracker.get_latest_input_channel()
     entities = entity_values(tracker)
     before = Subject.from_slots(slots_before_turn(tracker).get)

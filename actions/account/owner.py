@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.commerce7.connection import get_client
 from actions.common import contact_line, latest_entities, latest_text
 from actions.identity import identified_customer
-from actions.responder import answer_from_knowledge
+from actions.responder import answer_from_knowledge, respond
 from actions.settings import get_settings
 from actions.texts import say
 from actions.verification import start_events
@@ -48,6 +48,14 @@ _WINERY = re.compile(r"\b(you|your|yours|ur|u|y'all|yall|the winery|milea)\b|"
                      r"\bthe (e-?mail|email address|phone|phone number|number) (for|to|of)\b", re.I)
 
 
+_POINTS_SAID = re.compile(r"\b\d[\d,.]*\s*k?\s*(points|miles|pts)\b", re.I)
+
+
+def states_points(text: str) -> bool:
+    """"I have about 5000 points": the customer says how many; what they buy needs no balance looked up."""
+    return bool(_POINTS_SAID.search(text or ""))
+
+
 def asks_about_the_winery(tracker: Tracker) -> bool:
     text = latest_text(tracker)
     return bool(_WINERY.search(text)) and not _CUSTOMER.search(text) \
@@ -65,6 +73,10 @@ async def owner(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str
     if asks_about_the_winery(tracker):
         await answer_from_knowledge(dispatcher, tracker, "nlu_fallback")
         return Gate(None, idle_events())
+    if states_points(latest_text(tracker)):
+        # "I have about 5000 points, what can I get?": what that many buy; no balance is looked up
+        outcome = await respond(dispatcher, tracker, intent="ask_loyalty")
+        return Gate(None, [*outcome.events, *idle_events()])
     settings = get_settings()
     try:
         customer = await identified_customer(tracker, settings, get_client())

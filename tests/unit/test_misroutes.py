@@ -39,3 +39,20 @@ def test_a_contact_given_makes_it_the_customer_s():
 def test_a_question_inside_praise_is_asked(text, asks):
     from actions.questions import reads_as_question
     assert reads_as_question(text) is asks
+
+
+@pytest.mark.parametrize("text, says", [("I have about 5000 points, what can I get with that?", True),
+                                        ("got 12k miles, enough for anything?", True), ("how many points do i have", False)])
+def test_points_said_need_no_balance(text, says):
+    from actions.account.owner import states_points
+    assert states_points(text) is says
+
+
+@pytest.mark.parametrize("text, wants", [
+    ("My September box arrived with a broken bottle. Can I talk to an actual person please?", True),
+    ("can i speak with someone", True), ("i need a real person", True),
+    ("am i talking to a bot", False), ("talk to you later", False), ("we want to chat with the winemaker", False),
+])
+def test_a_request_for_a_person_is_heard_in_any_message(text, wants):
+    from actions.responder import WANTS_A_PERSON
+    assert bool(WANTS_A_PERSON.search(text)) is wants
