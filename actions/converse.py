@@ -77,7 +77,7 @@ def asks_for_a_grape_we_lack(text: str) -> bool:
     """Whether the message asks if we make a wine we do not ("Do you make a Riesling too?"), whatever
     story comes before the question, or asks about one as if we did ("how much is your riesling?")."""
     return any(re.search(rf"\b{g}s?\b", text, re.I) for g in NOT_CARRIED) and bool(ASKS_IF_WE_MAKE.search(text)) or \
-        any(re.search(rf"\b(your|ur|the)\s+{g}\b", text, re.I) for g in NOT_CARRIED)   # "how much is your riesling?"
+        any(re.search(rf"\b(your|ur)\s+{g}\b", text, re.I) for g in NOT_CARRIED)   # "how much is your riesling?"
 
 
 @dataclass

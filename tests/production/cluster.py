@@ -104,7 +104,7 @@ class Cluster:
         return f"http://127.0.0.1:{self.action_base_port + int(name[-1]) - 1}/health"
 
     def start(self, timeout: float = 420) -> "Cluster":
-        self.proc, self.log = launch("scripts.cluster", self.env, self.log_path, "cluster ready:", self._warm, timeout)
+        self.proc, self.log = launch("scripts.cluster", self.env, self.log_path, "cluster ready:", self.all_answer, timeout)
         return self
 
     def answers(self, url: str | None = None) -> bool:
@@ -114,7 +114,8 @@ class Cluster:
         except requests.RequestException:
             return False
 
-    def _warm(self) -> bool:
+    def all_answer(self) -> bool:
+        """Whether every Rasa replica answers a question now."""
         return all(self.answers(url) for url in self.replica_urls)
 
     def tail(self, chars: int = 4000) -> str:

@@ -13,6 +13,14 @@ from twilio.request_validator import RequestValidator
 
 from tests.integration.stack import texts
 from tests.production.conftest import SMS_NUMBER, SMS_SID, SMS_TOKEN
+from tests.waiting import wait_until
+
+
+@pytest.fixture(autouse=True)
+def every_replica_serving(cluster):
+    """An earlier test of the shared cluster (tests/production/test_faults.py) may have killed a replica
+    that is still loading its model: a turn sent to it would wait out the test's deadline."""
+    wait_until(cluster.all_answer, 240, "every Rasa replica answering", interval=1.0)
 
 
 def test_rest_over_https_with_the_certificate_checked(cluster):
