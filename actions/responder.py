@@ -26,7 +26,7 @@ from actions.answering.fact_answers import answer as answer_plan
 from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
-from actions.answering.lookup import overlap
+from actions.answering.lookup import overlap, said_list
 from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
@@ -43,11 +43,13 @@ from core.texts import render
 
 log = logging.getLogger(__name__)
 
-# A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
+# A request for a person inside any message ("my box came broken, can I talk to an actual person?").
 WANTS_A_PERSON = re.compile(r"\b(talk|speak|chat)\s+(to|with)\s+(an?\s+|some\s+)?(actual\s+|real\s+|live\s+)?"
                             r"(person|human|someone|somebody|staff|manager|agent|rep|representative)\b|"
                             r"\b(get|want|need)\s+(me\s+)?an?\s+(actual|real|live)\s+(person|human)\b", re.I)
+# Asking again for what we offered instead of a wine we don't make ("what's the closest thing then?").
 _ALTERNATIVE = re.compile(r"\b(closest|instead|alternative|similar|next best|comparable|substitute|what else)\b", re.I)
+# A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
 _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bottle)|a (good )?bottle)\b", re.I)
 # Questions where a head count asks the group policy ("we'll be 12, can we come Saturday?").
 GROUP_INTENTS = frozenset({"ask_reservation", "ask_tastings", "ask_visit_policies", "ask_hours", "nlu_fallback",
@@ -113,10 +115,6 @@ async def member_discount(tracker: Tracker) -> Optional[tuple[str, str]]:
     return None
 
 
-def _now():
-    return system_clock()
-
-
 async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
                   default: Optional[Callable[[CollectingDispatcher, Tracker, str], Awaitable[Outcome]]] = None,
                   clock: Optional[Callable[[], Any]] = None, intent: Optional[str] = None) -> Outcome:
@@ -146,15 +144,15 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         if reply is not None and reply.texts:
             _send(dispatcher, reply)
             return Outcome(_events(reply.slots), reply.rows)
+    wish = read_wish(text)
     if before.kind == "wine" and before.aspect == "alternative" and _ALTERNATIVE.search(text) and before.current("wine") \
-            and read_wish(text).empty:
+            and wish.empty:
         # "what's the closest thing you've got then?" after a wine we don't make: the one offered for it
         rows = [r for r in wine_rows(await available_products() or [], kdir) if r.title == before.current("wine")]
         if rows:
             say(dispatcher, "utter_wine_closest", label=rows[0].label, price=rows[0].price_text)
             return Outcome([SlotSet("subject_aspect", None)], rows)
     intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
-    wish = read_wish(text)
     if wish.types and (wish.max_price is not None or wish.min_price is not None):
         intent = "ask_wine"   # "a red under $35 to bring to my in-laws": shopping, whatever the story around it
     count = head_count(text) if intent in GROUP_INTENTS or before.topic == "ask_reservation" else None
@@ -224,7 +222,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     elif turn.kind == "date":
         schedule = business_hours.schedule_from(kdir / "hours.yml")
         days = entities.get("weekday", []) + entities.get("date_phrase", [])
-        reply = converse.answer_day(text, days, schedule, (clock or _now)(), before.date)
+        reply = converse.answer_day(text, days, schedule, (clock or system_clock)(), before.date)
     if reply is None and not turn.kind:
         reply = await _unnamed(turn, text, intent, before, products, kdir, channel)
     if reply is not None and reply.texts and settings.llm_enabled and reply.rows \
@@ -301,14 +299,10 @@ _DESCRIBE = re.compile(r"^\W*(ok\W+|so\W+|and\W+)*(tell me (a bit |a little )?(m
                        r"(on|about|abt)|describe|what('?s| is) (it|that( one)?|the \w+( \w+)?) like)\b", re.I)
 
 
-def _and_list(items: list[str]) -> str:
-    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
-
-
 def _wine_description(row, channel) -> str:
     return render("utter_wine_about", channel, label=row.label, style=row.style,
                   type_word=converse.TYPE_WORD.get(row.type, row.type),
-                  grapes=render("utter_wine_made_from", channel, grapes=_and_list([g.title() for g in row.grapes]))
+                  grapes=render("utter_wine_made_from", channel, grapes=said_list([g.title() for g in row.grapes]))
                   if len(row.grapes) > 1 else "",
                   notes=render("utter_wine_notes", channel, notes=", ".join(row.notes[:3])) if row.notes else "")
 

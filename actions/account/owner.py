@@ -46,8 +46,6 @@ def idle_events() -> List[Dict[str, Any]]:
 _CUSTOMER = re.compile(r"\b(i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|we're|our|ours|us)\b", re.I)
 _WINERY = re.compile(r"\b(you|your|yours|ur|u|y'all|yall|the winery|milea)\b|"
                      r"\bthe (e-?mail|email address|phone|phone number|number) (for|to|of)\b", re.I)
-
-
 _POINTS_SAID = re.compile(r"\b\d[\d,.]*\s*k?\s*(points|miles|pts)\b", re.I)
 
 

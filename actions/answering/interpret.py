@@ -164,16 +164,15 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
                 or KIND_OF_INTENT.get(intent, ""))
     if not kind:
         return None
-    kind_attributes = list(facts.attributes.get(kind, {}).values())
+    attributes = list(facts.attributes.get(kind, {}).values())
     if intent not in INTENTS_OF_KIND[kind] and not (named and kind in MINOR_KINDS) and not (
-            kind == context_kind and len(text.split()) <= 6 and lexical(text, kind_attributes)) and not (
-            mentioned(text, named) and lexical(_without_names(text, named), kind_attributes)):
+            kind == context_kind and len(text.split()) <= 6 and lexical(text, attributes)) and not (
+            mentioned(text, named) and lexical(_without_names(text, named), attributes)):
         # a short follow-up asking an attribute of the subject is about it whatever NLU said; so is a
         # message naming a thing and asking one of its attributes ("how much is the reserve cab franc?")
         return None
     if ASKS_IF_WE_MAKE.search(text) and len(named) > 1:
         return None   # "do you make a chardonnay? my mom hates oaky ones": both, not a pick
-    attributes = list(facts.attributes.get(kind, {}).values())
     options = facts.among(kind, before.options) if kind == context_kind else []
     current = facts.find(kind, before.current(kind)) if kind == context_kind else None
     pointing = refers_back(text) or is_correction(text) or bool(_DESCRIPTOR.search(text))

@@ -16,6 +16,11 @@ from core.texts import render
 MAX_SENTENCES = 2
 
 
+def said_list(items: list[str]) -> str:
+    """"a, b and c", as a list is said in a sentence."""
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+
+
 def formatted(attribute: Attribute, value: Any, thing: Thing) -> str:
     """A value as a customer reads it, by the attribute's format."""
     if attribute.format == "money":
@@ -27,8 +32,7 @@ def formatted(attribute: Attribute, value: Any, thing: Thing) -> str:
     if attribute.format == "percent":
         return f"{value:g}%" if isinstance(value, (int, float)) else str(value)
     if attribute.format == "list":
-        items = [str(v) for v in value]
-        return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+        return said_list([str(v) for v in value])
     if attribute.format == "yes_no":
         return render("utter_fact_yes" if value else "utter_fact_no")
     return f"{value:g}" if isinstance(value, float) else str(value)
