@@ -51,8 +51,8 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
                   "oops", "said", "other", "can", "buy", "online", "order", "get", "in", "stock"}
 # A booking question that names a day asks the hours only when it asks about time ("can 12 of us
 # come on Saturday?" asks the group policy, not Saturday's hours).
-_ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|until|how late|last seating|"
-                        r"last call)\b", re.I)
+_ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|till|until|how late|too late|"
+                        r"too early|last seating|last call|last (drink|pour|order|glass|tasting)|reopen|re-open)\b", re.I)
 # "can we come by monday around 2?": a visit on a day asks whether we are open then
 _COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
                       r"around \d|at \d)\b", re.I)
@@ -162,6 +162,12 @@ def _fullest_named(text: str, kinds: list[str], named: dict) -> list[str]:
 _SHIPPING = re.compile(r"\b(ship|ships|shipping|shipped|send|sends|sent|deliver|delivers|delivery|mail|"
                        r"get (it|wine|bottles?) (to|in)|order (from|to)|live in|living in|moved to)\b", re.I)
 
+def _bare_day(text: str) -> bool:
+    """"and sunday?", "what about the saturday after that": a day and little else."""
+    words = len(text.split())
+    return words <= 4 or words <= 7 and bool(re.match(r"\s*(and|or|what about|how about|wbu|same for)\b", text, re.I))
+
+
 def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Sequence[Wine],
               knowledge_dir: Path) -> Turn:
     """Which subject the turn is about, and what is asked about it."""
@@ -216,7 +222,10 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
     if day_now and (intent == "ask_hours" or (intent in ("ask_reservation", "ask_visit_policies", "ask_tastings")
                                                and (_ASKS_TIME.search(text) or _COME_BY.search(text)))
-                    or (before.kind == "date" and not kinds_named) or (intent == "nlu_fallback" and not kinds_named)
+                    # a day in a message about something else ("we booked for sat, how long do you hold
+                    # the table?") is when, not what is asked: the day's hours need time words or a bare day
+                    or (before.kind == "date" or intent == "nlu_fallback") and not kinds_named
+                    and (_ASKS_TIME.search(text) or _bare_day(text))
                     # "can i swing by monday afternoon": coming on a day asks that day's hours, whatever NLU said
                     or (_COME_BY.search(text) and not kinds_named and intent not in HOUSE_RULE_INTENTS)):
         return Turn("date", [text], "hours", follow_up)
@@ -262,6 +271,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
                         options=[before.wine, partial[0].title])
     # 3. a follow-up about the previous subject
     previous_kind = before.kind if before.kind in KINDS else ""
+    if previous_kind == "date" and intent != "ask_hours" and not _ASKS_TIME.search(text):
+        previous_kind = ""   # "and if we have to cancel?" after a day's hours asks the booking rule, not the day
     if previous_kind and (follow_up or correction or aspect in ("cheaper", "dearer", "more", "discount", "bottles")) \
             and (intent in COMPATIBLE[previous_kind] or short and aspect in ONLY_ASKED_OF.get(previous_kind, ())):
         if previous_kind == "wine" and aspect in ("pairing", "best") and not follow_up:
@@ -433,7 +444,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     wish = read_wish(text)
     reply = Reply()
     for grape in NOT_CARRIED:
-        if re.search(rf"\b{grape}\b", low) and (grape not in wish.like or ASKS_IF_WE_MAKE.search(low)):
+        if re.search(rf"\b{grape}s?\b", low) and (grape not in wish.like or ASKS_IF_WE_MAKE.search(low)):
             blends = [r for r in rows if grape in r.grapes and len(r.grapes) > 1
                       and r.type == NOT_CARRIED_TYPE.get(grape)]
             if blends:   # "a Merlot?": not on its own, and the blend that holds it

@@ -14,6 +14,7 @@ from actions.common import latest_entities, latest_text
 from actions.settings import get_settings
 from core.clock import system_clock
 from actions.responder import Outcome, respond
+from actions.subject import names_a_day
 
 
 def hours_answer(clock: Callable[[], datetime]):
@@ -21,8 +22,11 @@ def hours_answer(clock: Callable[[], datetime]):
     async def answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
         schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
         entities = latest_entities(tracker, "weekday", "date_phrase")
-        dispatcher.utter_message(text=business_hours.hours_reply(schedule, clock(), latest_text(tracker), entities))
-        return Outcome([SlotSet("subject_kind", "date"), SlotSet("subject_aspect", "hours")])
+        text = latest_text(tracker)
+        dispatcher.utter_message(text=business_hours.hours_reply(schedule, clock(), text, entities))
+        # the day asked is what "when do you reopen?" or "and the day after?" goes on from
+        day = text if names_a_day(text, entities) else None
+        return Outcome([SlotSet("subject_kind", "date"), SlotSet("subject_date", day), SlotSet("subject_aspect", "hours")])
     return answer
 
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.hours import hours_answer, system_clock
 from actions.knowledge.service import INTENT_DOMAINS
 from actions.common import latest_text
-from actions.responder import Outcome, respond
+from actions.responder import Outcome, respond, winery_intent_of
 
 QUESTION_INTENTS = frozenset(INTENT_DOMAINS) | {"ask_hours"}
 
@@ -47,6 +47,12 @@ async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker) -
         return None
     probe = CollectingDispatcher()
     outcome = await respond(probe, tracker, default=_no_answer)
+    if not probe.messages:
+        # "had amazing rieslings on a trip, do you make one?": praise around a question of the winery's
+        intent = await winery_intent_of(tracker)
+        if intent is None:
+            return None
+        outcome = await respond(probe, tracker, intent=intent, default=_no_answer)
     if not probe.messages:
         return None
     dispatcher.messages.extend(probe.messages)

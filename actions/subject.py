@@ -33,7 +33,7 @@ ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much 
     ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget(?! for| time)|"
                 r"better value|best value|cheap one)\b"),
     ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge)\b"),
-    ("discount", r"\b(discount|percent off|% off|savings|save)\b"),
+    ("discount", r"\b(discount|percent off|% off|savings|save|how much off|what.{0,6} off)\b|%\s*off\b"),
     ("more", r"\b(more bottles|most bottles|bigger|biggest|largest|more wine|most wine)\b"),
     ("best", r"\b(best rated|best-rated|highest rated|top rated|best|rating|rated|points|award)\b"),
     ("pairing", r"\b(pair|pairs|pairing|go with|goes with|goes well|match|serve with|with (steak|fish|chicken|"

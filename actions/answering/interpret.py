@@ -57,6 +57,7 @@ KIND_NOUNS = {"tier": ("tier", "tiers", "level", "levels", "membership level"),
 MINOR_KINDS = frozenset({"reward", "merch", "menu", "lodging"})
 KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind not in ("merch", "menu", "lodging")}
+_WINE_NOUN = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|bubbly|sparkling)\b", re.I)
 _SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)
 # Words a follow-up carries besides what it asks ("and", "that one", "again", "please").
 _FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok okay hmm cool great nice sure
@@ -165,7 +166,9 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not kind:
         return None
     attributes = list(facts.attributes.get(kind, {}).values())
-    if intent not in INTENTS_OF_KIND[kind] and not (named and kind in MINOR_KINDS) and not (
+    # "what's the cheapest level?" names tiers by their noun, whatever intent NLU gave it
+    by_noun = kind == _kind_by_noun(text) and not _WINE_NOUN.search(text)
+    if intent not in INTENTS_OF_KIND[kind] and not by_noun and not (named and kind in MINOR_KINDS) and not (
             kind == context_kind and len(text.split()) <= 6 and lexical(text, attributes)) and not (
             mentioned(text, named) and lexical(_without_names(text, named), attributes)):
         # a short follow-up asking an attribute of the subject is about it whatever NLU said; so is a
@@ -200,7 +203,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     elif not named and kind == context_kind and kind != "wine" and names_a_place(text):
         pool = facts.standalone(kind)   # "I meant the middle one" with nothing listed: of all, in their order
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
-            and (INTENT_OF_KIND.get(kind) == intent or kind == "reward"):
+            and (INTENT_OF_KIND.get(kind) == intent or kind == "reward" or by_noun):
         # "the 4 bottle level", "a case for a penny": one of all by its values; "the cheapest flight":
         # of those the words narrow to (the flights, not the private tour)
         pool = facts.standalone(kind)
