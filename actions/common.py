@@ -26,6 +26,12 @@ def clean_text(text: Any, limit: int = MAX_QUESTION_CHARS) -> str:
     return " ".join(text.split())[:limit]
 
 
+def without_accents(text: str) -> str:
+    """"grüner", "cépage", "rosé" as the catalog and the attribute words spell them: grüner is our Gruner."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def latest_intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 

@@ -162,10 +162,17 @@ def _fullest_named(text: str, kinds: list[str], named: dict) -> list[str]:
 _SHIPPING = re.compile(r"\b(ship|ships|shipping|shipped|send|sends|sent|deliver|delivers|delivery|mail|"
                        r"get (it|wine|bottles?) (to|in)|order (from|to)|live in|living in|moved to)\b", re.I)
 
+def question_part(text: str) -> str:
+    """The clauses with a question mark ("..., how long do you hold the table?"), else the message."""
+    asked = [part for part in re.split(r"(?<=[.!?;,])\s+", text) if "?" in part]
+    return " ".join(asked) if asked else text
+
+
 def _bare_day(text: str) -> bool:
     """"and sunday?", "what about the saturday after that": a day and little else."""
     words = len(text.split())
-    return words <= 4 or words <= 7 and bool(re.match(r"\s*(and|or|what about|how about|wbu|same for)\b", text, re.I))
+    return words <= 4 or words <= 7 and bool(re.match(r"\W*((ok|okay|so|hmm|shoot|bummer|then)\W+)*"
+                                                       r"(and|or|what about|how about|wbu|same for)\b", text, re.I))
 
 
 def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Sequence[Wine],
@@ -220,15 +227,19 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     if not day_now and before.kind == "date" and before.date and intent in ("ask_hours", "nlu_fallback") \
             and _REOPEN.search(text) and not _MONTH.search(text):
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
+    asked = question_part(text)   # "we booked for sat at 3, how long do you hold the table?" asks the hold
     if day_now and (intent == "ask_hours" or (intent in ("ask_reservation", "ask_visit_policies", "ask_tastings")
-                                               and (_ASKS_TIME.search(text) or _COME_BY.search(text)))
+                                               and (_ASKS_TIME.search(asked) or _COME_BY.search(asked)))
                     # a day in a message about something else ("we booked for sat, how long do you hold
                     # the table?") is when, not what is asked: the day's hours need time words or a bare day
                     or (before.kind == "date" or intent == "nlu_fallback") and not kinds_named
-                    and (_ASKS_TIME.search(text) or _bare_day(text))
+                    and (_ASKS_TIME.search(asked) or _bare_day(asked) or "?" not in text)
                     # "can i swing by monday afternoon": coming on a day asks that day's hours, whatever NLU said
-                    or (_COME_BY.search(text) and not kinds_named and intent not in HOUSE_RULE_INTENTS)):
+                    or (_COME_BY.search(asked) and not kinds_named and intent not in HOUSE_RULE_INTENTS)):
         return Turn("date", [text], "hours", follow_up)
+    if not day_now and not kinds_named and before.date and before.kind in ("date", "") \
+            and intent in ("ask_hours", "nlu_fallback", "ask_tastings", "ask_reservation") and _ASKS_TIME.search(asked):
+        return Turn("date", [before.date], "hours", True)   # "is 5 too late to start?" of the day said before
     if not day_now and not kinds_named and intent in ("ask_hours", "nlu_fallback", "out_of_scope") \
             and business_hours.asks_about_closures(text):
         return Turn("date", [text], "hours", follow_up)

@@ -2,6 +2,7 @@
 A follow-up day ("what about Sunday?") is resolved by actions/responder.py."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Text
 
@@ -17,6 +18,10 @@ from actions.responder import Outcome, respond
 from actions.subject import names_a_day
 
 
+# "the first week of january": a month asked by the hours question is a day to go on from
+_MONTH = re.compile(r"\b(january|february|march|april|june|july|august|september|october|november|december)\b", re.I)
+
+
 def hours_answer(clock: Callable[[], datetime]):
     """The hours action's own answer (now, this week), as a `respond` default."""
     async def answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
@@ -25,7 +30,7 @@ def hours_answer(clock: Callable[[], datetime]):
         text = latest_text(tracker)
         dispatcher.utter_message(text=business_hours.hours_reply(schedule, clock(), text, entities))
         # the day asked is what "when do you reopen?" or "and the day after?" goes on from
-        day = text if names_a_day(text, entities) else None
+        day = text if names_a_day(text, entities) or _MONTH.search(text) else None
         return Outcome([SlotSet("subject_kind", "date"), SlotSet("subject_date", day), SlotSet("subject_aspect", "hours")])
     return answer
 

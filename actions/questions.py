@@ -8,9 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.hours import hours_answer, system_clock
+from actions.common import latest_text, with_link
 from actions.knowledge.service import INTENT_DOMAINS
-from actions.common import latest_text
-from actions.responder import Outcome, respond, winery_intent_of
+from actions.responder import Outcome, clearly_found, knowledge_of, respond, winery_intent_of
 
 QUESTION_INTENTS = frozenset(INTENT_DOMAINS) | {"ask_hours"}
 
@@ -23,6 +23,15 @@ async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, do
 
 
 async def _no_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
+    return Outcome()
+
+
+async def _found_in_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
+    """The knowledge's answer when it has one ("how long have they had the place?"); else nothing, and
+    the message is the feedback it also reads as."""
+    answer = await knowledge_of(tracker, latest_text(tracker), intent if intent != "nlu_fallback" else None)
+    if clearly_found(answer):   # a guess would lose the feedback
+        dispatcher.utter_message(text=with_link(answer.text, answer.url))
     return Outcome()
 
 
@@ -50,9 +59,7 @@ async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker) -
     if not probe.messages:
         # "had amazing rieslings on a trip, do you make one?": praise around a question of the winery's
         intent = await winery_intent_of(tracker)
-        if intent is None:
-            return None
-        outcome = await respond(probe, tracker, intent=intent, default=_no_answer)
+        outcome = await respond(probe, tracker, intent=intent or "nlu_fallback", default=_found_in_knowledge)
     if not probe.messages:
         return None
     dispatcher.messages.extend(probe.messages)

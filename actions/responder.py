@@ -33,10 +33,10 @@ from actions.texts import say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
 from actions.identity import identified_customer
-from actions.common import contact_line, latest_entities as latest_entities_of, latest_intent, latest_text, winery, with_link
+from actions.common import contact_line, latest_entities as latest_entities_of, latest_intent, latest_text, winery, with_link, without_accents
 from actions.knowledge.service import INTENT_DEFAULT_QUESTIONS, get_service, listing_intent, overview_question
 from actions.settings import get_settings
-from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject
+from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject, names_a_day
 from actions.recommend import read_wish
 from actions.wine_catalog import load_wines, wine_rows
 from core.texts import render
@@ -127,7 +127,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     """
     settings = get_settings()
     kdir = settings.knowledge_dir
-    text = latest_text(tracker)
+    text = without_accents(latest_text(tracker))
     intent = intent or latest_intent(tracker)
     if WANTS_A_PERSON.search(text):
         # "my box came broken, can I talk to an actual person?": the hand-off, whatever else it says
@@ -222,7 +222,12 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     elif turn.kind == "date":
         schedule = business_hours.schedule_from(kdir / "hours.yml")
         days = entities.get("weekday", []) + entities.get("date_phrase", [])
-        reply = converse.answer_day(text, days, schedule, (clock or system_clock)(), before.date)
+        # a follow-up that names no day asks about the day talked about ("is 5 too late to start?")
+        asked = text if days or names_a_day(text, []) or not turn.names or turn.names[0] == text \
+            else f"{turn.names[0]} {text}"
+        reply = converse.answer_day(asked, days, schedule, (clock or system_clock)(), before.date)
+        if asked != text:
+            reply.slots["subject_date"] = turn.names[0]
     if reply is None and not turn.kind:
         reply = await _unnamed(turn, text, intent, before, products, kdir, channel)
     if reply is not None and reply.texts and settings.llm_enabled and reply.rows \
@@ -251,7 +256,9 @@ async def _party(dispatcher, text: str, intent: str, count: int, rule: str, defa
     # the rest is answered from its own topic only: a passage found across all of them is a guess
     if answer.found and not answer.widened and overlap(answer.text, rule) < 0.5:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
-    return Outcome([SlotSet("subject_topic", "ask_reservation")])
+    # the day the party comes is what "is 5 too late to start?" asks about next
+    day = [SlotSet("subject_date", text)] if names_a_day(text, []) else []
+    return Outcome([SlotSet("subject_topic", "ask_reservation"), *day])
 
 
 async def _checked_llm(reply: converse.Reply, text: str, tracker: Tracker, before: Subject, settings,
@@ -323,6 +330,33 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
     return Outcome(_events(reply.slots), [row])
 
 
+# a short question whose subject is a pronoun: the thing the customer asked about before
+CLEAR_HIT, CLEAR_MEANING = 0.4, 0.2   # a passage found this well by the question alone needs no help
+_POINTS_AT_IT = re.compile(r"\b(it|its|it's|they|them|that|this|there)\b", re.I)
+
+
+def clearly_found(answer) -> bool:
+    """A passage the words and the meaning of the question both found ("how long is it" finds some
+    passage with "long" in it, by words alone)."""
+    return answer.found and bool(answer.hits) and answer.hits[0].score >= CLEAR_HIT and answer.hits[0].dense >= CLEAR_MEANING
+
+
+async def knowledge_of(tracker: Tracker, question: str, intent: Optional[str]):
+    """The knowledge's answer to the question, read in the conversation: a short question about "it" or
+    "they" that the question alone does not clearly find ("how many people does it sleep?" after the
+    house on the estate) is about what the last answer spoke of, in whichever part of the knowledge
+    that is; its own words pick the sentences."""
+    previous = previous_question(tracker) if len(question.split()) <= 8 else ""
+    answer = await get_service().answer(question, intent or None)
+    if previous and _POINTS_AT_IT.search(question) and not clearly_found(answer):
+        about_it = await get_service().answer(question, None, compose_from_question=True,
+                                              context=f"{previous} {first_sentence(last_reply(tracker))}")
+        answer = about_it if about_it.found else answer
+    if not answer.found and previous:   # "what do those run?": asked of what was talked about before
+        answer = await get_service().answer(question, intent or None, context=previous)
+    return answer
+
+
 async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
     """The knowledge answer for the intent; it also records the topic, and for the
     club and tastings the things a follow-up may compare."""
@@ -334,10 +368,7 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
             text = " ".join(dict.fromkeys(a.text for a in answers))
             dispatcher.utter_message(text=with_link(text, answers[0].url))
             return Outcome([SlotSet("subject_topic", intent)])
-    answer = await get_service().answer(question, intent or None)
-    previous = previous_question(tracker) if len(question.split()) <= 8 else ""
-    if not answer.found and previous:   # "what do those run?": asked of what was talked about before
-        answer = await get_service().answer(question, intent or None, context=previous)
+    answer = await knowledge_of(tracker, question, intent)
     wine_question = intent == "ask_wine"
     if answer.found and wine_question and any(s.startswith("shop/") for s in answer.sources) \
             and not any(w in question.casefold() for w in _MERCH_WORDS):
@@ -361,6 +392,19 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]
     return Outcome(events)
+
+
+def last_reply(tracker: Tracker) -> str:
+    """The assistant's last answer before the latest message, when it said something of its own ("" after
+    a reply of domain.yml such as "I don't know" or a clarifying question, which names no subject)."""
+    said = [e for e in tracker.events or [] if e.get("event") == "bot" and e.get("text")]
+    if not said or (said[-1].get("metadata") or {}).get("utter_action"):
+        return ""
+    return said[-1]["text"]
+
+
+def first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0] if text else ""
 
 
 def previous_question(tracker: Tracker) -> str:

@@ -202,7 +202,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         pool = options   # "which of those ...", "notes on the cheapest?" after two were listed
     elif not named and kind == context_kind and kind != "wine" and names_a_place(text):
         pool = facts.standalone(kind)   # "I meant the middle one" with nothing listed: of all, in their order
-    elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))) \
+    elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))
+                        or kind == "wine" and _superlative_beyond_aspects(text, attributes)) \
             and (INTENT_OF_KIND.get(kind) == intent or kind == "reward" or by_noun):
         # "the 4 bottle level", "a case for a penny": one of all by its values; "the cheapest flight":
         # of those the words narrow to (the flights, not the private tour)
@@ -261,7 +262,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not things or not asks or asks[0].direction:
         return None
     attribute = asks[0].attribute
-    if attribute.name in ANSWERED_BEFORE.get(kind, ()) and turn.kind == kind:
+    if attribute.name in ANSWERED_BEFORE.get(kind, ()) and turn.kind == kind and [t.name for t in things] == turn.names:
         return None   # the subject path, which followed the same subject, says it with more
     # the set a later "something cheaper?" compares across: the one listed, else all of a described kind
     listed = options or (facts.standalone(kind) if kind in DESCRIBED_KINDS else [])
@@ -307,6 +308,13 @@ def _reward_of_subject(text: str, before: Subject, facts: Facts) -> Optional[Thi
 def _superlative_attribute(text: str, attributes: Sequence[Attribute]) -> Optional[Attribute]:
     """The attribute a superlative asks about ("the cheapest": price), whose values narrow nothing."""
     return next((a.attribute for a in lexical(text, attributes) if a.direction), None)
+
+
+def _superlative_beyond_aspects(text: str, attributes: Sequence[Attribute]) -> bool:
+    """"the oldest vintage": a superlative over all wines that the subject path's aspects (cheapest,
+    priciest, best rated) do not already answer."""
+    found = _superlative_attribute(text, attributes)
+    return found is not None and found.name not in ("price", "rating_points")
 
 
 def _superlative(text: str, attributes: Sequence[Attribute]) -> bool:

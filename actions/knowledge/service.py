@@ -135,11 +135,12 @@ class KnowledgeService:
         return sorted(best.values(), key=lambda h: (-h.score, h.passage.id))[:k]
 
     async def answer(self, question: str, intent: Optional[str] = None, prefer_source: Sequence[str] = (),
-                     context: str = "") -> Answer:
+                     context: str = "", compose_from_question: bool = False) -> Answer:
         domains = INTENT_DOMAINS.get(intent or "")
         query = f"{question} {context}".strip()
         prefer_source = tuple(prefer_source)
-        key = (normalise_question(query), domains, prefer_source, self.retriever.version, self.mode)
+        key = (normalise_question(query), domains, prefer_source, self.retriever.version, self.mode,
+               compose_from_question)
         cached = self.cache.get(key)
         if cached is not None:
             return Answer(**{**cached.__dict__, "cached": True})
@@ -153,7 +154,8 @@ class KnowledgeService:
                 composed = Composed(text, "llm", tuple(dict.fromkeys(h.passage.source for h in hits)), hits[0].passage.url)
         if composed is None:
             composed = await asyncio.to_thread(
-                compose_offline, query, hits, self.retriever.lexical_index(), self.embedder
+                compose_offline, question if compose_from_question else query, hits, self.retriever.lexical_index(),
+                self.embedder
             )
             if self.llm:
                 composed = Composed(composed.text, "offline-fallback", composed.sources, composed.url)
