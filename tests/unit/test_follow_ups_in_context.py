@@ -1,0 +1,90 @@
+"""Follow-ups read in the conversation (issue "Visitors' own words", blind round 9's kinds): the day
+talked about, "the other one" of a pair, "it" in a knowledge question, a superlative by any attribute,
+a kind named by its noun, accents, and the question inside a longer message. Whole conversations
+through the answering actions, as tests/unit/test_conversation.py runs them (NLU given per turn)."""
+from __future__ import annotations
+
+from actions.account.owner import names_nobody
+from actions.common import without_accents
+from actions.converse import question_part
+from tests.unit.test_conversation import Conversation, use_test_service  # noqa: F401 - the fixture
+
+
+def test_the_other_one_of_a_pair_is_priced_though_the_first_was_talked_about():
+    c = Conversation()
+    c.say("need bubbles for new years eve!! what sparkling do you make", "ask_wine")
+    c.say("whats in the brut", "ask_wine")
+    c.say("how long was it aged on the lees", "ask_wine")
+    other = c.say("and the other one is how much?", "ask_wine")["text"]
+    assert "Blanc de Blanc" in other and "$55" in other and "$45" not in other
+
+
+def test_a_superlative_by_an_attribute_the_aspects_do_not_know():
+    c = Conversation()
+    oldest = c.say("whats the oldest vintage you're selling right now", "ask_wine")["text"]
+    assert "Farmhouse BDX Red Blend" in oldest and "2021" in oldest
+    assert "$32" in c.say("how much?", "ask_wine")["text"]
+
+
+def test_accents_do_not_hide_a_wine_or_an_attribute():
+    assert without_accents("grüner, cépage, rosé") == "gruner, cepage, rose"
+    c = Conversation()
+    origin = c.say("is the grüner all from your own vineyard?", "ask_wine")["text"]
+    assert "Gruner Veltliner" in origin and "Finger Lakes" in origin
+    grapes = c.say("Sommelier here. What's the cépage on the Vincenza?", "ask_wine")["text"]
+    assert "Merlot" in grapes and "Petit Verdot" in grapes
+
+
+def test_a_day_in_a_message_about_something_else_is_not_the_hours_asked():
+    assert question_part("we booked for sat at 3 but we might be late, how long do you hold the table?") \
+        == "how long do you hold the table?"
+    assert question_part("can we come by monday around 2") == "can we come by monday around 2"
+    c = Conversation()
+    hold = c.say("we booked a tasting for sat at 3 but traffic from the city might make us late, "
+                 "how long do you hold the table?", "nlu_fallback")["text"]
+    assert "15 minutes" in hold and "7:00 PM" not in hold
+
+
+def test_a_time_asked_after_a_plan_is_about_the_day_of_the_plan():
+    c = Conversation()
+    c.say("6 of us coming sat the 28th + our dog, is that ok & do we need to book?", "ask_reservation")
+    late = c.say("cool. we probably won't get there till like 5, is that too late to start a tasting?",
+                 "nlu_fallback")["text"]
+    assert "Saturday" in late and "6:00 PM" in late
+    assert "Monday-Tuesday" not in late   # not the week's hours
+
+
+def test_it_in_a_knowledge_question_is_what_was_talked_about():
+    c = Conversation()
+    c.say("is there anywhere to stay right on the estate?", "ask_about")
+    sleeps = c.say("how many people does it sleep", "ask_about")["text"]
+    assert "Staatsburg House" in sleeps and "6" in sleeps
+    assert "102-acre" not in sleeps
+
+
+def test_a_question_the_words_clearly_find_keeps_its_own_answer():
+    c = Conversation()
+    c.say("how many acres of cab franc do you grow", "ask_about")
+    soil = c.say("what kind of soil is it", "ask_about")["text"]
+    assert "Dutchess" in soil
+
+
+def test_a_tier_by_its_noun_and_its_discount_by_how_much_off():
+    c = Conversation()
+    cheapest = c.say("ok then what's the cheapest level, I'll do it myself", "ask_wine")["text"]
+    assert "Jumper" in cheapest and "$104" in cheapest and "Queen of the Meadow" not in cheapest
+    c = Conversation()
+    c.say("which club level gets a discount on the food and lodging too?", "ask_club")
+    off = c.say("how much off", "ask_events")["text"]
+    assert "15%" in off and "$255" not in off
+
+
+def test_an_account_question_must_name_the_customer_to_be_theirs():
+    from rasa_sdk import Tracker
+
+    def tracker(text, entities=()):
+        message = {"text": text, "intent": {"name": "ask_my_membership"}, "entities": list(entities)}
+        return Tracker("x", {}, message, [], False, None, {}, "rest")
+    assert names_nobody(tracker("when's the next shipment going out"))
+    assert not names_nobody(tracker("when does my next shipment go out"))
+    assert not names_nobody(tracker("next shipment for jo@example.com?", [{"entity": "email", "value": "jo@example.com"}]))
