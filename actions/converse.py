@@ -53,6 +53,13 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
 # come on Saturday?" asks the group policy, not Saturday's hours).
 _ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|till|until|how late|too late|"
                         r"too early|last seating|last call|last (drink|pour|order|glass|tasting)|reopen|re-open)\b", re.I)
+# a grape spoken of as planted, not as one of our wines
+_IN_THE_VINEYARD = re.compile(r"\b(acres?|acreage|planted|plantings?|vines|rows|soil|dirt|grow|grows|growing)\b|"
+                              r"\b(of|in) (the|your|ur) (vineyard|estate)\b", re.I)
+
+
+def speaks_of_the_vineyard(text: str) -> bool:
+    return bool(_IN_THE_VINEYARD.search(text))
 # "can we come by monday around 2?": a visit on a day asks whether we are open then
 _COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
                       r"around \d|at \d)\b", re.I)
@@ -194,6 +201,8 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         wines_now, ambiguous = listed, []   # "the reserve" among the two cab francs just listed
     if ambiguous and intent not in COMPATIBLE["wine"] - {"ask_about", "ask_club", "ask_tastings", "ask_loyalty"}:
         ambiguous = []   # "the cab from the station", "how much of the vineyard is cab franc": not our wines
+    if ambiguous and speaks_of_the_vineyard(text):
+        ambiguous = []   # "how many acres of the cab franc?", "what else is planted?": the grape in the ground
     wish = read_wish(text)
     if (wish.like or wish.gift) and not _names_fully(text, entities.get("wine", []), wines_now):
         wines_now, ambiguous = [], []   # "a gift for a Chardonnay lover" names a grape, not our wine

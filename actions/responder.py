@@ -238,6 +238,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         if turn.options and "subject_options" not in reply.slots:
             reply.slots["subject_options"] = turn.options
         return Outcome(_events(reply.slots), reply.rows)
+    if not turn.kind and intent == "ask_wine" and converse.speaks_of_the_vineyard(text):
+        intent = "ask_about"   # "how many acres of the cab franc?": the estate's plantings, not a bottle
     outcome = await (default or answer_from_knowledge)(dispatcher, tracker, intent)
     if turn.kind in KINDS and len(turn.names) == 1:   # the prose talked about the thing named
         outcome.events += [SlotSet("subject_kind", turn.kind), SlotSet(SLOT_OF[turn.kind], turn.names[0])]
@@ -398,7 +400,8 @@ def last_reply(tracker: Tracker) -> str:
     """The assistant's last answer before the latest message, when it said something of its own ("" after
     a reply of domain.yml such as "I don't know" or a clarifying question, which names no subject)."""
     said = [e for e in tracker.events or [] if e.get("event") == "bot" and e.get("text")]
-    if not said or (said[-1].get("metadata") or {}).get("utter_action"):
+    # a reply sent as a response of domain.yml carries the response's name in its metadata
+    if not said or any(str(v).startswith("utter_") for v in (said[-1].get("metadata") or {}).values()):
         return ""
     return said[-1]["text"]
 

@@ -60,9 +60,14 @@ def asks_about_the_winery(tracker: Tracker) -> bool:
         and not latest_entities(tracker, "email", "phone")
 
 
+# "can you tell me ...", "let me know ...": the customer asking, not the customer asked about
+_ASKING = re.compile(r"\b(tell|show|give|let|send|help) me\b", re.I)
+
+
 def names_nobody(tracker: Tracker) -> bool:
     """Neither the customer ("my", "I", "we") nor their email or phone is in the message."""
-    return not _CUSTOMER.search(latest_text(tracker)) and not latest_entities(tracker, "email", "phone")
+    return not _CUSTOMER.search(_ASKING.sub(" ", latest_text(tracker))) \
+        and not latest_entities(tracker, "email", "phone")
 
 
 @dataclass

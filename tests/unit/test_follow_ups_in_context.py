@@ -86,5 +86,15 @@ def test_an_account_question_must_name_the_customer_to_be_theirs():
         message = {"text": text, "intent": {"name": "ask_my_membership"}, "entities": list(entities)}
         return Tracker("x", {}, message, [], False, None, {}, "rest")
     assert names_nobody(tracker("when's the next shipment going out"))
+    assert names_nobody(tracker("fine. can you at least tell me when the next shipment is"))
     assert not names_nobody(tracker("when does my next shipment go out"))
     assert not names_nobody(tracker("next shipment for jo@example.com?", [{"entity": "email", "value": "jo@example.com"}]))
+
+
+def test_a_grape_spoken_of_as_planted_is_the_vineyard_not_a_wine_to_choose():
+    acres = Conversation().say("how many acres of the cab franc?", "ask_wine")["text"]
+    assert "3 acres" in acres and "Which one" not in acres
+    planted = Conversation().say("besides cab franc and gruner, what else is planted on the estate?", "ask_wine")["text"]
+    assert "Blaufrankisch" in planted and "Traminette" in planted
+    # where a wine's grapes were grown differs between the two cab francs: that one is still asked
+    assert "Which one" in Conversation().say("where were the grapes for the cab franc grown?", "ask_wine")["text"]
