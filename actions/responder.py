@@ -181,6 +181,11 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         _send(dispatcher, fact_reply)
         return Outcome(_events(fact_reply.slots), fact_reply.rows)
 
+    if not turn.kind and intent in OVERVIEW_KIND and overview_question(text, intent) != text:
+        # "what kinds of tastings do you do?", "what are the club options?": every one of them, by name,
+        # from the fact model (a few sentences of prose would name some and leave the rest out)
+        kind = OVERVIEW_KIND[intent]
+        turn = converse.Turn(kind, [t.name for t in facts.standalone(kind)], "list")
     if turn.clarify:
         say(dispatcher, "utter_clarify_no_subject")
         return Outcome([SlotSet("subject_aspect", turn.aspect)])
@@ -333,6 +338,11 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
 
 
 # a short question whose subject is a pronoun: the thing the customer asked about before
+# the kind whose things an overview of the intent's topic lists
+OVERVIEW_KIND = {"ask_club": "tier", "ask_tastings": "experience"}
+PEOPLE_SOURCES = ("about/team.md",)
+_ASKS_WHO = re.compile(r"^\W*((and|so|ok|okay|also|but)\W+)*(who|whos|who's|whom)\b|\b(who (is|would|will|do|does|"
+                       r"handles|runs|makes|owns)|name (pls|please)|(their|his|her) name)\b", re.I)
 CLEAR_HIT, CLEAR_MEANING = 0.4, 0.2   # a passage found this well by the question alone needs no help
 _POINTS_AT_IT = re.compile(r"\b(it|its|it's|they|them|that|this|there)\b", re.I)
 
@@ -349,7 +359,12 @@ async def knowledge_of(tracker: Tracker, question: str, intent: Optional[str]):
     house on the estate) is about what the last answer spoke of, in whichever part of the knowledge
     that is; its own words pick the sentences."""
     previous = previous_question(tracker) if len(question.split()) <= 8 else ""
-    answer = await get_service().answer(question, intent or None)
+    if _ASKS_WHO.search(question):
+        # "who would I plan a wedding with?", "who runs the place?": a person, whatever topic the
+        # question is in; the people are on the team page
+        answer = await get_service().answer(question, None, prefer_source=PEOPLE_SOURCES)
+    else:
+        answer = await get_service().answer(question, intent or None)
     if previous and _POINTS_AT_IT.search(question) and not clearly_found(answer):
         about_it = await get_service().answer(question, None, compose_from_question=True,
                                               context=f"{previous} {first_sentence(last_reply(tracker))}")

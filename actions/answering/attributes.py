@@ -53,12 +53,16 @@ def found(phrase: str, text: str) -> bool:
     return bool(phrase_pattern(phrase).search(text))
 
 
+_AMOUNT = re.compile(r"how (much|many)")
+
+
 def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
     """Attributes whose words or superlatives stand in the text, best first: by the words of all their
     phrases found ("how much ... per shipment" is the price), then by the one named first ("the
     discount on bottles" asks the discount)."""
     low = normalise(text)
-    scored = []
+    attributes = list(attributes)
+    found_by: dict = {}
     for attribute in attributes:
         matches = []
         for direction, phrases in (("low", attribute.low), ("high", attribute.high), ("", attribute.words)):
@@ -67,6 +71,12 @@ def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
                 if m:
                     matches.append((len(phrase.split()) + (0.5 if direction else 0.0), m.start(), m.end(), direction,
                                     phrase))
+        found_by[attribute] = matches
+    # "how much new oak", "how many bottles": the amount of what follows, not a price or a count of its own
+    starts = {m[1] for a, ms in found_by.items() for m in ms if not _AMOUNT.fullmatch(m[4])}
+    scored = []
+    for attribute in attributes:
+        matches = [m for m in found_by[attribute] if not (_AMOUNT.fullmatch(m[4]) and m[2] + 1 in starts)]
         if not matches:
             continue
         matches.sort(key=lambda x: -x[0])

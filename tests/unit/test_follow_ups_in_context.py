@@ -98,3 +98,32 @@ def test_a_grape_spoken_of_as_planted_is_the_vineyard_not_a_wine_to_choose():
     assert "Blaufrankisch" in planted and "Traminette" in planted
     # where a wine's grapes were grown differs between the two cab francs: that one is still asked
     assert "Which one" in Conversation().say("where were the grapes for the cab franc grown?", "ask_wine")["text"]
+
+
+def test_how_much_of_an_attribute_asks_that_attribute_not_the_price():
+    c = Conversation()
+    oak = c.say("Question about your Reserve Chardonnay - how much new oak does it see and for how long?", "ask_wine",
+                wine="Reserve Chardonnay")["text"]
+    assert "15%" in oak and "10 months" in oak and "$40" not in oak
+    assert "$40" in Conversation().say("how much is the reserve chardonnay?", "ask_wine", wine="Reserve Chardonnay")["text"]
+
+
+def test_who_asks_for_a_person_whatever_the_topic():
+    gm = Conversation().say("who's in charge of running the whole operation day to day", "ask_about")["text"]
+    assert "Russell Moss" in gm
+    events = Conversation().say("who would I be working with to plan an event there? name pls", "ask_events")["text"]
+    assert "Laney Acevedo" in events
+
+
+def test_an_overview_of_a_kind_names_every_one_of_it():
+    tastings = Conversation().say("what kind of tastings do u do", "ask_tastings")["text"]
+    for name in ("Seated Guided Tasting", "Private Tour & Tasting", "Heritage Flight"):
+        assert name in tastings
+    club = Conversation().say("what are the wine club options", "ask_club")["text"]
+    assert all(t in club for t in ("Jumper", "Grand Prix", "Triple Crown"))
+
+
+def test_an_attribute_only_the_prose_holds_is_answered_from_it():
+    brut = Conversation().say("the Right Bank Brut is non-vintage but which harvest is it actually from?", "ask_wine",
+                              wine="HVV Right Bank Brut Cuvee")["text"]
+    assert "2020" in brut
