@@ -86,6 +86,8 @@ class GuidedForm(FormValidationAction):
         if is_question(tracker):
             await answer_question(dispatcher, tracker, domain)
             return {slot: None}
+        if "?" in str(text or "") and await answer_of_a_fact(dispatcher, tracker) is not None:
+            return {slot: None}   # "wait, is shipping extra?" that NLU was not sure of: answered, then asked again
         failures = dict(tracker.get_slot("form_failures") or {})
         failures[slot] = failures.get(slot, 0) + 1
         say(dispatcher, explain if failures[slot] >= 2 else retry)
