@@ -19,7 +19,7 @@ from core import business_hours
 from core.texts import Said, render
 from actions.cards import store_page
 from actions.recommend import read_wish, recommend, why
-from actions.subject import (KINDS, Subject, asks_what_it_is, aspect_of, is_correction, names_a_day, refers_back,
+from actions.subject import (CHEAP_BUDGET, KINDS, Subject, asks_what_it_is, aspect_of, is_correction, names_a_day, refers_back,
                              state_name, states_in)
 from actions.wine_catalog import Wine, WineRow, find_wine, match_wines
 
@@ -443,7 +443,8 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
 
 _COUNT = re.compile(r"\bhow many\b.*\b(wines?|reds?|whites?|roses?|rosés?|sparkling|bottles you make|kinds?)\b", re.I)
 _LIST = re.compile(r"\b(what|which|list|got|have|any|anything|something|show)\b", re.I)
-_SUPER_CHEAP = re.compile(r"\b(cheapest|least expensive|most affordable|lowest price|budget(?! for| time)|inexpensive|cheap)\b", re.I)
+_SUPER_CHEAP = re.compile(rf"\b(cheapest|least expensive|most affordable|lowest price|{CHEAP_BUDGET}|inexpensive|cheap)\b",
+                          re.I)
 _SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge)\b", re.I)
 _SUPER_BEST = re.compile(r"\b(best|best rated|highest rated|top rated|rating|rated|points|award|acclaimed|favou?rite|popular)\b", re.I)
 

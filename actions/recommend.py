@@ -94,8 +94,10 @@ def read_wish(text: str) -> Wish:
             if any(name in f for f in wish.foods):
                 continue
             wish.foods.append(FOODS[name])
+    # "a big Bordeaux guy", "Bordeaux-style wines", "a chardonnay drinker": what they like, too
     if re.search(r"\b(something like|anything like|similar to|lovers?|loves?|fan of|usually drink|drinks|enjoys?|"
-                 r"into|(i|we|she|he|they|wife|husband|mom|dad|friend) (really )?likes?)\b", low):
+                 r"into|(i|we|she|he|they|wife|husband|mom|dad|friend) (really )?likes?|guy|gal|person|drinker|fan|"
+                 r"style)\b", low):
         for grape in _GRAPES:
             if re.search(rf"\b{re.escape(grape)}s?\b", low):
                 wish.like.append(_GRAPE_NORMAL.get(grape, grape))

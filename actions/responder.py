@@ -153,6 +153,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
             say(dispatcher, "utter_wine_closest", label=rows[0].label, price=rows[0].price_text)
             return Outcome([SlotSet("subject_aspect", None)], rows)
     intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
+    if intent == "ask_wine" and _MILES.search(text) and _EARNING.search(text) and not entities.get("wine"):
+        intent = "ask_loyalty"   # "if I get someone to join the club I get a ton of points?": Milea Miles, not a score
     if wish.types and (wish.max_price is not None or wish.min_price is not None):
         intent = "ask_wine"   # "a red under $35 to bring to my in-laws": shopping, whatever the story around it
     count = head_count(text) if intent in GROUP_INTENTS or before.topic == "ask_reservation" else None
@@ -338,6 +340,9 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
 
 
 # a short question whose subject is a pronoun: the thing the customer asked about before
+_MILES = re.compile(r"\b(points|pts|miles)\b", re.I)
+_EARNING = re.compile(r"\b(earn|earned|earning|refer|referral|referring|join|joined|joins|sign up|signup|"
+                      r"member|club|redeem|balance|expire|expiry|save up)\b", re.I)
 # the kind whose things an overview of the intent's topic lists
 OVERVIEW_KIND = {"ask_club": "tier", "ask_tastings": "experience"}
 PEOPLE_SOURCES = ("about/team.md",)

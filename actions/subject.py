@@ -28,9 +28,11 @@ _FOLLOW_UP_START = re.compile(r"^\s*(and|also|so|ok|okay|k|hmm|what about|how ab
 _CORRECTION = re.compile(r"\b(i meant|i mean|meant|sorry|no,? not|not that|actually|rather|instead|i said|"
                          r"my bad|oops|correction)\b", re.I)
 
+# "on a budget" asks the cheapest; "budget is $50", "budget for a gift" state a bound or a purpose
+CHEAP_BUDGET = r"budget(?! for| time| is| of| around| under| max| \$| \d)"
 ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much to buy it online")
     ("buy", r"\b(buy|order|purchase|checkout|check out|add to cart|ship me|online|take it|get it|i'?ll take)\b"),
-    ("cheaper", r"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|budget(?! for| time)|"
+    ("cheaper", rf"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|{CHEAP_BUDGET}|"
                 r"better value|best value|cheap one)\b"),
     ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge)\b"),
     ("discount", r"\b(discount|percent off|% off|savings|save|how much off|what.{0,6} off)\b|%\s*off\b"),

@@ -127,3 +127,18 @@ def test_an_attribute_only_the_prose_holds_is_answered_from_it():
     brut = Conversation().say("the Right Bank Brut is non-vintage but which harvest is it actually from?", "ask_wine",
                               wine="HVV Right Bank Brut Cuvee")["text"]
     assert "2020" in brut
+
+
+def test_points_earned_by_joining_or_referring_are_milea_miles_not_a_score():
+    referral = Conversation().say("my friend said if I get someone to join the club I get a ton of points?? how many is it",
+                                  "ask_wine")["text"]
+    assert "5,000" in referral and "Wine Enthusiast" not in referral
+    best = Conversation().say("which wine got the most points?", "ask_wine")["text"]
+    assert "92" in best
+
+
+def test_a_budget_is_a_bound_and_a_style_guy_is_what_he_likes():
+    gift = Conversation().say("Hi, looking for a birthday gift for my dad, he's a big Bordeaux guy. Budget is $50 max - "
+                              "what Bordeaux-style wines do you have?", "ask_wine")["text"]
+    assert "Vincenza" in gift and "BDX" in gift and "Queen of the Meadow" not in gift
+    assert "Queen of the Meadow" in Conversation().say("whats good on a budget", "ask_wine")["text"]
