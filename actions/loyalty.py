@@ -19,7 +19,7 @@ from core.commerce7.models import Customer
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import mentioned
 from actions.common import contact_line, latest_text
-from actions.account.owner import states_points
+from actions.answering.numbers import states_points
 from actions.identity import identified_customer
 from actions.texts import say
 from core.texts import render

@@ -27,6 +27,7 @@ from actions.answering.choose import narrowed
 from actions.answering.facts import load as load_facts
 from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap, said_list
+from actions.answering.numbers import states_points
 from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
 from actions.answering.scope import winery_intent
 from actions.texts import say, send
@@ -153,7 +154,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
             say(dispatcher, "utter_wine_closest", label=rows[0].label, price=rows[0].price_text)
             return Outcome([SlotSet("subject_aspect", None)], rows)
     intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
-    if intent == "ask_wine" and _MILES.search(text) and _EARNING.search(text) and not entities.get("wine"):
+    if intent == "ask_wine" and not entities.get("wine") and (_MILES.search(text) and _EARNING.search(text)
+                                                             or states_points(text)):
         intent = "ask_loyalty"   # "if I get someone to join the club I get a ton of points?": Milea Miles, not a score
     if wish.types and (wish.max_price is not None or wish.min_price is not None):
         intent = "ask_wine"   # "a red under $35 to bring to my in-laws": shopping, whatever the story around it

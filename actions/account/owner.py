@@ -17,6 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answering.numbers import states_points
 from actions.commerce7.connection import get_client
 from actions.common import contact_line, latest_entities, latest_text
 from actions.identity import identified_customer
@@ -46,14 +47,6 @@ def idle_events() -> List[Dict[str, Any]]:
 _CUSTOMER = re.compile(r"\b(i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|we're|our|ours|us)\b", re.I)
 _WINERY = re.compile(r"\b(you|your|yours|ur|u|y'all|yall|the winery|milea)\b|"
                      r"\bthe (e-?mail|email address|phone|phone number|number) (for|to|of)\b", re.I)
-_POINTS_SAID = re.compile(r"\b\d[\d,.]*\s*k?\s*(points|miles|pts)\b", re.I)
-
-
-def states_points(text: str) -> bool:
-    """"I have about 5000 points": the customer says how many; what they buy needs no balance looked up."""
-    return bool(_POINTS_SAID.search(text or ""))
-
-
 def asks_about_the_winery(tracker: Tracker) -> bool:
     text = latest_text(tracker)
     return bool(_WINERY.search(text)) and not _CUSTOMER.search(text) \

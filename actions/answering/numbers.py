@@ -43,3 +43,11 @@ def with_digits(text: str) -> str:
     """`text` with the spelled numbers from ten up as figures and "N bucks" as "$N"."""
     text = SPELLED.sub(lambda m: str(_spelled(m)), text)
     return _PRICE_UNIT.sub(r"$\1", text)
+
+
+_POINTS_SAID = re.compile(r"\b\d[\d,.]*\s*k?\s*(points|miles|pts)\b", re.I)
+
+
+def states_points(text: str) -> bool:
+    """"I have about 5000 points": the customer says how many; what they buy needs no balance looked up."""
+    return bool(_POINTS_SAID.search(text or ""))

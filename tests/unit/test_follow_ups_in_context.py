@@ -142,3 +142,15 @@ def test_a_budget_is_a_bound_and_a_style_guy_is_what_he_likes():
                               "what Bordeaux-style wines do you have?", "ask_wine")["text"]
     assert "Vincenza" in gift and "BDX" in gift and "Queen of the Meadow" not in gift
     assert "Queen of the Meadow" in Conversation().say("whats good on a budget", "ask_wine")["text"]
+
+
+def test_points_the_customer_states_are_what_they_buy_whatever_nlu_said():
+    stated = Conversation().say("I have about 5000 points, what can I get with that?", "ask_wine")["text"]
+    assert "5,000" in stated and "50%" in stated and "Wine Enthusiast" not in stated
+
+
+def test_attribute_words_of_the_schema():
+    blend = Conversation().say("What's blended into the Vincenza?", "ask_wine", wine="Vincenza Reserve BDX Blend")["text"]
+    assert "Merlot" in blend and "Petit Verdot" in blend
+    top = Conversation().say("which of your flights is the top-end one and what's it cost?", "ask_tastings")["text"]
+    assert "Heritage Flight" in top and "$32" in top
