@@ -185,7 +185,9 @@ def _bare_day(text: str) -> bool:
 def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Sequence[Wine],
               knowledge_dir: Path) -> Turn:
     """Which subject the turn is about, and what is asked about it."""
-    aspect = aspect_of(text)
+    # "I'd like to buy a bottle in his memory. What is your Reserve Cabernet Franc like?": the question asks
+    asked = question_part(text)
+    aspect = aspect_of(asked if "?" in text else text)
     short = len(text.split()) <= 4
     follow_up = refers_back(text) or (short and bool(aspect))
     correction = is_correction(text)
@@ -236,7 +238,6 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     if not day_now and before.kind == "date" and before.date and intent in ("ask_hours", "nlu_fallback") \
             and _REOPEN.search(text) and not _MONTH.search(text):
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
-    asked = question_part(text)   # "we booked for sat at 3, how long do you hold the table?" asks the hold
     if day_now and (intent == "ask_hours" or (intent in ("ask_reservation", "ask_visit_policies", "ask_tastings")
                                                and (_ASKS_TIME.search(asked) or _COME_BY.search(asked)))
                     # a day in a message about something else ("we booked for sat, how long do you hold

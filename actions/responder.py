@@ -314,7 +314,7 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
 
 # "tell me about the Vincenza", "what's it like?", "more on that one": what the wine is, not one fact of it
 _DESCRIBE = re.compile(r"^\W*(ok\W+|so\W+|and\W+)*(tell me (a bit |a little )?(more )?(about|abt|on)|(more )?(info|details) "
-                       r"(on|about|abt)|describe|what('?s| is) (it|that( one)?|the \w+( \w+)?) like)\b", re.I)
+                       r"(on|about|abt)|describe|what('?s| is) (it|that( one)?|(the|your|ur) \w+( \w+){0,3}) like)\b", re.I)
 
 
 def _wine_description(row, channel) -> str:
@@ -333,7 +333,7 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
     answer = await get_service().answer(question, "ask_wine", prefer_source=wine.sources if wine else (),
                                         context=row.title)
     body = answer.text if answer.found and row.title.split()[0].casefold() in answer.text.casefold() else ""
-    if not body or _DESCRIBE.search(text or ""):
+    if not body or _DESCRIBE.search(converse.question_part(text or "")):
         body = _wine_description(row, channel)
     if "$" not in body and row.price_text:
         body += render("utter_wine_price_note", channel, price=row.price_text)

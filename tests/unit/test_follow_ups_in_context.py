@@ -154,3 +154,14 @@ def test_attribute_words_of_the_schema():
     assert "Merlot" in blend and "Petit Verdot" in blend
     top = Conversation().say("which of your flights is the top-end one and what's it cost?", "ask_tastings")["text"]
     assert "Heritage Flight" in top and "$32" in top
+
+
+def test_the_question_of_a_message_says_what_is_asked_not_its_story():
+    like = Conversation().say("Good afternoon. My late husband adored Cabernet Franc and I would like to buy a bottle in "
+                              "his memory. What is your Reserve Cabernet Franc like?", "ask_wine",
+                              wine="Reserve Cabernet Franc")["text"]
+    assert "Reserve Cabernet Franc" in like and "/product/" not in like
+    assert any(note in like for note in ("plum", "cassis", "graphite", "vanilla"))
+    buy = Conversation().say("we loved the reserve cab franc. can I order it online?", "ask_wine",
+                             wine="Reserve Cabernet Franc")["text"]
+    assert "/product/" in buy
