@@ -211,6 +211,9 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         superlative = _superlative_attribute(text, attributes)
         if superlative is not None:
             pool = narrowed(text, pool, attributes, superlative)
+    if kind == "wine" and wish.types and pool:
+        # "the cheaper bubbly" among the wines just listed: of the sparkling ones
+        pool = [t for t in pool if t.values.get("type") in wish.types] or pool
     if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
             and _OTHER.search(text):
         named = [o for o in options if o != current]   # "and the other one?"

@@ -165,3 +165,10 @@ def test_the_question_of_a_message_says_what_is_asked_not_its_story():
     buy = Conversation().say("we loved the reserve cab franc. can I order it online?", "ask_wine",
                              wine="Reserve Cabernet Franc")["text"]
     assert "/product/" in buy
+
+
+def test_a_type_named_in_a_choice_narrows_the_set_listed():
+    c = Conversation()
+    assert "Blanc de Blanc" in c.say("what's the priciest bottle you sell", "ask_wine")["text"]
+    cheaper = c.say("ok whats the cheaper bubbly then", "ask_wine")["text"]
+    assert "Brut Cuvee" in cheaper and "$45" in cheaper
