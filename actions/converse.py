@@ -447,6 +447,9 @@ _LIST = re.compile(r"\b(what|which|list|got|have|any|anything|something|show)\b"
 _SUPER_CHEAP = re.compile(rf"\b(cheapest|least expensive|most affordable|lowest price|{CHEAP_BUDGET}|inexpensive|cheap)\b",
                           re.I)
 _SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge)\b", re.I)
+# a score asked outright: the best rated, whatever gift or dinner it is for ("best" alone is a taste)
+_RATED_BEST = re.compile(r"\b(best rated|best-rated|highest rated|top rated|top-rated|highest scor\w*|most points|"
+                         r"best reviewed)\b", re.I)
 _SUPER_BEST = re.compile(r"\b(best|best rated|highest rated|top rated|rating|rated|points|award|acclaimed|favou?rite|popular)\b", re.I)
 
 
@@ -494,8 +497,8 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     what = " and ".join(TYPE_PLURAL[t] for t in sorted(wish.types)) if wish.types else "wines"
     if wish.style == "dry" and wish.types:
         what = "dry " + what
-    if _SUPER_CHEAP.search(low) or _SUPER_DEAR.search(low) or (_SUPER_BEST.search(low) and not wish.foods
-                                                                and not wish.like and not wish.gift):
+    if _SUPER_CHEAP.search(low) or _SUPER_DEAR.search(low) or _RATED_BEST.search(low) or (
+            _SUPER_BEST.search(low) and not wish.foods and not wish.like and not wish.gift):
         aspect = "cheaper" if _SUPER_CHEAP.search(low) else "dearer" if _SUPER_DEAR.search(low) else "best"
         if not pool:
             return _none(reply, what, rows, channel, wish)

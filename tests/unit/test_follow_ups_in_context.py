@@ -172,3 +172,8 @@ def test_a_type_named_in_a_choice_narrows_the_set_listed():
     assert "Blanc de Blanc" in c.say("what's the priciest bottle you sell", "ask_wine")["text"]
     cheaper = c.say("ok whats the cheaper bubbly then", "ask_wine")["text"]
     assert "Brut Cuvee" in cheaper and "$45" in cheaper
+
+
+def test_a_score_asked_outright_is_the_best_rated_whatever_the_gift():
+    top = Conversation().say("What's your top rated wine? Bringing a gift to a wine snob friend", "ask_wine")["text"]
+    assert "92" in top and "Farmhouse Cabernet Franc" in top
