@@ -176,6 +176,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         return None
     if ASKS_IF_WE_MAKE.search(text) and len(named) > 1:
         return None   # "do you make a chardonnay? my mom hates oaky ones": both, not a pick
+    if kind == "wine" and not named and read_wish(text).like and (ASKS_IF_WE_MAKE.search(text) or _SEVERAL.search(text)):
+        return None   # "I'm into Bordeaux-style blends, which ones do you make?": the search by what they like
     options = facts.among(kind, before.options) if kind == context_kind else []
     current = facts.find(kind, before.current(kind)) if kind == context_kind else None
     pointing = refers_back(text) or is_correction(text) or bool(_DESCRIPTOR.search(text))

@@ -177,3 +177,8 @@ def test_a_type_named_in_a_choice_narrows_the_set_listed():
 def test_a_score_asked_outright_is_the_best_rated_whatever_the_gift():
     top = Conversation().say("What's your top rated wine? Bringing a gift to a wine snob friend", "ask_wine")["text"]
     assert "92" in top and "Farmhouse Cabernet Franc" in top
+
+
+def test_which_ones_of_a_style_they_like_names_every_match():
+    blends = Conversation().say("I'm into Bordeaux-style blends. Which ones do you make?", "ask_wine")["text"]
+    assert "Vincenza" in blends and "Farmhouse BDX" in blends
