@@ -36,6 +36,11 @@ PURPOSE_ORDERS, PURPOSE_DAMAGE, PURPOSE_CLUB = "orders", "order_damage", "club"
 PURPOSE_DETAILS, PURPOSE_POINTS_HISTORY, PURPOSE_CHANGE = "details", "points_history", "account_change"
 
 
+# purposes whose question has a general answer too (when club shipments go out, how Milea Miles are
+# earned); an order, a damaged box or a change is only ever the customer's own
+GENERAL_TOO = frozenset({PURPOSE_CLUB, PURPOSE_POINTS_HISTORY})
+
+
 def idle_events() -> List[Dict[str, Any]]:
     """Neither a proof nor a change follows (the rules listen next)."""
     return [SlotSet("verification_needed", None), SlotSet("change_requested", None)]
@@ -87,7 +92,7 @@ async def owner(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str
         return Gate(None, idle_events())
     if customer is not None:
         return Gate(customer, [SlotSet(ACCOUNT_SLOT, customer.id)])
-    if names_nobody(tracker):
+    if purpose in GENERAL_TOO and names_nobody(tracker):
         # "when's the next shipment going out?", "and last drink order?" from someone not proven: the
         # winery's answer (shipments go out in December, last call), not a proof step for an account
         # the message never spoke of
