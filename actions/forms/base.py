@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import clean_text, latest_intent
-from actions.questions import answer_of_a_fact, answer_question, is_question
+from actions.questions import answer_of_a_fact, answer_question, is_question, reads_as_question
 from actions.texts import say
 
 # Words that stop a form whatever intent NLU gave them.
@@ -83,7 +83,8 @@ class GuidedForm(FormValidationAction):
         cleaned = validator(text) if text not in (None, "") else None
         if cleaned is not None and not (looks_like_question(tracker, text) and slot not in QUESTION_SAFE_SLOTS):
             return {slot: cleaned, "form_failures": self._reset(tracker, slot)}
-        if is_question(tracker):
+        # a question NLU is only fairly sure of must read as one ("still nope" is a second try, not the hours)
+        if is_question(tracker, SURE) or is_question(tracker) and reads_as_question(str(text or "")):
             await answer_question(dispatcher, tracker, domain)
             return {slot: None}
         if "?" in str(text or "") and await answer_of_a_fact(dispatcher, tracker) is not None:
@@ -118,6 +119,8 @@ def looks_like_question(tracker: Tracker, text: Any) -> bool:
     return is_question(tracker, 0.85) and ("?" in str(text or "") or len(words) > 4)
 
 
+# NLU this sure of a question needs no question mark to be one ("hours" mid-form)
+SURE = 0.85
 # Slots whose valid values can look like questions to NLU (addresses name places).
 QUESTION_SAFE_SLOTS = {"ship_street", "ship_city", "email", "phone", "birth_date", "ship_zip"}
 
