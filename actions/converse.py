@@ -60,6 +60,8 @@ _IN_THE_VINEYARD = re.compile(r"\b(acres?|acreage|planted|plantings?|vines|rows|
 
 def speaks_of_the_vineyard(text: str) -> bool:
     return bool(_IN_THE_VINEYARD.search(text))
+
+
 # "can we come by monday around 2?": a visit on a day asks whether we are open then
 _COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
                       r"around \d|at \d)\b", re.I)

@@ -18,7 +18,8 @@ from actions.responder import Outcome, respond
 from actions.subject import names_a_day
 
 
-# "the first week of january": a month asked by the hours question is a day to go on from
+# "the first week of january": a month asked by the hours question is a day to go on from (months spelt
+# out, without "may": converse's shorter month pattern would read "may we come" as a date)
 _MONTH = re.compile(r"\b(january|february|march|april|june|july|august|september|october|november|december)\b", re.I)
 
 

@@ -341,7 +341,7 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
     return Outcome(_events(reply.slots), [row])
 
 
-# a short question whose subject is a pronoun: the thing the customer asked about before
+# points earned by joining, referring or saving up are Milea Miles, not a wine's score
 _MILES = re.compile(r"\b(points|pts|miles)\b", re.I)
 _EARNING = re.compile(r"\b(earn|earned|earning|refer|referral|referring|join|joined|joins|sign up|signup|"
                       r"member|club|redeem|balance|expire|expiry|save up)\b", re.I)
@@ -351,6 +351,7 @@ PEOPLE_SOURCES = ("about/team.md",)
 _ASKS_WHO = re.compile(r"^\W*((and|so|ok|okay|also|but)\W+)*(who|whos|who's|whom)\b|\b(who (is|would|will|do|does|"
                        r"handles|runs|makes|owns)|name (pls|please)|(their|his|her) name)\b", re.I)
 CLEAR_HIT, CLEAR_MEANING = 0.4, 0.2   # a passage found this well by the question alone needs no help
+# a short question whose subject is a pronoun: the thing the customer asked about before
 _POINTS_AT_IT = re.compile(r"\b(it|its|it's|they|them|that|this|there)\b", re.I)
 
 

@@ -52,6 +52,8 @@ def idle_events() -> List[Dict[str, Any]]:
 _CUSTOMER = re.compile(r"\b(i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|we're|our|ours|us)\b", re.I)
 _WINERY = re.compile(r"\b(you|your|yours|ur|u|y'all|yall|the winery|milea)\b|"
                      r"\bthe (e-?mail|email address|phone|phone number|number) (for|to|of)\b", re.I)
+
+
 def asks_about_the_winery(tracker: Tracker) -> bool:
     text = latest_text(tracker)
     return bool(_WINERY.search(text)) and not _CUSTOMER.search(text) \
