@@ -48,7 +48,10 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
                   "about", "how", "and", "wine", "bottle", "please", "pls", "ok", "oh", "my", "bad", "instead",
                   "rather", "is", "it", "of", "to", "for", "on", "which", "price", "much", "cost", "u", "you",
                   "your", "do", "have", "any", "some", "me", "tell", "more", "this", "them", "abt", "wat", "like",
-                  "oops", "said", "other", "can", "buy", "online", "order", "get", "in", "stock"}
+                  "oops", "said", "other", "can", "buy", "online", "order", "get", "in", "stock",
+                  # words of titles that visitors also say of the place ("the one with Sang's Vineyard fruit")
+                  "vineyard", "vineyards", "estate", "hudson", "valley", "fruit", "grapes",
+                  "red", "reds", "white", "whites"}   # a type is a value to choose by, not a name
 # A booking question that names a day asks the hours only when it asks about time ("can 12 of us
 # come on Saturday?" asks the group policy, not Saturday's hours).
 _ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|till|until|how late|too late|"
@@ -86,7 +89,13 @@ def asks_for_a_grape_we_lack(text: str) -> bool:
     """Whether the message asks if we make a wine we do not ("Do you make a Riesling too?"), whatever
     story comes before the question, or asks about one as if we did ("how much is your riesling?")."""
     return any(re.search(rf"\b{g}s?\b", text, re.I) for g in NOT_CARRIED) and bool(ASKS_IF_WE_MAKE.search(text)) or \
-        any(re.search(rf"\b(your|ur)\s+{g}\b", text, re.I) for g in NOT_CARRIED)   # "how much is your riesling?"
+        any(re.search(rf"\b(your|ur)\s+{g}\b", text, re.I) for g in NOT_CARRIED) or \
+        len(text.split()) <= 5 and not _TASTE_FOR.search(text) and \
+        any(re.search(rf"^\W*(\w+\W+)?(what about|how about|and|any|or)\s+(a |an |some )?{g}s?\W*$", text, re.I)
+            for g in NOT_CARRIED)   # "ok what about riesling": asked after another wine, still one we lack
+
+
+_TASTE_FOR = re.compile(r"\b(like|likes|love|loves|into|fan|drinks?)\b", re.I)
 
 
 @dataclass
@@ -177,6 +186,13 @@ def question_part(text: str) -> str:
     return " ".join(asked) if asked else text
 
 
+def question_sentences(text: str) -> str:
+    """The sentences with a question mark, whole ("which tier is the cheapest, and what's off?"),
+    else the message."""
+    asked = [part for part in re.split(r"(?<=[.!?])\s+", text) if "?" in part]
+    return " ".join(asked) if asked else text
+
+
 def _bare_day(text: str) -> bool:
     """"and sunday?", "what about the saturday after that": a day and little else."""
     words = len(text.split())
@@ -259,7 +275,10 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
         plural = (re.search(r"\b(both|all|each|chardonnays|francs|roses|rosés|blends|sparklings|ones|wines|have|got|any|"
                             r"list|make|sell|carry|options)\b", text, re.I) or ASKS_IF_WE_MAKE.search(text)) \
             and aspect not in ("price", "stock", "vintage", "buy")
-        if aspect not in ("cheaper", "dearer", "difference", "best", "more") and not plural and len(ambiguous) > 1:
+        # "price of the rose" when we make two: both prices, a question would make them ask twice
+        each = aspect in ("price", "vintage", "stock") and len(ambiguous) <= 3
+        if aspect not in ("cheaper", "dearer", "difference", "best", "more") and not plural and not each \
+                and len(ambiguous) > 1:
             return Turn("wine", [], aspect, follow_up, ambiguous=ambiguous)
         named["wine"] = [w.title for w in ambiguous]
         kinds_named = ["wine"]
@@ -445,10 +464,11 @@ def _pick_wine(rows: Sequence[WineRow], aspect: str, channel: Optional[str], rep
 
 
 _COUNT = re.compile(r"\bhow many\b.*\b(wines?|reds?|whites?|roses?|rosés?|sparkling|bottles you make|kinds?)\b", re.I)
+_OPTIONS = re.compile(r"\b(options|choices|what (do|have) (you|u) got|which ones|what are (my|the|our) \w+)\b", re.I)
 _LIST = re.compile(r"\b(what|which|list|got|have|any|anything|something|show)\b", re.I)
 _SUPER_CHEAP = re.compile(rf"\b(cheapest|least expensive|most affordable|lowest price|{CHEAP_BUDGET}|inexpensive|cheap)\b",
                           re.I)
-_SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge)\b", re.I)
+_SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge|dearest)\b", re.I)
 # a score asked outright: the best rated, whatever gift or dinner it is for ("best" alone is a taste)
 _RATED_BEST = re.compile(r"\b(best rated|best-rated|highest rated|top rated|top-rated|highest scor\w*|most points|"
                          r"best reviewed)\b", re.I)
@@ -514,7 +534,10 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         reply.rows = pool
         reply.slots = {"subject_kind": "wine", "subject_options": [r.title for r in pool], "subject_aspect": "list"}
         return reply
-    if wish.foods or wish.like or wish.gift or wish.occasion or re.search(r"\b(recommend|suggest|should i get|pick)\b", low):
+    # "she only drinks white, $35 or less, what are my options?": all of the few that fit, not two picks
+    lists_all = bool(_OPTIONS.search(low)) and (bool(wish.types) or wish.max_price is not None) and len(pool) <= 5
+    if not lists_all and (wish.foods or wish.like or wish.gift or wish.occasion
+                          or re.search(r"\b(recommend|suggest|should i get|pick)\b", low)):
         picks = recommend(rows, wish, k=2)
         if not picks:
             return _none(reply, what, rows, channel, wish)
@@ -530,7 +553,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         reply.slots = {"subject_kind": "wine", "wine": first.title, "subject_options": [r.title for r in picks],
                        "subject_aspect": "recommend"}
         return reply
-    if not wish.empty and _LIST.search(low) or (wish.types and len(low.split()) <= 5) or wish.max_price:
+    if not wish.empty and _LIST.search(low) or (wish.types and len(low.split()) <= 5) or wish.max_price or lists_all:
         if not pool:
             return _none(reply, what, rows, channel, wish)
         ceiling = (f" under ${wish.max_price:g}" if wish.below_only else f" at ${wish.max_price:g} or less") \

@@ -4,14 +4,18 @@ a subject ("which one is cheaper?") is answered by actions/responder.py first.""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_intent, latest_text, with_link
 from actions.knowledge.service import get_service
-from actions.responder import Outcome, respond, winery_intent_of
+from actions.questions import reads_as_question
+from actions.responder import Outcome, clearly_found, knowledge_of, respond, slots_before_turn, winery_intent_of
+from actions.subject import Subject
 from actions.texts import say
 
 log = logging.getLogger(__name__)
@@ -42,7 +46,33 @@ class ActionAnswerFallback(Action):
         return "action_answer_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        form = form_wanted(tracker)
+        if form:   # "great, sign me up for that one", read too unsurely as join_club: the signup itself
+            return [FollowupAction(form)]
         return (await respond(dispatcher, tracker, default=search_everything)).events
+
+
+# The knowledge topics an off-topic-sounding follow-up may belong to, and how short it must be.
+TOPIC_INTENTS = ("ask_events", "ask_club", "ask_loyalty", "ask_visit_policies", "ask_reservation", "ask_tastings",
+                 "ask_about", "ask_location", "ask_shipping")
+FOLLOW_UP_WORDS = 12
+
+# The forms a plain "sign me up" starts, by the intent NLU ranked first but below the threshold.
+FORM_OF_INTENT = {"join_club": "club_signup_form", "subscribe": "subscribe_form"}
+FORM_RUNNER_UP_MIN = 0.3
+_SIGN_ME_UP = re.compile(r"\b(sign (me|us) up|count (me|us) in|enrol+ (me|us)|(i|we)('?ll| will| wanna| want to) join|"
+                         r"let'?s (do it|join)|add (me|us)|subscribe (me|us)|(i|we)'?m in|(i|we) want in)\b", re.I)
+
+
+def form_wanted(tracker: Tracker) -> str:
+    """The form an unsure message plainly asks to start (not a question about it), else ''."""
+    text = latest_text(tracker)
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    top: dict = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})   # the fallback ranks itself first
+    form = FORM_OF_INTENT.get(top.get("name") or "")
+    if not form or float(top.get("confidence") or 0) < FORM_RUNNER_UP_MIN or "?" in text or tracker.active_loop_name:
+        return ""
+    return form if _SIGN_ME_UP.search(text) else ""
 
 
 class ActionAnswerOutOfScope(Action):
@@ -60,6 +90,16 @@ class ActionAnswerOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         intent = await winery_intent_of(tracker, self.runner_up)
+        if intent is None and self.runner_up:
+            topic = Subject.from_slots(slots_before_turn(tracker).get).topic
+            text = latest_text(tracker)
+            if topic in TOPIC_INTENTS and reads_as_question(text) and len(text.split()) <= FOLLOW_UP_WORDS:
+                # "what taxes and fees get added on top?" in a talk about weddings: the topic's
+                # knowledge, when it clearly answers (else the refusal, as before)
+                answer = await knowledge_of(tracker, text, topic)
+                if clearly_found(answer):
+                    dispatcher.utter_message(text=with_link(answer.text, answer.url))
+                    return [SlotSet("subject_topic", topic)]
         if intent is None:
             say(dispatcher, self.refusal(latest_intent(tracker)))
             return []

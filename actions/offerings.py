@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -61,6 +62,18 @@ def rewards(knowledge_dir: Path) -> list[dict]:
 
 def ships_to(knowledge_dir: Path) -> list[str]:
     return list(_load(knowledge_dir, "club/rules.yml").get("ships_to_states") or [])
+
+
+def shipment_months(knowledge_dir: Path) -> list[str]:
+    return list(_load(knowledge_dir, "club/rules.yml").get("shipment_months") or [])
+
+
+def next_shipment_month(knowledge_dir: Path, today) -> str:
+    """The month of the next club shipment from `today` (this month's counts: it has not gone yet
+    for someone signing up now), '' when the months are not known."""
+    months = shipment_months(knowledge_dir)
+    numbers = sorted((datetime.strptime(m, "%B").month, m) for m in months)
+    return next((m for n, m in numbers if n >= today.month), numbers[0][1] if numbers else "")
 
 
 def by_kind(knowledge_dir: Path, kind: str) -> list[Offering]:

@@ -24,12 +24,12 @@ from core.clock import system_clock
 from core import business_hours
 from actions.answering.fact_answers import answer as answer_plan
 from actions.answering.choose import narrowed
-from actions.answering.facts import load as load_facts
+from actions.answering.facts import INTENT_OF_KIND, load as load_facts, schema as fact_schema
 from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap, said_list
 from actions.answering.numbers import states_points
 from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
-from actions.answering.scope import winery_intent
+from actions.answering.scope import kind_asked_of, winery_intent
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
@@ -154,9 +154,23 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
             say(dispatcher, "utter_wine_closest", label=rows[0].label, price=rows[0].price_text)
             return Outcome([SlotSet("subject_aspect", None)], rows)
     intent = listing_intent(text) or intent   # "what kind of tastings can we book?": the tastings
-    if intent == "ask_wine" and not entities.get("wine") and (_MILES.search(text) and _EARNING.search(text)
+    if intent == "nlu_fallback" and not entities.get("wine"):
+        # "me and 3 roommates wanna do a tasting, whats the cheapest option": a tasting's price
+        asked_of = kind_asked_of(converse.question_sentences(text), fact_schema(kdir), question_mark=False)
+        intent = INTENT_OF_KIND[asked_of] if asked_of else intent
+    if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and (_MILES.search(text) and _EARNING.search(text)
                                                              or states_points(text)):
         intent = "ask_loyalty"   # "if I get someone to join the club I get a ton of points?": Milea Miles, not a score
+    if intent == "ask_club" and not entities.get("club_tier") and (
+            _PROGRAM.search(text) or before.topic == "ask_loyalty" and _REFERS.search(text)):
+        intent = "ask_loyalty"   # "can I earn Milea Miles if I'm not a member?", "and if I refer a friend who joins?"
+    if (intent == "ask_club" or intent == "nlu_fallback" and before.topic == "ask_club") and _NEXT_SHIPMENT.search(text):
+        # "if I signed up now, when's my first one?": the month from the calendar, not a passage
+        month = offerings.next_shipment_month(kdir, (clock or system_clock)())
+        if month:
+            say(dispatcher, "utter_club_next_shipment", month=month,
+                months=said_list(offerings.shipment_months(kdir)))
+            return Outcome([SlotSet("subject_topic", "ask_club")])
     if wish.types and (wish.max_price is not None or wish.min_price is not None):
         intent = "ask_wine"   # "a red under $35 to bring to my in-laws": shopping, whatever the story around it
     count = head_count(text) if intent in GROUP_INTENTS or before.topic == "ask_reservation" else None
@@ -166,6 +180,15 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     rule = party_rule(kdir, count) if count and not offerings.mentioned(text, offerings.spaces(kdir)) else None
     if rule:   # "there'll be 12 of us": the group policy, then whatever else the message asks
         return await _party(dispatcher, text, intent, count, rule, default, tracker, clock)
+    asked = converse.question_sentences(text)
+    asked_kind = kind_asked_of(asked, fact_schema(kdir)) if asked != text else ""
+    if asked_kind and (asked_kind != "wine" or not _POINTS_AT_IT.search(asked)):
+        # "we keep leaving with a case of the Reserve Cab Franc. which tier is the cheapest?", "we've
+        # done Bordeaux. what's the least expensive bottle you sell?": the question's own kind; what
+        # the story named is not what is asked about (unless the question points back at it)
+        text = asked
+        entities = {k: [v for v in vs if str(v).casefold() in asked.casefold()] if k == "wine" else vs
+                    for k, vs in entities.items() if k != "wine" or asked_kind == "wine"}
     needs_catalog = intent in ("ask_wine", "nlu_fallback") or before.kind == "wine" or bool(entities.get("wine"))
     products = await available_products() if needs_catalog else None
     titles = tuple(p.title for p in products or [] if p.type == "Wine")
@@ -189,7 +212,9 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         # "what kinds of tastings do you do?", "what are the club options?": every one of them, by name,
         # from the fact model (a few sentences of prose would name some and leave the rest out)
         kind = OVERVIEW_KIND[intent]
-        turn = converse.Turn(kind, [t.name for t in facts.standalone(kind)], "list")
+        # "what flights do you have?": the flights, not the tour beside them
+        listed = narrowed(text, facts.standalone(kind), list(facts.attributes.get(kind, {}).values()))
+        turn = converse.Turn(kind, [t.name for t in listed], "list")
     if turn.clarify:
         say(dispatcher, "utter_clarify_no_subject")
         return Outcome([SlotSet("subject_aspect", turn.aspect)])
@@ -341,10 +366,15 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
     return Outcome(_events(reply.slots), [row])
 
 
+# when the next (or a new member's first) club shipment goes out
+_NEXT_SHIPMENT = re.compile(r"\b(first|next|upcoming|earliest)\s+(one|shipment|box|delivery|club shipment|release)\b|"
+                            r"\bwhen\b.*\b(first|next)\s+(one|shipment|box)\b", re.I)
 # points earned by joining, referring or saving up are Milea Miles, not a wine's score
 _MILES = re.compile(r"\b(points|pts|miles)\b", re.I)
 _EARNING = re.compile(r"\b(earn|earned|earning|refer|referral|referring|join|joined|joins|sign up|signup|"
                       r"member|club|redeem|balance|expire|expiry|save up)\b", re.I)
+_PROGRAM = re.compile(r"\bmilea miles\b", re.I)
+_REFERS = re.compile(r"\b(refer|referral|referring|referred|bring (in )?a friend)\b", re.I)
 # the kind whose things an overview of the intent's topic lists
 OVERVIEW_KIND = {"ask_club": "tier", "ask_tastings": "experience"}
 PEOPLE_SOURCES = ("about/team.md",)

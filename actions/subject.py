@@ -34,7 +34,7 @@ ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much 
     ("buy", r"\b(buy|order|purchase|checkout|check out|add to cart|ship me|online|take it|get it|i'?ll take)\b"),
     ("cheaper", rf"\b(cheaper|cheapest|less expensive|least expensive|lower price|more affordable|{CHEAP_BUDGET}|"
                 r"better value|best value|cheap one)\b"),
-    ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge)\b"),
+    ("dearer", r"\b(more expensive|most expensive|pricier|priciest|fanciest|top of the line|splurge|dearest|dearer)\b"),
     ("discount", r"\b(discount|percent off|% off|savings|save|how much off|what.{0,6} off)\b|%\s*off\b"),
     ("more", r"\b(more bottles|most bottles|bigger|biggest|largest|more wine|most wine)\b"),
     ("best", r"\b(best rated|best-rated|highest rated|top rated|best|rating|rated|points|award)\b"),

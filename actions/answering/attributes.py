@@ -54,6 +54,7 @@ def found(phrase: str, text: str) -> bool:
 
 
 _AMOUNT = re.compile(r"how (much|many)")
+AMOUNT_REACH = 14   # characters after "how much" in which another attribute's phrase makes it that one's amount
 
 
 def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
@@ -73,10 +74,12 @@ def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
                                     phrase))
         found_by[attribute] = matches
     # "how much new oak", "how many bottles": the amount of what follows, not a price or a count of its own
+    # ("how much does it take off?": within a few words, the discount)
     starts = {m[1] for a, ms in found_by.items() for m in ms if not _AMOUNT.fullmatch(m[4])}
     scored = []
     for attribute in attributes:
-        matches = [m for m in found_by[attribute] if not (_AMOUNT.fullmatch(m[4]) and m[2] + 1 in starts)]
+        matches = [m for m in found_by[attribute]
+                   if not (_AMOUNT.fullmatch(m[4]) and any(m[2] < s <= m[2] + AMOUNT_REACH for s in starts))]
         if not matches:
             continue
         matches.sort(key=lambda x: -x[0])
@@ -86,7 +89,8 @@ def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
             if not any(start < e and s < end for s, e in spans):
                 spans.append((start, end))
                 total += score
-        best = matches[0]
+        # "which tier is the cheapest, and how much...": a superlative said of it anywhere sets the direction
+        best = next((m for m in matches if m[3]), matches[0])
         first = min(start for start, _ in spans)
         scored.append((total, -first, Asked(attribute, best[3], total, best[4])))
     return [a for _, _, a in sorted(scored, key=lambda s: (-s[0], -s[1]))]

@@ -12,7 +12,7 @@ from actions.answering.numbers import value
 from actions.knowledge.text import stem
 
 # Words that name no value: a descriptor's frame ("the ... one") and question words.
-_FRAME = frozenset("""the a an one ones that this those these which who what whats is it its of for with
+FRAME_WORDS = _FRAME = frozenset("""the a an one ones that this those these which who what whats is it its of for with
     to and or in on i we you u me my our your do does did got get has have had be are was were about
     can could would should will please pls k ok so just one's wine wines bottle bottles level tier
     club option options kind type how much many more most less least than then thing there milea""".split())
@@ -103,7 +103,11 @@ def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
     attribute that told them apart and the word."""
     low = plain(text)
     # a word that names an attribute ("shipment", "bottles") names no value
-    words = _words(text) - {stem(w) for a in attributes for w in a.words if " " not in w}
+    # and the words of an attribute's longer phrases when it is asked ("how many bottles in each
+    # shipment": the bottles per shipment, no tier whose extras speak of shipments)
+    asked_now = {a.attribute for a in lexical(text, attributes) if not a.direction}
+    words = _words(text) - {stem(w) for a in attributes for w in a.words if " " not in w} \
+        - {stem(w) for a in asked_now for phrase in a.words for w in phrase.split()}
     shared_name_words = set.intersection(*(_words(t.name) for t in things)) if things else set()
     scores: list[tuple[float, Thing, str, str]] = []
     for thing in things:

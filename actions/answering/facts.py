@@ -99,6 +99,7 @@ class Facts:
     """The things of every kind, and the schema that says what can be asked about them."""
     things: dict[str, list[Thing]]
     attributes: dict[str, dict[str, Attribute]]
+    knowledge_dir: Optional[Path] = None   # the things' own passages (what the structured data lacks)
 
     def of(self, kind: str) -> list[Thing]:
         return self.things.get(kind, [])
@@ -145,7 +146,7 @@ def load(knowledge_dir: Path, wine_rows: Sequence = (), wines: Sequence = (), pr
                       for m in read_yaml(knowledge_dir / MENU_FILE).get("items") or []]
     things["lodging"] = [Thing("lodging", str(p["name"]), tuple(str(a).casefold() for a in p.get("aliases") or ()),
                                dict(p)) for p in read_yaml(knowledge_dir / LODGING_FILE).get("lodging") or []]
-    return Facts(things, schema(knowledge_dir))
+    return Facts(things, schema(knowledge_dir), knowledge_dir)
 
 
 def read_yaml(path: Path) -> dict:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from actions.answering.attributes import Asked, phrase_pattern, asked, lexical
-from actions.answering.choose import choose, names_a_place, narrowed, plain, unspent
+from actions.answering.choose import FRAME_WORDS, choose, names_a_place, narrowed, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
+from actions.answering.lookup import by_passage
 from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
 from actions.recommend import read_wish, within_price
 from actions.knowledge.text import tokens
@@ -65,6 +66,13 @@ _FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok 
 _SINGULAR = re.compile(r"\b(it|its|it's|that|this)\b", re.I)
 _BRINGS_OWN = re.compile(r"\b(bring|brings|bringing|brought|pack|packing|carry in)\b.*\b(own|our|my)\b|\bour own\b", re.I)
 _OTHER = re.compile(r"\b(the other|other one|the other one)\b", re.I)
+# a thing of the set pointed at by what it has ("the one with the cheese", "the ones that include lunch")
+_WITH_A_VALUE = re.compile(r"\b(the|which) (one|ones|tasting|flight|tier|level|wine|bottle)s? (with|that (has|have|includes?|comes? with)"
+                           r"|including|where)\b", re.I)
+_WHAT_IT_GIVES = re.compile(r"\bwhat (do|does|would|will|did) (you|i|we|u|members?|one|they) (get|receive)\b|"
+                            r"\bwhat('s| is| are) (included|in it)\b|\bwhat comes with\b", re.I)
+_BY_WHAT_IT_HAS = re.compile(r"\b(one|ones|tasting|flight|wine|bottle)s? (with|from|that|which|made|aged|grown|where|"
+                             r"using|including)\b", re.I)
 _DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
 
 
@@ -117,6 +125,8 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
         found = mentioned(text, facts.of(kind))
         if found:
             named_minor.append((kind, _longest_names(found, text)))
+    if named_minor and before.options and _WITH_A_VALUE.search(text):
+        named_minor = []   # "the one with the cheese and charcuterie" among the tastings listed: which of them
     if named_minor:   # the hat to buy or the hat for points: the kind whose attribute is asked
         asked_of = [(k, t) for k, t in named_minor if lexical(text, list(facts.attributes.get(k, {}).values()))]
         return (asked_of or named_minor)[0]
@@ -206,7 +216,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         pool = facts.standalone(kind)   # "I meant the middle one" with nothing listed: of all, in their order
     elif not named and (_DESCRIPTOR.search(text) or kind == "reward" or (kind != "wine" and _superlative(text, attributes))
                         or kind == "wine" and _superlative_beyond_aspects(text, attributes)) \
-            and (INTENT_OF_KIND.get(kind) == intent or kind == "reward" or by_noun):
+            and (INTENT_OF_KIND.get(kind) == intent or kind == "reward" or by_noun) \
+            and not _means_current(text, current, attributes):   # "at that level": the one just answered
         # "the 4 bottle level", "a case for a penny": one of all by its values; "the cheapest flight":
         # of those the words narrow to (the flights, not the private tour)
         pool = facts.standalone(kind)
@@ -216,12 +227,23 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if kind == "wine" and wish.types and pool:
         # "the cheaper bubbly" among the wines just listed: of the sparkling ones
         pool = [t for t in pool if t.values.get("type") in wish.types] or pool
-    if named in ([], [current]) and current is not None and len(options) == 2 and current in options \
-            and _OTHER.search(text):
-        named = [o for o in options if o != current]   # "and the other one?"
+    if named in ([], [current]) and current is not None and current in options and _OTHER.search(text):
+        # "and the other one?": of two listed, or of the two of its sort among more (the tasting that
+        # is not a flight, when four flights were listed beside them)
+        pair = options if len(options) == 2 else _same_sort(current, options)
+        if len(pair) == 2:
+            named = [o for o in pair if o != current]
     # among things all named, their names tell none apart ("the jumper or the grand prix?")
     picked = choose(_without_names(text, named) if pool is named else text, pool, attributes,
                     several=bool(_SEVERAL.search(text))) if pool else None
+    if picked is None and pool and pool is not named and _BY_WHAT_IT_HAS.search(text) and facts.knowledge_dir is not None:
+        # "the one with Sang's Vineyard fruit": a value only that thing's own passages hold
+        by_words = by_passage(text, pool, facts.knowledge_dir, FRAME_WORDS)
+        if by_words is not None:
+            picked = ([by_words], None)
+            # what is asked of it follows the words that chose it ("..., what's on the finish?")
+            clauses = [c for c in re.split(r"\s[-–—]\s|[,;:]\s", text) if lexical(c, attributes)]
+            text = clauses[-1] if clauses else text
     asks = asked(_without_names(text, named or pool), attributes, None if picked else embedder)
     if picked:
         chosen, how = picked
@@ -248,7 +270,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         listed = from_set or (how is not None and how.direction)
         return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if listed else [])
     if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
-            and asks and asks[0].direction:
+            and asks and (asks[0].direction or _COMPARES.search(text)):
         # "is it cheaper than the Vincenza?": both values side by side
         return Plan(kind, [current, named[0]], asks[0].attribute, None, False, [current.name, named[0].name])
     if candidates:
@@ -257,6 +279,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not asks and len(attributes) == 1 and named:
         return Plan(kind, things, attributes[0])   # a reward's points, a hat's price: all there is to ask
     aspect = aspect_of(text)
+    if len(things) == 1 and not asks and kind in DESCRIBED_KINDS and _WHAT_IT_GIVES.search(text):
+        return None   # "what do you get with the Grand Prix?": the subject path says all it is
     if len(things) == 1 and not asks and wish.empty and _content_words(text, things[0]) \
             and (things == [current] and not named and aspect not in SUBJECT_ASPECTS.get(kind, {aspect})
                  or kind in DESCRIBED_KINDS and not aspect):
@@ -290,6 +314,19 @@ def _means_current(text: str, current: Optional[Thing], attributes: Sequence[Att
     cheapest tier), not a choice among the set listed with it (no superlative, no value, no "which")."""
     return current is not None and bool(_SINGULAR.search(text)) and not _superlative(text, attributes) \
         and not re.search(r"\d|\b(which|other|those|these|them)\b", text, re.I)
+
+
+# "how does its price compare to the farmhouse one?": the attribute of both, side by side
+_COMPARES = re.compile(r"\b(compare|compares|compared|comparison|versus|vs|stack up|against)\b", re.I)
+
+
+def _same_sort(thing: Thing, things: Sequence[Thing]) -> list[Thing]:
+    """The things of the same sort as `thing` (its `kind` or `type` value: a tasting, a flight, a red)."""
+    for field_name in ("kind", "type"):
+        sort = thing.values.get(field_name)
+        if sort:
+            return [t for t in things if t.values.get(field_name) == sort]
+    return []
 
 
 def _kind_by_noun(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from actions.answering.attributes import found, normalise
 from actions.answering.facts import Attribute, Thing
@@ -106,3 +106,18 @@ def say(thing: Thing, attribute: Attribute, question: str, knowledge_dir: Path, 
             return text
     return structured(thing, attribute, channel) or prose(thing, attribute, question, knowledge_dir)
 
+
+
+def by_passage(text: str, things: Sequence[Thing], knowledge_dir: Path, ignore: frozenset = frozenset()) -> Optional[Thing]:
+    """The one thing of `things` whose own passages alone hold words of the text ("the one with Sang's
+    Vineyard fruit", "the one from the really old vines"): a value the structured data does not have.
+    None when no such word, or when two things share the best. `ignore`: words that name nothing."""
+    said = set(tokens(text)) - ignore - {w for t in things for n in t.names() for w in tokens(n)}
+    if not said or len(things) < 2:
+        return None
+    words = {t: set().union(*(tokens(c.text) for c in _passages(t, knowledge_dir))) for t in things}
+    scores = sorted(((len({w for w in said & words[t] if sum(w in words[o] for o in things) == 1}), t)
+                     for t in things), key=lambda s: -s[0])
+    if scores[0][0] == 0 or scores[1][0] == scores[0][0]:
+        return None
+    return scores[0][1]

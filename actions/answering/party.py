@@ -11,7 +11,7 @@ from actions.answering.numbers import SPOKEN, value
 
 PARTY_FILE = "visiting/party-sizes.yml"
 _NUMBER = rf"(\d{{1,4}}|{SPOKEN})"
-_COUNT = re.compile(rf"\b{_NUMBER}\s*(?:of us|people|ppl|guests|persons|adults|friends|girls|guys|ladies|pax|"
+_COUNT = re.compile(rf"\b{_NUMBER}\s*-?\s*(?:of us|people|ppl|guests|persons?|adults|friends|girls|guys|ladies|pax|"
                     rf"coworkers|colleagues)\b|\b(?:party|group|table|bachelorette|bachelor party) of\s+{_NUMBER}\b|"
                     rf"\b(?:we(?:'re| are| r)|there(?:'ll| will) be)\s+(?:about |like |around |roughly )?{_NUMBER}\b"
                     # "we're 10 min late", "we'll be 2 hours": a time, not a head count

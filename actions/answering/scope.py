@@ -11,7 +11,7 @@ from actions.answering.attributes import lexical
 from actions.answering.facts import INTENT_OF_KIND, Facts
 from actions.answering.interpret import KIND_OF_SLOT_KIND, mentioned
 from actions.answering.party import head_count
-from actions.converse import ASKS_IF_WE_MAKE
+from actions.converse import ASKS_IF_WE_MAKE, question_sentences
 from actions.subject import Subject, names_a_day
 
 RUNNER_UP_MIN = 0.15   # the confidence a winery intent must still have for the winery's words to decide
@@ -44,6 +44,9 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
     for kind in ("tier", "experience", "space", "reward", "merch", "menu", "lodging"):
         if mentioned(text, facts.of(kind)):
             return INTENT_OF_KIND[kind]
+    asked_of = kind_asked_of(question_sentences(text), facts.attributes)
+    if asked_of:   # "...we've done Bordeaux and Rioja. What's the least expensive bottle you sell?"
+        return INTENT_OF_KIND[asked_of]
     if _CARRIES_ON.match(text) and len(text.split()) <= 8:   # "and at 5k?": the topic talked about
         topic = INTENT_OF_KIND.get(before.kind or "") if before.kind in KIND_OF_SLOT_KIND else \
             "ask_shipping" if before.kind == "state" else "ask_hours" if before.kind == "date" else before.topic
@@ -69,3 +72,23 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
                                      "bot_challenge") and confidence >= RUNNER_UP_MIN:
                 return name
     return None
+
+
+_WINE_ITSELF = re.compile(r"\b(wines?|reds?|whites?|ros[eé]s?|bubbly|sparkling)\b", re.I)
+# The nouns that say which kind of thing a question is about.
+_KIND_NOUN = {"wine": re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|bubbly|sparkling)\b", re.I),
+              "experience": re.compile(r"\b(tastings?|flights?|tours?)\b", re.I),
+              "tier": re.compile(r"\b(tiers?|membership levels?|club levels?)\b", re.I),
+              "reward": re.compile(r"\brewards?\b", re.I)}
+
+
+def kind_asked_of(asked: str, attributes: dict, question_mark: bool = True) -> str:
+    """The kind a question names by its noun and asks an attribute of ("what's the least expensive
+    bottle you sell?", "we wanna do a tasting, whats the cheapest option"), when it names one kind
+    only; else ''. `attributes`: the fact schema, by kind."""
+    kinds = [k for k, noun in _KIND_NOUN.items() if noun.search(asked)]
+    if len(kinds) > 1 and "wine" in kinds and not _WINE_ITSELF.search(asked):
+        kinds.remove("wine")   # "which tier is cheapest and what's off bottle prices?": bottles of a tier
+    if len(kinds) != 1 or question_mark and "?" not in asked:
+        return ""
+    return kinds[0] if lexical(asked, list(attributes.get(kinds[0], {}).values())) else ""

@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import clean_text, latest_intent
+from actions.common import clean_text, latest_intent, latest_text
 from actions.questions import answer_of_a_fact, answer_question, is_question, reads_as_question
 from actions.texts import say
 
@@ -52,6 +52,10 @@ class GuidedForm(FormValidationAction):
     def name(self) -> Text:
         return f"validate_{self.form}"
 
+    def answers_first_of(self, text: str) -> bool:
+        """Whether a question in the message that starts the form is answered instead (answers_first)."""
+        return self.answers_first
+
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         if tracker.get_slot(self.blocked_slot):
@@ -66,7 +70,7 @@ class GuidedForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         requested = tracker.get_slot("requested_slot")
-        if requested is None and self.answers_first:
+        if requested is None and self.answers_first_of(latest_text(tracker)):
             answered = await answer_of_a_fact(dispatcher, tracker)
             if answered is not None:
                 return [*answered, SlotSet("requested_slot", None)]

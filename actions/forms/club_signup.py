@@ -26,7 +26,7 @@ from core.commerce7.errors import Commerce7Error, ValidationError
 from core.commerce7.outbox import Outbox
 from core.commerce7.signup import ClubSignup, OwnershipRequired, keep_for_staff, perform_signup
 from actions.common import contact_line
-from actions.converse import tier_lines
+from actions.converse import question_sentences, tier_lines
 from actions.forms.base import GuidedForm, reset_events
 from actions.identity import proven_customer_id
 from actions.texts import say
@@ -44,6 +44,11 @@ DONE_SLOTS = FORM_SLOTS + ["verification_needed"]
 # Commerce7 writes must finish well inside Rasa's 60 s lock lifetime; past this the outbox takes over.
 WRITE_BUDGET_S = 12.0
 _QUESTIONISH = re.compile(r"\b(how|what|when|where|why|which|who|can|does|do|is|are|price|cost|club|wine|tier)\b", re.I)
+
+
+_JOINING = re.compile(r"\b(join|joining|sign (me |us )?up|signup|become a member|enrol+|membership|subscribe)\b", re.I)
+# a question about joining that asks a rule of it ("if I join, can I quit after one shipment?")
+_CONDITION = re.compile(r"\b(if|cancel|quit|stop|pause|skip|leave|minimum|commit\w*|how long|fee|invit\w*)\b", re.I)
 
 
 def name_answer(text: str) -> Optional[str]:
@@ -86,6 +91,13 @@ class ValidateClubSignupForm(GuidedForm):
                                "utter_explain_club_signup_form_ship_state"),
         "ship_zip": (v.zip_code, "utter_retry_club_signup_form_ship_zip", "utter_explain_club_signup_form_ship_zip"),
     }
+
+    def answers_first_of(self, text: str) -> bool:
+        """"what's the Winners Circle? can I sign up for that?", "if I join can I cancel any time?": a
+        question beside the wish to join is answered first, and the form waits to be asked again;
+        "can I join the Grand Prix?" is the wish itself."""
+        return any(not _JOINING.search(q) or _CONDITION.search(q) for q in question_sentences(text).split("?")
+                   if q.strip())
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         """As every guided form, except that an age under 21 said while asking to join ("im 20, can I

@@ -66,7 +66,7 @@ def compose_offline(question: str, hits: Sequence[Hit], lexical: LexicalIndex, e
         if SAME_PASSAGE and chosen and rank != chosen[0][0]:
             continue
         words = set(tokens(sentence))
-        if length + len(sentence) > MAX_CHARS and chosen or any(_overlap(words, w) > 0.6 for w in chosen_tokens):
+        if length + len(sentence) > MAX_CHARS and chosen or any(_repeats(words, w) for w in chosen_tokens):
             continue  # too long for a short reply, or says again what a chosen sentence says
         chosen.append((rank, pos, sentence))
         chosen_tokens.append(words)
@@ -81,6 +81,12 @@ def compose_offline(question: str, hits: Sequence[Hit], lexical: LexicalIndex, e
 
 def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / max(1, min(len(a), len(b)))
+
+
+def _repeats(words: set[str], chosen: set[str]) -> bool:
+    """Whether a sentence says again what a chosen one says: mostly the same words and no number of
+    its own ("indoor music until 11 PM" beside "outdoor music until 8 PM" is another fact)."""
+    return _overlap(words, chosen) > 0.6 and not {w for w in words - chosen if w[:1].isdigit()}
 
 
 _FACT_TOKEN = re.compile(r"\$?\d[\d,]*(?:\.\d+)?%?")

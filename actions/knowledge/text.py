@@ -53,6 +53,12 @@ EXPANSIONS = {
     "terrier": ["dogs"], "beagle": ["dogs"], "husky": ["dogs"], "shepherd": ["dogs"],
     "grown": ["planted", "estate"], "place": ["farm", "estate"], "owned": ["owners", "bought"],
     "since": ["bought", "1984"], "walker": ["accessible"], "steps": ["accessible"], "stairs": ["accessible"],
+    "spot": ["reservation", "table"], "behind": ["late", "hold"], "lock": ["deposit", "reserve"],
+    "tax": ["tax", "service"], "taxes": ["tax", "service"], "fees": ["service", "charge", "tax"],
+    "dirt": ["soil"], "ground": ["soil"], "eco": ["sustainable", "sustainability"], "green": ["sustainable"],
+    "environment": ["sustainable"], "road": ["route"], "highway": ["route"], "splash": ["additional", "pour"],
+    "refill": ["additional", "pour"], "corkscrew": ["opener"], "invited": ["invitation"], "invite": ["invitation"],
+    "curfew": ["music", "until"], "loud": ["music"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"
