@@ -69,6 +69,7 @@ def _words(text: str) -> set[str]:
     """The words of a text that can name a value, singular ("flights" is "flight"); a number as its
     value says it ("10k", "10,000" and "$10000" are all "10000")."""
     joined = re.sub(r"(\d),(\d{3})\b", r"\1\2", text or "")
+    joined = re.sub(r"\bhalf (a )?case\b", "6 bottles", joined, flags=re.I)   # a case is 12 bottles
     return {_as_number(stem(w)) for w in plain(joined).split()} - _FRAME
 
 
@@ -125,7 +126,8 @@ def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
         name_words = _words(thing.name) - shared_name_words
         name_hits = words & name_words
         if name_hits:   # of two names with the same words, the one with fewer others is meant
-            best += len(name_hits) - 0.01 * len(name_words - words)
+            # (counting every word of the name: "Milea Flight" is no closer to "flights" than "Heritage Flight")
+            best += len(name_hits) - 0.01 * len({stem(w) for w in plain(thing.name).split()} - words)
         scores.append((best, thing, why or "name", word))
     scores.sort(key=lambda s: -s[0])
     if not scores or scores[0][0] <= 0:

@@ -71,6 +71,9 @@ _WITH_A_VALUE = re.compile(r"\b(the|which) (one|ones|tasting|flight|tier|level|w
                            r"|including|where)\b", re.I)
 _WHAT_IT_GIVES = re.compile(r"\bwhat (do|does|would|will|did) (you|i|we|u|members?|one|they) (get|receive)\b|"
                             r"\bwhat('s| is| are) (included|in it)\b|\bwhat comes with\b", re.I)
+# points spent on a thing: the reward that is it ("how many points to cash in for a tour and tasting?")
+_REDEEMS = re.compile(r"\b(points|miles|pts)\b.*\b(cash in|cash out|redeem|trade|spend|use|for)\b|"
+                      r"\b(cash in|redeem|trade in|spend|use) (my |our )?(points|miles|pts)\b", re.I)
 _BY_WHAT_IT_HAS = re.compile(r"\b(one|ones|tasting|flight|wine|bottle)s? (with|from|that|which|made|aged|grown|where|"
                              r"using|including)\b", re.I)
 _DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
@@ -114,7 +117,7 @@ def _without_names(text: str, things: Sequence[Thing]) -> str:
 def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple[str, list[Thing]]:
     """The kind and the things the message names now (in a talk about Milea Miles, rewards first:
     "the tour & tasting one" is then the reward, not the tasting)."""
-    loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points")
+    loyalty = before.topic == "ask_loyalty" or intent in ("ask_loyalty", "check_points") or bool(_REDEEMS.search(text))
     # a minor thing named by its own name ("the wine openers", "a cheese board") is what is asked
     # about, whatever else the conversation was on and whatever intent NLU gave
     pairing = aspect_of(text) == "pairing" or bool(read_wish(text).foods and re.search(r"\b(wines?|bottles?)\b", text, re.I))
