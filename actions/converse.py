@@ -67,6 +67,7 @@ def speaks_of_the_vineyard(text: str) -> bool:
 
 # "can we come by monday around 2?": a visit on a day asks whether we are open then
 _COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
+                      r"stop for|stopping (by|in|for)|on the way|on our way|swing through|"
                       r"around \d|at \d)\b", re.I)
 # "do you make a Pinot Noir? my wife loves pinot": whether we make it is asked before what is like it.
 ASKS_IF_WE_MAKE = re.compile(r"\b(do|does|did)\s+(you|u|ya|yall|y'all|milea)\s+(guys\s+)?"

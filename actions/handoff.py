@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 import ssl
 import time
@@ -32,7 +33,7 @@ from twilio.rest import Client
 
 from core import business_hours
 from actions import validators as v
-from actions.common import clean_text, winery
+from actions.common import clean_text, latest_text, winery
 from actions.handoff_notices import notify_once
 from core.clock import system_clock
 from actions.texts import say
@@ -241,9 +242,23 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        """Args: as every action. Returns: no events (staff are told; the customer hears how and when)."""
+        """Args: as every action. Returns: no events (staff are told; the customer hears how and when);
+        a question NLU took for a hand-off that asks for nobody ("price per person?", "how does someone
+        get invited?") is answered instead, as an unsure message would be."""
+        if not ASKS_FOR_SOMEONE.search(latest_text(tracker)):
+            from actions.responder import respond   # the responder hands off too: imported where needed
+            return (await respond(dispatcher, tracker, intent="nlu_fallback")).events
         await hand_off(dispatcher, tracker, self.clock())
         return []
+
+
+# What a request for a person says: a way of reaching one, or a person named as the one wanted.
+ASKS_FOR_SOMEONE = re.compile(
+    r"\b(talk|speak|chat|connect|transfer|put me through|call me|call back|callback|reach|contact|in touch|escalate|"
+    r"customer service|"
+    r"email me|text me|hear from)\b|\b(human|humans|agent|representative|rep|operator|manager|staff|team|"
+    r"real person|live person|actual person|someone (from|at|on|who)|somebody (from|at|on|who)|a person|"
+    r"employee|owner|sommelier)\b", re.I)
 
 
 async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, now: datetime) -> None:

@@ -36,8 +36,8 @@ async def _found_in_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker
 
 
 # "and how much is it", "so who runs the kitchen": a question without its question mark
-_ASKS = re.compile(r"^\W*((and|so|ok|okay|also|btw|but)\W+)*(how|what|whats|what's|which|who|whos|who's|when|where|is|are|"
-                   r"does|do|can|could|will)\b", re.I)
+_ASKS = re.compile(r"^\W*((and|so|ok|okay|also|btw|but)\W+)*(if\b[^?.!]*?\b)?(how|what|whats|what's|which|who|whos|"
+                   r"who's|when|where|is|are|was|were|does|do|did|can|could|will|would|should|have|has)\b", re.I)   # ("if I join can I quit...")
 
 
 # what a request to rate or review says: that request is the form's, whatever else it asks
@@ -48,7 +48,7 @@ def reads_as_question(text: str) -> bool:
     return ("?" in text or bool(_ASKS.match(text))) and not _RATES.search(text)
 
 
-async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict] | None:
+async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str = "") -> List[Dict] | None:
     """The answer to a question about one of our things inside the latest message ("the lobster roll
     was amazing, how much is it?"), sent; None, with nothing sent, when it asks no such thing or asks
     to rate or review ("can I leave a review of the private tour?")."""
@@ -59,7 +59,8 @@ async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker) -
     if not probe.messages:
         # "had amazing rieslings on a trip, do you make one?": praise around a question of the winery's
         intent = await winery_intent_of(tracker)
-        outcome = await respond(probe, tracker, intent=intent or "nlu_fallback", default=_found_in_knowledge)
+        # (a form's own topic first: "if I sign up can I cancel whenever?" is a club question)
+        outcome = await respond(probe, tracker, intent=intent or topic or "nlu_fallback", default=_found_in_knowledge)
     if not probe.messages:
         return None
     dispatcher.messages.extend(probe.messages)

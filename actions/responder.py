@@ -368,7 +368,7 @@ async def _wine_prose(dispatcher, text, reply: converse.Reply, kdir, channel) ->
 
 # when the next (or a new member's first) club shipment goes out
 _NEXT_SHIPMENT = re.compile(r"\b(first|next|upcoming|earliest)\s+(one|shipment|box|delivery|club shipment|release)\b|"
-                            r"\bwhen\b.*\b(first|next)\s+(one|shipment|box)\b", re.I)
+                            r"\bwhen\b.*\b(first|next)\s+(one|shipment|box)\b|\bwhich (one )?(is|comes) next\b", re.I)
 # points earned by joining, referring or saving up are Milea Miles, not a wine's score
 _MILES = re.compile(r"\b(points|pts|miles)\b", re.I)
 _EARNING = re.compile(r"\b(earn|earned|earning|refer|referral|referring|join|joined|joins|sign up|signup|"
@@ -412,14 +412,27 @@ async def knowledge_of(tracker: Tracker, question: str, intent: Optional[str]):
     return answer
 
 
+# "whats the site fee for a wedding and how much is the deposit": two questions, each answered
+_SECOND_QUESTION = re.compile(r"\s*(?:,|\band\b|\?|;)\s*(?=(?:what|whats|what's|how|when|where|who|which|is there|"
+                              r"are there|do you|does it|can we|can i)\b)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a message asks one after another, when there are two or three of some length."""
+    parts = [p.strip() for p in _SECOND_QUESTION.split(question or "") if p and p.strip()]
+    if any(_POINTS_AT_IT.search(p) for p in parts[1:]):
+        return []   # "what's the price and what do you get for it?": one question about one thing
+    return parts if 2 <= len(parts) <= 3 and all(len(p.split()) >= 3 for p in parts) else []
+
+
 async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
     """The knowledge answer for the intent; it also records the topic, and for the
     club and tastings the things a follow-up may compare."""
     question = overview_question(latest_text(tracker), intent) or INTENT_DEFAULT_QUESTIONS.get(intent, "")
-    parts = policy_parts(question) if intent == "ask_visit_policies" else []
+    parts = policy_parts(question) if intent == "ask_visit_policies" else question_parts(question)
     if len(parts) > 1:   # "my mother uses a wheelchair and my two kids are 8 and 11": each rule asked
         answers = [a for a in [await get_service().answer(p, intent) for p in parts] if a.found]
-        if answers:
+        if answers and (intent == "ask_visit_policies" or len(answers) == len(parts)):
             text = " ".join(dict.fromkeys(a.text for a in answers))
             dispatcher.utter_message(text=with_link(text, answers[0].url))
             return Outcome([SlotSet("subject_topic", intent)])

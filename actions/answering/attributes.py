@@ -57,11 +57,23 @@ _AMOUNT = re.compile(r"how (much|many)")
 AMOUNT_REACH = 14   # characters after "how much" in which another attribute's phrase makes it that one's amount
 
 
+QUESTION_CLAUSE_BONUS = 0.25   # of two attributes named as often, the one the question clause names
+_COMPARATIVE = re.compile(r"(est|er)$|^(most|least|more|less)\b")
+_WH = re.compile(r"\b(what|whats|what's|which|how|when|where|who|whos|is|are|does|do|can)\b", re.I)
+
+
+def question_clause(text: str) -> str:
+    """The last clause that asks ("..., what's the finish like"), or '' when none does."""
+    clauses = [c for c in re.split(r"[,;.!?]+|\s[-–—]\s", text or "") if _WH.search(c)]
+    return clauses[-1] if clauses else ""
+
+
 def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
     """Attributes whose words or superlatives stand in the text, best first: by the words of all their
     phrases found ("how much ... per shipment" is the price), then by the one named first ("the
     discount on bottles" asks the discount)."""
     low = normalise(text)
+    asking = normalise(question_clause(text))
     attributes = list(attributes)
     found_by: dict = {}
     for attribute in attributes:
@@ -90,7 +102,11 @@ def lexical(text: str, attributes: Iterable[Attribute]) -> list[Asked]:
                 spans.append((start, end))
                 total += score
         # "which tier is the cheapest, and how much...": a superlative said of it anywhere sets the direction
-        best = next((m for m in matches if m[3]), matches[0])
+        # (a comparative before a looser word: "stretch the budget, what's the pricier one")
+        best = next((m for m in matches if m[3] and _COMPARATIVE.search(m[4])),
+                    next((m for m in matches if m[3]), matches[0]))
+        if asking and any(phrase_pattern(m[4]).search(asking) for m in matches):
+            total += QUESTION_CLAUSE_BONUS   # "the reserve of that same grape, what's the finish like?"
         first = min(start for start, _ in spans)
         scored.append((total, -first, Asked(attribute, best[3], total, best[4])))
     return [a for _, _, a in sorted(scored, key=lambda s: (-s[0], -s[1]))]

@@ -16,6 +16,8 @@ FRAME_WORDS = _FRAME = frozenset("""the a an one ones that this those these whic
     to and or in on i we you u me my our your do does did got get has have had be are was were about
     can could would should will please pls k ok so just one's wine wines bottle bottles level tier
     club option options kind type how much many more most less least than then thing there milea""".split())
+# Words of names that also name the whole kind ("a tasting" is any of them, not the Seated Guided Tasting).
+_KIND_WORDS = frozenset({"tasting", "wine", "bottle", "tier", "level", "membership", "room", "space", "reward"})
 _NEGATION = ("un", "non", "non ", "no ", "not ", "without ", "never ", "isnt ", "isn't ", "arent ", "aren't ",
              "wasnt ", "wasn't ", "doesnt ", "doesn't ", "less ", "doesnt see ", "doesn't see ", "does not see ",
              "no new ", "never sees ", "zero ")
@@ -139,12 +141,24 @@ def by_value(text: str, things: Sequence[Thing], attributes: Sequence[Attribute]
 
 
 def narrowed(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
-             but: Optional[Attribute] = None) -> list[Thing]:
+             but: Optional[Attribute] = None, near: str = "") -> list[Thing]:
     """The things whose values hold a word of the text, by any attribute but `but` ("the priciest
     flight" among tastings); all of them when no word narrows."""
     words = _words(text)
-    kept = [t for t in things if any(words & _value_words(t.value(a)) for a in attributes if a != but)]
+    # a word of a name beside the superlative `near` narrows too ("the cheaper seated one": of the seated ones)
+    beside = _words(" ".join(_around(plain(text).split(), plain(near).split()))) if near else set()
+    shared = set.intersection(*(_words(t.name) for t in things)) if things else set()
+    kept = [t for t in things if any(words & _value_words(t.value(a)) for a in attributes if a != but)
+            or beside & (_words(t.name) - shared - _KIND_WORDS)]
     return kept if kept else list(things)
+
+
+def _around(words: list[str], phrase: list[str], reach: int = 2) -> list[str]:
+    """The words within `reach` of where `phrase` stands in `words`."""
+    for i in range(len(words) - len(phrase) + 1):
+        if phrase and words[i:i + len(phrase)] == phrase:
+            return words[max(0, i - reach):i] + words[i + len(phrase):i + len(phrase) + reach]
+    return []
 
 
 # "the middle one", "the 2nd option", "the last": a place in the set as it was listed
@@ -184,7 +198,8 @@ def choose(text: str, things: Sequence[Thing], attributes: Sequence[Attribute],
         return [placed], None
     for asked in lexical(text, attributes):
         if asked.direction and not _of_another(text, asked, attributes):
-            picked = extreme(narrowed(text, things, attributes, asked.attribute), asked)
+            narrow = narrowed(text, things, attributes, asked.attribute, asked.phrase)
+            picked = narrow[0] if len(narrow) == 1 else extreme(narrow, asked)
             if picked is not None:
                 return [picked], asked
     valued = by_value(text, things, attributes, several)

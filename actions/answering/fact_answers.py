@@ -33,9 +33,11 @@ def answer(plan: Plan, question: str, knowledge_dir: Path, channel: Optional[str
         if plan.chose and plan.attribute is not None and thing.name.casefold() not in said.casefold():
             said = render("utter_fact_that_is", channel, name=thing.name) + " " + said
         texts.append(said)
+        if plan.also is not None and len(plan.things) == 1:   # "...and how long does it run?"
+            texts.append(lookup.say(thing, plan.also, question, knowledge_dir, channel))
     if not texts:
         return None
-    reply = Reply(texts=[" ".join(texts)])
+    reply = Reply(texts=[" ".join(t for t in texts if t)])
     reply.rows = [t.row for t in plan.things if t.row is not None]
     if plan.kind in SLOT_OF:
         reply.slots = {"subject_kind": plan.kind, SLOT_OF[plan.kind]: plan.things[0].name if len(plan.things) == 1

@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 from actions.answering.attributes import Asked, phrase_pattern, asked, lexical
 from actions.answering.choose import FRAME_WORDS, choose, names_a_place, narrowed, plain, unspent
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
+from actions.common import without_accents
 from actions.answering.lookup import by_passage
 from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
 from actions.recommend import read_wish, within_price
@@ -66,16 +67,16 @@ _FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok 
 _SINGULAR = re.compile(r"\b(it|its|it's|that|this)\b", re.I)
 _BRINGS_OWN = re.compile(r"\b(bring|brings|bringing|brought|pack|packing|carry in)\b.*\b(own|our|my)\b|\bour own\b", re.I)
 _OTHER = re.compile(r"\b(the other|other one|the other one)\b", re.I)
-# a thing of the set pointed at by what it has ("the one with the cheese", "the ones that include lunch")
-_WITH_A_VALUE = re.compile(r"\b(the|which) (one|ones|tasting|flight|tier|level|wine|bottle)s? (with|that (has|have|includes?|comes? with)"
-                           r"|including|where)\b", re.I)
 _WHAT_IT_GIVES = re.compile(r"\bwhat (do|does|would|will|did) (you|i|we|u|members?|one|they) (get|receive)\b|"
                             r"\bwhat('s| is| are) (included|in it)\b|\bwhat comes with\b", re.I)
 # points spent on a thing: the reward that is it ("how many points to cash in for a tour and tasting?")
 _REDEEMS = re.compile(r"\b(points|miles|pts)\b.*\b(cash in|cash out|redeem|trade|spend|use|for)\b|"
                       r"\b(cash in|redeem|trade in|spend|use) (my |our )?(points|miles|pts)\b", re.I)
-_BY_WHAT_IT_HAS = re.compile(r"\b(one|ones|tasting|flight|wine|bottle)s? (with|from|that|which|made|aged|grown|where|"
-                             r"using|including)\b", re.I)
+# a thing of a set pointed at by what it has ("the one with the cheese", "the one from the old vines")
+_BY_WHAT_IT_HAS = re.compile(r"\b(one|ones|tasting|flight|tier|level|wine|bottle)s? (with|from|that|which|made|aged|"
+                             r"grown|where|using|including)\b", re.I)
+_CARRIES_ON = re.compile(r"^\W*((ok|okay|and|so|hmm)\W+)*(what about|how about|and for|same for|and the)\b", re.I)
+_JOINED = re.compile(r"\b(and|also|plus)\b|[,;&+]")
 _DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
 
 
@@ -88,6 +89,7 @@ class Plan:
     chose: bool = False
     options: list[str] = field(default_factory=list)   # the set it was chosen from
     unknown: bool = False     # asks something of the subject that no attribute says: the knowledge answers
+    also: Optional[Attribute] = None   # a second attribute asked in the same message ("what's in it and how long")
 
 
 def mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
@@ -106,8 +108,9 @@ def _name_pattern(name: str):
 
 
 def _without_names(text: str, things: Sequence[Thing]) -> str:
-    """The text with the things' names taken out, so a name ("BDX Blend") is not read as a question."""
-    low = plain(text)
+    """The text with the things' names taken out, so a name ("BDX Blend") is not read as a question;
+    its punctuation kept (the clause that asks is read from it)."""
+    low = without_accents(text or "").casefold().replace("&", " and ").replace("’", "'")
     for thing in things:
         for name in thing.names():
             low = _name_pattern(name).sub(" ", low)
@@ -128,7 +131,7 @@ def _named(turn, text: str, intent: str, before: Subject, facts: Facts) -> tuple
         found = mentioned(text, facts.of(kind))
         if found:
             named_minor.append((kind, _longest_names(found, text)))
-    if named_minor and before.options and _WITH_A_VALUE.search(text):
+    if named_minor and before.options and _BY_WHAT_IT_HAS.search(text):
         named_minor = []   # "the one with the cheese and charcuterie" among the tastings listed: which of them
     if named_minor:   # the hat to buy or the hat for points: the kind whose attribute is asked
         asked_of = [(k, t) for k, t in named_minor if lexical(text, list(facts.attributes.get(k, {}).values()))]
@@ -291,6 +294,9 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         # room's capacity, "can I quit the Jumper after 2 shipments?"): the knowledge answers it, never
         # the aspect asked before nor a description
         return Plan(kind, [], None, unknown=True)
+    carried = _carried(facts.attributes.get(kind, {}), before.aspect) if kind == context_kind else None
+    if len(named) == 1 and not asks and carried is not None and _CARRIES_ON.match(text):
+        asks = [Asked(carried)]   # "what about triple crown" after the Grand Prix's signup bonus: its bonus
     if not things or not asks or asks[0].direction:
         return None
     attribute = asks[0].attribute
@@ -298,7 +304,21 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         return None   # the subject path, which followed the same subject, says it with more
     # the set a later "something cheaper?" compares across: the one listed, else all of a described kind
     listed = options or (facts.standalone(kind) if kind in DESCRIBED_KINDS else [])
-    return Plan(kind, things, attribute, None, False, [t.name for t in listed])
+    return Plan(kind, things, attribute, None, False, [t.name for t in listed], also=_second_asked(text, asks))
+
+
+def _second_asked(text: str, asks: Sequence[Asked]) -> Optional[Attribute]:
+    """A second attribute the message asks beside the first, joined to it ("what's included in the tour
+    and how long does it run?"); None when only one is asked or the second is a word inside the first's."""
+    if len(asks) < 2 or asks[1].direction or not asks[1].phrase or not asks[0].phrase:
+        return None
+    low = plain(text)
+    first, second = low.find(plain(asks[0].phrase)), low.find(plain(asks[1].phrase))
+    if first < 0 or second < 0 or plain(asks[1].phrase) in plain(asks[0].phrase) \
+            or plain(asks[0].phrase) in plain(asks[1].phrase):
+        return None
+    between = low[min(first, second):max(first, second)]
+    return asks[1].attribute if _JOINED.search(between) else None
 
 
 def _carried(attributes: dict[str, Attribute], aspect: str) -> Optional[Attribute]:

@@ -12,8 +12,9 @@ from actions.answering.numbers import SPOKEN, value
 PARTY_FILE = "visiting/party-sizes.yml"
 _NUMBER = rf"(\d{{1,4}}|{SPOKEN})"
 _COUNT = re.compile(rf"\b{_NUMBER}\s*-?\s*(?:of us|people|ppl|guests|persons?|adults|friends|girls|guys|ladies|pax|"
-                    rf"coworkers|colleagues)\b|\b(?:party|group|table|bachelorette|bachelor party) of\s+{_NUMBER}\b|"
-                    rf"\b(?:we(?:'re| are| r)|there(?:'ll| will) be)\s+(?:about |like |around |roughly )?{_NUMBER}\b"
+                    rf"coworkers|colleagues|total|in total|altogether|all together|in all)\b|\b(?:party|group|table|bachelorette|bachelor party) of\s+{_NUMBER}\b|"
+                    rf"\b(?:we(?:'re| are| r|'d be| would be|'ll be| will be)|there(?:'ll| will) be)\s+"
+                    rf"(?:about |like |around |roughly )?{_NUMBER}\b"
                     # "we're 10 min late", "we'll be 2 hours": a time, not a head count
                     rf"(?!\s*(?:min|mins|minutes?|hrs?|hours?|sec|seconds?|days?|weeks?|miles?|mi|km)\b)",
                     re.I)

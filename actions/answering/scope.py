@@ -19,7 +19,8 @@ RUNNER_UP_MIN = 0.15   # the confidence a winery intent must still have for the 
 _CARRIES_ON = re.compile(r"^\s*(and|what about|how about|and what about|ok and)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(them|those|these|that one|this one|the other one|both)\b", re.I)
 # a visit's rules asked through what visitors bring or need: food, a pet, a child, a wheelchair
-_VISIT_RULES = re.compile(r"\b(bring|brings|bringing)\b.*\b(cake|food|snacks?|picnic|lunch|dogs?|pups?|kids?|baby|"
+_VISIT_RULES = re.compile(r"\b(bring|brings|bringing)\b.*\b(cake|food|snacks?|picnic|lunch|sandwich(es)?|pizza|meals?|"
+                          r"dogs?|pups?|kids?|baby|"
                           r"stroller|wine|bottles?|cooler)\b|\b(is there|do you (have|serve|sell)|can we (get|order)|should we)\b.*"
                           r"\b(food|eat|lunch|snacks?|menu)\b|"
                           r"\b(wheelchair|stroller|leash|leashed)\b", re.I)

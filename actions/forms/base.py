@@ -48,6 +48,7 @@ class GuidedForm(FormValidationAction):
     # True: a message that would start the form but asks a fact about one of our things gets that
     # answer, and the form does not start (praise with a question is a question)
     answers_first = False
+    topic = ""   # the knowledge topic a question asked while starting the form belongs to
 
     def name(self) -> Text:
         return f"validate_{self.form}"
@@ -71,7 +72,7 @@ class GuidedForm(FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         requested = tracker.get_slot("requested_slot")
         if requested is None and self.answers_first_of(latest_text(tracker)):
-            answered = await answer_of_a_fact(dispatcher, tracker)
+            answered = await answer_of_a_fact(dispatcher, tracker, self.topic)
             if answered is not None:
                 return [*answered, SlotSet("requested_slot", None)]
         if requested and requested != "confirm_stop" and wants_to_stop(tracker):

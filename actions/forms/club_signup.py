@@ -48,7 +48,7 @@ _QUESTIONISH = re.compile(r"\b(how|what|when|where|why|which|who|can|does|do|is|
 
 _JOINING = re.compile(r"\b(join|joining|sign (me |us )?up|signup|become a member|enrol+|membership|subscribe)\b", re.I)
 # a question about joining that asks a rule of it ("if I join, can I quit after one shipment?")
-_CONDITION = re.compile(r"\b(if|cancel|quit|stop|pause|skip|leave|minimum|commit\w*|how long|fee|invit\w*)\b", re.I)
+_CONDITION = re.compile(r"\b(cancel|quit|stop|pause|skip|leave|minimum|commit\w*|how long|fee|invit\w*)\b", re.I)
 
 
 def name_answer(text: str) -> Optional[str]:
@@ -91,6 +91,8 @@ class ValidateClubSignupForm(GuidedForm):
                                "utter_explain_club_signup_form_ship_state"),
         "ship_zip": (v.zip_code, "utter_retry_club_signup_form_ship_zip", "utter_explain_club_signup_form_ship_zip"),
     }
+
+    topic = "ask_club"
 
     def answers_first_of(self, text: str) -> bool:
         """"what's the Winners Circle? can I sign up for that?", "if I join can I cancel any time?": a

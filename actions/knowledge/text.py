@@ -58,7 +58,9 @@ EXPANSIONS = {
     "dirt": ["soil"], "ground": ["soil"], "eco": ["sustainable", "sustainability"], "green": ["sustainable"],
     "environment": ["sustainable"], "road": ["route"], "highway": ["route"], "splash": ["additional", "pour"],
     "refill": ["additional", "pour"], "corkscrew": ["opener"], "invited": ["invitation"], "invite": ["invitation"],
-    "curfew": ["music", "until"], "loud": ["music"],
+    "curfew": ["music", "until"], "loud": ["music"], "rez": ["reservation", "walk"], "res": ["reservation"],
+    "sandwich": ["outside", "food"], "sandwiches": ["outside", "food"], "lunch": ["outside", "food"],
+    "pizza": ["outside", "food"], "away": ["expire"], "opener": ["opener", "merchandise"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"

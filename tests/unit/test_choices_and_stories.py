@@ -125,3 +125,42 @@ def test_a_sentence_with_a_number_of_its_own_is_not_a_repeat():
     outdoor = {"outdoor", "music", "event", "allowed", "until", "8", "pm"}
     assert not _repeats({"indoor", "music", "event", "allowed", "until", "11", "pm"}, outdoor)
     assert _repeats({"music", "event", "allowed", "until", "8", "pm", "outside"}, outdoor)
+
+
+def test_two_attributes_asked_together_are_both_answered():
+    both = Conversation().say("what comes with the private tour and how long does it run?", "ask_tastings")["text"]
+    assert "2 hours" in both and "barrel" in both
+
+
+def test_a_superlative_narrowed_by_a_name_word_beside_it():
+    c = Conversation()
+    c.say("what tasting experiences are there?", "ask_tastings")
+    assert "90 minutes" in c.say("and the cheaper seated one, how long does that take", "ask_tastings")["text"]
+
+
+def test_what_about_another_thing_asks_the_same_attribute():
+    c = Conversation()
+    assert "200" in c.say("what's the signup bonus for grand prix?", "ask_club", club_tier="Grand Prix")["text"]
+    assert "400" in c.say("what about triple crown", "ask_club", club_tier="Triple Crown")["text"]
+
+
+def test_the_question_clause_decides_between_two_attributes_named():
+    c = Conversation()
+    c.say("which of your wines scored best?", "ask_wine")
+    finish = c.say("ok. the reserve one of that same grape, what's the finish like", "ask_wine")["text"]
+    assert "tobacco" in finish
+
+
+def test_a_hand_off_needs_someone_asked_for():
+    from actions.handoff import ASKS_FOR_SOMEONE
+    assert ASKS_FOR_SOMEONE.search("can I talk to a real person")
+    assert ASKS_FOR_SOMEONE.search("put me in touch with someone")
+    assert not ASKS_FOR_SOMEONE.search("price per person?")
+    assert not ASKS_FOR_SOMEONE.search("how does someone get invited?")
+
+
+def test_two_questions_in_one_message_are_split_unless_the_second_points_back():
+    from actions.responder import question_parts
+    assert question_parts("whats the site fee and how much is the deposit") == ["whats the site fee",
+                                                                                 "how much is the deposit"]
+    assert question_parts("what is the price and what do you get for it?") == []
