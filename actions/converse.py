@@ -66,6 +66,7 @@ def speaks_of_the_vineyard(text: str) -> bool:
 
 
 # "can we come by monday around 2?": a visit on a day asks whether we are open then
+_THAT = re.compile(r"\b(that|this|it)\b", re.I)
 _COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
                       r"stop for|stopping (by|in|for)|on the way|on our way|swing through|"
                       r"around \d|at \d)\b", re.I)
@@ -257,8 +258,10 @@ def plan_turn(text: str, intent: str, entities: dict, before: Subject, wines: Se
     if not day_now and before.kind == "date" and before.date and intent in ("ask_hours", "nlu_fallback") \
             and _REOPEN.search(text) and not _MONTH.search(text):
         return Turn("date", [before.date], "hours", True)   # "when do you reopen?" after a closed day
+    # "...stop for a tasting on the way around jan 10th, does that work?": the question points at the plan
+    plan = text if len(asked.split()) <= 5 and _THAT.search(asked) else asked
     if day_now and (intent == "ask_hours" or (intent in ("ask_reservation", "ask_visit_policies", "ask_tastings")
-                                               and (_ASKS_TIME.search(asked) or _COME_BY.search(asked)))
+                                               and (_ASKS_TIME.search(plan) or _COME_BY.search(plan)))
                     # a day in a message about something else ("we booked for sat, how long do you hold
                     # the table?") is when, not what is asked: the day's hours need time words or a bare day
                     or (before.kind == "date" or intent == "nlu_fallback") and not kinds_named

@@ -205,6 +205,7 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
     date_phrase) win; the raw text is a fallback for what NLU missed.
     """
     haystack = " ".join([*entities, text or ""]).lower()
+    haystack = re.sub(r"\bwe[’']d\b", "we would", haystack)   # "we'd" is not "wed"
     haystack = re.sub(r"[’']", "", haystack)
 
     def has(*words: str) -> bool:
@@ -234,7 +235,7 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
         month = _MONTHS.get(m.group(1))
         if month and 1 <= int(m.group(2)) <= 31:
             days.append(_next_date(today, month, int(m.group(2))))
-    if has("this weekend", "weekend"):
+    if has("this weekend") or has("weekend") and not days:   # "a ski weekend around jan 10th": that date
         sat = today + timedelta(days=(5 - today.weekday()) % 7)
         if today.weekday() == 6:  # on Sunday, "this weekend" is today
             days.extend([today])

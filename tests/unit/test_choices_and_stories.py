@@ -164,3 +164,15 @@ def test_two_questions_in_one_message_are_split_unless_the_second_points_back():
     assert question_parts("whats the site fee and how much is the deposit") == ["whats the site fee",
                                                                                  "how much is the deposit"]
     assert question_parts("what is the price and what do you get for it?") == []
+
+
+def test_a_plan_on_a_closed_date_hears_it_is_closed_and_no_other_day():
+    from datetime import date
+
+    from core.business_hours import resolve_days
+    _, days = resolve_days("ski weekend around jan 10th, thought we'd stop for a tasting, does that work?", [],
+                           date(2026, 11, 27))
+    assert days == [date(2027, 1, 10)]   # not this weekend, and "we'd" is not Wednesday
+    reply = Conversation().say("we're driving up around jan 10th and thought we'd stop for a tasting on the way, "
+                               "does that work?", "ask_reservation")["text"]
+    assert "closed" in reply and "January 15" in reply and "December" not in reply
