@@ -258,7 +258,7 @@ ASKS_FOR_SOMEONE = re.compile(
     r"customer service|"
     r"email me|text me|hear from)\b|\b(human|humans|agent|representative|rep|operator|manager|staff|team|"
     r"real person|live person|actual person|someone (from|at|on|who)|somebody (from|at|on|who)|a person|"
-    r"employee|owner|sommelier)\b", re.I)
+    r"employee|owner|sommelier|(anyone|anybody|someone|somebody) (there|here|available|around|real))\b", re.I)
 
 
 async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, now: datetime) -> None:

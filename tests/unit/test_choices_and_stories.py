@@ -155,6 +155,7 @@ def test_a_hand_off_needs_someone_asked_for():
     from actions.handoff import ASKS_FOR_SOMEONE
     assert ASKS_FOR_SOMEONE.search("can I talk to a real person")
     assert ASKS_FOR_SOMEONE.search("put me in touch with someone")
+    assert ASKS_FOR_SOMEONE.search("is anyone there?")
     assert not ASKS_FOR_SOMEONE.search("price per person?")
     assert not ASKS_FOR_SOMEONE.search("how does someone get invited?")
 
