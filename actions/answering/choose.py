@@ -12,7 +12,7 @@ from actions.answering.numbers import value
 from actions.knowledge.text import stem
 
 # Words that name no value: a descriptor's frame ("the ... one") and question words.
-FRAME_WORDS = _FRAME = frozenset("""the a an one ones that this those these which who what whats is it its of for with
+FRAME_WORDS = frozenset("""the a an one ones that this those these which who what whats is it its of for with
     to and or in on i we you u me my our your do does did got get has have had be are was were about
     can could would should will please pls k ok so just one's wine wines bottle bottles level tier
     club option options kind type how much many more most less least than then thing there milea""".split())
@@ -72,7 +72,7 @@ def _words(text: str) -> set[str]:
     value says it ("10k", "10,000" and "$10000" are all "10000")."""
     joined = re.sub(r"(\d),(\d{3})\b", r"\1\2", text or "")
     joined = re.sub(r"\bhalf (a )?case\b", "6 bottles", joined, flags=re.I)   # a case is 12 bottles
-    return {_as_number(stem(w)) for w in plain(joined).split()} - _FRAME
+    return {_as_number(stem(w)) for w in plain(joined).split()} - FRAME_WORDS
 
 
 

@@ -59,7 +59,7 @@ KIND_NOUNS = {"tier": ("tier", "tiers", "level", "levels", "membership level"),
 MINOR_KINDS = frozenset({"reward", "merch", "menu", "lodging"})
 KIND_OF_SLOT_KIND = {"wine": "wine", "tier": "tier", "experience": "experience", "space": "space"}
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items() if kind not in ("merch", "menu", "lodging")}
-_WINE_NOUN = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|bubbly|sparkling)\b", re.I)
+WINE_NOUN = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|bubbly|sparkling)\b", re.I)
 _SEVERAL = re.compile(r"\b(which (ones|of (those|them|these))|ones|any of (those|them))\b", re.I)
 # Words a follow-up carries besides what it asks ("and", "that one", "again", "please").
 _FILLER = frozenset("""one ones other again also then pls thx thank yes yeah ok okay hmm cool great nice sure
@@ -183,7 +183,7 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         return None
     attributes = list(facts.attributes.get(kind, {}).values())
     # "what's the cheapest level?" names tiers by their noun, whatever intent NLU gave it
-    by_noun = kind == _kind_by_noun(text) and not _WINE_NOUN.search(text)
+    by_noun = kind == _kind_by_noun(text) and not WINE_NOUN.search(text)
     if intent not in INTENTS_OF_KIND[kind] and not by_noun and not (named and kind in MINOR_KINDS) and not (
             kind == context_kind and len(text.split()) <= 6 and lexical(text, attributes)) and not (
             mentioned(text, named) and lexical(_without_names(text, named), attributes)):

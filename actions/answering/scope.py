@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 from actions.answering.attributes import lexical
 from actions.answering.facts import INTENT_OF_KIND, Facts
-from actions.answering.interpret import KIND_OF_SLOT_KIND, mentioned
+from actions.answering.interpret import KIND_OF_SLOT_KIND, WINE_NOUN, mentioned
 from actions.answering.party import head_count
 from actions.converse import ASKS_IF_WE_MAKE, question_sentences
 from actions.subject import Subject, names_a_day
@@ -77,7 +77,7 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
 
 _WINE_ITSELF = re.compile(r"\b(wines?|reds?|whites?|ros[eé]s?|bubbly|sparkling)\b", re.I)
 # The nouns that say which kind of thing a question is about.
-_KIND_NOUN = {"wine": re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|bubbly|sparkling)\b", re.I),
+_KIND_NOUN = {"wine": WINE_NOUN,
               "experience": re.compile(r"\b(tastings?|flights?|tours?)\b", re.I),
               "tier": re.compile(r"\b(tiers?|membership levels?|club levels?)\b", re.I),
               "reward": re.compile(r"\brewards?\b", re.I)}
