@@ -56,6 +56,13 @@ _UNDER = re.compile(r"(?:\b(?:under|below|less than|cheaper than|(?:no|not|nothi
                     r"above|higher than|pricier than)|max(?:imum)?(?: of)?|up to|at most|within|budget(?: is| of)?|"
                     r"<=?)\s*\$?\s*(\d+))|(?:\$\s*(\d+)\s*(?:or (?:less|under|below|cheaper)|max|tops|and under|"
                     r"or so max)\b)", re.I)
+_TYPE = "|".join(sorted((w for w, k in TYPE_WORDS.items() if k), key=len, reverse=True))
+# a type of wine said to be left out: "not counting sparkling", "reds aren't my thing", "no rosé"
+_LEFT_OUT = re.compile(rf"\b(?:not counting|except(?: for)?|excluding|other than|apart from|no|not|never drink|"
+                       rf"(?:do ?n[o']?t|dont) (?:like|drink|do|want|care for|love)|not (?:a fan of|into|big on)|hate|"
+                       rf"can'?t stand)\s+(?:\w+\s+)?({_TYPE})\b|"
+                       rf"\b({_TYPE})\s+(?:\w+\s+)?(?:aren'?t|isn'?t|are not|is not|are never|is never)\s+"
+                       rf"(?:my|our|for|really)\b", re.I)
 _STRICTLY_UNDER = re.compile(r"(under|below|less than|cheaper than)\b", re.I)
 _OVER = re.compile(r"(?:\b(?:over|above|more than|at least|pricier than)\s*\$?\s*(\d+))|"
                    r"(?:\$\s*(\d+)\s*(?:or more|and up|plus)\b)", re.I)
@@ -65,6 +72,7 @@ _OVER = re.compile(r"(?:\b(?:over|above|more than|at least|pricier than)\s*\$?\s
 class Wish:
     """What the customer asked for, read from their words."""
     types: set = field(default_factory=set)
+    not_types: set = field(default_factory=set)   # "not counting sparkling", "reds aren't my thing"
     foods: list = field(default_factory=list)
     like: list = field(default_factory=list)
     style: str = ""
@@ -78,7 +86,7 @@ class Wish:
 
     @property
     def empty(self) -> bool:
-        return not (self.types or self.foods or self.like or self.style or self.body or self.max_price
+        return not (self.types or self.not_types or self.foods or self.like or self.style or self.body or self.max_price
                     or self.min_price or self.in_stock or self.gift or self.occasion)
 
 
@@ -89,6 +97,9 @@ def read_wish(text: str) -> Wish:
         kind = TYPE_WORDS.get(word)
         if kind:
             wish.types.add(kind)
+    for left_out in _LEFT_OUT.finditer(low):
+        wish.not_types.add(TYPE_WORDS[(left_out.group(1) or left_out.group(2)).casefold()])
+    wish.types -= wish.not_types
     for name in sorted(FOODS, key=len, reverse=True):
         if re.search(rf"\b{re.escape(name)}\b", low) and FOODS[name] not in wish.foods:
             if any(name in f for f in wish.foods):
@@ -142,7 +153,7 @@ def within_price(wish: Wish, price: Optional[float]) -> bool:
 
 def matches(row: WineRow, wish: Wish) -> bool:
     """Hard filters: type, price bounds, stock, dryness."""
-    if wish.types and row.type not in wish.types:
+    if wish.types and row.type not in wish.types or row.type in wish.not_types:
         return False
     if not within_price(wish, row.price):
         return False

@@ -30,6 +30,7 @@ from actions.answering.lookup import overlap, said_list
 from actions.answering.numbers import states_points
 from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
 from actions.answering.scope import kind_asked_of, winery_intent
+from actions.answering.totals import total_line
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
 from actions.commerce7.connection import get_client
@@ -94,6 +95,13 @@ def _send(dispatcher: CollectingDispatcher, reply: converse.Reply) -> None:
     for i, text in enumerate(reply.texts):
         last = i == len(reply.texts) - 1
         send(dispatcher, text, reply.buttons if last else [])
+
+
+def _say_total(dispatcher: CollectingDispatcher, text: str, rows) -> None:
+    """"What would 6 bottles come to?" after one wine's price: the sum, from the same row."""
+    line = total_line(text, rows)
+    if line:
+        say(dispatcher, "utter_wine_total", count=line[0], name=line[1], total=line[2])
 
 
 def _events(slots: dict) -> list:
@@ -206,6 +214,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         log.debug("turn %s: fact plan %s %s of %s", tracker.sender_id, plan.kind,
                   plan.attribute.name if plan.attribute else "-", [t.name for t in plan.things])
         _send(dispatcher, fact_reply)
+        _say_total(dispatcher, text, fact_reply.rows)
         return Outcome(_events(fact_reply.slots), fact_reply.rows)
 
     if not turn.kind and intent in OVERVIEW_KIND and overview_question(text, intent) != text:
@@ -269,6 +278,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         reply = await _checked_llm(reply, text, tracker, before, settings, wines, wine_rows(products or [], kdir))
     if reply is not None and reply.texts:
         _send(dispatcher, reply)
+        _say_total(dispatcher, text, reply.rows)
         if turn.options and "subject_options" not in reply.slots:
             reply.slots["subject_options"] = turn.options
         return Outcome(_events(reply.slots), reply.rows)

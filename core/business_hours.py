@@ -235,6 +235,10 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
         month = _MONTHS.get(m.group(1))
         if month and 1 <= int(m.group(2)) <= 31:
             days.append(_next_date(today, month, int(m.group(2))))
+    for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th)? (?:of )?([a-z]+)\b", haystack):   # "26 December", "the 3rd of jan"
+        month = _MONTHS.get(m.group(2))
+        if month and 1 <= int(m.group(1)) <= 31:
+            days.append(_next_date(today, month, int(m.group(1))))
     if has("this weekend") or has("weekend") and not days:   # "a ski weekend around jan 10th": that date
         sat = today + timedelta(days=(5 - today.weekday()) % 7)
         if today.weekday() == 6:  # on Sunday, "this weekend" is today

@@ -12,17 +12,25 @@ from actions.answering.numbers import SPOKEN, value
 PARTY_FILE = "visiting/party-sizes.yml"
 _NUMBER = rf"(\d{{1,4}}|{SPOKEN})"
 _COUNT = re.compile(rf"\b{_NUMBER}\s*-?\s*(?:of us|people|ppl|guests|persons?|adults|friends|girls|guys|ladies|pax|"
-                    rf"coworkers|colleagues|total|in total|altogether|all together|in all)\b|\b(?:party|group|table|bachelorette|bachelor party) of\s+{_NUMBER}\b|"
+                    rf"coworkers|colleagues|total|in total|altogether|all together|in all)\b|"
+                    rf"\b(?:party|group|table|team|crew|family|bunch|bachelorette|bachelor party) of\s+"
+                    rf"(?:about |like |around |roughly |maybe )?{_NUMBER}\b|"
                     rf"\b(?:we(?:'re| are| r|'d be| would be|'ll be| will be)|there(?:'ll| will) be)\s+"
                     rf"(?:about |like |around |roughly )?{_NUMBER}\b"
                     # "we're 10 min late", "we'll be 2 hours": a time, not a head count
                     rf"(?!\s*(?:min|mins|minutes?|hrs?|hours?|sec|seconds?|days?|weeks?|miles?|mi|km)\b)",
                     re.I)
 
+# a count revised in the talk: "3 more might come so 17", "two dropped out, that makes 10"
+_REVISED = re.compile(rf"\b(?:more|fewer|less|extra|another|plus|drop(?:s|ped)? out)\b.*?"
+                      rf"\b(?:so|making it|makes it|that makes|now)\s+(?:about |like |around |maybe )?{_NUMBER}\s*(?=[,.?!]|$)",
+                      re.I)
+_NOT_PEOPLE = re.compile(r"\b(bottles?|cases?|glass(es)?|pours?|points|miles|dollars|bucks)\b", re.I)
+
 
 def head_count(text: str) -> Optional[int]:
     """The number of people a message says are coming, or None."""
-    m = _COUNT.search(text or "")
+    m = _COUNT.search(text or "") or (None if _NOT_PEOPLE.search(text or "") else _REVISED.search(text or ""))
     if not m:
         return None
     word = next(g for g in m.groups() if g)

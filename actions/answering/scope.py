@@ -25,6 +25,8 @@ _VISIT_RULES = re.compile(r"\b(bring|brings|bringing)\b.*\b(cake|food|snacks?|pi
                           r"\b(food|eat|lunch|snacks?|menu)\b|"
                           r"\b(wheelchair|stroller|leash|leashed)\b", re.I)
 _COMES = re.compile(r"\b(come|coming|stop|swing|drop|pop|visit|head|get) (by|in|up|over|there)?\b|\bvisit\b", re.I)
+_OPEN_WORDS = re.compile(r"\b(open|opened|opening|closed|close|closing|hours)\b", re.I)
+_BOOK_WORDS = re.compile(r"\b(book|booking|reserve|reservation|rez|res)\b", re.I)
 _WINERY_WORDS = re.compile(
     r"\b(wines?|winery|vineyards?|milea|tastings?|flights?|bottles?|vintage|club|members?|reservations?|"
     r"book|open|closed|hours|visit|visiting|dogs?|kids|children|wedding|events?|party|miles|points|rewards?|"
@@ -59,8 +61,10 @@ def winery_intent(text: str, ranking: Sequence[dict], before: Subject, facts: Fa
         return "ask_wine"   # "we lived on Napa cabernet. do you make anything Bordeaux-style?"
     if _VISIT_RULES.search(text):
         return "ask_visit_policies"   # "can we bring a cake from the bakery", "should we eat before coming?"
-    if names_a_day(text, []) and _COMES.search(text):
-        return "ask_hours"   # "can we come by monday around 2?"
+    if names_a_day(text, []) and (_COMES.search(text) or _OPEN_WORDS.search(text)):
+        return "ask_hours"   # "can we come by monday around 2?", "the winery is open today?"
+    if names_a_day(text, []) and _BOOK_WORDS.search(text):
+        return "ask_reservation"   # "for tomorrow I must book before?"
     kind = before.kind if before.kind in KIND_OF_SLOT_KIND else ""
     if kind and lexical(text, list(facts.attributes.get(kind, {}).values())):
         return INTENT_OF_KIND[kind]

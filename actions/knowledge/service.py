@@ -115,10 +115,27 @@ class KnowledgeService:
                k: int = 3) -> tuple[list[Hit], bool]:
         """Hits above the relevance threshold; widens to every domain when the scope has none."""
         hits = self._search_parts(question, domains, prefer_source, k)
-        if hits or not domains:
+        if not domains:
             return hits, False
         widened = self._search_parts(question, None, prefer_source, k)
-        return widened, bool(widened)
+        # NLU's domain is a prior, not a wall: "a place to stay overnight on the estate?" read as
+        # ask_about finds the estate's acreage there, and the guest house clearly better elsewhere
+        if widened and (not hits or widened[0].score >= hits[0].score + OTHER_DOMAIN_MARGIN):
+            return widened, True
+        if hits:
+            return hits, False
+        clear = self._clear_winner(question, domains, prefer_source)
+        return clear, False
+
+    def _clear_winner(self, question: str, domains: Sequence[str], prefer_source: Sequence[str]) -> list[Hit]:
+        """Inside the domain NLU named, one passage far ahead of the rest, though below the threshold:
+        a chatty message ("my partner wants to bring our golden retriever along, can she come in?")
+        whose other words no passage holds."""
+        ranked = self.retriever.search(question, domains, 2, prefer_source)
+        if ranked and ranked[0].score >= CLEAR_FLOOR and (
+                len(ranked) == 1 or ranked[0].score >= CLEAR_RATIO * ranked[1].score):
+            return ranked[:1]
+        return []
 
     def _search_parts(self, question: str, domains: Optional[Sequence[str]], prefer_source: Sequence[str],
                       k: int) -> list[Hit]:
@@ -168,6 +185,8 @@ class KnowledgeService:
 
 
 SCOPED_EASING = 0.05
+OTHER_DOMAIN_MARGIN = 0.15   # how much better a passage of another domain must score to win
+CLEAR_FLOOR, CLEAR_RATIO = 0.15, 2.0   # a clear winner: this score at least, and this many times the next
 LONG_MESSAGE_WORDS = 12   # shorter messages are one question
 _PARTS = re.compile(r"[.!?;]+\s+|,\s+(?=(?:and |but |so |also |plus )?(?:can|could|do|does|is|are|will|would|what|whats|"
                     r"what's|how|when|where|which|who|any)\b)|\s+(?:and|but|also|plus)\s+(?=(?:can|could|do|does|is|"

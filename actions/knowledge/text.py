@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from collections import Counter
 from typing import Iterable
 
@@ -13,7 +14,8 @@ STOP_WORDS = frozenset(
     how i if in into is it its just me my of on or our ours please so than that the their them
     then there these they this those to too up us was we were what when where which who whom why
     will with would you your yours about any some tell know want like get got im id ive youre
-    hi hello hey thanks thank ok okay there milea whats hows wheres u ur""".split()
+    hi hello hey thanks thank ok okay there milea whats hows wheres u ur she he her his him hers
+    ve ll re""".split()   # "she", and the tails of "we've", "we'll", "we're": they only lower every score
 )
 
 # Customer words -> knowledge words. Expansion only adds tokens; it never removes.
@@ -77,9 +79,14 @@ def stem(word: str) -> str:
     return word
 
 
+def fold_accents(text: str) -> str:
+    """"Blaufränkisch" and "Grüner" as the knowledge base spells them: Blaufrankisch, Gruner."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _raw_words(text: str) -> list[str]:
     # "e-mail" and "email" are one word (split, "e-mail" matched nothing a visitor types)
-    return _TOKEN.findall(re.sub(r"\be-mail", "email", (text or "").lower().replace("’", "'")))
+    return _TOKEN.findall(re.sub(r"\be-mail", "email", fold_accents((text or "").lower()).replace("’", "'")))
 
 
 def tokens(text: str) -> list[str]:
