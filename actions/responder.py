@@ -29,7 +29,7 @@ from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap, said_list
 from actions.answering.numbers import states_points
 from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
-from actions.answering.scope import kind_asked_of, winery_intent
+from actions.answering.scope import asks_to_bring, kind_asked_of, winery_intent
 from actions.answering.totals import total_line
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
@@ -169,6 +169,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and (_MILES.search(text) and _EARNING.search(text)
                                                              or states_points(text)):
         intent = "ask_loyalty"   # "if I get someone to join the club I get a ton of points?": Milea Miles, not a score
+    if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and asks_to_bring(text):
+        intent = "ask_visit_policies"   # "can we pack a picnic and eat it here?": not a wine for a picnic
     if intent == "ask_club" and not entities.get("club_tier") and (
             _PROGRAM.search(text) or before.topic == "ask_loyalty" and _REFERS.search(text)):
         intent = "ask_loyalty"   # "can I earn Milea Miles if I'm not a member?", "and if I refer a friend who joins?"
@@ -207,6 +209,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     log.debug("turn %s: intent=%s kind=%s names=%s aspect=%s", tracker.sender_id, intent, turn.kind, turn.names, turn.aspect)
     facts = load_facts(kdir, wine_rows(products or [], kdir), wines, products or [])
     plan = interpret(text, intent, turn, before, facts, get_service().embedder)
+    if plan is not None and plan.describe:   # the thing chosen by a value, said whole by the subject path
+        turn, plan = converse.Turn(plan.kind, [t.name for t in plan.things], ""), None
     if plan is not None and plan.unknown:   # asks what no attribute says: the knowledge, never another aspect
         return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
     fact_reply = answer_plan(plan, text, kdir, channel) if plan else None
@@ -248,7 +252,9 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         member = await member_discount(tracker) if turn.aspect == "buy" else None
         reply = converse.answer_wines(turn, rows, channel, settings.store_product_url, member)
         if reply is not None and not reply.texts:   # prose about one wine: the knowledge base, with its price
-            return await _wine_prose(dispatcher, text, reply, kdir, channel)
+            outcome = await _wine_prose(dispatcher, text, reply, kdir, channel)
+            _say_total(dispatcher, text, reply.rows)
+            return outcome
     elif turn.kind == "tier":
         reply = converse.answer_tiers(turn, kdir, channel)
     elif turn.kind == "experience":

@@ -42,7 +42,8 @@ ASPECTS = [  # first match wins; order matters ("buy" before "price": "how much 
                 r"pizza|lobster|oysters|cheese|pasta|salmon|burgers?|lamb|pork|duck|sushi|thai|turkey))\b"),
     ("vintage", r"\b(vintage|what year|which year)\b"),
     ("stock", r"\b(in stock|stock|available|availability|sold out|left|have any)\b"),
-    ("price", r"\b(how much|price|prices|priced|cost|costs|\$|expensive|hw much|how mch|hm|pricey)\b"),
+    # "how much of it was made?": a quantity, not a price
+    ("price", r"\b(how much(?! (of (it|that|this|those|them)\b|(was|were|is|are|did you|do you) (made|make|produced?)\b))|price|prices|priced|cost|costs|\$|expensive|hw much|how mch|hm|pricey)\b"),
     ("capacity", r"\b(how many (people|guests)|capacity|hold|fit|seat|seats)\b"),
     ("bottles", r"\b(how many bottles|bottles)\b"),
     ("difference", r"\b(difference|differ|compare|comparison|vs|versus|better|or the)\b"),

@@ -21,6 +21,7 @@ from actions.answering.choose import FRAME_WORDS, choose, names_a_place, narrowe
 from actions.answering.facts import INTENT_OF_KIND, Attribute, Facts, Thing
 from actions.common import without_accents
 from actions.answering.lookup import by_passage
+from actions.answering.totals import bottles_asked
 from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
 from actions.recommend import read_wish, within_price
 from actions.knowledge.text import tokens
@@ -78,6 +79,9 @@ _BY_WHAT_IT_HAS = re.compile(r"\b(one|ones|tasting|flight|tier|level|wine|bottle
 _CARRIES_ON = re.compile(r"^\W*((ok|okay|and|so|hmm)\W+)*(what about|how about|and for|same for|and the)\b", re.I)
 _JOINED = re.compile(r"\b(and|also|plus)\b|[,;&+]")
 _DESCRIPTOR = re.compile(r"\b(one|ones|level|tier|which|whichever|of (those|them|these))\b", re.I)
+# "what exactly is the Winners Circle?": what a value itself is, asked of the knowledge
+_WHAT_IS = re.compile(r"\bwhat(?:'s| is| exactly is|s| are| exactly are)\s+(?:the |a |an |this |that )?(.+?)\s*\??\s*$",
+                      re.I)
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Plan:
     options: list[str] = field(default_factory=list)   # the set it was chosen from
     unknown: bool = False     # asks something of the subject that no attribute says: the knowledge answers
     also: Optional[Attribute] = None   # a second attribute asked in the same message ("what's in it and how long")
+    describe: bool = False   # all that the one thing chosen is ("the twelve-bottle tier: what would I get?")
 
 
 def mentioned(text: str, things: Sequence[Thing]) -> list[Thing]:
@@ -206,8 +211,11 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         by_value = _attribute_of_a_value(text, facts.of(kind), attributes)
         if by_value is not None:   # "is that one a red?", "is it dry?": that value's attribute, of it
             return Plan(kind, [current], by_value)
-    if not pointing and not named and (wish.types or wish.max_price or wish.min_price):
-        return None   # "a dry white under $35" starts a new search of the catalog
+    if not named and (not pointing and (wish.types or wish.max_price or wish.min_price) or not options and current
+                      is None and (wish.max_price is not None or wish.min_price is not None)):
+        # "a dry white under $35", "which of your reds come in under $40?" with nothing listed before:
+        # a new search of the catalog ("which" asks, it points at no set)
+        return None
     following = pointing or len(text.split()) <= 6
     pool: list[Thing] = []
     candidates = facts.among("wine", [w.title for w in turn.ambiguous]) if kind == "wine" else []
@@ -251,8 +259,16 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
             clauses = [c for c in re.split(r"\s[-–—]\s|[,;:]\s", text) if lexical(c, attributes)]
             text = clauses[-1] if clauses else text
     asks = asked(_without_names(text, named or pool), attributes, None if picked else embedder)
+    if kind == "wine" and bottles_asked(text) and "price" in facts.attributes[kind]:
+        asks = [Asked(facts.attributes[kind]["price"])]   # "what would 30 bottles come to?": its price, summed
     if picked:
         chosen, how = picked
+        if how is not None and how.phrase and not how.direction and _asks_what_it_is_called(text, how.phrase):
+            return Plan(kind, [], None, unknown=True)
+        if len(chosen) == 1 and kind in DESCRIBED_KINDS and _WHAT_IT_GIVES.search(text) \
+                and not lexical(unspent(text, chosen, attributes, how), attributes):
+            # "moving up to the twelve-bottle tier: what would I get?": all it is, as the subject path says it
+            return Plan(kind, chosen, None, how, True, describe=True)
         carried = _carried(facts.attributes.get(kind, {}), before.aspect)
         if not asks and carried is not None and (how is None or not how.direction):
             asks = [Asked(carried)]   # "no, I meant the rosé" after "how much is the reserve?": its price
@@ -305,6 +321,18 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     # the set a later "something cheaper?" compares across: the one listed, else all of a described kind
     listed = options or (facts.standalone(kind) if kind in DESCRIBED_KINDS else [])
     return Plan(kind, things, attribute, None, False, [t.name for t in listed], also=_second_asked(text, asks))
+
+
+def _asks_what_it_is_called(text: str, phrase: str) -> bool:
+    """Whether the message asks what the words that chose a thing are ("what exactly is the Winners
+    Circle?"): a value asked about itself, not the thing that has it."""
+    m = _WHAT_IS.search(text)
+    if not m:
+        return False
+    asked_words, phrase_words = set(re.findall(r"\w+", m.group(1).casefold())), set(phrase.casefold().split())
+    # the words asked about are the phrase (a word more at most), not a question around it ("what is
+    # your dearest white, excluding the sparkling ones?")
+    return phrase_words <= asked_words and len(asked_words - phrase_words) <= 1
 
 
 def _second_asked(text: str, asks: Sequence[Asked]) -> Optional[Attribute]:

@@ -24,6 +24,17 @@ _VISIT_RULES = re.compile(r"\b(bring|brings|bringing)\b.*\b(cake|food|snacks?|pi
                           r"stroller|wine|bottles?|cooler)\b|\b(is there|do you (have|serve|sell)|can we (get|order)|should we)\b.*"
                           r"\b(food|eat|lunch|snacks?|menu)\b|"
                           r"\b(wheelchair|stroller|leash|leashed)\b", re.I)
+# "can we pack a picnic and eat it on the grounds?": what a visit allows, unless it asks which wine to bring
+_MAY_WE_BRING = re.compile(r"\b(can|could|may|allowed to|ok(ay)? to|alright to|fine to)\b.{0,25}\b(bring|pack|carry in|"
+                           r"eat (our|my|it|them|there|on))\b", re.I)
+_WHICH_WINE = re.compile(r"\b(what|which)\b.*\b(wines?|bottles?|reds?|whites?|ros[eé]s?)\b", re.I)
+
+
+def asks_to_bring(text: str) -> bool:
+    """Whether the message asks if something may be brought along (a visit policy)."""
+    return bool(_MAY_WE_BRING.search(text)) and not _WHICH_WINE.search(text)
+
+
 _COMES = re.compile(r"\b(come|coming|stop|swing|drop|pop|visit|head|get) (by|in|up|over|there)?\b|\bvisit\b", re.I)
 _OPEN_WORDS = re.compile(r"\b(open|opened|opening|closed|close|closing|hours)\b", re.I)
 _BOOK_WORDS = re.compile(r"\b(book|booking|reserve|reservation|rez|res)\b", re.I)

@@ -48,7 +48,9 @@ _QUESTIONISH = re.compile(r"\b(how|what|when|where|why|which|who|can|does|do|is|
 
 _JOINING = re.compile(r"\b(join|joining|sign (me |us )?up|signup|become a member|enrol+|membership|subscribe)\b", re.I)
 # a question about joining that asks a rule of it ("if I join, can I quit after one shipment?")
-_CONDITION = re.compile(r"\b(cancel|quit|stop|pause|skip|leave|minimum|commit\w*|how long|fee|invit\w*)\b", re.I)
+# ("if someone I referred joins, what do I get?", "if I join can I grab my bottles in person?")
+_CONDITION = re.compile(r"\b(cancel|quit|stop|pause|skip|leave|minimum|commit\w*|how long|fee|invit\w*|refer\w*|someone|"
+                        r"friends?|points|miles|pick ?up|grab|collect|ship\w*|deliver\w*|in person)\b", re.I)
 
 
 def name_answer(text: str) -> Optional[str]:

@@ -117,15 +117,27 @@ class KnowledgeService:
         hits = self._search_parts(question, domains, prefer_source, k)
         if not domains:
             return hits, False
-        widened = self._search_parts(question, None, prefer_source, k)
-        # NLU's domain is a prior, not a wall: "a place to stay overnight on the estate?" read as
-        # ask_about finds the estate's acreage there, and the guest house clearly better elsewhere
-        if widened and (not hits or widened[0].score >= hits[0].score + OTHER_DOMAIN_MARGIN):
-            return widened, True
+        elsewhere = self._clearly_elsewhere(question, domains, prefer_source, k)
+        if elsewhere:
+            return elsewhere, True
+        hits = hits or self._clear_winner(question, domains, prefer_source)
         if hits:
             return hits, False
-        clear = self._clear_winner(question, domains, prefer_source)
-        return clear, False
+        widened = self._search_parts(question, None, prefer_source, k)
+        return widened, bool(widened)
+
+    def _clearly_elsewhere(self, question: str, domains: Sequence[str], prefer_source: Sequence[str],
+                           k: int) -> list[Hit]:
+        """NLU's domain is a prior, not a wall: "a place to stay overnight on the estate?" read as
+        ask_about finds the estate's acreage there, and the guest house clearly better elsewhere.
+        Judged on the whole message (a short part of it, "do you have something?", finds anything)."""
+        inside = self.retriever.search(question, domains, 1, prefer_source)
+        anywhere = [h for h in self.retriever.search(question, None, k, prefer_source)
+                    if h.score >= self.settings.relevance_threshold]
+        if anywhere and anywhere[0].passage.domain not in domains and \
+                anywhere[0].score >= (inside[0].score if inside else 0.0) + OTHER_DOMAIN_MARGIN:
+            return anywhere
+        return []
 
     def _clear_winner(self, question: str, domains: Sequence[str], prefer_source: Sequence[str]) -> list[Hit]:
         """Inside the domain NLU named, one passage far ahead of the rest, though below the threshold:

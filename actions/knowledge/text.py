@@ -63,6 +63,8 @@ EXPANSIONS = {
     "curfew": ["music", "until"], "loud": ["music"], "rez": ["reservation", "walk"], "res": ["reservation"],
     "sandwich": ["outside", "food"], "sandwiches": ["outside", "food"], "lunch": ["outside", "food"],
     "pizza": ["outside", "food"], "away": ["expire"], "opener": ["opener", "merchandise"],
+    "grab": ["pick"], "collect": ["pick"], "allowed": ["permitted", "welcome"], "allow": ["permitted", "welcome"],
+    "little": ["children"], "overnight": ["stay", "sleeps"], "crash": ["stay", "sleeps"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"

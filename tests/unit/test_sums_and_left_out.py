@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from actions.answering.facts import load as load_facts
 from actions.answering.party import head_count
+from actions.answering.scope import winery_intent
 from actions.answering.totals import bottles_asked
+from actions.forms.club_signup import ValidateClubSignupForm
 from actions.knowledge.retrieve import Hit, Passage
 from actions.knowledge.service import KnowledgeService
 from actions.recommend import read_wish
-from actions.settings import Settings
+from actions.settings import Settings, get_settings
+from actions.subject import Subject
 from core.business_hours import resolve_days
 from tests.unit.test_conversation import Conversation, use_test_service  # noqa: F401 - the fixture
 
@@ -56,8 +60,11 @@ def test_a_date_written_day_first():
 
 
 def test_a_day_asked_about_in_broken_english_is_the_hours():
-    reply = Conversation().say("the winery is open on sunday?", "out_of_scope")["text"]
-    assert "Sunday" in reply and "5:00 PM" in reply
+    facts = load_facts(get_settings().knowledge_dir)
+    sure_it_is_off_topic = [{"name": "out_of_scope", "confidence": 1.0}, {"name": "ask_hours", "confidence": 0.0}]
+    assert winery_intent("for sunday the winery is open?", sure_it_is_off_topic, Subject(), facts) == "ask_hours"
+    assert winery_intent("on saturday I must book before?", sure_it_is_off_topic, Subject(), facts) == "ask_reservation"
+    assert winery_intent("is the weather nice on sunday?", sure_it_is_off_topic, Subject(), facts) is None
 
 
 class _Ranked:
@@ -88,3 +95,53 @@ def test_a_passage_of_another_domain_wins_when_clearly_better():
     assert _search(scores, ("about",))[0] == "guest house"
     scores["guest house"] = ("visiting", 0.40)   # not clearly better: the NLU's domain keeps it
     assert _search(scores, ("about",))[0] == "acreage"
+
+
+def test_a_tier_chosen_by_a_value_and_asked_what_it_gives_is_said_whole():
+    c = Conversation()
+    c.say("what's the discount for grand prix members?", "ask_club", club_tier="Grand Prix")
+    whole = c.say("and if I went up to the 12 bottle level, what would I get?", "ask_club")["text"]
+    assert "Triple Crown" in whole and "reciprocal" in whole and "$255" in whole
+
+
+def test_a_value_asked_what_it_is_goes_to_the_knowledge():
+    c = Conversation()
+    c.say("how many bottles come in the triple crown?", "ask_club", club_tier="Triple Crown")
+    reply = c.say("and what exactly is the Winners Circle?", "ask_club")["text"]
+    assert "invitation" in reply and "12 bottles" not in reply
+
+
+def test_of_two_asked_a_value_only_one_has_that_one_is_the_subject():
+    c = Conversation()
+    listed = c.say("any reds at $35 or less?", "ask_wine")["text"]
+    assert "BDX" in listed and "Farmhouse Cabernet Franc" in listed
+    assert "92" in c.say("has either of them won an award or a score?", "ask_wine")["text"]
+    total = c.say("great, that one then. what would 10 bottles come to?", "ask_wine")["text"]
+    assert "$320" in total and "Farmhouse Cabernet Franc" in total
+
+
+def test_how_much_of_a_wine_was_made_is_not_its_price():
+    c = Conversation()
+    c.say("tell me about the reserve chardonnay", "ask_wine", wine="Reserve Chardonnay")
+    reply = c.say("how much of it was made?", "ask_wine")["text"]
+    assert "213" in reply and "$40" not in reply
+
+
+def test_a_price_bound_over_the_whole_catalog_is_a_search_not_a_pick():
+    reply = Conversation().say("for a gift for 20 colleagues, which of your reds come in at $35 or less?",
+                               "ask_wine")["text"]
+    assert "BDX" in reply and "Farmhouse Cabernet Franc" in reply and "Reserve" not in reply
+
+
+def test_a_question_of_what_joining_brings_someone_else_is_answered_before_the_form():
+    form = ValidateClubSignupForm()
+    assert form.answers_first_of("if my brother joins because I referred him, what do I get?")
+    assert form.answers_first_of("if I join can I collect my shipments at the winery?")
+    assert not form.answers_first_of("can I join the grand prix?")
+
+
+def test_asking_to_bring_food_is_the_visit_rules_not_a_wine_for_it():
+    reply = Conversation().say("could we pack sandwiches and eat them on the lawn?", "ask_wine")["text"]
+    assert "not permitted" in reply
+    picks = Conversation().say("which wine should we bring on a picnic?", "ask_wine")["text"]
+    assert "Rose" in picks
