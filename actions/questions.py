@@ -45,7 +45,9 @@ _RATES = re.compile(r"\b(review|rate|rating|feedback|complain|complaint|suggest|
 
 
 def reads_as_question(text: str) -> bool:
-    return ("?" in text or bool(_ASKS.match(text))) and not _RATES.search(text)
+    # a question after a preface counts too ("wait before i give u my info, how many points ...")
+    asks = "?" in text or any(_ASKS.match(part) for part in re.split(r"[,;:]\s+|\s[-–—]\s", text))
+    return asks and not _RATES.search(text)
 
 
 async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str = "") -> List[Dict] | None:

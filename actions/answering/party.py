@@ -23,8 +23,10 @@ _COUNT = re.compile(rf"\b{_NUMBER}\s*-?\s*(?:of us|people|ppl|guests|persons?|ad
 
 # a count revised in the talk: "3 more might come so 17", "two dropped out, that makes 10"
 _REVISED = re.compile(rf"\b(?:more|fewer|less|extra|another|plus|drop(?:s|ped)? out)\b.*?"
-                      rf"\b(?:so|making it|makes it|that makes|now)\s+(?:about |like |around |maybe )?{_NUMBER}\s*(?=[,.?!]|$)",
-                      re.I)
+                      rf"\b(?:so|making it|makes it|that makes|now)\s+(?:about |like |around |maybe )?{_NUMBER}\s*(?=[,.?!]|$)|"
+                      # "what if the headcount grows to 18?"
+                      rf"\b(?:grows?|grew|goes|went|gets?|rises?|climbs?|increases?|bumps?|jumps?|balloons?)\s+(?:up\s+)?"
+                      rf"to\s+(?:about |like |around |maybe )?{_NUMBER}\b", re.I)
 _NOT_PEOPLE = re.compile(r"\b(bottles?|cases?|glass(es)?|pours?|points|miles|dollars|bucks)\b", re.I)
 
 

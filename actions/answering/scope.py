@@ -25,8 +25,9 @@ _VISIT_RULES = re.compile(r"\b(bring|brings|bringing)\b.*\b(cake|food|snacks?|pi
                           r"\b(food|eat|lunch|snacks?|menu)\b|"
                           r"\b(wheelchair|stroller|leash|leashed)\b", re.I)
 # "can we pack a picnic and eat it on the grounds?": what a visit allows, unless it asks which wine to bring
-_MAY_WE_BRING = re.compile(r"\b(can|could|may|allowed to|ok(ay)? to|alright to|fine to)\b.{0,25}\b(bring|pack|carry in|"
-                           r"eat (our|my|it|them|there|on))\b", re.I)
+_MAY_WE_BRING = re.compile(r"\b(can|could|may|allowed to|ok(ay)? to|alright to|fine to)\b.{0,25}\b(bring|pack|carry in)\b"
+                           r".{0,30}\b(food|snacks?|picnic|lunch|sandwich(es)?|pizza|meals?|cake|cupcakes|cooler|basket|"
+                           r"cheese|charcuterie|drinks?|beer|our own|my own)\b", re.I)
 _WHICH_WINE = re.compile(r"\b(what|which)\b.*\b(wines?|bottles?|reds?|whites?|ros[eé]s?)\b", re.I)
 
 

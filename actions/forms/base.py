@@ -92,8 +92,10 @@ class GuidedForm(FormValidationAction):
         if is_question(tracker, SURE) or is_question(tracker) and reads_as_question(str(text or "")):
             await answer_question(dispatcher, tracker, domain)
             return {slot: None}
-        if "?" in str(text or "") and await answer_of_a_fact(dispatcher, tracker) is not None:
-            return {slot: None}   # "wait, is shipping extra?" that NLU was not sure of: answered, then asked again
+        if reads_as_question(str(text or "")) and await answer_of_a_fact(dispatcher, tracker) is not None:
+            # "wait, is shipping extra?", "hold on, how many points do I earn on it" that NLU was not sure
+            # of: answered, then asked again
+            return {slot: None}
         failures = dict(tracker.get_slot("form_failures") or {})
         failures[slot] = failures.get(slot, 0) + 1
         say(dispatcher, explain if failures[slot] >= 2 else retry)

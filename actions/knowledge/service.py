@@ -117,27 +117,11 @@ class KnowledgeService:
         hits = self._search_parts(question, domains, prefer_source, k)
         if not domains:
             return hits, False
-        elsewhere = self._clearly_elsewhere(question, domains, prefer_source, k)
-        if elsewhere:
-            return elsewhere, True
         hits = hits or self._clear_winner(question, domains, prefer_source)
         if hits:
             return hits, False
         widened = self._search_parts(question, None, prefer_source, k)
         return widened, bool(widened)
-
-    def _clearly_elsewhere(self, question: str, domains: Sequence[str], prefer_source: Sequence[str],
-                           k: int) -> list[Hit]:
-        """NLU's domain is a prior, not a wall: "a place to stay overnight on the estate?" read as
-        ask_about finds the estate's acreage there, and the guest house clearly better elsewhere.
-        Judged on the whole message (a short part of it, "do you have something?", finds anything)."""
-        inside = self.retriever.search(question, domains, 1, prefer_source)
-        anywhere = [h for h in self.retriever.search(question, None, k, prefer_source)
-                    if h.score >= self.settings.relevance_threshold]
-        if anywhere and anywhere[0].passage.domain not in domains and \
-                anywhere[0].score >= (inside[0].score if inside else 0.0) + OTHER_DOMAIN_MARGIN:
-            return anywhere
-        return []
 
     def _clear_winner(self, question: str, domains: Sequence[str], prefer_source: Sequence[str]) -> list[Hit]:
         """Inside the domain NLU named, one passage far ahead of the rest, though below the threshold:
@@ -197,10 +181,9 @@ class KnowledgeService:
 
 
 SCOPED_EASING = 0.05
-OTHER_DOMAIN_MARGIN = 0.15   # how much better a passage of another domain must score to win
 CLEAR_FLOOR, CLEAR_RATIO = 0.15, 2.0   # a clear winner: this score at least, and this many times the next
 LONG_MESSAGE_WORDS = 12   # shorter messages are one question
-_PARTS = re.compile(r"[.!?;]+\s+|,\s+(?=(?:and |but |so |also |plus )?(?:can|could|do|does|is|are|will|would|what|whats|"
+_PARTS = re.compile(r"[.!?;:]+\s+|\s[-–—]\s|,\s+(?=(?:and |but |so |also |plus )?(?:can|could|do|does|is|are|will|would|what|whats|"
                     r"what's|how|when|where|which|who|any)\b)|\s+(?:and|but|also|plus)\s+(?=(?:can|could|do|does|is|"
                     r"are|will|would|what|how|when|where|which|any)\b)", re.I)
 

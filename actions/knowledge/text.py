@@ -65,6 +65,8 @@ EXPANSIONS = {
     "pizza": ["outside", "food"], "away": ["expire"], "opener": ["opener", "merchandise"],
     "grab": ["pick"], "collect": ["pick"], "allowed": ["permitted", "welcome"], "allow": ["permitted", "welcome"],
     "little": ["children"], "overnight": ["stay", "sleeps"], "crash": ["stay", "sleeps"],
+    "sit": ["seated"], "sitting": ["seated"], "seat": ["seated"], "person": ["coordinator", "contact"],
+    "planner": ["coordinator"], "planning": ["coordinator", "plans"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"
