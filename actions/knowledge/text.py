@@ -46,7 +46,7 @@ EXPANSIONS = {
     "cab": ["taxi"], "sleep": ["sleeps"], "bail": ["cancel", "early"], "commit": ["commitment", "minimum"],
     "deposit": ["deposit", "book"], "toddler": ["children"], "stroller": ["children"], "teen": ["children"],
     "gm": ["general", "manager"], "boss": ["manager"], "charge": ["manager", "price"], "making": ["winemaker"],
-    "makes": ["winemaker"], "refer": ["referral"], "referring": ["referral"],
+    "makes": ["winemaker"], "refer": ["referral"], "referring": ["referral"], "referred": ["referral"],
     "traffic": ["late", "hold"], "box": ["shipment"], "boxes": ["shipments"], "vanish": ["expire"],
     "disappear": ["expire"], "lose": ["expire"], "whiskey": ["cocktails"],
     "beer": ["cocktails"], "spirits": ["cocktails"], "liquor": ["cocktails"], "penalty": ["cancellation", "fee"],

@@ -157,3 +157,19 @@ def test_a_question_after_a_preface_mid_form_is_answered_and_the_form_asks_again
     result = asyncio.run(ValidateClubSignupForm().validate_first_name(text, dispatcher, tracker, {}))
     said = " ".join(m.get("text") or "" for m in dispatcher.messages)
     assert result["first_name"] is None and "3 points" in said
+
+
+def test_what_referring_someone_to_the_club_brings_is_answered_before_the_form():
+    text = "what do I get if a friend I referred joins the club?"
+    message = {"text": text, "intent": {"name": "join_club", "confidence": 0.9}, "entities": [],
+               "intent_ranking": [{"name": "join_club", "confidence": 0.9}]}
+    tracker = Tracker("form-user", {}, message, [{"event": "user", "text": text, "parse_data": message}], False,
+                      None, {"name": "club_signup_form"}, "rest")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ValidateClubSignupForm().run(dispatcher, tracker, {}))
+    assert "5,000" in " ".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def test_what_referring_someone_brings_is_asked_of_milea_miles_whatever_club_words_surround_it():
+    reply = Conversation().say("what do I get if a friend I referred joins the club?", "ask_club")["text"]
+    assert "5,000" in reply
