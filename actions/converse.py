@@ -731,7 +731,8 @@ def answer_day(text: str, entities: list[str], schedule, now: datetime, previous
     if previous and not entities and not names_a_day(text, []) and _REOPEN.search(text) and not _MONTH.search(text):
         text = previous   # "bummer. when do you reopen?" asks about the day asked before
     reply = Reply(texts=[business_hours.hours_reply(schedule, now, text, entities)])
-    reply.slots = {"subject_kind": "date", "subject_date": text, "subject_aspect": "hours"}
+    reply.slots = {"subject_kind": "date", "subject_date": business_hours.day_said(text, entities, schedule, now) or text,
+                   "subject_aspect": "hours"}
     return reply
 
 

@@ -32,6 +32,7 @@ def hours_answer(clock: Callable[[], datetime]):
         dispatcher.utter_message(text=business_hours.hours_reply(schedule, clock(), text, entities))
         # the day asked is what "when do you reopen?" or "and the day after?" goes on from
         day = text if names_a_day(text, entities) or _MONTH.search(text) else None
+        day = day and (business_hours.day_said(text, entities, schedule, clock()) or day)
         return Outcome([SlotSet("subject_kind", "date"), SlotSet("subject_date", day), SlotSet("subject_aspect", "hours")])
     return answer
 

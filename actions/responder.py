@@ -277,7 +277,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         asked = text if days or names_a_day(text, []) or not turn.names or turn.names[0] == text \
             else f"{turn.names[0]} {text}"
         reply = converse.answer_day(asked, days, schedule, (clock or system_clock)(), before.date)
-        if asked != text:
+        if asked != text and reply.slots.get("subject_date") == asked:   # nothing resolved: the day before
             reply.slots["subject_date"] = turn.names[0]
     if reply is None and not turn.kind:
         reply = await _unnamed(turn, text, intent, before, products, kdir, channel)

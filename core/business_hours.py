@@ -271,12 +271,22 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
     if not days and has("last seating", "last call", "last tasting", "latest", "how late", "last order", "last glass",
                         "last drink", "cutoff"):
         days.append(today)   # the last seating asked without a day: today's
-    unique = sorted(set(d for d in days if d is not None))
+    found = [d for d in days if d is not None]
+    if found and re.search(r"\b(day after(?! tomorrow)|next day|following day)\b", haystack):
+        found = [max(found) + timedelta(days=1)]   # "next tuesday? ... what about the day after that?"
+    unique = sorted(set(found))
     if unique:
         return "days", unique
     if has("now", "right now", "currently", "still open", "open yet", "at the moment"):
         return "now", []
     return "week", []
+
+
+def day_said(text: str, entities: Iterable[str], schedule: Schedule, now: datetime) -> Optional[str]:
+    """The one date a message asks about, spelt as a later follow-up can read it again ("December 2"),
+    or None: "the day after that" is kept as the day it meant, not as words that meant it."""
+    kind, days = resolve_days(text, entities, now.astimezone(schedule.tz).date())
+    return f"{days[0]:%B} {days[0].day}" if kind == "days" and len(days) == 1 else None
 
 
 def _day_alone(haystack: str, today: date, has) -> Optional[date]:

@@ -35,7 +35,7 @@ def answer(plan: Plan, question: str, knowledge_dir: Path, channel: Optional[str
             said = render("utter_fact_that_is", channel, name=thing.name) + " " + said
         texts.append(said)
         spoke_of.append(thing)
-        if plan.also is not None and len(plan.things) == 1:   # "...and how long does it run?"
+        if plan.also is not None:   # "...and how long does it run?"
             texts.append(lookup.say(thing, plan.also, question, knowledge_dir, channel))
     if not texts:
         return None

@@ -291,10 +291,14 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         # the set chosen from is what a later "and the most expensive?" chooses from again
         listed = from_set or (how is not None and how.direction)
         return Plan(kind, chosen, attribute, how, from_set, [t.name for t in pool] if listed else [])
+    compared = next((a for a in asks if a.direction), None)
     if len(named) == 1 and current is not None and named[0] != current and refers_back(text) \
-            and asks and (asks[0].direction or _COMPARES.search(text)):
-        # "is it cheaper than the Vincenza?": both values side by side
-        return Plan(kind, [current, named[0]], asks[0].attribute, None, False, [current.name, named[0].name])
+            and asks and (compared or _COMPARES.search(text)):
+        # "is it cheaper than the Vincenza?": both values side by side (and what else is asked of them:
+        # "... and where does the fruit come from?")
+        attribute = (compared or asks[0]).attribute
+        other = next((a.attribute for a in asks if a.attribute != attribute and not a.direction), None)
+        return Plan(kind, [current, named[0]], attribute, None, False, [current.name, named[0].name], also=other)
     if candidates:
         return None   # a name that fits several wines and nothing to tell them apart: the subject path asks which
     things = named or ([current] if current is not None and following else [])
@@ -316,11 +320,15 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
     if not things or not asks or asks[0].direction:
         return None
     attribute = asks[0].attribute
-    if attribute.name in ANSWERED_BEFORE.get(kind, ()) and turn.kind == kind and [t.name for t in things] == turn.names:
-        return None   # the subject path, which followed the same subject, says it with more
+    also = _second_asked(text, asks)
+    if attribute.name in ANSWERED_BEFORE.get(kind, ()) and turn.kind == kind and [t.name for t in things] == turn.names \
+            and also is None:
+        # the subject path, which followed the same subject, says it with more (but only the one thing
+        # asked: "how much is it and what's it taste like?" asks two)
+        return None
     # the set a later "something cheaper?" compares across: the one listed, else all of a described kind
     listed = options or (facts.standalone(kind) if kind in DESCRIBED_KINDS else [])
-    return Plan(kind, things, attribute, None, False, [t.name for t in listed], also=_second_asked(text, asks))
+    return Plan(kind, things, attribute, None, False, [t.name for t in listed], also=also)
 
 
 def _asks_what_it_is_called(text: str, phrase: str) -> bool:

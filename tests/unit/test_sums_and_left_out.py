@@ -173,3 +173,29 @@ def test_what_referring_someone_to_the_club_brings_is_answered_before_the_form()
 def test_what_referring_someone_brings_is_asked_of_milea_miles_whatever_club_words_surround_it():
     reply = Conversation().say("what do I get if a friend I referred joins the club?", "ask_club")["text"]
     assert "5,000" in reply
+
+
+def test_a_price_and_a_second_attribute_asked_together_are_both_said():
+    c = Conversation()
+    c.say("what whites do you make?", "ask_wine")
+    c.say("which of those is the unoaked one?", "ask_wine")
+    both = c.say("how much is it, and how does it taste?", "ask_wine")["text"]
+    assert "$30" in both and "green apple" in both
+
+
+def test_a_comparison_and_another_question_of_the_same_wines():
+    c = Conversation()
+    c.say("which of your whites is the newest vintage?", "ask_wine")
+    both = c.say("is it less expensive than the reserve chardonnay? and where is its fruit from?", "ask_wine",
+                 wine="Reserve Chardonnay")["text"]
+    assert "$35" in both and "$40" in both and "Finger Lakes" in both
+
+
+def test_the_day_after_the_day_talked_about_and_what_follows_it():
+    c = Conversation()
+    assert "closed" in c.say("could we visit next monday?", "ask_hours")["text"]
+    after = c.say("hmm, and the day after that?", "ask_hours")["text"]
+    assert "Tuesday, December 1" in after and "closed" in after
+    later = c.say("and the following day, when is the last seating?", "ask_hours")["text"]
+    assert "Wednesday, December 2" in later and "4:00 PM" in later
+    assert resolve_days("open the day after christmas?", [], date(2026, 11, 27)) == ("days", [date(2026, 12, 26)])
