@@ -28,11 +28,12 @@ def hours_answer(clock: Callable[[], datetime]):
     async def answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
         schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
         entities = latest_entities(tracker, "weekday", "date_phrase")
-        text = latest_text(tracker)
-        dispatcher.utter_message(text=business_hours.hours_reply(schedule, clock(), text, entities))
-        # the day asked is what "when do you reopen?" or "and the day after?" goes on from
+        text, now = latest_text(tracker), clock()
+        dispatcher.utter_message(text=business_hours.hours_reply(schedule, now, text, entities))
+        # the day asked (the date it meant, when one) is what "when do you reopen?" or "and the day after?"
+        # goes on from
         day = text if names_a_day(text, entities) or _MONTH.search(text) else None
-        day = day and (business_hours.day_said(text, entities, schedule, clock()) or day)
+        day = day and (business_hours.day_said(text, entities, schedule, now) or day)
         return Outcome([SlotSet("subject_kind", "date"), SlotSet("subject_date", day), SlotSet("subject_aspect", "hours")])
     return answer
 

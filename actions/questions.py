@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.hours import hours_answer, system_clock
 from actions.common import latest_text, with_link
 from actions.knowledge.service import INTENT_DOMAINS
+from actions.knowledge.text import clauses
 from actions.responder import Outcome, clearly_found, knowledge_of, respond, winery_intent_of
 
 QUESTION_INTENTS = frozenset(INTENT_DOMAINS) | {"ask_hours"}
@@ -46,7 +47,7 @@ _RATES = re.compile(r"\b(review|rate|rating|feedback|complain|complaint|suggest|
 
 def reads_as_question(text: str) -> bool:
     # a question after a preface counts too ("wait before i give u my info, how many points ...")
-    asks = "?" in text or any(_ASKS.match(part) for part in re.split(r"[,;:]\s+|\s[-–—]\s", text))
+    asks = "?" in text or any(_ASKS.match(part) for part in clauses(text))
     return asks and not _RATES.search(text)
 
 

@@ -39,11 +39,10 @@ def answer(plan: Plan, question: str, knowledge_dir: Path, channel: Optional[str
             texts.append(lookup.say(thing, plan.also, question, knowledge_dir, channel))
     if not texts:
         return None
-    reply = Reply(texts=[" ".join(t for t in texts if t)])
-    reply.rows = [t.row for t in (spoke_of if len(spoke_of) == 1 and plan.attribute is not None else plan.things)
-                  if t.row is not None]
     # "does either of those have a rating?" when one has: that one is what "that one then" means next
     things = spoke_of if len(spoke_of) == 1 and plan.attribute is not None else plan.things
+    reply = Reply(texts=[" ".join(t for t in texts if t)])
+    reply.rows = [t.row for t in things if t.row is not None]
     if plan.kind in SLOT_OF:
         reply.slots = {"subject_kind": plan.kind, SLOT_OF[plan.kind]: things[0].name if len(things) == 1
                        else None, "subject_aspect": plan.attribute.name if plan.attribute else ""}

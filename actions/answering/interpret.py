@@ -24,7 +24,7 @@ from actions.answering.lookup import by_passage
 from actions.answering.totals import bottles_asked
 from actions.converse import ASKS_IF_WE_MAKE, COMPATIBLE
 from actions.recommend import read_wish, within_price
-from actions.knowledge.text import tokens
+from actions.knowledge.text import clauses, tokens
 from actions.subject import Subject, asks_what_it_is, aspect_of, is_correction, refers_back
 
 # Attributes the subject answers of actions/converse.py already say well (with stock, links, cards).
@@ -256,8 +256,8 @@ def interpret(text: str, intent: str, turn, before: Subject, facts: Facts, embed
         if by_words is not None:
             picked = ([by_words], None)
             # what is asked of it follows the words that chose it ("..., what's on the finish?")
-            clauses = [c for c in re.split(r"\s[-–—]\s|[,;:]\s", text) if lexical(c, attributes)]
-            text = clauses[-1] if clauses else text
+            asking = [c for c in clauses(text) if lexical(c, attributes)]
+            text = asking[-1] if asking else text
     asks = asked(_without_names(text, named or pool), attributes, None if picked else embedder)
     if kind == "wine" and bottles_asked(text) and "price" in facts.attributes[kind]:
         asks = [Asked(facts.attributes[kind]["price"])]   # "what would 30 bottles come to?": its price, summed

@@ -19,6 +19,8 @@ SPOKEN = (rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(_UNITS)}))?|{'|'.join(_
           rf"{'|'.join(_UNITS[1:])})")
 # "30 bucks", "30 dollars": a price, as "$30"
 _PRICE_UNIT = re.compile(r"\b(\d+)\s*(?:bucks|dollars|usd)\b", re.I)
+# a count as a capture group: digits or spoken ("12", "twelve"), read with value()
+COUNT_GROUP = rf"(\d{{1,4}}|{SPOKEN})"
 
 
 def value(word: str) -> Optional[int]:

@@ -7,26 +7,25 @@ from pathlib import Path
 from typing import Optional
 
 from actions.answering.facts import read_yaml
-from actions.answering.numbers import SPOKEN, value
+from actions.answering.numbers import COUNT_GROUP, value
 
 PARTY_FILE = "visiting/party-sizes.yml"
-_NUMBER = rf"(\d{{1,4}}|{SPOKEN})"
-_COUNT = re.compile(rf"\b{_NUMBER}\s*-?\s*(?:of us|people|ppl|guests|persons?|adults|friends|girls|guys|ladies|pax|"
+_COUNT = re.compile(rf"\b{COUNT_GROUP}\s*-?\s*(?:of us|people|ppl|guests|persons?|adults|friends|girls|guys|ladies|pax|"
                     rf"coworkers|colleagues|total|in total|altogether|all together|in all)\b|"
                     rf"\b(?:party|group|table|team|crew|family|bunch|bachelorette|bachelor party) of\s+"
-                    rf"(?:about |like |around |roughly |maybe )?{_NUMBER}\b|"
+                    rf"(?:about |like |around |roughly |maybe )?{COUNT_GROUP}\b|"
                     rf"\b(?:we(?:'re| are| r|'d be| would be|'ll be| will be)|there(?:'ll| will) be)\s+"
-                    rf"(?:about |like |around |roughly )?{_NUMBER}\b"
+                    rf"(?:about |like |around |roughly )?{COUNT_GROUP}\b"
                     # "we're 10 min late", "we'll be 2 hours": a time, not a head count
                     rf"(?!\s*(?:min|mins|minutes?|hrs?|hours?|sec|seconds?|days?|weeks?|miles?|mi|km)\b)",
                     re.I)
 
 # a count revised in the talk: "3 more might come so 17", "two dropped out, that makes 10"
 _REVISED = re.compile(rf"\b(?:more|fewer|less|extra|another|plus|drop(?:s|ped)? out)\b.*?"
-                      rf"\b(?:so|making it|makes it|that makes|now)\s+(?:about |like |around |maybe )?{_NUMBER}\s*(?=[,.?!]|$)|"
+                      rf"\b(?:so|making it|makes it|that makes|now)\s+(?:about |like |around |maybe )?{COUNT_GROUP}\s*(?=[,.?!]|$)|"
                       # "what if the headcount grows to 18?"
                       rf"\b(?:grows?|grew|goes|went|gets?|rises?|climbs?|increases?|bumps?|jumps?|balloons?)\s+(?:up\s+)?"
-                      rf"to\s+(?:about |like |around |maybe )?{_NUMBER}\b", re.I)
+                      rf"to\s+(?:about |like |around |maybe )?{COUNT_GROUP}\b", re.I)
 _NOT_PEOPLE = re.compile(r"\b(bottles?|cases?|glass(es)?|pours?|points|miles|dollars|bucks)\b", re.I)
 
 

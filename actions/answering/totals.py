@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from actions.answering.numbers import SPOKEN, value
+from actions.answering.numbers import COUNT_GROUP, value
 
-_NUMBER = rf"(\d{{1,4}}|{SPOKEN})"
-_BOTTLES = re.compile(rf"\b{_NUMBER}\s+(?:bottles?|btls?|of (?:them|those|these|it))\b", re.I)
+_BOTTLES = re.compile(rf"\b{COUNT_GROUP}\s+(?:bottles?|btls?|of (?:them|those|these|it))\b", re.I)
 _CASES = re.compile(r"\b(half (?:a )?case|a case|one case|a dozen|(\d{1,2}|two|three|four|five) cases)\b", re.I)
 _ASKS_TOTAL = re.compile(r"\b(come to|comes to|coming to|total|altogether|all together|in all|how much (?:would|will|is|for|are)|"
                          r"what (?:would|will|does|do) .{0,30}\bcost|cost me|set me back|run me|be for)\b", re.I)

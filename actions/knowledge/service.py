@@ -113,7 +113,8 @@ class KnowledgeService:
 
     def search(self, question: str, domains: Optional[Sequence[str]], prefer_source: Sequence[str] = (),
                k: int = 3) -> tuple[list[Hit], bool]:
-        """Hits above the relevance threshold; widens to every domain when the scope has none."""
+        """Hits above the relevance threshold, or one passage clearly ahead inside the scope; widens to every
+        domain when the scope has neither."""
         hits = self._search_parts(question, domains, prefer_source, k)
         if not domains:
             return hits, False

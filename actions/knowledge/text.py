@@ -83,6 +83,15 @@ def stem(word: str) -> str:
     return word
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s")
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a message, split at commas, semicolons, colons and dashes ("wait before my name,
+    how many points ..." -> "wait before my name", "how many points ...")."""
+    return _CLAUSE_BREAK.split(text or "")
+
+
 def fold_accents(text: str) -> str:
     """"Blaufränkisch" and "Grüner" as the knowledge base spells them: Blaufrankisch, Gruner."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
