@@ -274,12 +274,20 @@ def resolve_days(text: str, entities: Iterable[str], today: date) -> tuple[str, 
     found = [d for d in days if d is not None]
     if found and re.search(r"\b(day after(?! tomorrow)|next day|following day)\b", haystack):
         found = [max(found) + timedelta(days=1)]   # "next tuesday? ... what about the day after that?"
+    elif found and re.search(r"\b(day before(?! yesterday)|night before|eve of)\b", haystack):
+        found = [min(found) - timedelta(days=1)]   # "the day before christmas eve": the 23rd
     unique = sorted(set(found))
+    if _WHICH_DAYS.search(haystack) and not re.search(r"\bnext week\b", haystack):
+        return "week", []   # "which weekdays are you open?": the week, whatever day the story named
     if unique:
         return "days", unique
-    if has("now", "right now", "currently", "still open", "open yet", "at the moment"):
+    if has("now", "right now", "rn", "atm", "currently", "still open", "open yet", "at the moment"):
         return "now", []
     return "week", []
+
+
+# "which weekdays r u open", "what days are you open": the days of the week, not one date
+_WHICH_DAYS = re.compile(r"\b(which|what) (week ?)?days\b|\bdays of the week\b")
 
 
 def day_said(text: str, entities: Iterable[str], schedule: Schedule, now: datetime) -> Optional[str]:

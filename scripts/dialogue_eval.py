@@ -48,12 +48,15 @@ def load(folder: Path = DIALOGUES) -> list[dict]:
     return dialogues
 
 
+CHECKS = ("all", "any", "none", "buttons")   # a check of another name would pass silently: it is a problem
+
+
 def judge(replies: list[dict], expect: dict) -> list[str]:
     """What is wrong with a reply (empty when it is right)."""
     text = " ".join(r.get("text") or "" for r in replies)
     low = text.casefold()
     buttons = [b for r in replies for b in r.get("buttons") or []]
-    problems = []
+    problems = [f"unknown check {key!r} (all, any, none, buttons)" for key in expect if key not in CHECKS]
     for fact in expect.get("all") or []:
         if str(fact).casefold() not in low:
             problems.append(f"missing {fact!r}")

@@ -151,3 +151,24 @@ def test_the_next_open_day_after_a_day(text, day):
 def test_the_closures_of_the_year(text):
     said = reply(at(2026, 11, 27, 14, 0), text)
     assert "January 1 through January 14" in said and "Christmas Day" in said and "Mondays and Tuesdays" in said
+
+
+# Written for round 14's kinds (not its phrasings): a day counted back from a named one, the days of
+# the week asked whatever day the story names, and "now" written as texters write it.
+@pytest.mark.parametrize("text, said, not_said", [
+    ("and the day before new year's eve?", "Wednesday, December 30", "Thursday, December 31"),
+    ("the night before thanksgiving, are you open", "Wednesday, November 25", "Thanksgiving"),
+])
+def test_the_day_before_a_named_day(text, said, not_said):
+    out = reply(at(2026, 11, 20, 14, 0), text)
+    assert said in out and not_said not in out
+
+
+def test_which_days_of_the_week_are_the_week_whatever_else_is_named():
+    out = reply(at(2026, 11, 27, 14, 0), "my kids have soccer all weekend so what days are u open during the week")
+    assert "Wednesday-Thursday" in out and "Monday-Tuesday: closed" in out
+
+
+@pytest.mark.parametrize("text", ["u guys open rn?", "open atm or nah"])
+def test_now_in_texting_shorthand(text):
+    assert "open right now until 7:00 PM" in reply(at(2026, 11, 27, 14, 0), text)
