@@ -31,8 +31,16 @@ class ActionAnswerKnowledge(Action):
 
 
 async def search_everything(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> Outcome:
-    """The fallback's own answer: every domain of the knowledge base, or a clarifying question."""
+    """The fallback's own answer: the topic being talked about when its knowledge clearly answers ("did I
+    get anything extra for signing up?" after Milea Miles), else every domain of the knowledge base, or
+    a clarifying question."""
     question = latest_text(tracker)
+    topic = Subject.from_slots(slots_before_turn(tracker).get).topic
+    if question and topic in TOPIC_INTENTS:
+        answer = await knowledge_of(tracker, question, topic)
+        if answer.found and not answer.widened:   # found in the topic's own part of the knowledge
+            dispatcher.utter_message(text=with_link(answer.text, answer.url))
+            return Outcome([SlotSet("subject_topic", topic)])
     answer = await get_service().answer(question, None) if question else None
     if answer and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))

@@ -171,11 +171,13 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         intent = "ask_loyalty"   # "if I get someone to join the club I get a ton of points?": Milea Miles, not a score
     if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and asks_to_bring(text):
         intent = "ask_visit_policies"   # "can we pack a picnic and eat it here?": not a wine for a picnic
-    if intent in ("ask_club", "join_club") and not entities.get("club_tier") and (
-            _PROGRAM.search(text) or _REFERS.search(text)):
-        # "can I earn Milea Miles if I'm not a member?", "and if I refer a friend who joins?": what referring
-        # brings is Milea Miles, whatever club words are around it
+    if intent in ("ask_club", "join_club") and (_PROGRAM.search(text) or not entities.get("club_tier") and
+                                                _REFERS.search(text)):
+        # "can I earn Milea Miles if I'm not a member?", "and if I refer a friend who joins?", "I'm a Jumper
+        # member, do I get Milea Miles?": what referring brings is Milea Miles, whatever club words are around it
         intent = "ask_loyalty"
+        if entities.get("club_tier"):   # "I'm a Jumper member, do I get Milea Miles?": the tier is who asks
+            return await answer_from_knowledge(dispatcher, tracker, intent)
     if (intent == "ask_club" or intent == "nlu_fallback" and before.topic == "ask_club") and _NEXT_SHIPMENT.search(text):
         # "if I signed up now, when's my first one?": the month from the calendar, not a passage
         month = offerings.next_shipment_month(kdir, (clock or system_clock)())

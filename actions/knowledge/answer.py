@@ -28,6 +28,11 @@ NO_ANSWER = "NO_ANSWER"
 LEX_W, DENSE_W, HIT_W = 0.4, 0.15, 0.45
 KEEP_RATIO = 0.7  # further sentences must score at least this share of the best one
 SAME_PASSAGE = False  # further sentences only from the best sentence's passage
+# "how many points do I get?": a sentence that states a number answers it better than one that only
+# names the topic ("members earn points on every dollar" beside "Jumper members earn 1 point per dollar")
+AMOUNT_W = 0.08
+_ASKS_AMOUNT = re.compile(r"\bhow (many|much|long|old|big|late|early|far)\b|\bwhat (time|year)\b", re.I)
+_HAS_NUMBER = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,13 @@ def compose_offline(question: str, hits: Sequence[Hit], lexical: LexicalIndex, e
     svecs = embedder.embed([c[3] for c in candidates])
     dense = svecs @ qvec
     scored = []
+    asks_amount = bool(_ASKS_AMOUNT.search(question))
     for (hit_score, rank, pos, sentence), d in zip(candidates, dense):
         heading_terms = set(tokens(hits[rank].passage.heading))
         lex = lexical.coverage(terms, set(tokens(sentence)) | heading_terms)
         score = LEX_W * lex + DENSE_W * max(0.0, float(d)) + HIT_W * hit_score
+        if asks_amount and _HAS_NUMBER.search(sentence):
+            score += AMOUNT_W
         scored.append((score, rank, pos, sentence))
     scored.sort(key=lambda s: -s[0])
     best = scored[0][0]

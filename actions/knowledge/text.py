@@ -64,9 +64,13 @@ EXPANSIONS = {
     "sandwich": ["outside", "food"], "sandwiches": ["outside", "food"], "lunch": ["outside", "food"],
     "pizza": ["outside", "food"], "away": ["expire"], "opener": ["opener", "merchandise"],
     "grab": ["pick"], "collect": ["pick"], "allowed": ["permitted", "welcome"], "allow": ["permitted", "welcome"],
-    "little": ["children"], "overnight": ["stay", "sleeps"], "crash": ["stay", "sleeps"],
+    "little": ["children"], "overnight": ["stay", "sleeps", "staatsburg"], "crash": ["stay", "sleeps"],
     "sit": ["seated"], "sitting": ["seated"], "seat": ["seated"], "person": ["coordinator", "contact"],
     "planner": ["coordinator"], "planning": ["coordinator", "plans"],
+    "signing": ["signup", "join"], "signed": ["signup", "join"], "extra": ["bonus", "additional"],
+    "sleep": ["sleeps", "lodging", "stay"], "built": ["dates"], "critic": ["accolade", "points"],
+    "critics": ["accolade", "points"], "score": ["accolade", "points"], "replace": ["price"],
+    "glasses": ["stemless", "glass"], "pickup": ["pick"], "show": ["walk"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"

@@ -182,3 +182,17 @@ def test_a_score_asked_outright_is_the_best_rated_whatever_the_gift():
 def test_which_ones_of_a_style_they_like_names_every_match():
     blends = Conversation().say("I'm into Bordeaux-style blends. Which ones do you make?", "ask_wine")["text"]
     assert "Vincenza" in blends and "Farmhouse BDX" in blends
+
+
+def test_milea_miles_asked_by_a_tier_member_is_the_loyalty_program_not_the_tier():
+    c = Conversation()
+    said = c.say("grand prix member here - how many milea miles do my purchases earn", "ask_club",
+                 club_tier="Grand Prix")["text"]
+    assert "3 points per dollar" in said and "6 bottles" not in said
+
+
+def test_an_unsure_follow_up_is_answered_from_the_topic_being_talked_about():
+    c = Conversation()
+    c.say("how does the milea miles thing work", "ask_loyalty")
+    said = c.say("anything extra when you first sign on", "nlu_fallback")["text"]
+    assert "100 points" in said
