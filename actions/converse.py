@@ -541,7 +541,7 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
     # "she only drinks white, $35 or less, what are my options?": all of the few that fit, not two picks
     lists_all = bool(_OPTIONS.search(low)) and (bool(wish.types) or wish.max_price is not None) and len(pool) <= 5
     if not lists_all and (wish.foods or wish.like or wish.gift or wish.occasion
-                          or re.search(r"\b(recommend|suggest|should i get|pick)\b", low)):
+                          or re.search(r"\b(recommend|suggest|should i get|pick(?! (it |them |my |our |\w+ )?up))\b", low)):
         picks = recommend(rows, wish, k=2)
         if not picks:
             return _none(reply, what, rows, channel, wish)
@@ -736,6 +736,7 @@ def answer_day(text: str, entities: list[str], schedule, now: datetime, previous
     return reply
 
 
+_BUYS = re.compile(r"\b(buy|buying|purchase|for sale|sell|sold|in cash|with money|pay for)\b", re.I)
 _REWARD_Q = re.compile(r"\b(how many|how much|need|redeem|free|get with|worth|what can i get|enough)\b", re.I)
 _REWARD_WORDS = {"hat": "hat", "wine key": "wine key", "opener": "wine key", "corkscrew": "wine key",
                  "case": "case", "tour": "tour", "tasting": "tour", "dinner": "dinner", "night": "night",
@@ -744,8 +745,8 @@ _REWARD_WORDS = {"hat": "hat", "wine key": "wine key", "opener": "wine key", "co
 
 def answer_reward(text: str, knowledge_dir: Path, channel: Optional[str], follow_up: bool = False) -> Optional[Reply]:
     """"How many points for a free hat?" ("and for a case?" right after) from knowledge/loyalty/rewards.yml."""
-    if not _REWARD_Q.search(text) and not (follow_up and len(text.split()) <= 6):
-        return None
+    if not _REWARD_Q.search(text) and not (follow_up and len(text.split()) <= 6) or _BUYS.search(text):
+        return None   # "how much is the hat if I just buy it?": the shop's price, not points
     low = text.casefold()
     table = sorted(offerings.rewards(knowledge_dir), key=lambda r: r["points"])
     m = re.search(r"\b(\d[\d,]*)\s*(points|miles|pts)\b", low)

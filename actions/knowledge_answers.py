@@ -12,9 +12,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_intent, latest_text, with_link
-from actions.knowledge.service import get_service
+from actions.knowledge.service import INTENT_DOMAINS, get_service
 from actions.questions import reads_as_question
-from actions.responder import Outcome, clearly_found, knowledge_of, respond, slots_before_turn, winery_intent_of
+from actions.responder import FOLLOW_UP_TOPICS, Outcome, clearly_found, knowledge_of, respond, slots_before_turn, winery_intent_of
 from actions.subject import Subject
 from actions.texts import say
 
@@ -35,18 +35,29 @@ async def search_everything(dispatcher: CollectingDispatcher, tracker: Tracker, 
     get anything extra for signing up?" after Milea Miles), else every domain of the knowledge base, or
     a clarifying question."""
     question = latest_text(tracker)
+    answer = await get_service().answer(question, None) if question else None
     topic = Subject.from_slots(slots_before_turn(tracker).get).topic
     if question and topic in TOPIC_INTENTS:
-        answer = await knowledge_of(tracker, question, topic)
-        if answer.found and not answer.widened:   # found in the topic's own part of the knowledge
-            dispatcher.utter_message(text=with_link(answer.text, answer.url))
+        in_topic = await get_service().answer(question, topic)
+        # found in the topic's own part of the knowledge, and about as well as anywhere else ("how much
+        # is the hat if I just buy it?" after Milea Miles is the shop's hat, not the reward)
+        if in_topic.found and not in_topic.widened and (not answer or not answer.found or not in_topic.hits
+                                                        or in_topic.hits[0].score >= answer.hits[0].score - TOPIC_MARGIN):
+            dispatcher.utter_message(text=with_link(in_topic.text, in_topic.url))
             return Outcome([SlotSet("subject_topic", topic)])
-    answer = await get_service().answer(question, None) if question else None
     if answer and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
-    else:
-        say(dispatcher, "utter_not_understood")
+        # what it found is the topic a follow-up ("what would it cost the others?") continues
+        found_topic = topic_of(answer.sources[0]) if answer.sources else None
+        return Outcome([SlotSet("subject_topic", found_topic)] if found_topic else [])
+    say(dispatcher, "utter_not_understood")
     return Outcome()
+
+
+def topic_of(source: str) -> str | None:
+    """The knowledge topic (an intent of TOPIC_INTENTS) a passage's file belongs to, by its folder."""
+    domain = source.split("/", 1)[0]
+    return next((i for i in TOPIC_INTENTS if domain in INTENT_DOMAINS.get(i, ())), None)
 
 
 class ActionAnswerFallback(Action):
@@ -61,9 +72,9 @@ class ActionAnswerFallback(Action):
 
 
 # The knowledge topics an off-topic-sounding follow-up may belong to, and how short it must be.
-TOPIC_INTENTS = ("ask_events", "ask_club", "ask_loyalty", "ask_visit_policies", "ask_reservation", "ask_tastings",
-                 "ask_about", "ask_location", "ask_shipping")
+TOPIC_INTENTS = FOLLOW_UP_TOPICS
 FOLLOW_UP_WORDS = 12
+TOPIC_MARGIN = 0.1   # how much better a passage elsewhere must be found to leave the topic
 
 # The forms a plain "sign me up" starts, by the intent NLU ranked first but below the threshold.
 FORM_OF_INTENT = {"join_club": "club_signup_form", "subscribe": "subscribe_form"}

@@ -232,6 +232,13 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         # "what flights do you have?": the flights, not the tour beside them
         listed = narrowed(text, facts.standalone(kind), list(facts.attributes.get(kind, {}).values()))
         turn = converse.Turn(kind, [t.name for t in listed], "list")
+    if turn.clarify and before.topic in FOLLOW_UP_TOPICS and not before.kind:
+        # "what would it cost the ones who aren't members?" after the club party: the topic's own
+        # knowledge when it has the answer, before asking what the customer means
+        in_topic = await knowledge_of(tracker, text, before.topic)
+        if in_topic.found and not in_topic.widened:
+            dispatcher.utter_message(text=with_link(in_topic.text, in_topic.url))
+            return Outcome([SlotSet("subject_topic", before.topic)])
     if turn.clarify:
         say(dispatcher, "utter_clarify_no_subject")
         return Outcome([SlotSet("subject_aspect", turn.aspect)])
@@ -350,11 +357,22 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
         return converse.answer_experiences(converse.Turn("experience", [], turn.aspect), kdir, channel)
     if products is None and _SHOPPING.search(text):
         products = await available_products()
-    if products and (intent in ("ask_wine", "nlu_fallback") or converse.searches_the_catalog(text)):
+    if products and (intent == "ask_wine" or intent == "nlu_fallback" and asks_for_wine(text)
+                     or converse.searches_the_catalog(text)):
         return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
     if products and _SHOPPING.search(text) and not read_wish(text).empty:   # e.g. classified as an event question
         return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
     return None
+
+
+# what an unsure message must say to be answered with bottles: a wine word ("wine club" is not one) or a
+# request for a pick ("for our anniversary, anything private?" asks for the private tour, not a sparkling)
+_WINE_ASKED = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|sparkling|bubbly|champagne|vino|recommend|"
+                         r"suggest|pair|pairs|pairing|go with|goes with)\b", re.I)
+
+
+def asks_for_wine(text: str) -> bool:
+    return bool(_WINE_ASKED.search(re.sub(r"\bwine club\b", " ", text, flags=re.I)))
 
 
 # "tell me about the Vincenza", "what's it like?", "more on that one": what the wine is, not one fact of it
@@ -395,6 +413,9 @@ _EARNING = re.compile(r"\b(earn|earned|earning|refer|referral|referring|join|joi
                       r"member|club|redeem|balance|expire|expiry|save up)\b", re.I)
 _PROGRAM = re.compile(r"\bmilea miles\b", re.I)
 _REFERS = re.compile(r"\b(refer|referral|referring|referred|bring (in )?a friend)\b", re.I)
+# knowledge topics a follow-up that names nothing may continue (not the catalog's: a wine is a subject)
+FOLLOW_UP_TOPICS = ("ask_events", "ask_club", "ask_loyalty", "ask_visit_policies", "ask_reservation", "ask_tastings",
+                    "ask_about", "ask_location", "ask_shipping")
 # the kind whose things an overview of the intent's topic lists
 OVERVIEW_KIND = {"ask_club": "tier", "ask_tastings": "experience"}
 PEOPLE_SOURCES = ("about/team.md",)

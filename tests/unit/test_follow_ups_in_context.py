@@ -196,3 +196,31 @@ def test_an_unsure_follow_up_is_answered_from_the_topic_being_talked_about():
     c.say("how does the milea miles thing work", "ask_loyalty")
     said = c.say("anything extra when you first sign on", "nlu_fallback")["text"]
     assert "100 points" in said
+
+
+def test_an_unsure_message_without_a_wine_word_is_not_answered_with_bottles():
+    c = Conversation()
+    said = c.say("any private option for our anniversary instead of the normal tasting?", "nlu_fallback")["text"]
+    assert "Private Tour" in said and "I'd suggest" not in said
+
+
+def test_picking_up_is_not_picking_a_wine():
+    said = Conversation().say("once i'm a member could i pick up my box myself rather than pay to ship",
+                              "nlu_fallback")["text"]
+    assert "pick up" in said and "I'd suggest" not in said
+
+
+def test_what_the_fallback_found_is_the_topic_a_vague_follow_up_continues():
+    c = Conversation()
+    first = c.say("my friends are in the club, is there ever a party for members", "nlu_fallback")["text"]
+    assert "spring club party" in first
+    said = c.say("and what do the rest of us pay", "ask_wine")["text"]
+    assert "$35" in said
+
+
+def test_the_price_of_a_reward_bought_in_the_shop_is_not_asked_in_points():
+    from actions.converse import answer_reward
+    from core.paths import ROOT
+
+    assert answer_reward("how much is the wine key if i buy it", ROOT / "knowledge", None, follow_up=True) is None
+    assert answer_reward("how many points for the wine key", ROOT / "knowledge", None) is not None
