@@ -43,7 +43,7 @@ EXPANSIONS = {
     "stay": ["lodging", "staatsburg", "house", "sleeps"], "lodging": ["staatsburg", "house"], "hotel": ["lodging", "staatsburg"],
     "tasting": ["tasting", "tastings"], "flight": ["flights"], "cocktail": ["cocktails"], "drinks": ["cocktails"],
     "band": ["music"], "dj": ["music"], "cake": ["outside", "food"], "bakery": ["outside", "food"],
-    "cab": ["taxi"], "sleep": ["sleeps"], "bail": ["cancel", "early"], "commit": ["commitment", "minimum"],
+    "cab": ["taxi"], "bail": ["cancel", "early"], "commit": ["commitment", "minimum"],
     "deposit": ["deposit", "book"], "toddler": ["children"], "stroller": ["children"], "teen": ["children"],
     "gm": ["general", "manager"], "boss": ["manager"], "charge": ["manager", "price"], "making": ["winemaker"],
     "makes": ["winemaker"], "refer": ["referral"], "referring": ["referral"], "referred": ["referral"],
