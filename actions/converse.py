@@ -55,7 +55,8 @@ _GENERIC_WORDS = {"the", "one", "a", "an", "i", "meant", "mean", "sorry", "no", 
 # A booking question that names a day asks the hours only when it asks about time ("can 12 of us
 # come on Saturday?" asks the group policy, not Saturday's hours).
 _ASKS_TIME = re.compile(r"\b(open|opens|close|closes|closed|hours|what time|til|till|until|how late|too late|"
-                        r"too early|last seating|last call|last (drink|pour|order|glass|tasting)|reopen|re-open)\b", re.I)
+                        r"too early|last seating|last call|last (drink|pour|order|glass|tasting)|reopen|re-open|"
+                        r"(last|latest) (time|we can|i can|you can)|latest)\b", re.I)
 # a grape spoken of as planted, not as one of our wines
 _IN_THE_VINEYARD = re.compile(r"\b(acres?|acreage|planted|plantings?|vines|rows|soil|dirt|grow|grows|growing)\b|"
                               r"\b(of|in) (the|your|ur) (vineyard|estate)\b", re.I)

@@ -29,7 +29,7 @@ from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap, said_list
 from actions.answering.numbers import states_points
 from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
-from actions.answering.scope import asks_to_bring, kind_asked_of, winery_intent
+from actions.answering.scope import asks_about_food, asks_to_bring, kind_asked_of, winery_intent
 from actions.answering.totals import total_line
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
@@ -169,8 +169,10 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and (_MILES.search(text) and _EARNING.search(text)
                                                              or states_points(text)):
         intent = "ask_loyalty"   # "if I get someone to join the club I get a ton of points?": Milea Miles, not a score
-    if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and asks_to_bring(text):
-        intent = "ask_visit_policies"   # "can we pack a picnic and eat it here?": not a wine for a picnic
+    if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and (asks_to_bring(text)
+                                                                         or asks_about_food(text)):
+        # "can we pack a picnic and eat it here?", "any food under 35 bucks?": not a wine for a picnic
+        intent = "ask_visit_policies"
     if intent in ("ask_club", "join_club") and (_PROGRAM.search(text) or not entities.get("club_tier") and
                                                 _REFERS.search(text)):
         # "can I earn Milea Miles if I'm not a member?", "and if I refer a friend who joins?", "I'm a Jumper
@@ -320,7 +322,9 @@ async def _party(dispatcher, text: str, intent: str, count: int, rule: str, defa
     if answer.found and not answer.widened and overlap(answer.text, rule) < 0.5:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
     # the day the party comes is what "is 5 too late to start?" asks about next
-    day = [SlotSet("subject_date", text)] if names_a_day(text, []) else []
+    schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
+    said = business_hours.day_said(text, [], schedule, (clock or system_clock)()) or text   # "November 29"
+    day = [SlotSet("subject_date", said)] if names_a_day(text, []) else []
     return Outcome([SlotSet("subject_topic", "ask_reservation"), *day])
 
 
@@ -359,12 +363,17 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
         products = await available_products()
     if products and (intent == "ask_wine" or intent == "nlu_fallback" and asks_for_wine(text)
                      or converse.searches_the_catalog(text)):
-        return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
+        rows = wine_rows(products, kdir)
+        if before.options and before.kind == "wine" and _OF_THOSE.search(text):
+            # "which of those are white?": the wines just listed, not the whole catalog
+            rows = [r for r in rows if r.title in before.options] or rows
+        return converse.answer_wine_search(text, rows, channel)
     if products and _SHOPPING.search(text) and not read_wish(text).empty:   # e.g. classified as an event question
         return converse.answer_wine_search(text, wine_rows(products, kdir), channel)
     return None
 
 
+_OF_THOSE = re.compile(r"\b(of|among|from|out of) (those|these|them|the ones)\b|\b(those|these)\b", re.I)
 # what an unsure message must say to be answered with bottles: a wine word ("wine club" is not one) or a
 # request for a pick ("for our anniversary, anything private?" asks for the private tour, not a sparkling)
 _WINE_ASKED = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|sparkling|bubbly|champagne|vino|recommend|"

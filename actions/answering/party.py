@@ -15,9 +15,13 @@ _COUNT = re.compile(rf"\b{COUNT_GROUP}\s*-?\s*(?:of us|people|ppl|guests|persons
                     rf"\b(?:party|group|table|team|crew|family|bunch|bachelorette|bachelor party) of\s+"
                     rf"(?:about |like |around |roughly |maybe )?{COUNT_GROUP}\b|"
                     rf"\b(?:we(?:'re| are| r|'d be| would be|'ll be| will be)|there(?:'ll| will) be)\s+"
-                    rf"(?:about |like |around |roughly )?{COUNT_GROUP}\b"
-                    # "we're 10 min late", "we'll be 2 hours": a time, not a head count
-                    rf"(?!\s*(?:min|mins|minutes?|hrs?|hours?|sec|seconds?|days?|weeks?|miles?|mi|km)\b)",
+                    rf"(?:now\s+)?(?:at\s+|up to\s+)?(?:about |like |around |roughly )?{COUNT_GROUP}\b"
+                    # "we're 10 min late", "we'll be 2 hours", "we'll be there at 5pm": a time, not a head count
+                    rf"(?!\s*(?:min|mins|minutes?|hrs?|hours?|sec|seconds?|days?|weeks?|miles?|mi|km|am|pm|"
+                    rf"o'?clock|ish)\b|:\d)|"
+                    # "me, my wife, the kids and their spouses, that's ten": the sum said after the names
+                    rf"\b(?:that's|thats|that is|which makes|that makes|makes it|making it)\s+{COUNT_GROUP}"
+                    rf"(?=\s*(?:[,.?!;]|$|plus\b|people\b|of us\b|total\b|in all\b|altogether\b|with\b|and\b))",
                     re.I)
 
 # a count revised in the talk: "3 more might come so 17", "two dropped out, that makes 10"

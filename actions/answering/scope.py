@@ -25,7 +25,9 @@ _VISIT_RULES = re.compile(r"\b(bring|brings|bringing)\b.*\b(cake|food|snacks?|pi
                           r"\b(food|eat|lunch|snacks?|menu)\b|"
                           r"\b(wheelchair|stroller|leash|leashed)\b", re.I)
 # "can we pack a picnic and eat it on the grounds?": what a visit allows, unless it asks which wine to bring
-_MAY_WE_BRING = re.compile(r"\b(can|could|may|allowed to|ok(ay)? to|alright to|fine to)\b.{0,25}\b(bring|pack|carry in)\b"
+# ("we'll just pack them sandwiches then": a plan to bring food asks the same rule)
+_MAY_WE_BRING = re.compile(r"\b(can|could|may|allowed to|ok(ay)? to|alright to|fine to|we'?ll|we will|i'?ll|i will|"
+                           r"gonna|going to|plan(ning)? to|thinking of|thinking about)\b.{0,25}\b(bring|pack|carry in)\b"
                            r".{0,30}\b(food|snacks?|picnic|lunch|sandwich(es)?|pizza|meals?|cake|cupcakes|cooler|basket|"
                            r"cheese|charcuterie|drinks?|beer|our own|my own)\b", re.I)
 _WHICH_WINE = re.compile(r"\b(what|which)\b.*\b(wines?|bottles?|reds?|whites?|ros[eé]s?)\b", re.I)
@@ -34,6 +36,17 @@ _WHICH_WINE = re.compile(r"\b(what|which)\b.*\b(wines?|bottles?|reds?|whites?|ro
 def asks_to_bring(text: str) -> bool:
     """Whether the message asks if something may be brought along (a visit policy)."""
     return bool(_MAY_WE_BRING.search(text)) and not _WHICH_WINE.search(text)
+
+
+_FOOD = re.compile(r"\b(food|foods|eat|eats|eating|hungry|starving|snacks?|bites?|menu|lunch|meals?|nibbles|"
+                   r"charcuterie|cheese (board|plate)|lobster)\b", re.I)
+_WINE_WORDS = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|sparkling|bubbly|vino|pair|pairs|pairing|"
+                         r"with|drink|drinking|sip|serve|serving|pour)\b", re.I)
+
+
+def asks_about_food(text: str) -> bool:
+    """Whether the message asks about the food served ("any food under 35 bucks?"), not a wine for a dish."""
+    return bool(_FOOD.search(text)) and not _WINE_WORDS.search(re.sub(r"\bwine club\b", " ", text, flags=re.I))
 
 
 _COMES = re.compile(r"\b(come|coming|stop|swing|drop|pop|visit|head|get) (by|in|up|over|there)?\b|\bvisit\b", re.I)

@@ -15,7 +15,8 @@ STOP_WORDS = frozenset(
     then there these they this those to too up us was we were what when where which who whom why
     will with would you your yours about any some tell know want like get got im id ive youre
     hi hello hey thanks thank ok okay there milea whats hows wheres u ur she he her his him hers
-    ve ll re""".split()   # "she", and the tails of "we've", "we'll", "we're": they only lower every score
+    ve ll re great cool awesome perfect lol lmao haha gonna wanna""".split()
+    # "she", the tails of "we've", "we'll", "we're", and "great."/"lol" around a question: they only lower every score
 )
 
 # Customer words -> knowledge words. Expansion only adds tokens; it never removes.
@@ -70,7 +71,8 @@ EXPANSIONS = {
     "signing": ["signup", "join"], "signed": ["signup", "join"], "extra": ["bonus", "additional"],
     "sleep": ["sleeps", "lodging", "stay"], "built": ["dates"], "critic": ["accolade", "points"],
     "critics": ["accolade", "points"], "score": ["accolade", "points"], "replace": ["price"],
-    "glasses": ["stemless", "glass"], "pickup": ["pick"], "show": ["walk"],
+    "glasses": ["stemless", "glass"], "pickup": ["pick"], "show": ["walk"], "bucks": ["price"], "dollars": ["price"],
+    "hungry": ["food", "menu"], "starving": ["food", "menu"], "pack": ["outside", "food"], "packing": ["outside", "food"], "cooler": ["outside", "picnic"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"

@@ -3,6 +3,7 @@ other kinds fixed after blind round 11 (issue "Visitors' own words"); phrasings 
 round's dialogues stay unseen."""
 from __future__ import annotations
 
+import pytest
 from rasa_sdk import Tracker
 
 from actions.answering.party import head_count
@@ -177,3 +178,15 @@ def test_a_plan_on_a_closed_date_hears_it_is_closed_and_no_other_day():
     reply = Conversation().say("we're driving up around jan 10th and thought we'd stop for a tasting on the way, "
                                "does that work?", "ask_reservation")["text"]
     assert "closed" in reply and "January 15" in reply and "December" not in reply
+
+
+@pytest.mark.parametrize("text, count", [
+    ("my sister, her husband, the three kids and us two, thats 7 plus a stroller", 7),
+    ("scratch that, we're now at 16", 16),
+    ("we're up to 11 people", 11),
+    ("we'll be there at 5pm", None),
+    ("we're at 4:30 on saturday", None),
+    ("that makes sense, thanks", None),
+])
+def test_a_head_count_summed_up_or_revised_and_not_a_time(text, count):
+    assert head_count(text) == count

@@ -224,3 +224,33 @@ def test_the_price_of_a_reward_bought_in_the_shop_is_not_asked_in_points():
 
     assert answer_reward("how much is the wine key if i buy it", ROOT / "knowledge", None, follow_up=True) is None
     assert answer_reward("how many points for the wine key", ROOT / "knowledge", None) is not None
+
+
+def test_which_of_those_filters_the_list_just_shown():
+    c = Conversation()
+    c.say("what do you have for thirty dollars or under", "ask_wine")
+    said = c.say("of those which ones are white", "ask_wine")["text"]
+    assert "Farmhouse Chardonnay" in said and "Reserve Chardonnay" not in said and "Gruner" not in said
+
+
+def test_food_asked_with_a_budget_is_the_menu_not_wine():
+    said = Conversation().say("is there anything to eat for under 40 dollars", "ask_wine")["text"]
+    assert "lobster roll" in said and "Farmhouse" not in said
+
+
+def test_a_plan_to_bring_food_gets_the_rule():
+    said = Conversation().say("cool, we'll just pack a cooler of snacks then", "ask_wine")["text"]
+    assert "not permitted" in said
+
+
+def test_the_day_a_party_named_is_the_day_a_later_question_asks_about():
+    c = Conversation()
+    c.say("four couples and two friends, that's 10, coming wednesday the 2nd", "ask_reservation")
+    said = c.say("what's the latest we could sit down that day", "ask_hours")["text"]
+    assert "December 2" in said and "4:00 PM" in said
+
+
+def test_one_more_wine_after_a_flight_is_the_additional_pour():
+    c = Conversation()
+    c.say("what's your cheapest flight", "ask_tastings")
+    assert "$5" in c.say("and if i want one more wine after it", "ask_wine")["text"]
