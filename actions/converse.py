@@ -66,6 +66,16 @@ def speaks_of_the_vineyard(text: str) -> bool:
     return bool(_IN_THE_VINEYARD.search(text))
 
 
+# the estate's buildings and past ("the old farmhouse looks ancient, when was it built?"): not a wine
+# named Farmhouse
+_OF_THE_BUILDINGS = re.compile(r"\b(built|ancient|historic|history|dates? back|how old is (the|that|this) "
+                               r"(house|farmhouse|building|barn|place))\b", re.I)
+
+
+def speaks_of_the_buildings(text: str) -> bool:
+    return bool(_OF_THE_BUILDINGS.search(text))
+
+
 # "can we come by monday around 2?": a visit on a day asks whether we are open then
 _THAT = re.compile(r"\b(that|this|it)\b", re.I)
 _COME_BY = re.compile(r"\b(come by|come in|come up|stop by|stop in|swing by|drop by|drop in|visit|pop in|"
@@ -476,7 +486,8 @@ _SUPER_CHEAP = re.compile(rf"\b(cheapest|least expensive|most affordable|lowest 
 _SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge|dearest)\b", re.I)
 # a score asked outright: the best rated, whatever gift or dinner it is for ("best" alone is a taste)
 _RATED_BEST = re.compile(r"\b(best rated|best-rated|highest rated|top rated|top-rated|highest scor\w*|most points|"
-                         r"best reviewed)\b", re.I)
+                         r"best reviewed|(big|high|good|great|top) (score|rating|review)s?|critics?|accolades?|"
+                         r"scored|scores)\b", re.I)
 _SUPER_BEST = re.compile(r"\b(best|best rated|highest rated|top rated|rating|rated|points|award|acclaimed|favou?rite|popular)\b", re.I)
 
 

@@ -57,6 +57,8 @@ _SHOPPING = re.compile(r"\b(recommend|suggest|what (wine|bottle)|which (wine|bot
 GROUP_INTENTS = frozenset({"ask_reservation", "ask_tastings", "ask_visit_policies", "ask_hours", "nlu_fallback",
                            "ask_events"})
 SMALL_PARTY_MAX = 9   # below this a party books like anyone (knowledge/visiting/party-sizes.yml)
+# the intents a question about bringing food along may be read as ("we'll just pack sandwiches then")
+_BRING_ASKED_IN = ("ask_wine", "nlu_fallback", "ask_reservation", "ask_tastings", "ask_about", "ask_location")
 _MERCH_WORDS = ("hat", "glass", "opener", "merch", "shirt", "corkscrew", "gift shop", "wine key", "swag")
 
 
@@ -153,6 +155,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         if reply is not None and reply.texts:
             _send(dispatcher, reply)
             return Outcome(_events(reply.slots), reply.rows)
+    if intent in ("ask_wine", "nlu_fallback", "ask_about") and converse.speaks_of_the_buildings(text):
+        return await answer_from_knowledge(dispatcher, tracker, "ask_about")   # the farmhouse of 1747
     wish = read_wish(text)
     if before.kind == "wine" and before.aspect == "alternative" and _ALTERNATIVE.search(text) and before.current("wine") \
             and wish.empty:
@@ -169,8 +173,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
     if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and (_MILES.search(text) and _EARNING.search(text)
                                                              or states_points(text)):
         intent = "ask_loyalty"   # "if I get someone to join the club I get a ton of points?": Milea Miles, not a score
-    if intent in ("ask_wine", "nlu_fallback") and not entities.get("wine") and (asks_to_bring(text)
-                                                                         or asks_about_food(text)):
+    if not entities.get("wine") and (intent in ("ask_wine", "nlu_fallback") and asks_about_food(text)
+                                     or intent in _BRING_ASKED_IN and asks_to_bring(text)):
         # "can we pack a picnic and eat it here?", "any food under 35 bucks?": not a wine for a picnic
         intent = "ask_visit_policies"
     if intent in ("ask_club", "join_club") and (_PROGRAM.search(text) or not entities.get("club_tier") and
@@ -317,10 +321,14 @@ async def _party(dispatcher, text: str, intent: str, count: int, rule: str, defa
         if converse.asks_time(text):
             return await (default or answer_from_knowledge)(dispatcher, tracker, intent)
         return Outcome()
-    answer = await get_service().answer(rest_of(text), rest_intent(text, intent) or None)
+    rest, rest_topic = rest_of(text), rest_intent(text, intent) or None
+    # "our two kids ... plus our old golden retriever": each rule asked, one search would keep one of them
+    parts = (policy_parts(rest) if rest_topic == "ask_visit_policies" else []) or [rest]
+    answers = [await get_service().answer(part, rest_topic) for part in parts]
     # the rest is answered from its own topic only: a passage found across all of them is a guess
-    if answer.found and not answer.widened and overlap(answer.text, rule) < 0.5:
-        dispatcher.utter_message(text=with_link(answer.text, answer.url))
+    found = [a for a in answers if a.found and not a.widened and overlap(a.text, rule) < 0.5]
+    if found:
+        dispatcher.utter_message(text=with_link(" ".join(dict.fromkeys(a.text for a in found)), found[0].url))
     # the day the party comes is what "is 5 too late to start?" asks about next
     schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
     said = business_hours.day_said(text, [], schedule, (clock or system_clock)()) or text   # "November 29"
@@ -453,7 +461,8 @@ async def knowledge_of(tracker: Tracker, question: str, intent: Optional[str]):
         answer = await get_service().answer(question, None, prefer_source=PEOPLE_SOURCES)
     else:
         answer = await get_service().answer(question, intent or None)
-    if previous and _POINTS_AT_IT.search(question) and not clearly_found(answer):
+    # (not when it asks to bring something: "we'll just pack them sandwiches then" asks about sandwiches)
+    if previous and _POINTS_AT_IT.search(question) and not clearly_found(answer) and not asks_to_bring(question):
         about_it = await get_service().answer(question, None, compose_from_question=True,
                                               context=f"{previous} {first_sentence(last_reply(tracker))}")
         answer = about_it if about_it.found else answer

@@ -44,7 +44,8 @@ def head_count(text: str) -> Optional[int]:
 
 # What else a group plan asks about, besides its size ("12 of us plus our golden retriever"): the
 # visit policies, not the rest of the knowledge base.
-_POLICY_WORDS = re.compile(r"\b(dogs?|pups?|puppy|pets?|corgi|retriever|lab|doodle|kids?|child|children|toddlers?|"
+_POLICY_WORDS = re.compile(r"\b(dogs?|pups?|puppy|pets?|corgi|retriever|lab|doodle|beagle|husky|poodle|terrier|shepherd|"
+                           r"kids?|child|children|toddlers?|"
                            r"babies|baby|strollers?|wheelchairs?|walker|cake|cupcakes|outside food|our own|bring)\b", re.I)
 
 
@@ -60,7 +61,7 @@ def rest_of(text: str) -> str:
     the plan's other words drown that part."""
     rest = _COUNT.sub(" ", text or "")
     parts = [p for p in re.split(r"[.,;:!?()\-]+|\b(?:plus|and|with|also|but)\b", rest) if p and _POLICY_WORDS.search(p)]
-    return " ".join(parts) if parts else rest
+    return ", ".join(parts) if parts else rest
 
 
 def policy_parts(text: str) -> list[str]:

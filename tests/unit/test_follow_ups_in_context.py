@@ -254,3 +254,30 @@ def test_one_more_wine_after_a_flight_is_the_additional_pour():
     c = Conversation()
     c.say("what's your cheapest flight", "ask_tastings")
     assert "$5" in c.say("and if i want one more wine after it", "ask_wine")["text"]
+
+
+def test_a_party_with_kids_and_a_dog_gets_each_rule():
+    said = Conversation().say("there'll be 11 of us incl my 2 kids, plus our beagle, anything to know", "ask_reservation")["text"]
+    assert "$50" in said and "supervised" in said and "leash" in said
+
+
+def test_food_to_bring_for_them_is_the_food_rule_not_them():
+    c = Conversation()
+    c.say("is it ok to bring the kids", "ask_visit_policies")
+    said = c.say("and can we bring them some snacks", "ask_visit_policies")["text"]
+    assert "not permitted" in said
+
+
+def test_a_place_to_stay_asked_about_the_estate_is_the_staatsburg_house():
+    said = Conversation().say("can guests spend the night anywhere on the grounds", "ask_about")["text"]
+    assert "Staatsburg House" in said
+
+
+def test_a_critics_score_asked_of_all_wines_is_the_best_rated_one():
+    said = Conversation().say("any of your bottles get high marks from critics?", "ask_wine")["text"]
+    assert "92 points" in said and "Farmhouse Cabernet Franc" in said
+
+
+def test_the_old_farmhouse_asked_about_is_the_building_not_the_wines():
+    said = Conversation().say("how far back does the history of that farmhouse go", "ask_wine")["text"]
+    assert "1747" in said
