@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from actions import offerings
+from actions.answering.lookup import said_list
 from core import business_hours
 from core.texts import Said, render
 from actions.cards import store_page
@@ -389,8 +390,13 @@ def answer_wines(turn: Turn, rows: Sequence[WineRow], channel: Optional[str], st
     if len(chosen) > 1:
         if aspect in ("cheaper", "dearer", "best", "more"):
             return _pick_wine(chosen, aspect, channel, reply, among="two")
+        # the grapes, when they tell the wines apart ("Chardonnay and Pinot Noir" beside a Blanc de Blanc)
+        grapes_differ = len({r.grapes for r in chosen}) > 1
         lines = " ".join(render("utter_wine_compare_line", channel, label=r.label, style=r.style, body=r.body,
                                 type_word=TYPE_WORD.get(r.type, r.type), price=r.price_text,
+                                grapes=render("utter_wine_made_from", channel,
+                                              grapes=said_list([g.title() for g in r.grapes]))
+                                if grapes_differ and r.grapes else "",
                                 notes=render("utter_wine_notes", channel, notes=", ".join(r.notes[:3]))
                                 if r.notes else "")
                          for r in chosen)

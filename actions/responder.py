@@ -178,7 +178,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
         # "can we pack a picnic and eat it here?", "any food under 35 bucks?": not a wine for a picnic
         intent = "ask_visit_policies"
     if intent in ("ask_club", "join_club") and (_PROGRAM.search(text) or not entities.get("club_tier") and
-                                                _REFERS.search(text)):
+                                                (_REFERS.search(text) or _MILES.search(text) and _EARNS.search(text))):
         # "can I earn Milea Miles if I'm not a member?", "and if I refer a friend who joins?", "I'm a Jumper
         # member, do I get Milea Miles?": what referring brings is Milea Miles, whatever club words are around it
         intent = "ask_loyalty"
@@ -429,6 +429,7 @@ _MILES = re.compile(r"\b(points|pts|miles)\b", re.I)
 _EARNING = re.compile(r"\b(earn|earned|earning|refer|referral|referring|join|joined|joins|sign up|signup|"
                       r"member|club|redeem|balance|expire|expiry|save up)\b", re.I)
 _PROGRAM = re.compile(r"\bmilea miles\b", re.I)
+_EARNS = re.compile(r"\b(earn|earns|earned|earning|rack up|collect)\b", re.I)   # "can you earn points if you're not in the club?"
 _REFERS = re.compile(r"\b(refer|referral|referring|referred|bring (in )?a friend)\b", re.I)
 # knowledge topics a follow-up that names nothing may continue (not the catalog's: a wine is a subject)
 FOLLOW_UP_TOPICS = ("ask_events", "ask_club", "ask_loyalty", "ask_visit_policies", "ask_reservation", "ask_tastings",

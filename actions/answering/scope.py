@@ -108,7 +108,7 @@ _WINE_ITSELF = re.compile(r"\b(wines?|reds?|whites?|ros[eé]s?|bubbly|sparkling)
 # The nouns that say which kind of thing a question is about.
 _KIND_NOUN = {"wine": WINE_NOUN,
               "experience": re.compile(r"\b(tastings?|flights?|tours?)\b", re.I),
-              "tier": re.compile(r"\b(tiers?|membership levels?|club levels?)\b", re.I),
+              "tier": re.compile(r"\b(tiers?|memberships?|membership levels?|club levels?|club options)\b", re.I),
               "reward": re.compile(r"\brewards?\b", re.I)}
 
 
@@ -116,8 +116,9 @@ def kind_asked_of(asked: str, attributes: dict, question_mark: bool = True) -> s
     """The kind a question names by its noun and asks an attribute of ("what's the least expensive
     bottle you sell?", "we wanna do a tasting, whats the cheapest option"), when it names one kind
     only; else ''. `attributes`: the fact schema, by kind."""
-    kinds = [k for k, noun in _KIND_NOUN.items() if noun.search(asked)]
-    if len(kinds) > 1 and "wine" in kinds and not _WINE_ITSELF.search(asked):
+    plain = re.sub(r"\bwine club\b", "club", asked, flags=re.I)   # "a wine club membership" is no wine
+    kinds = [k for k, noun in _KIND_NOUN.items() if noun.search(plain)]
+    if len(kinds) > 1 and "wine" in kinds and not _WINE_ITSELF.search(plain):
         kinds.remove("wine")   # "which tier is cheapest and what's off bottle prices?": bottles of a tier
     if len(kinds) != 1 or question_mark and "?" not in asked:
         return ""

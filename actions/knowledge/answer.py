@@ -33,6 +33,10 @@ SAME_PASSAGE = False  # further sentences only from the best sentence's passage
 AMOUNT_W = 0.08
 _ASKS_AMOUNT = re.compile(r"\bhow (many|much|long|old|big|late|early|far)\b|\bwhat (time|year)\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
+# "can you earn points if you're NOT in the club?": the sentence about those who are not ("does not need to
+# be a member", "anyone") answers it, not the one about members
+_NEGATED = re.compile(r"\b(not|non|non-?members?|without|unless)\b|n't\b", re.I)
+_FOR_THE_REST = re.compile(r"\b(not|non-?members?|anyone|without|no need)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,14 @@ def compose_offline(question: str, hits: Sequence[Hit], lexical: LexicalIndex, e
     dense = svecs @ qvec
     scored = []
     asks_amount = bool(_ASKS_AMOUNT.search(question))
+    negated = bool(_NEGATED.search(question))
     for (hit_score, rank, pos, sentence), d in zip(candidates, dense):
         heading_terms = set(tokens(hits[rank].passage.heading))
         lex = lexical.coverage(terms, set(tokens(sentence)) | heading_terms)
         score = LEX_W * lex + DENSE_W * max(0.0, float(d)) + HIT_W * hit_score
         if asks_amount and _HAS_NUMBER.search(sentence):
+            score += AMOUNT_W
+        if negated and _FOR_THE_REST.search(sentence):
             score += AMOUNT_W
         scored.append((score, rank, pos, sentence))
     scored.sort(key=lambda s: -s[0])

@@ -281,3 +281,20 @@ def test_a_critics_score_asked_of_all_wines_is_the_best_rated_one():
 def test_the_old_farmhouse_asked_about_is_the_building_not_the_wines():
     said = Conversation().say("how far back does the history of that farmhouse go", "ask_wine")["text"]
     assert "1747" in said
+
+
+def test_two_wines_compared_say_the_grapes_that_tell_them_apart():
+    said = Conversation().say("brut cuvee vs blanc de blanc, what sets them apart", "ask_wine",
+                              wine=["HVV Right Bank Brut Cuvee", "HVV Right Bank Blanc de Blanc"])["text"]
+    assert "Pinot Noir" in said and "$45" in said and "$55" in said
+
+
+def test_earning_points_asked_beside_the_club_is_milea_miles():
+    said = Conversation().say("could i earn any points if i'm not a member of the club", "ask_club")["text"]
+    assert "20 points" in said
+
+
+def test_the_smallest_membership_asked_unsurely_is_the_entry_tier():
+    said = Conversation().say("thinking of a wine club membership as a present. which is the smallest one",
+                              "nlu_fallback")["text"]
+    assert "Jumper" in said and "4 bottles" in said

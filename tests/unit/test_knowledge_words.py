@@ -26,3 +26,7 @@ def test_a_question_of_how_many_gets_the_sentence_with_the_number(service):
 ])
 def test_everyday_words_reach_the_passage_that_answers(service, question, intent, fact):
     assert fact in ask(service, question, intent)
+
+
+def test_a_question_about_those_who_are_not_members_gets_the_sentence_about_them(service):
+    assert "20 points" in ask(service, "do non club people get to earn points too", "ask_loyalty")
