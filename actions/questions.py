@@ -7,6 +7,7 @@ from typing import Any, Dict, List
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answering.party import head_count
 from actions.hours import hours_answer, system_clock
 from actions.common import latest_text, with_link
 from actions.knowledge.service import INTENT_DOMAINS
@@ -53,9 +54,10 @@ def reads_as_question(text: str) -> bool:
 
 async def answer_of_a_fact(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str = "") -> List[Dict] | None:
     """The answer to a question about one of our things inside the latest message ("the lobster roll
-    was amazing, how much is it?"), sent; None, with nothing sent, when it asks no such thing or asks
+    was amazing, how much is it?"), or to a head count revised in it, sent; None, with nothing sent, when it asks no such thing or asks
     to rate or review ("can I leave a review of the private tour?")."""
-    if not reads_as_question(latest_text(tracker)):
+    text = latest_text(tracker)
+    if not reads_as_question(text) and head_count(text) is None:   # "my cousins are coming too, make it 18"
         return None
     probe = CollectingDispatcher()
     outcome = await respond(probe, tracker, default=_no_answer)

@@ -41,6 +41,7 @@ from actions.settings import get_settings
 from actions.subject import KINDS, SLOT_OF, SUBJECT_SLOTS, Subject, names_a_day
 from actions.recommend import read_wish
 from actions.wine_catalog import load_wines, wine_rows
+from core.knowledge.chunks import iter_sentences
 from core.texts import render
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 # A request for a person inside any message ("my box came broken, can I talk to an actual person?").
 WANTS_A_PERSON = re.compile(r"\b(talk|speak|chat)\s+(to|with)\s+(an?\s+|some\s+)?(actual\s+|real\s+|live\s+)?"
                             r"(person|human|someone|somebody|staff|manager|agent|rep|representative)\b|"
-                            r"\b(get|want|need)\s+(me\s+)?an?\s+(actual|real|live)\s+(person|human)\b", re.I)
+                            r"\b(get|want|need)\s+(me\s+)?an?\s+(actual\s+|real\s+|live\s+)?(person|human)\b", re.I)
 # Asking again for what we offered instead of a wine we don't make ("what's the closest thing then?").
 _ALTERNATIVE = re.compile(r"\b(closest|instead|alternative|similar|next best|comparable|substitute|what else)\b", re.I)
 # A wine recommendation, whatever the intent ("what would you recommend to celebrate?").
@@ -328,7 +329,7 @@ async def _party(dispatcher, text: str, intent: str, count: int, rule: str, defa
     # the rest is answered from its own topic only: a passage found across all of them is a guess
     found = [a for a in answers if a.found and not a.widened and overlap(a.text, rule) < 0.5]
     if found:
-        dispatcher.utter_message(text=with_link(" ".join(dict.fromkeys(a.text for a in found)), found[0].url))
+        dispatcher.utter_message(text=with_link(said_once(a.text for a in found), found[0].url))
     # the day the party comes is what "is 5 too late to start?" asks about next
     schedule = business_hours.schedule_from(get_settings().knowledge_dir / "hours.yml")
     said = business_hours.day_said(text, [], schedule, (clock or system_clock)()) or text   # "November 29"
@@ -493,7 +494,7 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     if len(parts) > 1:   # "my mother uses a wheelchair and my two kids are 8 and 11": each rule asked
         answers = [a for a in [await get_service().answer(p, intent) for p in parts] if a.found]
         if answers and (intent == "ask_visit_policies" or len(answers) == len(parts)):
-            text = " ".join(dict.fromkeys(a.text for a in answers))
+            text = said_once(a.text for a in answers)
             dispatcher.utter_message(text=with_link(text, answers[0].url))
             return Outcome([SlotSet("subject_topic", intent)])
     answer = await knowledge_of(tracker, question, intent)
@@ -520,6 +521,12 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
     elif intent == "ask_loyalty":
         events += [SlotSet("subject_kind", None)]
     return Outcome(events)
+
+
+def said_once(texts) -> str:
+    """Answers to the parts of one message, joined with no sentence said twice (two parts often find
+    the same passage)."""
+    return " ".join(dict.fromkeys(sentence for text in texts for sentence in iter_sentences(text)))
 
 
 def last_reply(tracker: Tracker) -> str:

@@ -11,7 +11,8 @@ from actions.answering.numbers import COUNT_GROUP, value
 
 PARTY_FILE = "visiting/party-sizes.yml"
 _COUNT = re.compile(rf"\b{COUNT_GROUP}\s*-?\s*(?:of us|people|ppl|guests|persons?|adults|friends|girls|guys|ladies|pax|"
-                    rf"coworkers|colleagues|total|in total|altogether|all together|in all)\b|"
+                    rf"coworkers|colleagues|total|in total|altogether|all together|in all|riders|cyclists|runners|"
+                    rf"hikers|couples|teammates|classmates|students|teachers|members|relatives|cousins|folks)\b|"
                     rf"\b(?:party|group|table|team|crew|family|bunch|bachelorette|bachelor party) of\s+"
                     rf"(?:about |like |around |roughly |maybe )?{COUNT_GROUP}\b|"
                     rf"\b(?:we(?:'re| are| r|'d be| would be|'ll be| will be)|there(?:'ll| will) be)\s+"
@@ -26,7 +27,9 @@ _COUNT = re.compile(rf"\b{COUNT_GROUP}\s*-?\s*(?:of us|people|ppl|guests|persons
 
 # a count revised in the talk: "3 more might come so 17", "two dropped out, that makes 10"
 _REVISED = re.compile(rf"\b(?:more|fewer|less|extra|another|plus|drop(?:s|ped)? out)\b.*?"
-                      rf"\b(?:so|making it|makes it|that makes|now)\s+(?:about |like |around |maybe )?{COUNT_GROUP}\s*(?=[,.?!]|$)|"
+                      rf"\b(?:so|making it|makes it|make it|that makes|now)\s+(?:about |like |around |maybe )?{COUNT_GROUP}\s*(?=[,.?!]|$)|"
+                      # "my cousins are coming too, make it 18"
+                      rf"\bmake it\s+(?:about |like |around |maybe )?{COUNT_GROUP}\s*(?=[,.?!]|$)|"
                       # "what if the headcount grows to 18?"
                       rf"\b(?:grows?|grew|goes|went|gets?|rises?|climbs?|increases?|bumps?|jumps?|balloons?)\s+(?:up\s+)?"
                       rf"to\s+(?:about |like |around |maybe )?{COUNT_GROUP}\b", re.I)

@@ -187,6 +187,14 @@ def test_a_plan_on_a_closed_date_hears_it_is_closed_and_no_other_day():
     ("we'll be there at 5pm", None),
     ("we're at 4:30 on saturday", None),
     ("that makes sense, thanks", None),
+    ("running club here, 14 runners, saturday ok?", 14),
+    ("ugh two more cousins now, make it 19", 19),
 ])
 def test_a_head_count_summed_up_or_revised_and_not_a_time(text, count):
     assert head_count(text) == count
+
+
+def test_needing_a_person_plainly_is_a_hand_off():
+    from actions.responder import WANTS_A_PERSON
+    assert WANTS_A_PERSON.search("honestly i just need a person, the order came wrong")
+    assert not WANTS_A_PERSON.search("do i need a reservation for one person")

@@ -298,3 +298,32 @@ def test_the_smallest_membership_asked_unsurely_is_the_entry_tier():
     said = Conversation().say("thinking of a wine club membership as a present. which is the smallest one",
                               "nlu_fallback")["text"]
     assert "Jumper" in said and "4 bottles" in said
+
+
+def test_a_revised_head_count_read_as_feedback_is_still_the_party_rule():
+    import asyncio
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+    from actions.questions import answer_of_a_fact
+
+    c = Conversation()
+    c.say("theres 7 of us, a normal booking is fine right?", "ask_reservation")
+    text = "hold on, more friends want in, make it 17"
+    message = {"text": text, "intent": {"name": "give_feedback", "confidence": 0.7}, "entities": []}
+    events = c.events + [{"event": "user", "text": text, "parse_data": message}]
+    tracker = Tracker("conv-user", dict(c.slots), message, events, False, None, {"name": None}, "rest")
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(answer_of_a_fact(dispatcher, tracker)) is not None   # the form does not open
+    assert "private event" in " ".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def test_two_parts_finding_the_same_passage_say_each_sentence_once():
+    from actions.responder import said_once
+    assert said_once(["A table is held 15 minutes. Call if late.", "Call if late. Cancel 24 hours ahead."]) == \
+        "A table is held 15 minutes. Call if late. Cancel 24 hours ahead."
+
+
+def test_how_much_of_a_wine_got_made_is_its_production_not_its_price():
+    said = Conversation().say("how much of the reserve chardonnay got made", "ask_wine",
+                              wine="Reserve Chardonnay")["text"]
+    assert "213" in said
