@@ -489,7 +489,9 @@ _OPTIONS = re.compile(r"\b(options|choices|what (do|have) (you|u) got|which ones
 _LIST = re.compile(r"\b(what|which|list|got|have|any|anything|something|show)\b", re.I)
 _SUPER_CHEAP = re.compile(rf"\b(cheapest|least expensive|most affordable|lowest price|{CHEAP_BUDGET}|inexpensive|cheap)\b",
                           re.I)
-_SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge|dearest)\b", re.I)
+_SUPER_DEAR = re.compile(r"\b(most expensive|priciest|fanciest|top of the line|splurge|dearest|highest price[d]?|"
+                         r"(the )?most (you|u) (charge|ask|sell)|top price)\b", re.I)
+_DROPPED_BUDGET = re.compile(r"\b(forget|never ?mind|ignore|screw|scratch|no|forget about) (the|my|a|our) budget\b", re.I)
 # a score asked outright: the best rated, whatever gift or dinner it is for ("best" alone is a taste)
 _RATED_BEST = re.compile(r"\b(best rated|best-rated|highest rated|top rated|top-rated|highest scor\w*|most points|"
                          r"best reviewed|(big|high|good|great|top) (score|rating|review)s?|critics?|accolades?|"
@@ -543,7 +545,9 @@ def answer_wine_search(text: str, rows: Sequence[WineRow], channel: Optional[str
         what = "dry " + what
     if _SUPER_CHEAP.search(low) or _SUPER_DEAR.search(low) or _RATED_BEST.search(low) or (
             _SUPER_BEST.search(low) and not wish.foods and not wish.like and not wish.gift):
-        aspect = "cheaper" if _SUPER_CHEAP.search(low) else "dearer" if _SUPER_DEAR.search(low) else "best"
+        # "ok forget the budget, what's your priciest red": the priciest, the budget is what was dropped
+        aspect = "dearer" if _SUPER_DEAR.search(low) and not _SUPER_CHEAP.search(_DROPPED_BUDGET.sub(" ", low)) \
+            else "cheaper" if _SUPER_CHEAP.search(low) else "dearer" if _SUPER_DEAR.search(low) else "best"
         if not pool:
             return _none(reply, what, rows, channel, wish)
         among = (TYPE_WORD.get(next(iter(wish.types)), "wine") if len(wish.types) == 1 else "wine")

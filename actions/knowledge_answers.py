@@ -45,6 +45,10 @@ async def search_everything(dispatcher: CollectingDispatcher, tracker: Tracker, 
                                                         or in_topic.hits[0].score >= answer.hits[0].score - TOPIC_MARGIN):
             dispatcher.utter_message(text=with_link(in_topic.text, in_topic.url))
             return Outcome([SlotSet("subject_topic", topic)])
+    if question and not clearly_found(answer):
+        # read in the conversation: "who oversees the guest side?" is a person, "how many can stay there?"
+        # the place just talked about
+        answer = await knowledge_of(tracker, question, None)
     if answer and answer.found:
         dispatcher.utter_message(text=with_link(answer.text, answer.url))
         # what it found is the topic a follow-up ("what would it cost the others?") continues

@@ -441,6 +441,8 @@ PEOPLE_SOURCES = ("about/team.md",)
 _ASKS_WHO = re.compile(r"^\W*((and|so|ok|okay|also|but)\W+)*(who|whos|who's|whom)\b|\b(who (is|would|will|do|does|"
                        r"handles|runs|makes|owns)|name (pls|please)|(their|his|her) name)\b", re.I)
 CLEAR_HIT, CLEAR_MEANING = 0.4, 0.2   # a passage found this well by the question alone needs no help
+# "how far is this from albany?", "is this place dog friendly": the winery itself, not the last thing talked about
+_THE_WINERY = re.compile(r"\b(is this|this (place|winery|vineyard|spot|estate)|from (here|this))\b", re.I)
 # a short question whose subject is a pronoun: the thing the customer asked about before
 _POINTS_AT_IT = re.compile(r"\b(it|its|it's|they|them|that|this|there)\b", re.I)
 
@@ -456,7 +458,8 @@ async def knowledge_of(tracker: Tracker, question: str, intent: Optional[str]):
     "they" that the question alone does not clearly find ("how many people does it sleep?" after the
     house on the estate) is about what the last answer spoke of, in whichever part of the knowledge
     that is; its own words pick the sentences."""
-    previous = previous_question(tracker) if len(question.split()) <= 8 else ""
+    # the question sentence counts, not the aside after it ("how many ppl can stay there? might invite our parents")
+    previous = previous_question(tracker) if len(converse.question_sentences(question).split()) <= 8 else ""
     if _ASKS_WHO.search(question):
         # "who would I plan a wedding with?", "who runs the place?": a person, whatever topic the
         # question is in; the people are on the team page
@@ -464,7 +467,8 @@ async def knowledge_of(tracker: Tracker, question: str, intent: Optional[str]):
     else:
         answer = await get_service().answer(question, intent or None)
     # (not when it asks to bring something: "we'll just pack them sandwiches then" asks about sandwiches)
-    if previous and _POINTS_AT_IT.search(question) and not clearly_found(answer) and not asks_to_bring(question):
+    if previous and _POINTS_AT_IT.search(_THE_WINERY.sub(" ", question)) and not clearly_found(answer) \
+            and not asks_to_bring(question):
         about_it = await get_service().answer(question, None, compose_from_question=True,
                                               context=f"{previous} {first_sentence(last_reply(tracker))}")
         answer = about_it if about_it.found else answer

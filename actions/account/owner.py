@@ -21,12 +21,14 @@ from actions.answering.numbers import states_points
 from actions.commerce7.connection import get_client
 from actions.common import contact_line, latest_entities, latest_text
 from actions.identity import identified_customer
-from actions.responder import answer_from_knowledge, respond, winery_intent_of
+from actions.handoff import hand_off
+from actions.responder import WANTS_A_PERSON, answer_from_knowledge, respond, winery_intent_of
 from actions.settings import get_settings
 from actions.texts import say
 from actions.verification import start_events
 from core.commerce7.errors import Commerce7Error, NotFound
 from core.commerce7.models import Customer
+from core.clock import system_clock
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,10 @@ class Gate:
 
 async def owner(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) -> Gate:
     """The proven customer, or the events that start the proof step (or say why it cannot be done)."""
+    if WANTS_A_PERSON.search(latest_text(tracker)):
+        # "ok i need a human. my club shipment showed up broken": the person asked for, whatever the account
+        await hand_off(dispatcher, tracker, system_clock())
+        return Gate(None, idle_events())
     if asks_about_the_winery(tracker):
         await answer_from_knowledge(dispatcher, tracker, "nlu_fallback")
         return Gate(None, idle_events())

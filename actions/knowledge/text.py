@@ -72,7 +72,7 @@ EXPANSIONS = {
     "sleep": ["sleeps", "lodging", "stay"], "built": ["dates"], "critic": ["accolade", "points"],
     "critics": ["accolade", "points"], "score": ["accolade", "points"], "replace": ["price"],
     "glasses": ["stemless", "glass"], "pickup": ["pick"], "show": ["walk"], "bucks": ["price"], "dollars": ["price"],
-    "hungry": ["food", "menu"], "starving": ["food", "menu"], "pack": ["outside", "food"], "packing": ["outside", "food"], "cooler": ["outside", "picnic"],
+    "zip": ["address", "located"], "zipcode": ["address", "located"], "postal": ["address"], "hungry": ["food", "menu"], "starving": ["food", "menu"], "pack": ["outside", "food"], "packing": ["outside", "food"], "cooler": ["outside", "picnic"],
 }
 
 _HEAD_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\s*"

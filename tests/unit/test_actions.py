@@ -127,3 +127,16 @@ def test_handoff_without_staff_channels_answers_honestly_with_contact(no_handoff
 def test_feedback_submit_without_a_rating_stores_nothing_and_resets_the_form():
     messages, events = run(ActionSubmitFeedback(), tracker("x", "give_feedback"))
     assert messages == [] and {e["name"] for e in events} >= {"rating", "feedback_comment", "form_blocked"}
+
+
+def test_a_person_asked_for_beside_an_account_matter_is_a_hand_off_not_a_proof_step(no_handoff_channels):
+    from actions.account.orders import ActionReportDamage
+    messages, _ = run(ActionReportDamage(), tracker("ugh i need a person, the box came with a cracked bottle",
+                                                    "report_damaged_order"))
+    said = " ".join(m.get("text") or "" for m in messages)
+    assert "(845) 266-0384" in said and "privacy" not in said
+
+
+def test_the_fallback_reads_who_questions_as_people():
+    messages, _ = run(ActionAnswerFallback(), tracker("who looks after visitors there", "nlu_fallback"))
+    assert "Mina Do" in messages[0]["text"]

@@ -327,3 +327,28 @@ def test_how_much_of_a_wine_got_made_is_its_production_not_its_price():
     said = Conversation().say("how much of the reserve chardonnay got made", "ask_wine",
                               wine="Reserve Chardonnay")["text"]
     assert "213" in said
+
+
+def test_a_dropped_budget_does_not_make_the_priciest_the_cheapest():
+    c = Conversation()
+    c.say("something red under 35?", "ask_wine")
+    said = c.say("eh never mind the budget, what's your most expensive red", "ask_wine")["text"]
+    assert "$45" in said and "least expensive" not in said
+
+
+def test_the_most_you_charge_for_a_bottle_is_the_dearest_wine():
+    assert "$55" in Conversation().say("what's the most you charge for one bottle", "ask_wine")["text"]
+
+
+def test_a_short_question_with_an_aside_still_follows_there():
+    c = Conversation()
+    c.say("is the staatsburg house a place to stay", "ask_about")
+    said = c.say("how many can sleep there? my in-laws might come along after all", "nlu_fallback")["text"]
+    assert "6" in said
+
+
+def test_this_place_is_the_winery_not_the_last_thing_said():
+    c = Conversation()
+    c.say("our uber left us at the rymph rd gate, is that right", "ask_location")
+    said = c.say("ok. how far is this place from albany", "ask_location")["text"]
+    assert "Albany" in said and "1 hour" in said
