@@ -3,6 +3,7 @@ it (or the schema marks it `prose`), the sentences of the thing's own knowledge 
 speak of it ("the finish", "where the fruit comes from", "how long in barrel")."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -49,7 +50,11 @@ def structured(thing: Thing, attribute: Attribute, channel: Optional[str]) -> st
         return ""
     values = dict(name=thing.name, label=attribute.label, value=formatted(attribute, value, thing))
     values.update({k: v for k, v in thing.values.items() if isinstance(v, (str, int, float)) and k not in values})
-    return render(attribute.says or "utter_fact_value", channel, **values)
+    return _ONE_OF.sub(r"\1", render(attribute.says or "utter_fact_value", channel, **values))
+
+
+# a template written for many said of one: "earn 1 points" is "earn 1 point"
+_ONE_OF = re.compile(r"(?<![\d,.$])(\b1 (?:point|mile|bottle|guest|hour|person|case|shipment))s\b")
 
 
 @lru_cache(maxsize=4)

@@ -352,3 +352,8 @@ def test_this_place_is_the_winery_not_the_last_thing_said():
     c.say("our uber left us at the rymph rd gate, is that right", "ask_location")
     said = c.say("ok. how far is this place from albany", "ask_location")["text"]
     assert "Albany" in said and "1 hour" in said
+
+
+def test_one_of_a_count_is_said_in_the_singular():
+    said = Conversation().say("how many points per dollar do jumper members get", "ask_club", club_tier="Jumper")["text"]
+    assert "1 point" in said and "1 points" not in said
