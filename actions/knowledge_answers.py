@@ -37,7 +37,7 @@ async def search_everything(dispatcher: CollectingDispatcher, tracker: Tracker, 
     question = latest_text(tracker)
     answer = await get_service().answer(question, None) if question else None
     topic = Subject.from_slots(slots_before_turn(tracker).get).topic
-    if question and topic in TOPIC_INTENTS:
+    if question and topic in FOLLOW_UP_TOPICS:
         in_topic = await get_service().answer(question, topic)
         # found in the topic's own part of the knowledge, and about as well as anywhere else ("how much
         # is the hat if I just buy it?" after Milea Miles is the shop's hat, not the reward)
@@ -59,9 +59,9 @@ async def search_everything(dispatcher: CollectingDispatcher, tracker: Tracker, 
 
 
 def topic_of(source: str) -> str | None:
-    """The knowledge topic (an intent of TOPIC_INTENTS) a passage's file belongs to, by its folder."""
+    """The knowledge topic (an intent of FOLLOW_UP_TOPICS) a passage's file belongs to, by its folder."""
     domain = source.split("/", 1)[0]
-    return next((i for i in TOPIC_INTENTS if domain in INTENT_DOMAINS.get(i, ())), None)
+    return next((i for i in FOLLOW_UP_TOPICS if domain in INTENT_DOMAINS.get(i, ())), None)
 
 
 class ActionAnswerFallback(Action):
@@ -75,8 +75,7 @@ class ActionAnswerFallback(Action):
         return (await respond(dispatcher, tracker, default=search_everything)).events
 
 
-# The knowledge topics an off-topic-sounding follow-up may belong to, and how short it must be.
-TOPIC_INTENTS = FOLLOW_UP_TOPICS
+# How short an off-topic-sounding follow-up must be to belong to the topic (FOLLOW_UP_TOPICS).
 FOLLOW_UP_WORDS = 12
 TOPIC_MARGIN = 0.1   # how much better a passage elsewhere must be found to leave the topic
 
@@ -116,7 +115,7 @@ class ActionAnswerOutOfScope(Action):
         if intent is None and self.runner_up:
             topic = Subject.from_slots(slots_before_turn(tracker).get).topic
             text = latest_text(tracker)
-            if topic in TOPIC_INTENTS and reads_as_question(text) and len(text.split()) <= FOLLOW_UP_WORDS:
+            if topic in FOLLOW_UP_TOPICS and reads_as_question(text) and len(text.split()) <= FOLLOW_UP_WORDS:
                 # "what taxes and fees get added on top?" in a talk about weddings: the topic's
                 # knowledge, when it clearly answers (else the refusal, as before)
                 answer = await knowledge_of(tracker, text, topic)

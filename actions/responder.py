@@ -29,7 +29,7 @@ from actions.answering.interpret import interpret
 from actions.answering.lookup import overlap, said_list
 from actions.answering.numbers import states_points
 from actions.answering.party import head_count, party_rule, policy_parts, rest_intent, rest_of
-from actions.answering.scope import asks_about_food, asks_to_bring, kind_asked_of, winery_intent
+from actions.answering.scope import asks_about_food, asks_for_wine, asks_to_bring, kind_asked_of, winery_intent
 from actions.answering.totals import total_line
 from actions.texts import say, send
 from actions.commerce7.catalog import available_products
@@ -383,14 +383,6 @@ async def _unnamed(turn, text, intent, before, products, kdir, channel) -> Optio
 
 
 _OF_THOSE = re.compile(r"\b(of|among|from|out of) (those|these|them|the ones)\b|\b(those|these)\b", re.I)
-# what an unsure message must say to be answered with bottles: a wine word ("wine club" is not one) or a
-# request for a pick ("for our anniversary, anything private?" asks for the private tour, not a sparkling)
-_WINE_ASKED = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|sparkling|bubbly|champagne|vino|recommend|"
-                         r"suggest|pair|pairs|pairing|go with|goes with)\b", re.I)
-
-
-def asks_for_wine(text: str) -> bool:
-    return bool(_WINE_ASKED.search(re.sub(r"\bwine club\b", " ", text, flags=re.I)))
 
 
 # "tell me about the Vincenza", "what's it like?", "more on that one": what the wine is, not one fact of it

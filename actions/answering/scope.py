@@ -44,9 +44,25 @@ _WINE_WORDS = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|sparkling
                          r"with|drink|drinking|sip|serve|serving|pour)\b", re.I)
 
 
+# what an unsure message must say to be answered with bottles: a wine word or a request for a pick ("for our
+# anniversary, anything private?" asks for the private tour, not a sparkling)
+_WINE_ASKED = re.compile(r"\b(wines?|bottles?|reds?|whites?|ros[eé]s?|sparkling|bubbly|champagne|vino|recommend|"
+                         r"suggest|pair|pairs|pairing|go with|goes with)\b", re.I)
+
+
+def club_not_wine(text: str) -> str:
+    """The message with "wine club" said as "club": a wine club membership is no wine."""
+    return re.sub(r"\bwine club\b", "club", text, flags=re.I)
+
+
 def asks_about_food(text: str) -> bool:
     """Whether the message asks about the food served ("any food under 35 bucks?"), not a wine for a dish."""
-    return bool(_FOOD.search(text)) and not _WINE_WORDS.search(re.sub(r"\bwine club\b", " ", text, flags=re.I))
+    return bool(_FOOD.search(text)) and not _WINE_WORDS.search(club_not_wine(text))
+
+
+def asks_for_wine(text: str) -> bool:
+    """Whether an unsure message asks for bottles at all."""
+    return bool(_WINE_ASKED.search(club_not_wine(text)))
 
 
 _COMES = re.compile(r"\b(come|coming|stop|swing|drop|pop|visit|head|get) (by|in|up|over|there)?\b|\bvisit\b", re.I)
@@ -116,7 +132,7 @@ def kind_asked_of(asked: str, attributes: dict, question_mark: bool = True) -> s
     """The kind a question names by its noun and asks an attribute of ("what's the least expensive
     bottle you sell?", "we wanna do a tasting, whats the cheapest option"), when it names one kind
     only; else ''. `attributes`: the fact schema, by kind."""
-    plain = re.sub(r"\bwine club\b", "club", asked, flags=re.I)   # "a wine club membership" is no wine
+    plain = club_not_wine(asked)
     kinds = [k for k, noun in _KIND_NOUN.items() if noun.search(plain)]
     if len(kinds) > 1 and "wine" in kinds and not _WINE_ITSELF.search(plain):
         kinds.remove("wine")   # "which tier is cheapest and what's off bottle prices?": bottles of a tier

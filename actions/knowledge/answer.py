@@ -36,6 +36,7 @@ _HAS_NUMBER = re.compile(r"\d")
 # "can you earn points if you're NOT in the club?": the sentence about those who are not ("does not need to
 # be a member", "anyone") answers it, not the one about members
 _NEGATED = re.compile(r"\b(not|non|non-?members?|without|unless)\b|n't\b", re.I)
+NEGATION_W = 0.08
 _FOR_THE_REST = re.compile(r"\b(not|non-?members?|anyone|without|no need)\b", re.I)
 
 
@@ -68,7 +69,7 @@ def compose_offline(question: str, hits: Sequence[Hit], lexical: LexicalIndex, e
         if asks_amount and _HAS_NUMBER.search(sentence):
             score += AMOUNT_W
         if negated and _FOR_THE_REST.search(sentence):
-            score += AMOUNT_W
+            score += NEGATION_W
         scored.append((score, rank, pos, sentence))
     scored.sort(key=lambda s: -s[0])
     best = scored[0][0]
